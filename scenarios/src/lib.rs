@@ -1,0 +1,1 @@
+//! drmsim scenarios.

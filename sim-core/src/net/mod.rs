@@ -1,0 +1,1 @@
+//! Network model: topology of actor groups, latency, loss, duplication, partitions.

@@ -1,0 +1,1 @@
+//! ROAP/SCE protocol data units (typed structs with XML encode/decode).

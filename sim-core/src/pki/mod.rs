@@ -1,0 +1,1 @@
+//! Simulated PKI: root CA, certificates, chains, OCSP.

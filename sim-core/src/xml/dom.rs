@@ -1,0 +1,198 @@
+//! A small namespace-resolved XML tree: what the parser produces, what PDUs are built from,
+//! and what Exclusive Canonicalization walks.
+
+/// A namespace declaration written on an element (`xmlns:p="uri"`, or `xmlns="uri"` when
+/// `prefix` is `None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NsDecl {
+    /// Declared prefix; `None` for the default namespace.
+    pub prefix: Option<String>,
+    /// Namespace URI (empty string undeclares the default namespace).
+    pub uri: String,
+}
+
+/// An attribute with its prefix as written and its resolved namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attr {
+    /// Prefix as written (`None` for unprefixed attributes, which have no namespace).
+    pub prefix: Option<String>,
+    /// Local name.
+    pub local: String,
+    /// Resolved namespace URI.
+    pub ns: Option<String>,
+    /// Attribute value, entity references already resolved.
+    pub value: String,
+}
+
+/// A child node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    /// An element.
+    Element(Element),
+    /// Character data (entity references and CDATA already resolved).
+    Text(String),
+    /// A comment (dropped by canonicalization without comments).
+    Comment(String),
+    /// A processing instruction.
+    Pi {
+        /// PI target.
+        target: String,
+        /// PI data (may be empty).
+        data: String,
+    },
+}
+
+/// An element with its prefix as written and its resolved namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Element {
+    /// Prefix as written; `None` for an unprefixed name.
+    pub prefix: Option<String>,
+    /// Local name.
+    pub local: String,
+    /// Resolved namespace URI (`None` = no namespace).
+    pub ns: Option<String>,
+    /// Namespace declarations written on this element, in document order.
+    pub ns_decls: Vec<NsDecl>,
+    /// Attributes in document order (namespace declarations excluded).
+    pub attrs: Vec<Attr>,
+    /// Children in document order.
+    pub children: Vec<Node>,
+}
+
+/// A parsed document: the root element and the comments/PIs around it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    /// Nodes before the root element (PIs, comments).
+    pub before: Vec<Node>,
+    /// The document element.
+    pub root: Element,
+    /// Nodes after the root element.
+    pub after: Vec<Node>,
+}
+
+impl Element {
+    /// An element named `prefix:local` in namespace `ns` (no namespace when `ns` is `None`).
+    pub fn new(prefix: Option<&str>, local: &str, ns: Option<&str>) -> Self {
+        Element {
+            prefix: prefix.map(str::to_string),
+            local: local.to_string(),
+            ns: ns.map(str::to_string),
+            ..Default::default()
+        }
+    }
+
+    /// An unprefixed element in no namespace (ROAP's unqualified local elements).
+    pub fn plain(local: &str) -> Self {
+        Self::new(None, local, None)
+    }
+
+    /// Adds an unprefixed attribute (builder style).
+    pub fn with_attr(mut self, local: &str, value: impl Into<String>) -> Self {
+        self.attrs.push(Attr {
+            prefix: None,
+            local: local.to_string(),
+            ns: None,
+            value: value.into(),
+        });
+        self
+    }
+
+    /// Adds a namespaced attribute such as `xsi:type` (builder style).
+    pub fn with_ns_attr(
+        mut self,
+        prefix: &str,
+        ns: &str,
+        local: &str,
+        value: impl Into<String>,
+    ) -> Self {
+        self.attrs.push(Attr {
+            prefix: Some(prefix.to_string()),
+            local: local.to_string(),
+            ns: Some(ns.to_string()),
+            value: value.into(),
+        });
+        self
+    }
+
+    /// Adds a namespace declaration (builder style). Canonicalization decides which
+    /// declarations are output; this records what the document as written contains.
+    pub fn with_ns_decl(mut self, prefix: Option<&str>, uri: &str) -> Self {
+        self.ns_decls.push(NsDecl {
+            prefix: prefix.map(str::to_string),
+            uri: uri.to_string(),
+        });
+        self
+    }
+
+    /// Appends a child element (builder style).
+    pub fn with_child(mut self, child: Element) -> Self {
+        self.children.push(Node::Element(child));
+        self
+    }
+
+    /// Appends a text node (builder style).
+    pub fn with_text(mut self, text: impl Into<String>) -> Self {
+        self.children.push(Node::Text(text.into()));
+        self
+    }
+
+    /// Appends a child element.
+    pub fn push(&mut self, child: Element) {
+        self.children.push(Node::Element(child));
+    }
+
+    /// The value of the unprefixed attribute `local`.
+    pub fn attr(&self, local: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|a| a.ns.is_none() && a.local == local)
+            .map(|a| a.value.as_str())
+    }
+
+    /// The value of attribute `{ns}local`.
+    pub fn ns_attr(&self, ns: &str, local: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|a| a.ns.as_deref() == Some(ns) && a.local == local)
+            .map(|a| a.value.as_str())
+    }
+
+    /// Whether this element is `{ns}local` (`ns` `None` = no namespace).
+    pub fn is(&self, ns: Option<&str>, local: &str) -> bool {
+        self.local == local && self.ns.as_deref() == ns
+    }
+
+    /// Child elements in order.
+    pub fn elements(&self) -> impl Iterator<Item = &Element> {
+        self.children.iter().filter_map(|n| match n {
+            Node::Element(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    /// The first child element named `local` (any namespace).
+    pub fn child(&self, local: &str) -> Option<&Element> {
+        self.elements().find(|e| e.local == local)
+    }
+
+    /// Every child element named `local` (any namespace).
+    pub fn children_named<'a>(&'a self, local: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
+        self.elements().filter(move |e| e.local == local)
+    }
+
+    /// Concatenated text of the direct text children.
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        for n in &self.children {
+            if let Node::Text(t) = n {
+                s.push_str(t);
+            }
+        }
+        s
+    }
+
+    /// Number of elements in this subtree, this one included.
+    pub fn element_count(&self) -> usize {
+        1 + self.elements().map(Element::element_count).sum::<usize>()
+    }
+}
