@@ -78,7 +78,7 @@ pub fn format_duration_ns(ns: u64) -> String {
     }
     for (unit_ns, name) in UNITS {
         if ns >= unit_ns {
-            if ns % unit_ns == 0 {
+            if ns.is_multiple_of(unit_ns) {
                 return format!("{}{}", ns / unit_ns, name);
             }
             // Keep it exact enough to round-trip typical scenario values.

@@ -7,4 +7,4 @@ mod record;
 mod recorder;
 
 pub use record::{DropCause, TraceEvent, TraceRecord};
-pub use recorder::{LineSink, NullSink, TraceConfig, TraceRecorder, VecSink};
+pub use recorder::{LineSink, NullSink, Observer, TraceConfig, TraceRecorder, VecSink};

@@ -37,6 +37,9 @@ impl<T: LineSink + ?Sized> LineSink for Box<T> {
     }
 }
 
+/// A callback that sees every record.
+pub type Observer = Box<dyn FnMut(&TraceRecord)>;
+
 /// What to record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TraceConfig {
@@ -62,7 +65,7 @@ pub struct TraceRecorder {
     hasher: Sha256,
     buf: Vec<u8>,
     sink: Box<dyn LineSink>,
-    observers: Vec<Box<dyn FnMut(&TraceRecord)>>,
+    observers: Vec<Observer>,
 }
 
 impl std::fmt::Debug for TraceRecorder {
@@ -99,7 +102,7 @@ impl TraceRecorder {
     }
 
     /// Registers a callback that sees every record (online monitors, progress).
-    pub fn observe(&mut self, f: Box<dyn FnMut(&TraceRecord)>) {
+    pub fn observe(&mut self, f: Observer) {
         self.observers.push(f);
     }
 
