@@ -1,8 +1,14 @@
 //! The discrete-event engine: virtual clock, event queue, seeded RNG streams, actors and
 //! the server CPU model.
 
+pub mod actor;
+pub mod bench;
+pub mod queue;
 pub mod rng;
+pub mod sim;
 pub mod time;
 
+pub use actor::{Actor, ActorId, Ctx, Event, Message, MsgId, TimerId};
 pub use rng::SimRng;
+pub use sim::{ActorSpec, CpuSpec, Overflow, RunLimits, RunReport, Simulation, StopReason};
 pub use time::SimTime;
