@@ -1,1 +1,7 @@
-//! Placeholder: filled in by a later issue.
+//! Protocol actors and their state: DRM Agents, Rights Issuers, OCSP responder, and the
+//! data structures they keep.
+
+pub mod drm_time;
+pub mod metering_store;
+pub mod nonce_cache;
+pub mod rights;
