@@ -668,7 +668,8 @@ impl<M: Message> Simulation<M> {
         let Some(slot) = self.slots.get_mut(id.0 as usize) else {
             return;
         };
-        let Some(mut actor) = slot.actor.take() else {
+        // Disjoint borrows: the actor and its RNG live in the slot, the rest in `core`.
+        let Some(actor) = slot.actor.as_deref_mut() else {
             return;
         };
         let mut ctx = Ctx {
@@ -681,7 +682,6 @@ impl<M: Message> Simulation<M> {
         actor.on_event(ev, &mut ctx);
         let charged = ctx.charged_ns;
         let outgoing = std::mem::take(&mut ctx.outgoing);
-        slot.actor = Some(actor);
         match service {
             Some(msg_id) => {
                 let at = self.core.now.add_ns(charged);
