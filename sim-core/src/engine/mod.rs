@@ -6,9 +6,11 @@ pub mod bench;
 pub mod queue;
 pub mod rng;
 pub mod sim;
+pub mod tap;
 pub mod time;
 
 pub use actor::{Actor, ActorId, Ctx, Event, Message, MsgId, TimerId};
 pub use rng::SimRng;
 pub use sim::{ActorSpec, CpuSpec, Overflow, RunLimits, RunReport, Simulation, StopReason};
+pub use tap::{Injection, Tap, TapCtx, Verdict};
 pub use time::SimTime;

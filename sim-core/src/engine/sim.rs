@@ -4,6 +4,7 @@
 use super::actor::{Actor, ActorId, Ctx, Event, Message, MsgId, Outgoing, TimerId};
 use super::queue::{EntryId, EventQueue};
 use super::rng::{stream, SimRng};
+use super::tap::{Tap, TapCtx, Verdict};
 use super::time::SimTime;
 use crate::net::{Fate, GroupId, NetworkModel};
 use crate::trace::{DropCause, TraceEvent, TraceRecorder};
@@ -131,6 +132,12 @@ pub(crate) enum Pending<M> {
         actor: ActorId,
         tag: u64,
     },
+    /// A message held or injected by the tap enters the network now, bypassing the tap.
+    Release {
+        from: ActorId,
+        to: ActorId,
+        msg: M,
+    },
     /// CPU work finished: release outputs, and free the worker when `worker` is set.
     Done {
         actor: ActorId,
@@ -172,6 +179,7 @@ pub struct Core<M: Message> {
     next_msg_id: MsgId,
     groups: Vec<GroupId>,
     events: u64,
+    tap: Option<(Box<dyn Tap<M>>, SimRng)>,
 }
 
 impl<M: Message> Core<M> {
@@ -210,23 +218,62 @@ impl<M: Message> Core<M> {
     }
 
     fn route(&mut self, from: ActorId, out: Outgoing<M>) {
+        let Some((mut tap, mut rng)) = self.tap.take() else {
+            self.route_untapped(from, out.to, out.msg);
+            return;
+        };
+        let to = out.to;
+        let (kind, bytes) = (out.msg.kind(), out.msg.size_bytes());
+        let mut tctx = TapCtx {
+            now: self.now,
+            rng: &mut rng,
+            injections: Vec::new(),
+            records: Vec::new(),
+        };
+        let verdict = tap.on_send(from, to, out.msg, &mut tctx);
+        let TapCtx {
+            injections,
+            records,
+            ..
+        } = tctx;
+        self.tap = Some((tap, rng));
+        for ev in records {
+            self.trace.record(self.now.0, ev);
+        }
+        match verdict {
+            Verdict::Pass(msg) => self.route_untapped(from, to, msg),
+            Verdict::Drop => {
+                // The sender did its part; the message was removed in transit.
+                let msg_id = self.next_msg_id;
+                self.next_msg_id += 1;
+                self.trace_send(msg_id, from, to, kind, bytes);
+                self.drop_msg(msg_id, from, to, kind, DropCause::Adversary);
+            }
+            Verdict::Delay(msg, delay_ns) => {
+                let at = self.now.add_ns(delay_ns);
+                self.queue.push(at, Pending::Release { from, to, msg });
+            }
+        }
+        for inj in injections {
+            let at = self.now.add_ns(inj.delay_ns);
+            self.queue.push(
+                at,
+                Pending::Release {
+                    from: inj.from,
+                    to: inj.to,
+                    msg: inj.msg,
+                },
+            );
+        }
+    }
+
+    fn route_untapped(&mut self, from: ActorId, to: ActorId, msg: M) {
+        let out = Outgoing { to, msg };
         let msg_id = self.next_msg_id;
         self.next_msg_id += 1;
         let kind = out.msg.kind();
         let bytes = out.msg.size_bytes();
-        let to = out.to;
-        if self.trace.enabled() {
-            self.trace.record(
-                self.now.0,
-                TraceEvent::Send {
-                    msg: msg_id,
-                    from: from.0,
-                    to: to.0,
-                    msg_type: kind.to_string(),
-                    bytes,
-                },
-            );
-        }
+        self.trace_send(msg_id, from, to, kind, bytes);
         let (Some(&fg), Some(&tg)) = (
             self.groups.get(from.0 as usize),
             self.groups.get(to.0 as usize),
@@ -279,6 +326,21 @@ impl<M: Message> Core<M> {
         }
     }
 
+    fn trace_send(&mut self, msg: MsgId, from: ActorId, to: ActorId, kind: &str, bytes: u32) {
+        if self.trace.enabled() {
+            self.trace.record(
+                self.now.0,
+                TraceEvent::Send {
+                    msg,
+                    from: from.0,
+                    to: to.0,
+                    msg_type: kind.to_string(),
+                    bytes,
+                },
+            );
+        }
+    }
+
     fn drop_msg(&mut self, msg: MsgId, from: ActorId, to: ActorId, kind: &str, cause: DropCause) {
         if self.trace.enabled() {
             self.trace.record(
@@ -315,6 +377,7 @@ impl<M: Message> Simulation<M> {
                 next_msg_id: 0,
                 groups: Vec::new(),
                 events: 0,
+                tap: None,
             },
             slots: Vec::new(),
         }
@@ -426,6 +489,13 @@ impl<M: Message> Simulation<M> {
     pub fn record(&mut self, ev: TraceEvent) {
         let now = self.core.now.0;
         self.core.trace.record(now, ev);
+    }
+
+    /// Installs the on-path tap (adversaries); it sees every message at send time. Its
+    /// random stream is `(seed, "tap", "adversary")`.
+    pub fn set_tap(&mut self, tap: Box<dyn Tap<M>>) {
+        let rng = stream(self.core.seed, "tap", "adversary");
+        self.core.tap = Some((tap, rng));
     }
 
     /// Schedules a message from `from` to `to` as if `from` sent it now (tests, injectors).
@@ -540,6 +610,7 @@ impl<M: Message> Simulation<M> {
                 msg,
                 sent_at,
             } => self.deliver(from, to, msg_id, msg, sent_at),
+            Pending::Release { from, to, msg } => self.core.route_untapped(from, to, msg),
             Pending::Done {
                 actor,
                 msg_id,

@@ -384,3 +384,70 @@ fn interrupted_run_trace_ends_with_run_end_and_in_flight_drops() {
     let rec = sim.finish(r.reason);
     assert_eq!(rec.records(), 6); // run_start, 2 actors, send, drop(in_flight), run_end
 }
+
+/// Drops the first message, delays the second by 1 ms and replays the third twice.
+struct TestTap {
+    seen: u32,
+}
+
+impl sim_core::engine::Tap<Ping> for TestTap {
+    fn on_send(
+        &mut self,
+        from: ActorId,
+        to: ActorId,
+        msg: Ping,
+        ctx: &mut sim_core::engine::TapCtx<'_, Ping>,
+    ) -> sim_core::engine::Verdict<Ping> {
+        use sim_core::engine::Verdict;
+        self.seen += 1;
+        match self.seen {
+            1 => Verdict::Drop,
+            2 => Verdict::Delay(msg, 1_000_000),
+            3 => {
+                ctx.inject(from, to, msg.clone(), 5);
+                Verdict::Pass(msg)
+            }
+            _ => Verdict::Pass(msg),
+        }
+    }
+}
+
+/// Records the time and payload of every message it receives.
+#[derive(Default)]
+struct Recorder {
+    got: Vec<(u64, u32)>,
+}
+
+impl Actor<Ping> for Recorder {
+    fn on_event(&mut self, ev: Event<Ping>, ctx: &mut Ctx<'_, Ping>) {
+        if let Event::Message { msg, .. } = ev {
+            self.got.push((ctx.now().as_ns(), msg.0));
+        }
+    }
+}
+
+#[test]
+fn on_path_tap_drops_delays_and_replays() {
+    let drops = Rc::new(RefCell::new(Vec::new()));
+    let mut trace = TraceRecorder::new(TraceConfig::default(), Box::new(sim_core::trace::NullSink));
+    let d2 = drops.clone();
+    trace.observe(Box::new(move |rec| {
+        if let TraceEvent::Drop { cause, .. } = rec.ev {
+            d2.borrow_mut().push(cause);
+        }
+    }));
+    let mut sim = Simulation::new(1, Box::new(IdealNetwork { latency_ns: 10 }), trace);
+    let a = sim.add_actor(spec("a", CpuSpec::UNLIMITED), Box::new(Recorder::default()));
+    let b = sim.add_actor(spec("b", CpuSpec::UNLIMITED), Box::new(Recorder::default()));
+    sim.set_tap(Box::new(TestTap { seen: 0 }));
+    for i in 1..=3 {
+        sim.inject(a, b, Ping(i));
+    }
+    sim.run(&RunLimits::default(), &mut |_, _| {});
+    // 1 dropped; 3 delivered at 10 ns, its replay at 5+10; 2 delayed 1 ms then 10 ns.
+    assert_eq!(
+        sim.actor::<Recorder>(b).unwrap().got,
+        vec![(10, 3), (15, 3), (1_000_010, 2)]
+    );
+    assert_eq!(*drops.borrow(), vec![DropCause::Adversary]);
+}
