@@ -368,6 +368,30 @@ mod tests {
     }
 
     #[test]
+    fn spec_deserialises_with_defaults() {
+        let json = r#"{
+            "latency": {"dist": "log_normal", "median_ns": 2000000.0, "sigma": 0.5},
+            "loss_probability": 0.01,
+            "bandwidth_bps": 1000000
+        }"#;
+        let s: LinkSpec = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            s.latency,
+            LatencyDist::LogNormal {
+                median_ns: 2e6,
+                sigma: 0.5
+            }
+        );
+        assert_eq!(s.jitter, LatencyDist::constant(0));
+        assert_eq!(s.loss_probability, 0.01);
+        assert_eq!(s.bandwidth_bps, Some(1_000_000));
+        assert_eq!(s.gilbert_elliott, None);
+        assert!(serde_json::from_str::<LinkSpec>(r#"{"latncy": {}}"#).is_err());
+        let back: LinkSpec = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(back, s);
+    }
+
+    #[test]
     fn stationary_loss_formula() {
         let ge = GilbertElliott {
             p_good_to_bad: 0.01,
