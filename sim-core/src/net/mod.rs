@@ -4,6 +4,21 @@
 //! random streams (one per link, derived from the master seed and the link's name), so the
 //! fate of a message never depends on any actor's random draws.
 
+mod error;
+mod latency;
+mod link;
+mod partition;
+mod topology;
+
+pub use error::NetError;
+pub use latency::{LatencyDist, UniformPair, MAX_LATENCY_NS};
+pub use link::{GilbertElliott, LinkSpec, LinkState, LinkStats, DRAWS_PER_MESSAGE};
+pub use partition::{Partition, PartitionScope};
+pub use topology::{
+    DefaultRoute, LinkDirection, Topology, TopologyConfig, MAX_GROUPS, MAX_GROUP_NAME_BYTES,
+    MAX_PARTITIONS,
+};
+
 use crate::engine::SimTime;
 use crate::trace::DropCause;
 

@@ -27,7 +27,8 @@ pub enum DropCause {
     Partition,
     /// No route between the two groups in the topology.
     NoRoute,
-    /// The receiving server's queue was full (drop policy).
+    /// A bounded queue was full: the receiving server's request queue (drop policy) or a
+    /// link's transmit buffer (`buffer_bytes`).
     QueueFull,
     /// The receiving server's queue was full and it answered with a reject (reject policy).
     Rejected,
