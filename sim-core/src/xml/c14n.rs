@@ -10,7 +10,7 @@
 
 use super::dom::{Document, Element, Node};
 use super::error::XmlError;
-use super::names::{is_ncname, is_xml_name, Name, XML_NS};
+use super::names::{is_absolute_uri, is_ncname, is_uri_reference, Name, XML_NS};
 
 /// Renders elements into canonical octets, optionally recording each element's span.
 pub(crate) struct Renderer<'a> {
@@ -74,7 +74,7 @@ impl<'a> Renderer<'a> {
     }
 
     fn pi(&mut self, target: &str, data: &str) -> Result<(), XmlError> {
-        if !is_xml_name(target) || target.eq_ignore_ascii_case("xml") || data.contains("?>") {
+        if !is_ncname(target) || target.eq_ignore_ascii_case("xml") || data.contains("?>") {
             return Err(XmlError::InvalidTree(format!(
                 "processing instruction {target:?}"
             )));
@@ -133,6 +133,22 @@ impl<'a> Renderer<'a> {
                 }
                 (Some(p), Some(u)) => use_ns(&mut used, p, u)?,
             }
+        }
+        // C14N 1.0 §2: documents with relative namespace URIs cannot be canonicalized.
+        let relative = el
+            .ns_decls
+            .iter()
+            .map(|d| d.uri.as_str())
+            .chain(used.iter().map(|&(_, u)| u))
+            .find(|u| !u.is_empty() && !is_absolute_uri(u));
+        if let Some(u) = relative {
+            return Err(XmlError::RelativeNamespaceUri(u.to_string()));
+        }
+        // A tree built in memory must not yield octets our own parser refuses.
+        if let Some((_, u)) = used.iter().find(|(_, u)| !is_uri_reference(u)) {
+            return Err(XmlError::InvalidTree(format!(
+                "namespace name {u:?} is not a URI"
+            )));
         }
         // Render a binding unless the nearest output ancestor already rendered the same one;
         // `xmlns=""` only undoes a non-empty default rendered above.

@@ -109,6 +109,10 @@ pub enum XmlError {
         /// The tokenizer's description.
         message: String,
     },
+    /// Canonicalization of a document with a relative namespace URI, which C14N 1.0 §2
+    /// (inherited by exc-c14n) requires to fail.
+    #[error("relative namespace URI {0:?} cannot be canonicalized")]
+    RelativeNamespaceUri(String),
     /// A selector name that is neither `{uri}local` nor `local`.
     #[error("invalid element selector {0:?} (expected {{uri}}local or local)")]
     InvalidSelector(String),

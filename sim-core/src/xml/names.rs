@@ -60,6 +60,48 @@ pub fn split_qname(qname: &str) -> Result<(Option<&str>, &str), XmlError> {
     Ok((prefix, local))
 }
 
+/// Whether `s` is an RFC 3986 URI reference made of ASCII URI characters only (what libxml2
+/// demands of namespace names): unreserved, reserved but `[` `]` (IP literals have no place in
+/// a namespace name), and `%` + two hex digits; a relative
+/// reference must not have a colon in its first segment.
+pub fn is_uri_reference(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' => {
+                if !(b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                    && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+                {
+                    return false;
+                }
+                i += 3;
+                continue;
+            }
+            c if c.is_ascii_alphanumeric() || b"-._~:/?#@!$&'()*+,;=".contains(&c) => {}
+            _ => return false,
+        }
+        i += 1;
+    }
+    if is_absolute_uri(s) {
+        return true;
+    }
+    let first_segment = s.split(['/', '?', '#']).next().unwrap_or("");
+    !first_segment.contains(':')
+}
+
+/// Whether `s` starts with an RFC 3986 scheme (`ALPHA *(ALPHA / DIGIT / + / - / .) ":"`).
+pub fn is_absolute_uri(s: &str) -> bool {
+    match s.split_once(':') {
+        Some((scheme, _)) => {
+            let mut c = scheme.bytes();
+            c.next().is_some_and(|f| f.is_ascii_alphabetic())
+                && c.all(|x| x.is_ascii_alphanumeric() || matches!(x, b'+' | b'-' | b'.'))
+        }
+        None => false,
+    }
+}
+
 /// An expanded element name used to select or exclude elements: `{uri}local` or `local`
 /// (no namespace), the notation of the c14n vectors' `.sel` files.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,5 +189,30 @@ mod tests {
         assert!(!is_xml_char('\u{1}'));
         assert!(!is_xml_char('\u{FFFE}'));
         assert!(is_xml_char('\u{1D11E}'));
+    }
+
+    #[test]
+    fn namespace_uris_are_checked() {
+        for ok in [
+            "urn:oma:bac:dldrm:roap-1.0",
+            "http://www.w3.org/2000/09/xmldsig#",
+            "a/b",
+            "%41",
+        ] {
+            assert!(is_uri_reference(ok), "{ok}");
+        }
+        for bad in [
+            "urn:b ",
+            ">urn",
+            "urn:b[",
+            "u\u{10FFFF}",
+            "urn;:a",
+            "%4",
+            "a\\b",
+        ] {
+            assert!(!is_uri_reference(bad), "{bad}");
+        }
+        assert!(is_absolute_uri("urn:x") && is_absolute_uri("h+t.p-1:"));
+        assert!(!is_absolute_uri("ur") && !is_absolute_uri("1a:b") && !is_absolute_uri(":x"));
     }
 }

@@ -8,13 +8,12 @@
 //! and is merged into one text node, as in the XPath data model seed 002 §5.3.3 refers to.
 
 use quick_xml::errors::{Error as QxError, IllFormedError};
-use quick_xml::events::attributes::AttrError;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use super::dom::{Attr, Document, Element, Node, NsDecl};
 use super::error::XmlError;
-use super::names::{is_ncname, is_xml_char, is_xml_name, split_qname, XMLNS_NS, XML_NS};
+use super::names::{is_ncname, is_uri_reference, is_xml_char, split_qname, XMLNS_NS, XML_NS};
 
 /// Bounds applied while parsing; any excess is a typed error, never an allocation spike.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,6 +178,54 @@ fn normalize_attr_value(raw: &str, limits: &Limits) -> Result<String, XmlError> 
     Ok(out)
 }
 
+/// Splits the raw attribute text of a start tag into `(qname, raw value)` pairs, enforcing
+/// the XML 1.0 §3.1 syntax quick-xml leaves unchecked (whitespace before every attribute,
+/// `=`, matching quotes).
+fn scan_attributes(raw: &str) -> Result<Vec<(&str, &str)>, String> {
+    let b = raw.as_bytes();
+    let is_ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
+    let mut out = Vec::new();
+    let mut i = 0;
+    loop {
+        let ws_start = i;
+        while i < b.len() && is_ws(b[i]) {
+            i += 1;
+        }
+        if i == b.len() {
+            return Ok(out);
+        }
+        if i == ws_start {
+            return Err("missing whitespace before attribute".into());
+        }
+        let name_start = i;
+        while i < b.len() && !is_ws(b[i]) && b[i] != b'=' {
+            i += 1;
+        }
+        let name = &raw[name_start..i];
+        while i < b.len() && is_ws(b[i]) {
+            i += 1;
+        }
+        if name.is_empty() || b.get(i) != Some(&b'=') {
+            return Err(format!("attribute {name:?} without '='"));
+        }
+        i += 1;
+        while i < b.len() && is_ws(b[i]) {
+            i += 1;
+        }
+        let quote = match b.get(i) {
+            Some(&q @ (b'"' | b'\'')) => q,
+            _ => return Err(format!("attribute {name} value not quoted")),
+        };
+        let value_start = i + 1;
+        let len = b[value_start..]
+            .iter()
+            .position(|&c| c == quote)
+            .ok_or_else(|| format!("attribute {name} value not closed"))?;
+        out.push((name, &raw[value_start..value_start + len]));
+        i = value_start + len + 1;
+    }
+}
+
 /// An element whose end tag has not been read yet.
 struct Open {
     el: Element,
@@ -295,7 +342,8 @@ impl<'l> Builder<'l> {
                 Event::PI(pi) => {
                     self.flush_text();
                     let target = pi.target();
-                    if !is_xml_name(target) || target.eq_ignore_ascii_case("xml") {
+                    // Namespaces in XML 1.0 §7: PI targets contain no colon.
+                    if !is_ncname(target) || target.eq_ignore_ascii_case("xml") {
                         return Err(XmlError::InvalidName(target.to_string()));
                     }
                     // The XPath data model drops the whitespace between target and data.
@@ -404,26 +452,26 @@ impl<'l> Builder<'l> {
         let qname = s.name().0;
         let mut ns_decls = Vec::new();
         let mut pending: Vec<(&str, String)> = Vec::new();
-        for (n, a) in s.attributes().with_checks(true).enumerate() {
-            if n >= self.limits.max_attributes {
-                return Err(XmlError::TooManyAttributes {
-                    limit: self.limits.max_attributes,
-                });
-            }
-            let a = a.map_err(|e| match e {
-                AttrError::Duplicated(_, _) => XmlError::DuplicateAttribute(qname.to_string()),
-                other => XmlError::Syntax {
-                    offset,
-                    message: other.to_string(),
-                },
+        let raw_attrs =
+            scan_attributes(s.attributes_raw()).map_err(|message| XmlError::Syntax {
+                offset,
+                message: format!("in <{qname}>: {message}"),
             })?;
-            let key = a.key.0;
-            let value = normalize_attr_value(&a.value, self.limits).map_err(|e| match e {
+        if raw_attrs.len() > self.limits.max_attributes {
+            return Err(XmlError::TooManyAttributes {
+                limit: self.limits.max_attributes,
+            });
+        }
+        for (n, &(key, raw_value)) in raw_attrs.iter().enumerate() {
+            if raw_attrs[..n].iter().any(|(k, _)| *k == key) {
+                return Err(XmlError::DuplicateAttribute(key.to_string()));
+            }
+            let value = normalize_attr_value(raw_value, self.limits).map_err(|e| match e {
                 XmlError::Syntax { message, .. } => XmlError::Syntax { offset, message },
                 other => other,
             })?;
             if key == "xmlns" {
-                if value == XML_NS || value == XMLNS_NS {
+                if value == XML_NS || value == XMLNS_NS || !is_uri_reference(&value) {
                     return Err(XmlError::InvalidNamespaceDecl(format!("xmlns=\"{value}\"")));
                 }
                 ns_decls.push(NsDecl {
@@ -437,6 +485,7 @@ impl<'l> Builder<'l> {
                     || p == "xmlns"
                     || value.is_empty()
                     || value == XMLNS_NS
+                    || !is_uri_reference(&value)
                     || ((p == "xml") != (value == XML_NS));
                 if bad {
                     return Err(XmlError::InvalidNamespaceDecl(format!("{key}=\"{value}\"")));
