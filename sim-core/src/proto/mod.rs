@@ -1,6 +1,7 @@
 //! Protocol actors and their state: DRM Agents, Rights Issuers, OCSP responder, and the
 //! data structures they keep.
 
+pub mod costs;
 pub mod drm_time;
 pub mod metering_store;
 pub mod nonce_cache;
