@@ -1,0 +1,584 @@
+//! Hostile-input-safe XML parsing into the namespace-resolved DOM.
+//!
+//! quick-xml 0.42 is the tokenizer; everything that makes the result trustworthy for MACs and
+//! signatures is done here: DOCTYPE refusal (no entity can ever be declared, so no entity
+//! bomb), only the five predefined entities and character references, XML 1.0 end-of-line and
+//! attribute-value normalization, namespace resolution, and hard bounds on every dimension.
+//! Character data arrives in pieces (`Text`, `CData`, and `GeneralRef` for every `&...;`)
+//! and is merged into one text node, as in the XPath data model seed 002 §5.3.3 refers to.
+
+use quick_xml::errors::{Error as QxError, IllFormedError};
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+use super::dom::{Attr, Document, Element, Node, NsDecl};
+use super::error::XmlError;
+use super::names::{is_ncname, is_uri_reference, is_xml_char, split_qname, XMLNS_NS, XML_NS};
+
+/// Bounds applied while parsing; any excess is a typed error, never an allocation spike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest accepted input.
+    pub max_input_bytes: usize,
+    /// Deepest element nesting (the root is depth 1).
+    pub max_depth: usize,
+    /// Most elements in the document.
+    pub max_elements: usize,
+    /// Most attributes on one element, namespace declarations included.
+    pub max_attributes: usize,
+    /// Longest text node (after merging character data) or attribute value.
+    pub max_text_bytes: usize,
+}
+
+impl Default for Limits {
+    /// Generous for ROAP PDUs (a few KiB, depth < 10) yet small enough for a simulator.
+    fn default() -> Self {
+        Limits {
+            max_input_bytes: 256 * 1024,
+            max_depth: 64,
+            max_elements: 10_000,
+            max_attributes: 64,
+            max_text_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// Parses `input` (UTF-8 XML 1.0, namespace-well-formed, no DOCTYPE) into a [`Document`].
+pub fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError> {
+    if input.len() > limits.max_input_bytes {
+        return Err(XmlError::InputTooLarge {
+            size_bytes: input.len(),
+            limit_bytes: limits.max_input_bytes,
+        });
+    }
+    let text = std::str::from_utf8(input).map_err(|e| XmlError::InvalidUtf8 {
+        offset: e.valid_up_to(),
+    })?;
+    let (text, base) = match text.strip_prefix('\u{FEFF}') {
+        Some(rest) => (rest, 3),
+        None => (text, 0),
+    };
+    check_chars(text, base)?;
+    Builder::new(limits, base).run(text)
+}
+
+/// Rejects characters outside production `Char` anywhere in the input, in one byte scan:
+/// C0 controls other than TAB/LF/CR, and U+FFFE/U+FFFF (UTF-8 `EF BF BE`/`EF BF BF`).
+fn check_chars(text: &str, base: usize) -> Result<(), XmlError> {
+    let b = text.as_bytes();
+    for (i, &c) in b.iter().enumerate() {
+        let bad = match c {
+            0..=8 | 11 | 12 | 14..=31 => Some(u32::from(c)),
+            0xEF if b.get(i + 1) == Some(&0xBF) && matches!(b.get(i + 2), Some(0xBE | 0xBF)) => {
+                Some(if b[i + 2] == 0xBE { 0xFFFE } else { 0xFFFF })
+            }
+            _ => None,
+        };
+        if let Some(codepoint) = bad {
+            return Err(XmlError::InvalidChar {
+                codepoint,
+                offset: base + i,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The value of a reference `&name;` (name without `&` and `;`): one of the five predefined
+/// entities or a character reference to a character XML allows.
+pub(crate) fn resolve_reference(name: &str) -> Result<char, XmlError> {
+    match name {
+        "lt" => return Ok('<'),
+        "gt" => return Ok('>'),
+        "amp" => return Ok('&'),
+        "apos" => return Ok('\''),
+        "quot" => return Ok('"'),
+        _ => {}
+    }
+    let Some(num) = name.strip_prefix('#') else {
+        return Err(XmlError::UnknownEntity(name.to_string()));
+    };
+    let bad = || XmlError::InvalidCharRef(name.to_string());
+    let (digits, radix) = match num.strip_prefix('x') {
+        Some(hex) => (hex, 16),
+        None => (num, 10),
+    };
+    // `from_str_radix` alone would accept a leading '+'; XML allows digits only.
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return Err(bad());
+    }
+    let cp = u32::from_str_radix(digits, radix).map_err(|_| bad())?;
+    char::from_u32(cp)
+        .filter(|&c| is_xml_char(c))
+        .ok_or_else(bad)
+}
+
+/// Appends `s` with XML 1.0 §2.11 end-of-line handling (CRLF and lone CR become LF).
+/// Chunks end only at markup or references, so a CR never pairs with an LF across chunks.
+fn push_eol_normalized(out: &mut String, s: &str) {
+    if !s.contains('\r') {
+        out.push_str(s);
+        return;
+    }
+    let mut rest = s;
+    while let Some(i) = rest.find('\r') {
+        out.push_str(&rest[..i]);
+        out.push('\n');
+        rest = &rest[i + 1..];
+        if let Some(r) = rest.strip_prefix('\n') {
+            rest = r;
+        }
+    }
+    out.push_str(rest);
+}
+
+/// XML 1.0 §3.3.3 attribute-value normalization for CDATA attributes (there is no DTD, so
+/// every attribute is CDATA): literal TAB/LF/CR/CRLF become one space each, references are
+/// replaced by their character (so `&#10;` survives as LF), `<` is refused.
+fn normalize_attr_value(raw: &str, limits: &Limits) -> Result<String, XmlError> {
+    let b = raw.as_bytes();
+    let mut out = String::with_capacity(raw.len());
+    let (mut i, mut last) = (0, 0);
+    while i < b.len() {
+        match b[i] {
+            b'\r' | b'\n' | b'\t' => {
+                out.push_str(&raw[last..i]);
+                out.push(' ');
+                i += if b[i] == b'\r' && b.get(i + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
+                last = i;
+            }
+            b'&' => {
+                out.push_str(&raw[last..i]);
+                let len = raw[i..].find(';').ok_or_else(|| {
+                    XmlError::InvalidCharRef(raw[i + 1..].chars().take(16).collect())
+                })?;
+                out.push(resolve_reference(&raw[i + 1..i + len])?);
+                i += len + 1;
+                last = i;
+            }
+            b'<' => {
+                return Err(XmlError::Syntax {
+                    offset: 0,
+                    message: "'<' in attribute value".into(),
+                })
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&raw[last..]);
+    if out.len() > limits.max_text_bytes {
+        return Err(XmlError::TextTooLong {
+            limit_bytes: limits.max_text_bytes,
+        });
+    }
+    Ok(out)
+}
+
+/// Splits the raw attribute text of a start tag into `(qname, raw value)` pairs, enforcing
+/// the XML 1.0 §3.1 syntax quick-xml leaves unchecked (whitespace before every attribute,
+/// `=`, matching quotes).
+fn scan_attributes(raw: &str) -> Result<Vec<(&str, &str)>, String> {
+    let b = raw.as_bytes();
+    let is_ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
+    let mut out = Vec::new();
+    let mut i = 0;
+    loop {
+        let ws_start = i;
+        while i < b.len() && is_ws(b[i]) {
+            i += 1;
+        }
+        if i == b.len() {
+            return Ok(out);
+        }
+        if i == ws_start {
+            return Err("missing whitespace before attribute".into());
+        }
+        let name_start = i;
+        while i < b.len() && !is_ws(b[i]) && b[i] != b'=' {
+            i += 1;
+        }
+        let name = &raw[name_start..i];
+        while i < b.len() && is_ws(b[i]) {
+            i += 1;
+        }
+        if name.is_empty() || b.get(i) != Some(&b'=') {
+            return Err(format!("attribute {name:?} without '='"));
+        }
+        i += 1;
+        while i < b.len() && is_ws(b[i]) {
+            i += 1;
+        }
+        let quote = match b.get(i) {
+            Some(&q @ (b'"' | b'\'')) => q,
+            _ => return Err(format!("attribute {name} value not quoted")),
+        };
+        let value_start = i + 1;
+        let len = b[value_start..]
+            .iter()
+            .position(|&c| c == quote)
+            .ok_or_else(|| format!("attribute {name} value not closed"))?;
+        out.push((name, &raw[value_start..value_start + len]));
+        i = value_start + len + 1;
+    }
+}
+
+/// An element whose end tag has not been read yet.
+struct Open {
+    el: Element,
+    /// The qualified name as written, to match the end tag.
+    qname: String,
+    /// Length of the namespace binding stack before this element's declarations.
+    ns_mark: usize,
+}
+
+/// Event-driven tree builder with namespace scopes.
+struct Builder<'l> {
+    limits: &'l Limits,
+    /// Offset of the tokenizer's input within the original input (a skipped BOM).
+    base: usize,
+    stack: Vec<Open>,
+    /// In-scope namespace bindings, innermost last (`None` = default namespace).
+    ns: Vec<(Option<String>, String)>,
+    before: Vec<Node>,
+    root: Option<Element>,
+    after: Vec<Node>,
+    /// Character data not yet turned into a text node.
+    text: String,
+    elements: usize,
+}
+
+impl<'l> Builder<'l> {
+    fn new(limits: &'l Limits, base: usize) -> Self {
+        Builder {
+            limits,
+            base,
+            stack: Vec::new(),
+            ns: Vec::new(),
+            before: Vec::new(),
+            root: None,
+            after: Vec::new(),
+            text: String::new(),
+            elements: 0,
+        }
+    }
+
+    fn run(mut self, text: &str) -> Result<Document, XmlError> {
+        let mut reader = Reader::from_str(text);
+        reader.config_mut().check_comments = true;
+        reader.config_mut().check_end_names = true;
+        loop {
+            let start = reader.buffer_position() as usize;
+            let event = match reader.read_event() {
+                Ok(e) => e,
+                Err(e) => return Err(self.map_error(e, reader.error_position() as usize)),
+            };
+            let offset = self.base + reader.buffer_position() as usize;
+            match event {
+                Event::Decl(d) => {
+                    if start != 0 {
+                        return Err(XmlError::Syntax {
+                            offset,
+                            message: "XML declaration not at the start".into(),
+                        });
+                    }
+                    check_decl(&d)?;
+                }
+                Event::DocType(_) => return Err(XmlError::DoctypeRefused { offset }),
+                Event::Start(s) => {
+                    self.flush_text();
+                    self.open(&s, false, offset)?;
+                }
+                Event::Empty(s) => {
+                    self.flush_text();
+                    self.open(&s, true, offset)?;
+                }
+                Event::End(e) => {
+                    self.flush_text();
+                    self.close(e.name().0)?;
+                }
+                Event::Text(t) => {
+                    let raw = t.into_inner();
+                    if self.stack.is_empty() {
+                        if !raw.chars().all(|c| matches!(c, ' ' | '\t' | '\n' | '\r')) {
+                            return Err(XmlError::ContentOutsideRoot { offset });
+                        }
+                    } else {
+                        if raw.contains("]]>") {
+                            return Err(XmlError::Syntax {
+                                offset,
+                                message: "']]>' in character data".into(),
+                            });
+                        }
+                        self.check_text_room(raw.len())?;
+                        push_eol_normalized(&mut self.text, &raw);
+                    }
+                }
+                Event::CData(c) => {
+                    if self.stack.is_empty() {
+                        return Err(XmlError::ContentOutsideRoot { offset });
+                    }
+                    let raw = c.into_inner();
+                    self.check_text_room(raw.len())?;
+                    push_eol_normalized(&mut self.text, &raw);
+                }
+                Event::GeneralRef(r) => {
+                    if self.stack.is_empty() {
+                        return Err(XmlError::ContentOutsideRoot { offset });
+                    }
+                    let c = resolve_reference(&r)?;
+                    self.check_text_room(c.len_utf8())?;
+                    self.text.push(c);
+                }
+                Event::Comment(c) => {
+                    self.flush_text();
+                    let mut s = String::new();
+                    push_eol_normalized(&mut s, &c.into_inner());
+                    self.push_node(Node::Comment(s));
+                }
+                Event::PI(pi) => {
+                    self.flush_text();
+                    let target = pi.target();
+                    // Namespaces in XML 1.0 §7: PI targets contain no colon.
+                    if !is_ncname(target) || target.eq_ignore_ascii_case("xml") {
+                        return Err(XmlError::InvalidName(target.to_string()));
+                    }
+                    // The XPath data model drops the whitespace between target and data.
+                    let mut data = String::new();
+                    push_eol_normalized(
+                        &mut data,
+                        pi.content().trim_start_matches([' ', '\t', '\n', '\r']),
+                    );
+                    self.push_node(Node::Pi {
+                        target: target.to_string(),
+                        data,
+                    });
+                }
+                Event::Eof => break,
+            }
+        }
+        if let Some(open) = self.stack.last() {
+            return Err(XmlError::UnclosedElement(open.qname.clone()));
+        }
+        let root = self.root.ok_or(XmlError::NoRoot)?;
+        Ok(Document {
+            before: self.before,
+            root,
+            after: self.after,
+        })
+    }
+
+    fn map_error(&self, e: QxError, pos: usize) -> XmlError {
+        match e {
+            QxError::IllFormed(IllFormedError::MismatchedEndTag { expected, found }) => {
+                XmlError::MismatchedTag { expected, found }
+            }
+            QxError::IllFormed(IllFormedError::MissingEndTag(name)) => {
+                XmlError::UnclosedElement(name)
+            }
+            other => XmlError::Syntax {
+                offset: self.base + pos,
+                message: other.to_string(),
+            },
+        }
+    }
+
+    fn check_text_room(&self, add: usize) -> Result<(), XmlError> {
+        if self.text.len() + add > self.limits.max_text_bytes {
+            return Err(XmlError::TextTooLong {
+                limit_bytes: self.limits.max_text_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    fn flush_text(&mut self) {
+        if !self.text.is_empty() {
+            let t = std::mem::take(&mut self.text);
+            self.push_node(Node::Text(t));
+        }
+    }
+
+    fn push_node(&mut self, node: Node) {
+        if let Some(top) = self.stack.last_mut() {
+            top.el.children.push(node);
+        } else if self.root.is_none() {
+            self.before.push(node);
+        } else {
+            self.after.push(node);
+        }
+    }
+
+    fn attach(&mut self, el: Element) {
+        match self.stack.last_mut() {
+            Some(parent) => parent.el.children.push(Node::Element(el)),
+            None => self.root = Some(el),
+        }
+    }
+
+    /// Resolves a prefix (or the default namespace for `None`) against the in-scope bindings.
+    fn resolve(&self, prefix: Option<&str>) -> Result<Option<String>, XmlError> {
+        if prefix == Some("xml") {
+            return Ok(Some(XML_NS.to_string()));
+        }
+        match self.ns.iter().rev().find(|(p, _)| p.as_deref() == prefix) {
+            Some((_, uri)) if uri.is_empty() => Ok(None),
+            Some((_, uri)) => Ok(Some(uri.clone())),
+            None => match prefix {
+                Some(p) => Err(XmlError::UndeclaredPrefix(p.to_string())),
+                None => Ok(None),
+            },
+        }
+    }
+
+    fn open(&mut self, s: &BytesStart<'_>, empty: bool, offset: usize) -> Result<(), XmlError> {
+        if self.root.is_some() && self.stack.is_empty() {
+            return Err(XmlError::ContentOutsideRoot { offset });
+        }
+        self.elements += 1;
+        if self.elements > self.limits.max_elements {
+            return Err(XmlError::TooManyElements {
+                limit: self.limits.max_elements,
+            });
+        }
+        if self.stack.len() + 1 > self.limits.max_depth {
+            return Err(XmlError::TooDeep {
+                limit: self.limits.max_depth,
+            });
+        }
+        let qname = s.name().0;
+        let mut ns_decls = Vec::new();
+        let mut pending: Vec<(&str, String)> = Vec::new();
+        let raw_attrs =
+            scan_attributes(s.attributes_raw()).map_err(|message| XmlError::Syntax {
+                offset,
+                message: format!("in <{qname}>: {message}"),
+            })?;
+        if raw_attrs.len() > self.limits.max_attributes {
+            return Err(XmlError::TooManyAttributes {
+                limit: self.limits.max_attributes,
+            });
+        }
+        for (n, &(key, raw_value)) in raw_attrs.iter().enumerate() {
+            if raw_attrs[..n].iter().any(|(k, _)| *k == key) {
+                return Err(XmlError::DuplicateAttribute(key.to_string()));
+            }
+            let value = normalize_attr_value(raw_value, self.limits).map_err(|e| match e {
+                XmlError::Syntax { message, .. } => XmlError::Syntax { offset, message },
+                other => other,
+            })?;
+            if key == "xmlns" {
+                if value == XML_NS || value == XMLNS_NS || !is_uri_reference(&value) {
+                    return Err(XmlError::InvalidNamespaceDecl(format!("xmlns=\"{value}\"")));
+                }
+                ns_decls.push(NsDecl {
+                    prefix: None,
+                    uri: value,
+                });
+            } else if let Some(p) = key.strip_prefix("xmlns:") {
+                // Namespaces in XML 1.0 §3: `xml` only to its own URI, `xmlns` never, no
+                // prefix to the empty string (undeclaring prefixes is XML 1.1 only).
+                let bad = !is_ncname(p)
+                    || p == "xmlns"
+                    || value.is_empty()
+                    || value == XMLNS_NS
+                    || !is_uri_reference(&value)
+                    || ((p == "xml") != (value == XML_NS));
+                if bad {
+                    return Err(XmlError::InvalidNamespaceDecl(format!("{key}=\"{value}\"")));
+                }
+                ns_decls.push(NsDecl {
+                    prefix: Some(p.to_string()),
+                    uri: value,
+                });
+            } else {
+                pending.push((key, value));
+            }
+        }
+        let ns_mark = self.ns.len();
+        for d in &ns_decls {
+            self.ns.push((d.prefix.clone(), d.uri.clone()));
+        }
+        let (prefix, local) = split_qname(qname)?;
+        if prefix == Some("xmlns") {
+            return Err(XmlError::InvalidNamespaceDecl(qname.to_string()));
+        }
+        let ns = self.resolve(prefix)?;
+        let mut attrs: Vec<Attr> = Vec::with_capacity(pending.len());
+        for (key, value) in pending {
+            let (aprefix, alocal) = split_qname(key)?;
+            let ans = match aprefix {
+                None => None,
+                Some(p) => self.resolve(Some(p))?,
+            };
+            // Two prefixes bound to one URI still name the same attribute (Namespaces §6.3).
+            if attrs.iter().any(|a| a.local == alocal && a.ns == ans) {
+                return Err(XmlError::DuplicateAttribute(key.to_string()));
+            }
+            attrs.push(Attr {
+                prefix: aprefix.map(str::to_string),
+                local: alocal.to_string(),
+                ns: ans,
+                value,
+            });
+        }
+        let el = Element {
+            prefix: prefix.map(str::to_string),
+            local: local.to_string(),
+            ns,
+            ns_decls,
+            attrs,
+            children: Vec::new(),
+        };
+        if empty {
+            self.ns.truncate(ns_mark);
+            self.attach(el);
+        } else {
+            self.stack.push(Open {
+                el,
+                qname: qname.to_string(),
+                ns_mark,
+            });
+        }
+        Ok(())
+    }
+
+    fn close(&mut self, name: &str) -> Result<(), XmlError> {
+        let open = self.stack.pop().ok_or_else(|| XmlError::Syntax {
+            offset: 0,
+            message: format!("end tag </{name}> without start tag"),
+        })?;
+        if open.qname != name {
+            return Err(XmlError::MismatchedTag {
+                expected: open.qname,
+                found: name.to_string(),
+            });
+        }
+        self.ns.truncate(open.ns_mark);
+        self.attach(open.el);
+        Ok(())
+    }
+}
+
+/// Accepts `<?xml version="1.0" encoding="UTF-8"?>` and variants; the input was already
+/// decoded as UTF-8, so any other declared encoding (or XML 1.1) is refused.
+fn check_decl(d: &quick_xml::events::BytesDecl<'_>) -> Result<(), XmlError> {
+    let version = d
+        .version()
+        .map_err(|e| XmlError::UnsupportedDeclaration(e.to_string()))?;
+    if version != "1.0" {
+        return Err(XmlError::UnsupportedDeclaration(format!(
+            "version {version}"
+        )));
+    }
+    if let Some(enc) = d.encoding() {
+        let enc = enc.map_err(|e| XmlError::UnsupportedDeclaration(e.to_string()))?;
+        if !enc.eq_ignore_ascii_case("utf-8") {
+            return Err(XmlError::UnsupportedDeclaration(format!("encoding {enc}")));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,3 @@
+//! sim-core integration tests: one binary, one module per area.
+
+mod xml;
