@@ -1,0 +1,141 @@
+//! What travels between actors: ROAP/SCE PDUs (as canonical XML bytes in real mode, as
+//! structs in symbolic mode), OCSP exchanges, and the HTTP GET of a Post Response URL.
+
+use crate::crypto::CryptoMode;
+use crate::engine::Message;
+use crate::pdu::{Pdu, PduError};
+use std::sync::Arc;
+
+/// A PDU in transit. Cloning is cheap (shared).
+#[derive(Debug, Clone)]
+pub struct Wire(Arc<WireInner>);
+
+#[derive(Debug)]
+struct WireInner {
+    kind: &'static str,
+    size_bytes: u32,
+    body: WireBody,
+}
+
+#[derive(Debug)]
+enum WireBody {
+    /// Real mode: the Exclusive-Canonical XML octets; the receiver parses them.
+    Xml(Vec<u8>),
+    /// Symbolic mode: the struct itself; size is the PDU's estimated encoded size.
+    Struct(Pdu),
+}
+
+impl Wire {
+    /// Packs `pdu` for the wire in `mode`.
+    pub fn new(mode: CryptoMode, pdu: Pdu) -> Wire {
+        let kind = pdu.kind();
+        match mode {
+            CryptoMode::Real => {
+                let xml = pdu.encode();
+                Wire(Arc::new(WireInner {
+                    kind,
+                    size_bytes: xml.len() as u32,
+                    body: WireBody::Xml(xml),
+                }))
+            }
+            CryptoMode::Symbolic => Wire(Arc::new(WireInner {
+                kind,
+                size_bytes: pdu.estimated_size_bytes() as u32,
+                body: WireBody::Struct(pdu),
+            })),
+        }
+    }
+
+    /// Raw octets claimed to be a PDU of `kind` (tamperers, replayers, fuzzing).
+    pub fn from_xml(kind: &'static str, xml: Vec<u8>) -> Wire {
+        Wire(Arc::new(WireInner {
+            kind,
+            size_bytes: xml.len() as u32,
+            body: WireBody::Xml(xml),
+        }))
+    }
+
+    /// Message type for traces.
+    pub fn kind(&self) -> &'static str {
+        self.0.kind
+    }
+
+    /// Size on the wire.
+    pub fn size_bytes(&self) -> u32 {
+        self.0.size_bytes
+    }
+
+    /// The XML octets (real mode only).
+    pub fn xml(&self) -> Option<&[u8]> {
+        match &self.0.body {
+            WireBody::Xml(x) => Some(x),
+            WireBody::Struct(_) => None,
+        }
+    }
+
+    /// The PDU: parsed from the octets in real mode (hostile input gives a typed error).
+    pub fn open(&self) -> Result<Pdu, PduError> {
+        match &self.0.body {
+            WireBody::Xml(x) => Pdu::decode(x),
+            WireBody::Struct(p) => Ok(p.clone()),
+        }
+    }
+}
+
+/// An OCSP request: "what is the status of certificate `serial` from `issuer`?"
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OcspQuery {
+    /// Issuer name of the certificate.
+    pub issuer: String,
+    /// Its serial number.
+    pub serial: u64,
+    /// Requester nonce to echo (ROAP registration binds the RI's OCSP response to it).
+    pub nonce: Option<Vec<u8>>,
+}
+
+/// Every message of the protocol layer.
+#[derive(Debug, Clone)]
+pub enum SimMsg {
+    /// A ROAP or SCE PDU.
+    Pdu(Wire),
+    /// OCSP request (RFC 6960 over HTTP).
+    OcspRequest(Arc<OcspQuery>),
+    /// OCSP response, in its wire encoding (see `pki_wire`).
+    OcspResponse(Arc<Vec<u8>>),
+    /// HTTP GET of a URL (Post Response URL, seed 003 §9.1.3 / seed 004 §5.4.6.2).
+    HttpGet(Arc<str>),
+    /// HTTP answer to a GET: status code and, on 200, a ROAP trigger.
+    HttpResponse {
+        /// The URL fetched.
+        url: Arc<str>,
+        /// HTTP status code.
+        status: u16,
+        /// The trigger returned on success.
+        trigger: Option<Wire>,
+    },
+}
+
+impl Message for SimMsg {
+    fn kind(&self) -> &'static str {
+        match self {
+            SimMsg::Pdu(w) => w.kind(),
+            SimMsg::OcspRequest(_) => "ocsp:request",
+            SimMsg::OcspResponse(_) => "ocsp:response",
+            SimMsg::HttpGet(_) => "http:get",
+            SimMsg::HttpResponse { .. } => "http:response",
+        }
+    }
+
+    fn size_bytes(&self) -> u32 {
+        match self {
+            SimMsg::Pdu(w) => w.size_bytes(),
+            // Typical RFC 6960 request with a nonce extension.
+            SimMsg::OcspRequest(_) => 120,
+            SimMsg::OcspResponse(b) => b.len() as u32,
+            SimMsg::HttpGet(u) => 200 + u.len() as u32,
+            SimMsg::HttpResponse { trigger, .. } => {
+                150 + trigger.as_ref().map_or(0, Wire::size_bytes)
+            }
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! The shared, read-only world every protocol actor sees: crypto facade, cost table, protocol
+//! parameters, spec variants, trust anchors, the certificate directory and where the servers
+//! are. Built once per run by `proto::build`; shared with `Rc` (a run is single-threaded).
+
+use super::costs::CostTable;
+use super::pki_wire::CertDirectory;
+use crate::crypto::{Crypto, CryptoMode, MacAlg, OpCounter, SigAlg};
+use crate::engine::time::{NS_PER_MS, NS_PER_S};
+use crate::engine::{ActorId, SimTime};
+use crate::pdu::{CertificateChain, DateTime, Identifier, MacInterpretation};
+use crate::pki::{Certificate, RevocationList, TrustStore};
+
+/// Timeouts, retry limits and cache bounds of the protocols.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProtoParams {
+    /// How long a client waits for a response before retrying.
+    pub request_timeout_ns: u64,
+    /// Retries after the first attempt before the protocol is abandoned (bounded back-off).
+    pub max_retries: u32,
+    /// First back-off delay; doubles per retry.
+    pub backoff_base_ns: u64,
+    /// Largest back-off delay.
+    pub backoff_max_ns: u64,
+    /// How far a Device's DRM time may be from the RI's before `DeviceTimeError`.
+    pub time_tolerance_ns: u64,
+    /// Device nonces the RI remembers per Device (seed 003).
+    pub nonce_cache_per_device: usize,
+    /// Devices whose nonces the RI remembers.
+    pub nonce_cache_devices: usize,
+    /// Oldest OCSP response a validator accepts.
+    pub ocsp_max_age_ns: u64,
+    /// How often an RI refreshes the OCSP response it staples.
+    pub ocsp_refresh_ns: u64,
+    /// Signature algorithm negotiated in registration.
+    pub sig_alg: SigAlg,
+    /// MAC algorithm negotiated in registration.
+    pub mac_alg: MacAlg,
+    /// Nonce length in bytes (ROAP: at least 14).
+    pub nonce_bytes: usize,
+    /// Bound on the ROs a Device stores.
+    pub max_ros_per_device: usize,
+    /// Bound on outstanding protocol sessions per Device.
+    pub max_sessions_per_device: usize,
+}
+
+impl Default for ProtoParams {
+    fn default() -> Self {
+        ProtoParams {
+            request_timeout_ns: 10 * NS_PER_S,
+            max_retries: 3,
+            backoff_base_ns: 500 * NS_PER_MS,
+            backoff_max_ns: 30 * NS_PER_S,
+            time_tolerance_ns: 300 * NS_PER_S,
+            nonce_cache_per_device: 32,
+            nonce_cache_devices: 1_000_000,
+            ocsp_max_age_ns: 3_600 * NS_PER_S,
+            ocsp_refresh_ns: 600 * NS_PER_S,
+            sig_alg: SigAlg::RsaPssSha1,
+            mac_alg: MacAlg::HmacSha1,
+            nonce_bytes: 14,
+            max_ros_per_device: 10_000,
+            max_sessions_per_device: 64,
+        }
+    }
+}
+
+/// Switches between the text before and after each change request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Variants {
+    /// Seed 004: MeteringReportResponse is signed and verified (false = pre-CR, unsigned).
+    pub metering_response_signed: bool,
+    /// Seed 003: retries use a fresh nonce (false = the nonce is reused).
+    pub fresh_nonce_retries: bool,
+    /// Seed 003: the RI tracks recently seen Device nonces and rejects replays.
+    pub ri_nonce_tracking: bool,
+    /// Seed 002: how the Domain Key MAC input is formed (default: XPath node set + XC14N).
+    pub domain_key_mac: MacInterpretation,
+    /// Seed 002: `<roap:domainKey>` in qualified form (false = pre-CR unqualified form).
+    pub domain_key_qualified: bool,
+    /// Seed 000: a Device counts once against a User Domain's limit however many RIs it
+    /// joins through (false = counted per RI).
+    pub dea_count_once: bool,
+}
+
+impl Default for Variants {
+    fn default() -> Self {
+        Variants {
+            metering_response_signed: true,
+            fresh_nonce_retries: true,
+            ri_nonce_tracking: true,
+            domain_key_mac: MacInterpretation::NodeSet,
+            domain_key_qualified: true,
+            dea_count_once: true,
+        }
+    }
+}
+
+/// A Rights Issuer as Devices know it (from triggers / configuration).
+#[derive(Debug, Clone)]
+pub struct RiInfo {
+    /// Actor name, e.g. `ri/0`.
+    pub name: String,
+    /// Actor id.
+    pub actor: ActorId,
+    /// RI ID (SHA-1 of its SPKI).
+    pub id: Identifier,
+    /// Its ROAP URL.
+    pub url: String,
+}
+
+/// The world shared by all protocol actors of a run.
+#[derive(Debug)]
+pub struct World {
+    /// Crypto facade (real or symbolic).
+    pub crypto: Crypto,
+    /// CPU cost table.
+    pub costs: CostTable,
+    /// Protocol parameters.
+    pub params: ProtoParams,
+    /// Spec variants.
+    pub variants: Variants,
+    /// Roots and the OCSP responder every validator trusts.
+    pub trust: TrustStore,
+    /// The CA's revocation list (authoritative: only the OCSP responder and servers with
+    /// direct CA access consult it).
+    pub revocations: RevocationList,
+    /// Issued certificates by wire octets.
+    pub certs: CertDirectory,
+    /// Unix time of virtual time zero (DRM time is reported as dateTime from here).
+    pub epoch_unix_s: u64,
+    /// The OCSP responder actor.
+    pub ocsp: Option<ActorId>,
+    /// Rights Issuers, by index.
+    pub ris: Vec<RiInfo>,
+    /// Certificates of the OCSP responder (stapled so validators can check its signature).
+    pub ocsp_chain: Vec<Certificate>,
+}
+
+impl World {
+    /// Crypto mode of the run.
+    pub fn mode(&self) -> CryptoMode {
+        self.crypto.mode()
+    }
+
+    /// A DRM time (ns since virtual zero) as a ROAP dateTime.
+    pub fn datetime(&self, drm_time_ns: u64) -> DateTime {
+        DateTime::from_unix_s(self.epoch_unix_s + drm_time_ns / NS_PER_S)
+    }
+
+    /// A ROAP dateTime back to ns since virtual zero (saturating at 0).
+    pub fn drm_ns(&self, t: &DateTime) -> u64 {
+        t.unix_s.saturating_sub(self.epoch_unix_s) * NS_PER_S
+    }
+
+    /// The RI whose ID is `id`.
+    pub fn ri_by_id(&self, id: &Identifier) -> Option<(usize, &RiInfo)> {
+        self.ris.iter().enumerate().find(|(_, r)| &r.id == id)
+    }
+
+    /// The RI running as `actor`.
+    pub fn ri_by_actor(&self, actor: ActorId) -> Option<(usize, &RiInfo)> {
+        self.ris.iter().enumerate().find(|(_, r)| r.actor == actor)
+    }
+
+    /// The ID (SHA-1 of the SPKI) of `cert`'s key.
+    pub fn id_of(cert: &Certificate) -> Identifier {
+        Identifier::new(cert.key_id().as_bytes().to_vec())
+    }
+
+    /// A fresh nonce from `rng`.
+    pub fn nonce(&self, rng: &mut impl rand::RngCore) -> Vec<u8> {
+        let mut n = vec![0u8; self.params.nonce_bytes];
+        rng.fill_bytes(&mut n);
+        n
+    }
+
+    /// Charges the cost of everything logged in `ops` plus `extra_ns` to the current event.
+    pub fn charge<M: crate::engine::Message>(
+        &self,
+        ctx: &mut crate::engine::Ctx<'_, M>,
+        ops: &mut OpCounter,
+        extra_ns: u64,
+    ) {
+        let ns = self.costs.drain_ns(ops) + extra_ns;
+        ctx.charge_ns(ns);
+    }
+
+    /// Virtual time of the start of validity used for every certificate.
+    pub fn cert_epoch() -> SimTime {
+        SimTime::ZERO
+    }
+}
+
+/// Who an actor is: its name, key, certificate chain and ID.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// Actor name (certificate subject).
+    pub name: String,
+    /// Private key.
+    pub key: crate::crypto::PrivateKey,
+    /// Certificate chain, leaf first, root excluded.
+    pub chain: Vec<Certificate>,
+    /// The chain as PDU octets.
+    pub chain_wire: CertificateChain,
+    /// SHA-1 of the SPKI: Device ID / RI ID.
+    pub id: Identifier,
+}
