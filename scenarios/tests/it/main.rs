@@ -1,0 +1,3 @@
+//! Integration tests of the scenarios crate.
+
+mod scenarios_format;
