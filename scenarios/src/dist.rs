@@ -74,14 +74,20 @@ impl Dist {
             Dist::Lognormal { median, sigma } => {
                 positive("median", median)?;
                 if !(sigma.is_finite() && sigma >= 0.0) {
-                    return Err(("sigma", format!("sigma must be finite and >= 0, not {sigma}")));
+                    return Err((
+                        "sigma",
+                        format!("sigma must be finite and >= 0, not {sigma}"),
+                    ));
                 }
                 Ok(())
             }
             Dist::Pareto { scale, shape } => {
                 positive("scale", scale)?;
                 if !(shape.is_finite() && shape > 0.0) {
-                    return Err(("shape", format!("shape must be finite and > 0, not {shape}")));
+                    return Err((
+                        "shape",
+                        format!("shape must be finite and > 0, not {shape}"),
+                    ));
                 }
                 Ok(())
             }
@@ -94,7 +100,9 @@ impl Dist {
             Dist::Constant { value } => Some(value.0 as f64),
             Dist::Uniform { min, max } => Some((min.0 as f64 + max.0 as f64) / 2.0),
             Dist::Exponential { mean } => Some(mean.0 as f64),
-            Dist::Lognormal { median, sigma } => Some(median.0 as f64 * (sigma * sigma / 2.0).exp()),
+            Dist::Lognormal { median, sigma } => {
+                Some(median.0 as f64 * (sigma * sigma / 2.0).exp())
+            }
             Dist::Pareto { scale, shape } => {
                 (shape > 1.0).then(|| shape * scale.0 as f64 / (shape - 1.0))
             }
@@ -116,7 +124,9 @@ impl fmt::Display for Dist {
             Dist::Constant { value } => write!(f, "constant {value}"),
             Dist::Uniform { min, max } => write!(f, "uniform {min}..{max}"),
             Dist::Exponential { mean } => write!(f, "exponential mean {mean}"),
-            Dist::Lognormal { median, sigma } => write!(f, "lognormal median {median} sigma {sigma}"),
+            Dist::Lognormal { median, sigma } => {
+                write!(f, "lognormal median {median} sigma {sigma}")
+            }
             Dist::Pareto { scale, shape } => write!(f, "pareto scale {scale} shape {shape}"),
         }
     }
@@ -140,30 +150,83 @@ mod tests {
 
     #[test]
     fn every_shape_parses() {
-        assert_eq!(d(r#"{ dist = "constant", value = "20ms" }"#).unwrap(), Dist::constant(DurationNs::from_ms(20)));
+        assert_eq!(
+            d(r#"{ dist = "constant", value = "20ms" }"#).unwrap(),
+            Dist::constant(DurationNs::from_ms(20))
+        );
         assert_eq!(
             d(r#"{ dist = "uniform", min = "10ms", max = "30ms" }"#).unwrap(),
-            Dist::Uniform { min: DurationNs::from_ms(10), max: DurationNs::from_ms(30) }
+            Dist::Uniform {
+                min: DurationNs::from_ms(10),
+                max: DurationNs::from_ms(30)
+            }
         );
-        assert_eq!(d(r#"{ dist = "exponential", mean = "20ms" }"#).unwrap().mean_ns(), Some(20e6));
+        assert_eq!(
+            d(r#"{ dist = "exponential", mean = "20ms" }"#)
+                .unwrap()
+                .mean_ns(),
+            Some(20e6)
+        );
         let ln = d(r#"{ dist = "lognormal", median = "20ms", sigma = 0.5 }"#).unwrap();
         // mean of a log-normal = median * exp(sigma^2 / 2) = 20ms * exp(0.125)
         assert!((ln.mean_ns().unwrap() - 20e6 * 0.125f64.exp()).abs() < 1e-3);
         let p = d(r#"{ dist = "pareto", scale = "10ms", shape = 2.5 }"#).unwrap();
         // Pareto mean = shape * scale / (shape - 1) = 2.5 * 10ms / 1.5
         assert!((p.mean_ns().unwrap() - 2.5 * 10e6 / 1.5).abs() < 1e-3);
-        assert_eq!(Dist::Pareto { scale: DurationNs(1), shape: 1.0 }.mean_ns(), None);
+        assert_eq!(
+            Dist::Pareto {
+                scale: DurationNs(1),
+                shape: 1.0
+            }
+            .mean_ns(),
+            None
+        );
     }
 
     #[test]
     fn bad_shapes_are_rejected() {
-        assert!(d(r#"{ dist = "gaussian", mean = "1ms" }"#).unwrap_err().contains("unknown variant `gaussian`"));
-        assert!(d(r#"{ dist = "uniform", min = "1ms" }"#).unwrap_err().contains("missing field `max`"));
-        assert!(d(r#"{ dist = "constant", value = "1ms", mean = "2ms" }"#).unwrap_err().contains("unknown field `mean`"));
-        let bad = Dist::Uniform { min: DurationNs(5), max: DurationNs(4) };
+        assert!(d(r#"{ dist = "gaussian", mean = "1ms" }"#)
+            .unwrap_err()
+            .contains("unknown variant `gaussian`"));
+        assert!(d(r#"{ dist = "uniform", min = "1ms" }"#)
+            .unwrap_err()
+            .contains("missing field `max`"));
+        assert!(d(r#"{ dist = "constant", value = "1ms", mean = "2ms" }"#)
+            .unwrap_err()
+            .contains("unknown field `mean`"));
+        let bad = Dist::Uniform {
+            min: DurationNs(5),
+            max: DurationNs(4),
+        };
         assert_eq!(bad.check().unwrap_err().0, "max");
-        assert_eq!(Dist::Exponential { mean: DurationNs(0) }.check().unwrap_err().0, "mean");
-        assert_eq!(Dist::Lognormal { median: DurationNs(1), sigma: -1.0 }.check().unwrap_err().0, "sigma");
-        assert_eq!(Dist::Pareto { scale: DurationNs(1), shape: 0.0 }.check().unwrap_err().0, "shape");
+        assert_eq!(
+            Dist::Exponential {
+                mean: DurationNs(0)
+            }
+            .check()
+            .unwrap_err()
+            .0,
+            "mean"
+        );
+        assert_eq!(
+            Dist::Lognormal {
+                median: DurationNs(1),
+                sigma: -1.0
+            }
+            .check()
+            .unwrap_err()
+            .0,
+            "sigma"
+        );
+        assert_eq!(
+            Dist::Pareto {
+                scale: DurationNs(1),
+                shape: 0.0
+            }
+            .check()
+            .unwrap_err()
+            .0,
+            "shape"
+        );
     }
 }

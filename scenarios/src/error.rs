@@ -41,7 +41,11 @@ pub enum ScenarioError {
         message: String,
     },
     /// A key the format does not define.
-    #[error("{loc}: unknown field `{field}` {}{}", in_section(section), did_you_mean(suggestion))]
+    #[error(
+        "{loc}: unknown field `{field}` {}{}",
+        in_section(section),
+        did_you_mean(suggestion)
+    )]
     UnknownField {
         /// Where the key is.
         loc: Location,
@@ -154,21 +158,36 @@ mod tests {
         let fields = ["name", "description", "seed", "horizon", "event_budget"];
         assert_eq!(suggest("horizn", fields).as_deref(), Some("horizon"));
         assert_eq!(suggest("sed", fields).as_deref(), Some("seed"));
-        assert_eq!(suggest("event_budgte", fields).as_deref(), Some("event_budget"));
+        assert_eq!(
+            suggest("event_budgte", fields).as_deref(),
+            Some("event_budget")
+        );
         assert_eq!(suggest("frobnicate", fields), None);
     }
 
     #[test]
     fn rendering() {
-        let loc = Location { file: "a.toml".into(), line: 4, col: 1 };
+        let loc = Location {
+            file: "a.toml".into(),
+            line: 4,
+            col: 1,
+        };
         let e = ScenarioError::UnknownField {
             loc: loc.clone(),
             section: "scenario".into(),
             field: "horizn".into(),
             suggestion: Some("horizon".into()),
         };
-        assert_eq!(e.to_string(), "a.toml:4:1: unknown field `horizn` in [scenario]; did you mean `horizon`?");
-        let e = ScenarioError::Invalid { loc, section: String::new(), field: "population".into(), message: "missing".into() };
+        assert_eq!(
+            e.to_string(),
+            "a.toml:4:1: unknown field `horizn` in [scenario]; did you mean `horizon`?"
+        );
+        let e = ScenarioError::Invalid {
+            loc,
+            section: String::new(),
+            field: "population".into(),
+            message: "missing".into(),
+        };
         assert_eq!(e.to_string(), "a.toml:4:1: population: missing");
     }
 }

@@ -4,13 +4,16 @@
 //! The format reference is `docs/scenario-format.md`.
 #![forbid(unsafe_code)]
 
+pub mod describe;
 pub mod dist;
 pub mod error;
 pub mod loader;
 pub mod model;
-// pub mod runner;
+pub mod progress;
+pub mod runner;
 pub mod spans;
 pub mod sweep;
+pub mod trace_file;
 pub mod units;
 pub mod validate;
 

@@ -133,7 +133,10 @@ impl<'a> Ctx<'a> {
                         .idx
                         .children(&en.path)
                         .find(|c| c.path.last() == Some(&Seg::Key(field.to_string())));
-                    (en.path.clone(), child.map(|c| c.key.start).unwrap_or(en.key.start))
+                    (
+                        en.path.clone(),
+                        child.map(|c| c.key.start).unwrap_or(en.key.start),
+                    )
                 }
                 None => {
                     let top = self.idx.get(&[Seg::Key(field.to_string())]);
@@ -206,7 +209,10 @@ impl<'a> Ctx<'a> {
         if let Some(v) = spec.entries.get("seeds") {
             match v.as_integer() {
                 Some(n) if n >= 1 && n as u64 <= MAX_SEEDS => {}
-                _ => errs.push(at("seeds", format!("must be an integer in 1..={MAX_SEEDS}, not {v}"))),
+                _ => errs.push(at(
+                    "seeds",
+                    format!("must be an integer in 1..={MAX_SEEDS}, not {v}"),
+                )),
             }
         }
         let base = match self.text.parse::<toml::Table>() {
@@ -218,11 +224,20 @@ impl<'a> Ctx<'a> {
                 continue;
             }
             let Some(values) = value.as_array() else {
-                errs.push(at(key, format!("an axis must be an array of values, not {value}")));
+                errs.push(at(
+                    key,
+                    format!("an axis must be an array of values, not {value}"),
+                ));
                 continue;
             };
             if values.is_empty() || values.len() > MAX_AXIS_VALUES {
-                errs.push(at(key, format!("an axis needs 1..={MAX_AXIS_VALUES} values, not {}", values.len())));
+                errs.push(at(
+                    key,
+                    format!(
+                        "an axis needs 1..={MAX_AXIS_VALUES} values, not {}",
+                        values.len()
+                    ),
+                ));
                 continue;
             }
             if key.starts_with("sweep.") || key == "sweep" {
@@ -237,7 +252,13 @@ impl<'a> Ctx<'a> {
             }
         }
         if errs.is_empty() && spec.point_count() > MAX_POINTS {
-            errs.push(at("seeds", format!("the sweep has {} points; the limit is {MAX_POINTS}", spec.point_count())));
+            errs.push(at(
+                "seeds",
+                format!(
+                    "the sweep has {} points; the limit is {MAX_POINTS}",
+                    spec.point_count()
+                ),
+            ));
         }
         errs
     }
@@ -249,7 +270,12 @@ impl SpanIndex {
         let offset = offset.min(text.len());
         let before = text.get(..offset).unwrap_or(text);
         let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+        let col = before
+            .rsplit('\n')
+            .next()
+            .map(|l| l.chars().count())
+            .unwrap_or(0)
+            + 1;
         (line, col)
     }
 }
@@ -257,7 +283,11 @@ impl SpanIndex {
 /// Builds one concrete scenario from the base tree: applies `overrides`, drops `[sweep]`,
 /// sets the seed when given, deserialises and runs the semantic checks. The error message
 /// names the field the override broke.
-fn point(base: &toml::Table, overrides: &[(String, toml::Value)], seed: Option<u64>) -> Result<Scenario, String> {
+fn point(
+    base: &toml::Table,
+    overrides: &[(String, toml::Value)],
+    seed: Option<u64>,
+) -> Result<Scenario, String> {
     let mut t = base.clone();
     t.remove("sweep");
     for (k, v) in overrides {
@@ -266,18 +296,39 @@ fn point(base: &toml::Table, overrides: &[(String, toml::Value)], seed: Option<u
     if let Some(seed) = seed {
         apply_path(&mut t, "scenario.seed", toml::Value::Integer(seed as i64)).map_err(|e| e.0)?;
     }
-    let s: Scenario = toml::Value::Table(t).try_into().map_err(|e: toml::de::Error| {
-        let msg = e.message().trim().to_string();
-        let words = backticked(&msg);
-        if msg.starts_with("unknown field `") && !words.is_empty() {
-            let hint = suggest(words[0], words[1..].iter().copied())
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_default();
-            format!("names no field: unknown field `{}`{hint}", words[0])
-        } else {
-            msg
-        }
-    })?;
+    let s: Scenario = toml::Value::Table(t)
+        .try_into()
+        .map_err(|e: toml::de::Error| {
+            let msg = e.message().trim().to_string();
+            let words = backticked(&msg);
+            if msg.starts_with("unknown field `") && !words.is_empty() {
+                let hint = suggest(words[0], words[1..].iter().copied())
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                // Name the table the unknown key was created in, from the axis path itself.
+                let section = overrides
+                    .iter()
+                    .find_map(|(k, _)| {
+                        let segs: Vec<&str> = k.split('.').collect();
+                        let i = segs.iter().position(|s| *s == words[0])?;
+                        Some(segs[..i].join("."))
+                    })
+                    .map(|s| {
+                        if s.is_empty() {
+                            "at the top level".to_string()
+                        } else {
+                            format!("in [{s}]")
+                        }
+                    })
+                    .unwrap_or_default();
+                format!(
+                    "names no field: unknown field `{}` {section}{hint}",
+                    words[0]
+                )
+            } else {
+                msg
+            }
+        })?;
     let problems = validate::check(&s);
     if let Some(p) = problems.first() {
         return Err(format!("{}: {}", render_path(&p.path), p.message));
@@ -293,7 +344,11 @@ pub(crate) fn expand_sweep(base: &Scenario) -> Result<Vec<SweepPoint>, ScenarioE
     if let Some(e) = errs.into_iter().next() {
         return Err(e);
     }
-    let tree: toml::Table = base.source.text.parse().map_err(|e: toml::de::Error| ctx.de_error(&e))?;
+    let tree: toml::Table = base
+        .source
+        .text
+        .parse()
+        .map_err(|e: toml::de::Error| ctx.de_error(&e))?;
     let axes: Vec<(String, Vec<toml::Value>)> = spec
         .axes()
         .into_iter()
@@ -320,7 +375,10 @@ pub(crate) fn expand_sweep(base: &Scenario) -> Result<Vec<SweepPoint>, ScenarioE
             .unwrap_or(base.scenario.seed);
         let seed = seed_base.wrapping_add(repetition);
         let mut scenario = point(&tree, &overrides, Some(seed)).map_err(|m| {
-            let key = overrides.first().map(|(k, _)| k.clone()).unwrap_or_else(|| "seeds".into());
+            let key = overrides
+                .first()
+                .map(|(k, _)| k.clone())
+                .unwrap_or_else(|| "seeds".into());
             let path = vec![Seg::from("sweep"), Seg::from(key.as_str())];
             ScenarioError::Invalid {
                 loc: ctx.loc_of_path(&path),

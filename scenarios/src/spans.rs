@@ -36,7 +36,8 @@ pub fn render_path(path: &[Seg]) -> String {
                     out.push('.');
                 }
                 let bare = !k.is_empty()
-                    && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                    && k.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
                 if bare {
                     out.push_str(k);
                 } else {
@@ -166,14 +167,24 @@ mod tests {
     #[test]
     fn paths_and_positions() {
         let idx = SpanIndex::build(DOC).unwrap();
-        let p = vec![Seg::from("network"), Seg::from("link"), Seg::from(0), Seg::from("from")];
+        let p = vec![
+            Seg::from("network"),
+            Seg::from("link"),
+            Seg::from(0),
+            Seg::from("from"),
+        ];
         assert_eq!(render_path(&p), "network.link[0].from");
         let e = idx.get(&p).unwrap();
         assert_eq!(idx.line_col(DOC, e.key.start), (5, 1));
-        let name = idx.get(&[Seg::from("scenario"), Seg::from("name")]).unwrap();
+        let name = idx
+            .get(&[Seg::from("scenario"), Seg::from("name")])
+            .unwrap();
         assert_eq!(idx.line_col(DOC, name.value.start), (2, 8));
         assert_eq!(idx.at_offset(name.value.start + 1).unwrap().path, name.path);
-        assert_eq!(render_path(&[Seg::from("sweep"), Seg::from("population.agents")]), "sweep.\"population.agents\"");
+        assert_eq!(
+            render_path(&[Seg::from("sweep"), Seg::from("population.agents")]),
+            "sweep.\"population.agents\""
+        );
     }
 
     #[test]
@@ -182,6 +193,7 @@ mod tests {
         let idx = SpanIndex::build(text).unwrap();
         assert_eq!(idx.line_col(text, text.find('b').unwrap()), (2, 1));
         assert_eq!(idx.line_col(text, text.len()), (3, 1));
-        assert_eq!(idx.line_col(text, text.find('"').unwrap() + 3), (1, 8));
+        // The closing quote is byte 7 but character 6 (é is two bytes): column 7, not 8.
+        assert_eq!(idx.line_col(text, text.find('"').unwrap() + 3), (1, 7));
     }
 }

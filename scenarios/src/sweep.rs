@@ -53,15 +53,20 @@ impl SweepSpec {
         self.entries
             .iter()
             .filter(|(k, _)| k.as_str() != "seeds")
-            .map(|(k, v)| (k.as_str(), v.as_array().map(|a| a.as_slice()).unwrap_or(&[])))
+            .map(|(k, v)| {
+                (
+                    k.as_str(),
+                    v.as_array().map(|a| a.as_slice()).unwrap_or(&[]),
+                )
+            })
             .collect()
     }
 
     /// Number of concrete scenarios (product of axis sizes times seeds), saturating.
     pub fn point_count(&self) -> u64 {
-        self.axes()
-            .iter()
-            .fold(self.seeds(), |acc, (_, v)| acc.saturating_mul(v.len() as u64))
+        self.axes().iter().fold(self.seeds(), |acc, (_, v)| {
+            acc.saturating_mul(v.len() as u64)
+        })
     }
 }
 
@@ -97,12 +102,18 @@ pub struct ApplyError(pub String);
 
 /// Sets `path` (dot-separated; numeric segments index arrays) in `root` to `value`,
 /// creating missing tables on the way.
-pub fn apply_path(root: &mut toml::Table, path: &str, value: toml::Value) -> Result<(), ApplyError> {
+pub fn apply_path(
+    root: &mut toml::Table,
+    path: &str,
+    value: toml::Value,
+) -> Result<(), ApplyError> {
     let segs: Vec<&str> = path.split('.').collect();
     if segs.iter().any(|s| s.is_empty()) {
         return Err(ApplyError(format!("`{path}` is not a dotted field path")));
     }
-    let (last, init) = segs.split_last().expect("split yields at least one segment");
+    let (last, init) = segs
+        .split_last()
+        .expect("split yields at least one segment");
     let mut cur: &mut toml::Value = root
         .entry(init.first().copied().unwrap_or(last).to_string())
         .or_insert_with(|| toml::Value::Table(toml::Table::new()));
@@ -127,7 +138,11 @@ pub fn apply_path(root: &mut toml::Table, path: &str, value: toml::Value) -> Res
     }
 }
 
-fn step<'a>(cur: &'a mut toml::Value, seg: &str, before: &[&str]) -> Result<&'a mut toml::Value, ApplyError> {
+fn step<'a>(
+    cur: &'a mut toml::Value,
+    seg: &str,
+    before: &[&str],
+) -> Result<&'a mut toml::Value, ApplyError> {
     match cur {
         toml::Value::Table(t) => Ok(t
             .entry(seg.to_string())
@@ -142,10 +157,16 @@ fn step<'a>(cur: &'a mut toml::Value, seg: &str, before: &[&str]) -> Result<&'a 
 
 fn index(seg: &str, len: usize, before: &[&str]) -> Result<usize, ApplyError> {
     let i: usize = seg.parse().map_err(|_| {
-        ApplyError(format!("`{}` is an array: the next segment must be an index, not `{seg}`", before.join(".")))
+        ApplyError(format!(
+            "`{}` is an array: the next segment must be an index, not `{seg}`",
+            before.join(".")
+        ))
     })?;
     if i >= len {
-        return Err(ApplyError(format!("`{}` has {len} element(s); index {i} is out of range", before.join("."))));
+        return Err(ApplyError(format!(
+            "`{}` has {len} element(s); index {i} is out of range",
+            before.join(".")
+        )));
     }
     Ok(i)
 }

@@ -139,7 +139,7 @@ impl<'de> Deserialize<'de> for RsaBits {
 mod tests {
     use super::*;
 
-    #[derive(Deserialize)]
+    #[derive(Debug, Deserialize)]
     struct T {
         d: Option<DurationNs>,
         p: Option<Probability>,
@@ -153,10 +153,17 @@ mod tests {
     #[test]
     fn durations_parse_exactly() {
         assert_eq!(t("d = \"250ms\"").unwrap().d, Some(DurationNs(250_000_000)));
-        assert_eq!(t("d = \"1.5s\"").unwrap().d, Some(DurationNs(1_500_000_000)));
+        assert_eq!(
+            t("d = \"1.5s\"").unwrap().d,
+            Some(DurationNs(1_500_000_000))
+        );
         assert_eq!(t("d = \"0.65us\"").unwrap().d, Some(DurationNs(650)));
         let e = t("d = \"5 parsecs\"").unwrap_err();
-        assert!(e.message().starts_with("invalid duration \"5 parsecs\""), "{}", e.message());
+        assert!(
+            e.message().starts_with("invalid duration \"5 parsecs\""),
+            "{}",
+            e.message()
+        );
         assert!(t("d = 5").is_err());
         assert_eq!(DurationNs(1_910_000).to_string(), "1.91ms");
     }
@@ -166,7 +173,10 @@ mod tests {
         assert_eq!(t("p = 0").unwrap().p, Some(Probability(0.0)));
         assert_eq!(t("p = 0.25").unwrap().p, Some(Probability(0.25)));
         assert_eq!(t("p = 1").unwrap().p, Some(Probability(1.0)));
-        assert_eq!(t("p = 1.5").unwrap_err().message(), "probability 1.5 is outside [0, 1]");
+        assert_eq!(
+            t("p = 1.5").unwrap_err().message(),
+            "probability 1.5 is outside [0, 1]"
+        );
         assert!(t("p = -0.1").is_err());
         assert!(t("p = nan").is_err());
     }
@@ -175,6 +185,9 @@ mod tests {
     fn rsa_bits_only_two_sizes() {
         assert_eq!(t("r = 1024").unwrap().r, Some(RsaBits::Rsa1024));
         assert_eq!(t("r = 2048").unwrap().r, Some(RsaBits::Rsa2048));
-        assert_eq!(t("r = 4096").unwrap_err().message(), "rsa_bits must be 1024 or 2048, not 4096");
+        assert_eq!(
+            t("r = 4096").unwrap_err().message(),
+            "rsa_bits must be 1024 or 2048, not 4096"
+        );
     }
 }

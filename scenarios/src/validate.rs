@@ -65,7 +65,10 @@ impl Checker {
                 .unwrap_or_default();
             self.bad(
                 path,
-                format!("unknown group \"{name}\" (groups: {}){hint}", known.join(", ")),
+                format!(
+                    "unknown group \"{name}\" (groups: {}){hint}",
+                    known.join(", ")
+                ),
             );
         }
     }
@@ -73,7 +76,9 @@ impl Checker {
 
 /// Checks `s` and returns every problem found (empty = valid).
 pub fn check(s: &Scenario) -> Vec<Problem> {
-    let mut c = Checker { problems: Vec::new() };
+    let mut c = Checker {
+        problems: Vec::new(),
+    };
     meta(&mut c, s);
     let groups = population(&mut c, s);
     network(&mut c, s, &groups);
@@ -88,7 +93,8 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
 fn valid_name(n: &str) -> bool {
     !n.is_empty()
         && n.len() <= 100
-        && n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 fn meta(c: &mut Checker, s: &Scenario) {
@@ -96,12 +102,18 @@ fn meta(c: &mut Checker, s: &Scenario) {
     if !valid_name(&m.name) {
         c.bad(
             path!["scenario", "name"],
-            format!("\"{}\" is not a valid name (1-100 characters from A-Z a-z 0-9 _ - .)", m.name),
+            format!(
+                "\"{}\" is not a valid name (1-100 characters from A-Z a-z 0-9 _ - .)",
+                m.name
+            ),
         );
     }
     c.positive(path!["scenario", "horizon"], m.horizon);
     if m.event_budget == Some(0) {
-        c.bad(path!["scenario", "event_budget"], "must be at least 1 (omit it for no budget)");
+        c.bad(
+            path!["scenario", "event_budget"],
+            "must be at least 1 (omit it for no budget)",
+        );
     }
 }
 
@@ -109,20 +121,32 @@ fn population<'a>(c: &mut Checker, s: &'a Scenario) -> BTreeSet<&'a str> {
     let p = &s.population;
     let mut groups = BTreeSet::new();
     if p.groups.is_empty() {
-        c.bad(path!["population", "groups"], "at least one group is required");
+        c.bad(
+            path!["population", "groups"],
+            "at least one group is required",
+        );
     }
     for (i, g) in p.groups.iter().enumerate() {
         if !valid_name(g) {
-            c.bad(path!["population", "groups", i], format!("\"{g}\" is not a valid group name"));
+            c.bad(
+                path!["population", "groups", i],
+                format!("\"{g}\" is not a valid group name"),
+            );
         } else if !groups.insert(g.as_str()) {
-            c.bad(path!["population", "groups", i], format!("group \"{g}\" is listed twice"));
+            c.bad(
+                path!["population", "groups", i],
+                format!("group \"{g}\" is listed twice"),
+            );
         }
     }
     for kind in ActorKind::ALL {
         if let Some(list) = p.placement.get(kind) {
             let key = Placement::key(kind);
             if list.0.is_empty() {
-                c.bad(path!["population", "placement", key], "the list of groups is empty");
+                c.bad(
+                    path!["population", "placement", key],
+                    "the list of groups is empty",
+                );
             }
             for g in &list.0 {
                 c.group(&groups, path!["population", "placement", key], g);
@@ -130,28 +154,45 @@ fn population<'a>(c: &mut Checker, s: &'a Scenario) -> BTreeSet<&'a str> {
         }
     }
     if p.dea > 1 {
-        c.bad(path!["population", "dea"], format!("at most one DEA is supported, not {}", p.dea));
+        c.bad(
+            path!["population", "dea"],
+            format!("at most one DEA is supported, not {}", p.dea),
+        );
     }
     if p.ocsp > 1 {
-        c.bad(path!["population", "ocsp"], format!("at most one OCSP responder is supported, not {}", p.ocsp));
+        c.bad(
+            path!["population", "ocsp"],
+            format!("at most one OCSP responder is supported, not {}", p.ocsp),
+        );
     }
     if p.agents as u64 + p.sce_agents as u64 > 0 && p.ris == 0 {
-        c.bad(path!["population", "ris"], "agents need at least one Rights Issuer");
+        c.bad(
+            path!["population", "ris"],
+            "agents need at least one Rights Issuer",
+        );
     }
     if p.actor_count() > MAX_ACTORS {
         c.bad(
             path!["population"],
-            format!("{} actors exceed the limit of {MAX_ACTORS}", p.actor_count()),
+            format!(
+                "{} actors exceed the limit of {MAX_ACTORS}",
+                p.actor_count()
+            ),
         );
     }
     match p.arrival {
         crate::model::Arrival::AllAtStart => {}
         crate::model::Arrival::Poisson { rate_per_s } => {
             if !(rate_per_s.is_finite() && rate_per_s > 0.0) {
-                c.bad(path!["population", "arrival", "rate_per_s"], format!("must be finite and > 0, not {rate_per_s}"));
+                c.bad(
+                    path!["population", "arrival", "rate_per_s"],
+                    format!("must be finite and > 0, not {rate_per_s}"),
+                );
             }
         }
-        crate::model::Arrival::Ramp { over } => c.positive(path!["population", "arrival", "over"], over),
+        crate::model::Arrival::Ramp { over } => {
+            c.positive(path!["population", "arrival", "over"], over)
+        }
     }
     groups
 }
@@ -163,10 +204,16 @@ fn network(c: &mut Checker, s: &Scenario, groups: &BTreeSet<&str>) {
         c.dist(path!["network", "jitter"], j);
     }
     if n.loss.is_some() && n.burst_loss.is_some() {
-        c.bad(path!["network", "burst_loss"], "`loss` and `burst_loss` are exclusive; keep one");
+        c.bad(
+            path!["network", "burst_loss"],
+            "`loss` and `burst_loss` are exclusive; keep one",
+        );
     }
     if n.bandwidth_bps == Some(0) {
-        c.bad(path!["network", "bandwidth_bps"], "must be greater than zero (omit it for unlimited)");
+        c.bad(
+            path!["network", "bandwidth_bps"],
+            "must be greater than zero (omit it for unlimited)",
+        );
     }
     let mut pairs = BTreeSet::new();
     for (i, l) in n.link.iter().enumerate() {
@@ -179,10 +226,16 @@ fn network(c: &mut Checker, s: &Scenario, groups: &BTreeSet<&str>) {
             c.dist(path!["network", "link", i, "jitter"], d);
         }
         if l.loss.is_some() && l.burst_loss.is_some() {
-            c.bad(path!["network", "link", i, "burst_loss"], "`loss` and `burst_loss` are exclusive; keep one");
+            c.bad(
+                path!["network", "link", i, "burst_loss"],
+                "`loss` and `burst_loss` are exclusive; keep one",
+            );
         }
         if l.bandwidth_bps == Some(0) {
-            c.bad(path!["network", "link", i, "bandwidth_bps"], "must be greater than zero");
+            c.bad(
+                path!["network", "link", i, "bandwidth_bps"],
+                "must be greater than zero",
+            );
         }
         let mut dirs = vec![(l.from.as_str(), l.to.as_str())];
         if l.symmetric && l.from != l.to {
@@ -190,43 +243,72 @@ fn network(c: &mut Checker, s: &Scenario, groups: &BTreeSet<&str>) {
         }
         for (f, t) in dirs {
             if !pairs.insert((f, t)) {
-                c.bad(path!["network", "link", i], format!("a second override for {f} -> {t}"));
+                c.bad(
+                    path!["network", "link", i],
+                    format!("a second override for {f} -> {t}"),
+                );
             }
         }
     }
     for (i, p) in n.partition.iter().enumerate() {
         for (side, list) in [("a", &p.a), ("b", &p.b)] {
             if list.is_empty() {
-                c.bad(path!["network", "partition", i, side], "at least one group is required");
+                c.bad(
+                    path!["network", "partition", i, side],
+                    "at least one group is required",
+                );
             }
             for g in list {
                 c.group(groups, path!["network", "partition", i, side], g);
             }
         }
         if let Some(g) = p.a.iter().find(|g| p.b.contains(g)) {
-            c.bad(path!["network", "partition", i, "b"], format!("group \"{g}\" is on both sides"));
+            c.bad(
+                path!["network", "partition", i, "b"],
+                format!("group \"{g}\" is on both sides"),
+            );
         }
         if let Some(heal) = p.heal {
             if heal <= p.at {
-                c.bad(path!["network", "partition", i, "heal"], format!("heal ({heal}) must be after at ({})", p.at));
+                c.bad(
+                    path!["network", "partition", i, "heal"],
+                    format!("heal ({heal}) must be after at ({})", p.at),
+                );
             }
         }
     }
 }
 
 fn costs_and_workload(c: &mut Checker, s: &Scenario) {
-    for (name, sc) in [("ri", &s.costs.ri), ("dea", &s.costs.dea), ("lrm", &s.costs.lrm), ("ocsp", &s.costs.ocsp)] {
+    for (name, sc) in [
+        ("ri", &s.costs.ri),
+        ("dea", &s.costs.dea),
+        ("lrm", &s.costs.lrm),
+        ("ocsp", &s.costs.ocsp),
+    ] {
         if sc.workers == 0 || sc.workers > MAX_WORKERS {
-            c.bad(path!["costs", name, "workers"], format!("must be in 1..={MAX_WORKERS}, not {}", sc.workers));
+            c.bad(
+                path!["costs", name, "workers"],
+                format!("must be in 1..={MAX_WORKERS}, not {}", sc.workers),
+            );
         }
         if sc.queue_capacity == 0 || sc.queue_capacity > MAX_QUEUE {
-            c.bad(path!["costs", name, "queue_capacity"], format!("must be in 1..={MAX_QUEUE}, not {}", sc.queue_capacity));
+            c.bad(
+                path!["costs", name, "queue_capacity"],
+                format!("must be in 1..={MAX_QUEUE}, not {}", sc.queue_capacity),
+            );
         }
     }
     let w = &s.workload;
-    for (name, v) in [("ro_acquire_rate_per_min", w.ro_acquire_rate_per_min), ("consume_rate_per_min", w.consume_rate_per_min)] {
+    for (name, v) in [
+        ("ro_acquire_rate_per_min", w.ro_acquire_rate_per_min),
+        ("consume_rate_per_min", w.consume_rate_per_min),
+    ] {
         if !(v.is_finite() && v >= 0.0) {
-            c.bad(path!["workload", name], format!("must be finite and >= 0, not {v}"));
+            c.bad(
+                path!["workload", name],
+                format!("must be finite and >= 0, not {v}"),
+            );
         }
     }
     if let Some(m) = w.metering_interval {
@@ -234,37 +316,59 @@ fn costs_and_workload(c: &mut Checker, s: &Scenario) {
     }
     c.positive(path!["workload", "request_timeout"], w.request_timeout);
     if w.max_retries > MAX_RETRIES {
-        c.bad(path!["workload", "max_retries"], format!("at most {MAX_RETRIES}, not {}", w.max_retries));
+        c.bad(
+            path!["workload", "max_retries"],
+            format!("at most {MAX_RETRIES}, not {}", w.max_retries),
+        );
     }
     if !(w.backoff_multiplier.is_finite() && w.backoff_multiplier >= 1.0) {
-        c.bad(path!["workload", "backoff_multiplier"], format!("must be finite and >= 1, not {}", w.backoff_multiplier));
+        c.bad(
+            path!["workload", "backoff_multiplier"],
+            format!("must be finite and >= 1, not {}", w.backoff_multiplier),
+        );
     }
     if w.backoff_max < w.backoff {
-        c.bad(path!["workload", "backoff_max"], format!("backoff_max ({}) is smaller than backoff ({})", w.backoff_max, w.backoff));
+        c.bad(
+            path!["workload", "backoff_max"],
+            format!(
+                "backoff_max ({}) is smaller than backoff ({})",
+                w.backoff_max, w.backoff
+            ),
+        );
     }
     if w.nonce_cache_size == 0 || w.nonce_cache_size > MAX_QUEUE {
-        c.bad(path!["workload", "nonce_cache_size"], format!("must be in 1..={MAX_QUEUE}, not {}", w.nonce_cache_size));
+        c.bad(
+            path!["workload", "nonce_cache_size"],
+            format!("must be in 1..={MAX_QUEUE}, not {}", w.nonce_cache_size),
+        );
     }
 }
 
 /// Checks an actor name `kind/index` or `kind/*` against the population.
 fn actor_name(s: &Scenario, name: &str, allow_wildcard: bool) -> Result<(), String> {
     let Some((kind, idx)) = name.split_once('/') else {
-        return Err(format!("\"{name}\" is not an actor name like \"agent/3\" or \"ri/0\""));
+        return Err(format!(
+            "\"{name}\" is not an actor name like \"agent/3\" or \"ri/0\""
+        ));
     };
     let Some(k) = ActorKind::from_name(kind) else {
         let kinds: Vec<&str> = ActorKind::ALL.iter().map(|k| k.name()).collect();
         let hint = crate::error::suggest(kind, kinds.iter().copied())
             .map(|s| format!("; did you mean `{s}`?"))
             .unwrap_or_default();
-        return Err(format!("unknown actor kind \"{kind}\" in \"{name}\" (kinds: {}){hint}", kinds.join(", ")));
+        return Err(format!(
+            "unknown actor kind \"{kind}\" in \"{name}\" (kinds: {}){hint}",
+            kinds.join(", ")
+        ));
     };
     let count = s.population.count(k);
     if idx == "*" {
         return if !allow_wildcard {
             Err(format!("\"{name}\": a wildcard is not allowed here"))
         } else if count == 0 {
-            Err(format!("\"{name}\" matches nothing: the population has no {kind}"))
+            Err(format!(
+                "\"{name}\" matches nothing: the population has no {kind}"
+            ))
         } else {
             Ok(())
         };
@@ -283,14 +387,25 @@ fn adversary(c: &mut Checker, s: &Scenario, groups: &BTreeSet<&str>, i: usize, a
             c.bad(p("name"), format!("\"{n}\" is not a valid name"));
         }
     }
-    let names: Vec<String> = s.adversaries.iter().enumerate().map(|(j, a)| a.display_name(j)).collect();
+    let names: Vec<String> = s
+        .adversaries
+        .iter()
+        .enumerate()
+        .map(|(j, a)| a.display_name(j))
+        .collect();
     if names[..i].contains(&names[i]) {
-        c.bad(p("name"), format!("adversary name \"{}\" is used twice", names[i]));
+        c.bad(
+            p("name"),
+            format!("adversary name \"{}\" is used twice", names[i]),
+        );
     }
     match a.position {
         Position::OnPath => {
             if a.links.is_empty() {
-                c.bad(p("links"), "an on_path adversary needs at least one [from, to] link");
+                c.bad(
+                    p("links"),
+                    "an on_path adversary needs at least one [from, to] link",
+                );
             }
             for (j, [f, t]) in a.links.iter().enumerate() {
                 c.group(groups, path!["adversary", i, "links", j], f);
@@ -299,13 +414,25 @@ fn adversary(c: &mut Checker, s: &Scenario, groups: &BTreeSet<&str>, i: usize, a
         }
         Position::OffPath | Position::Compromised => {
             if !a.links.is_empty() {
-                c.bad(p("links"), format!("`links` applies to on_path adversaries, not {}", a.position.as_str()));
+                c.bad(
+                    p("links"),
+                    format!(
+                        "`links` applies to on_path adversaries, not {}",
+                        a.position.as_str()
+                    ),
+                );
             }
         }
     }
     match (a.position, &a.group) {
         (Position::OffPath, Some(g)) => c.group(groups, p("group"), g),
-        (_, Some(_)) => c.bad(p("group"), format!("`group` applies to off_path adversaries, not {}", a.position.as_str())),
+        (_, Some(_)) => c.bad(
+            p("group"),
+            format!(
+                "`group` applies to off_path adversaries, not {}",
+                a.position.as_str()
+            ),
+        ),
         _ => {}
     }
     match (a.position, &a.endpoint) {
@@ -314,8 +441,17 @@ fn adversary(c: &mut Checker, s: &Scenario, groups: &BTreeSet<&str>, i: usize, a
                 c.bad(p("endpoint"), m);
             }
         }
-        (Position::Compromised, None) => c.bad(p("position"), "a compromised adversary needs `endpoint` (e.g. \"agent/0\")"),
-        (_, Some(_)) => c.bad(p("endpoint"), format!("`endpoint` applies to compromised adversaries, not {}", a.position.as_str())),
+        (Position::Compromised, None) => c.bad(
+            p("position"),
+            "a compromised adversary needs `endpoint` (e.g. \"agent/0\")",
+        ),
+        (_, Some(_)) => c.bad(
+            p("endpoint"),
+            format!(
+                "`endpoint` applies to compromised adversaries, not {}",
+                a.position.as_str()
+            ),
+        ),
         _ => {}
     }
     match (a.kind, a.rate_per_s) {
@@ -324,15 +460,27 @@ fn adversary(c: &mut Checker, s: &Scenario, groups: &BTreeSet<&str>, i: usize, a
             c.bad(p("rate_per_s"), format!("must be finite and > 0, not {r}"))
         }
         (AdversaryKind::Flooder, Some(_)) => {}
-        (k, Some(_)) => c.bad(p("rate_per_s"), format!("`rate_per_s` applies to flooders, not {}", k.as_str())),
+        (k, Some(_)) => c.bad(
+            p("rate_per_s"),
+            format!("`rate_per_s` applies to flooders, not {}", k.as_str()),
+        ),
         (_, None) => {}
     }
     if a.replay_delay.is_some() && a.kind != AdversaryKind::Replayer {
-        c.bad(p("replay_delay"), format!("`replay_delay` applies to replayers, not {}", a.kind.as_str()));
+        c.bad(
+            p("replay_delay"),
+            format!(
+                "`replay_delay` applies to replayers, not {}",
+                a.kind.as_str()
+            ),
+        );
     }
     for (j, m) in a.targets.messages.iter().enumerate() {
         if m.is_empty() || m.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
-            c.bad(path!["adversary", i, "targets", "messages", j], format!("{m:?} is not a message type like \"roap:meteringReportResponse\""));
+            c.bad(
+                path!["adversary", i, "targets", "messages", j],
+                format!("{m:?} is not a message type like \"roap:meteringReportResponse\""),
+            );
         }
     }
     for (j, n) in a.targets.actors.iter().enumerate() {
@@ -342,7 +490,10 @@ fn adversary(c: &mut Checker, s: &Scenario, groups: &BTreeSet<&str>, i: usize, a
     }
     if let (Some(from), Some(to)) = (a.window.from, a.window.to) {
         if to <= from {
-            c.bad(path!["adversary", i, "window", "to"], format!("to ({to}) must be after from ({from})"));
+            c.bad(
+                path!["adversary", i, "window", "to"],
+                format!("to ({to}) must be after from ({from})"),
+            );
         }
     }
     if a.budget == 0 {
@@ -354,29 +505,57 @@ fn expect(c: &mut Checker, s: &Scenario) {
     let e = &s.expect;
     let mut seen = BTreeSet::new();
     for (i, inv) in e.invariants.iter().enumerate() {
-        let ok = !inv.is_empty() && inv.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_');
+        let ok = !inv.is_empty()
+            && inv
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_');
         if !ok {
-            c.bad(path!["expect", "invariants", i], format!("\"{inv}\" is not a snake_case invariant name"));
+            c.bad(
+                path!["expect", "invariants", i],
+                format!("\"{inv}\" is not a snake_case invariant name"),
+            );
         } else if !seen.insert(inv.as_str()) {
-            c.bad(path!["expect", "invariants", i], format!("\"{inv}\" is listed twice"));
+            c.bad(
+                path!["expect", "invariants", i],
+                format!("\"{inv}\" is listed twice"),
+            );
         }
     }
-    let names: Vec<String> = s.adversaries.iter().enumerate().map(|(j, a)| a.display_name(j)).collect();
+    let names: Vec<String> = s
+        .adversaries
+        .iter()
+        .enumerate()
+        .map(|(j, a)| a.display_name(j))
+        .collect();
     for key in ["blocked", "succeed"] {
-        let list = if key == "blocked" { &e.blocked } else { &e.succeed };
+        let list = if key == "blocked" {
+            &e.blocked
+        } else {
+            &e.succeed
+        };
         for (i, n) in list.iter().enumerate() {
             if !names.contains(n) {
                 let hint = crate::error::suggest(n, names.iter().map(|s| s.as_str()))
                     .map(|s| format!("; did you mean `{s}`?"))
                     .unwrap_or_default();
-                let known = if names.is_empty() { "none".to_string() } else { names.join(", ") };
-                c.bad(path!["expect", key, i], format!("no adversary is named \"{n}\" (adversaries: {known}){hint}"));
+                let known = if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                };
+                c.bad(
+                    path!["expect", key, i],
+                    format!("no adversary is named \"{n}\" (adversaries: {known}){hint}"),
+                );
             }
         }
     }
     for (i, n) in e.succeed.iter().enumerate() {
         if e.blocked.contains(n) {
-            c.bad(path!["expect", "succeed", i], format!("\"{n}\" cannot be both blocked and succeed"));
+            c.bad(
+                path!["expect", "succeed", i],
+                format!("\"{n}\" cannot be both blocked and succeed"),
+            );
         }
     }
 }

@@ -44,10 +44,17 @@ fn one() -> u32 {
 impl Population {
     /// Total number of protocol actors.
     pub fn actor_count(&self) -> u64 {
-        [self.agents, self.sce_agents, self.ris, self.lrms, self.dea, self.ocsp]
-            .iter()
-            .map(|&n| n as u64)
-            .sum()
+        [
+            self.agents,
+            self.sce_agents,
+            self.ris,
+            self.lrms,
+            self.dea,
+            self.ocsp,
+        ]
+        .iter()
+        .map(|&n| n as u64)
+        .sum()
     }
 
     /// How many actors of `kind` exist.
