@@ -151,7 +151,11 @@ impl<'a> Ctx<'a> {
             };
         }
         if msg.starts_with("missing field `") && !words.is_empty() {
-            let (section, loc) = match &entry {
+            // The span is the table missing the field; the root table spans the whole
+            // document and matches no entry's value exactly.
+            let span = e.span();
+            let table = entry.as_ref().filter(|en| Some(&en.value) == span.as_ref());
+            let (section, loc) = match table {
                 Some(en) => (render_path(&en.path), self.loc(en.key.start)),
                 None => (String::new(), self.loc(0)),
             };

@@ -101,57 +101,56 @@ impl SweepPoint {
 pub struct ApplyError(pub String);
 
 /// Sets `path` (dot-separated; numeric segments index arrays) in `root` to `value`,
-/// creating missing tables on the way.
-pub fn apply_path(
-    root: &mut toml::Table,
-    path: &str,
-    value: toml::Value,
-) -> Result<(), ApplyError> {
+/// creating missing tables on the way (never missing array elements).
+pub fn apply_path(root: &mut toml::Table, path: &str, value: toml::Value) -> Result<(), ApplyError> {
     let segs: Vec<&str> = path.split('.').collect();
     if segs.iter().any(|s| s.is_empty()) {
         return Err(ApplyError(format!("`{path}` is not a dotted field path")));
     }
-    let (last, init) = segs
-        .split_last()
-        .expect("split yields at least one segment");
-    let mut cur: &mut toml::Value = root
-        .entry(init.first().copied().unwrap_or(last).to_string())
-        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-    if init.is_empty() {
-        *cur = value;
-        return Ok(());
-    }
-    for (i, seg) in init.iter().enumerate().skip(1) {
-        cur = step(cur, seg, &segs[..i])?;
-    }
-    match cur {
-        toml::Value::Table(t) => {
-            t.insert(last.to_string(), value);
-            Ok(())
+    let mut cur = root;
+    let mut i = 0;
+    loop {
+        let seg = segs[i];
+        let last = i + 1 == segs.len();
+        if last {
+            cur.insert(seg.to_string(), value);
+            return Ok(());
         }
-        toml::Value::Array(a) => {
-            let idx = index(last, a.len(), &segs[..segs.len() - 1])?;
-            a[idx] = value;
-            Ok(())
+        let next_is_index = segs[i + 1].parse::<usize>().is_ok();
+        let slot = match cur.entry(seg.to_string()) {
+            toml::map::Entry::Occupied(o) => o.into_mut(),
+            toml::map::Entry::Vacant(v) => {
+                if next_is_index {
+                    return Err(ApplyError(format!(
+                        "`{}` has 0 element(s); index {} is out of range",
+                        segs[..=i].join("."),
+                        segs[i + 1]
+                    )));
+                }
+                v.insert(toml::Value::Table(toml::Table::new()))
+            }
+        };
+        i += 1;
+        // Descend through array elements until the next table.
+        let mut v = slot;
+        loop {
+            match v {
+                toml::Value::Table(t) => {
+                    cur = t;
+                    break;
+                }
+                toml::Value::Array(a) => {
+                    let idx = index(segs[i], a.len(), &segs[..i])?;
+                    if i + 1 == segs.len() {
+                        a[idx] = value;
+                        return Ok(());
+                    }
+                    i += 1;
+                    v = &mut a[idx];
+                }
+                _ => return Err(ApplyError(format!("`{}` is not a table", segs[..i].join(".")))),
+            }
         }
-        _ => Err(ApplyError(format!("`{}` is not a table", init.join(".")))),
-    }
-}
-
-fn step<'a>(
-    cur: &'a mut toml::Value,
-    seg: &str,
-    before: &[&str],
-) -> Result<&'a mut toml::Value, ApplyError> {
-    match cur {
-        toml::Value::Table(t) => Ok(t
-            .entry(seg.to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()))),
-        toml::Value::Array(a) => {
-            let i = index(seg, a.len(), before)?;
-            Ok(&mut a[i])
-        }
-        _ => Err(ApplyError(format!("`{}` is not a table", before.join(".")))),
     }
 }
 

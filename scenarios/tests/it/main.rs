@@ -1,3 +1,6 @@
-//! Integration tests of the scenarios crate.
+//! Integration tests of the scenarios crate (one binary, one module per area).
 
-mod scenarios_format;
+mod scenarios_bundled;
+mod scenarios_cli;
+mod scenarios_errors;
+mod scenarios_sweep;
