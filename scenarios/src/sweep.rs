@@ -102,7 +102,11 @@ pub struct ApplyError(pub String);
 
 /// Sets `path` (dot-separated; numeric segments index arrays) in `root` to `value`,
 /// creating missing tables on the way (never missing array elements).
-pub fn apply_path(root: &mut toml::Table, path: &str, value: toml::Value) -> Result<(), ApplyError> {
+pub fn apply_path(
+    root: &mut toml::Table,
+    path: &str,
+    value: toml::Value,
+) -> Result<(), ApplyError> {
     let segs: Vec<&str> = path.split('.').collect();
     if segs.iter().any(|s| s.is_empty()) {
         return Err(ApplyError(format!("`{path}` is not a dotted field path")));
@@ -148,7 +152,12 @@ pub fn apply_path(root: &mut toml::Table, path: &str, value: toml::Value) -> Res
                     i += 1;
                     v = &mut a[idx];
                 }
-                _ => return Err(ApplyError(format!("`{}` is not a table", segs[..i].join(".")))),
+                _ => {
+                    return Err(ApplyError(format!(
+                        "`{}` is not a table",
+                        segs[..i].join(".")
+                    )))
+                }
             }
         }
     }

@@ -1,7 +1,9 @@
 //! Every bundled scenario loads and validates, and the loaded values are the ones written.
 
 use scenarios::dist::Dist;
-use scenarios::model::{ActorKind, AdversaryKind, Arrival, CryptoMode, DomainKeyMac, Position, Protocol};
+use scenarios::model::{
+    ActorKind, AdversaryKind, Arrival, CryptoMode, DomainKeyMac, Position, Protocol,
+};
 use scenarios::units::{DurationNs, Probability, RsaBits};
 use scenarios::{load_scenario, load_str};
 use std::path::{Path, PathBuf};
@@ -30,7 +32,8 @@ fn every_bundled_scenario_validates() {
     for f in files {
         let s = load_scenario(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         // Every sweep point of every bundled scenario is valid too.
-        let points = scenarios::sweep::expand(&s).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let points =
+            scenarios::sweep::expand(&s).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         assert!(!points.is_empty());
     }
 }
@@ -47,18 +50,35 @@ fn quickstart_values_are_as_written() {
     assert_eq!(s.population.ris, 1);
     assert_eq!(s.population.ocsp, 1);
     assert_eq!(s.actor_count(), 52);
-    assert_eq!(s.population.arrival, Arrival::Ramp { over: DurationNs::from_secs(5) });
-    assert_eq!(s.population.group_of(ActorKind::Agent, 49).as_deref(), Some("home"));
-    assert_eq!(s.population.group_of(ActorKind::Ri, 0).as_deref(), Some("core"));
+    assert_eq!(
+        s.population.arrival,
+        Arrival::Ramp {
+            over: DurationNs::from_secs(5)
+        }
+    );
+    assert_eq!(
+        s.population.group_of(ActorKind::Agent, 49).as_deref(),
+        Some("home")
+    );
+    assert_eq!(
+        s.population.group_of(ActorKind::Ri, 0).as_deref(),
+        Some("core")
+    );
     assert_eq!(
         s.network.latency,
-        Dist::Lognormal { median: DurationNs::from_ms(20), sigma: 0.3 }
+        Dist::Lognormal {
+            median: DurationNs::from_ms(20),
+            sigma: 0.3
+        }
     );
     assert_eq!(s.network.loss, Some(Probability(0.001)));
     assert_eq!(s.network.link.len(), 1);
     assert!(s.network.link[0].symmetric);
     assert_eq!(s.workload.backoff, DurationNs::from_ms(500));
-    assert_eq!(s.expect.min_completion.get(&Protocol::Registration), Some(&Probability(0.95)));
+    assert_eq!(
+        s.expect.min_completion.get(&Protocol::Registration),
+        Some(&Probability(0.95))
+    );
     assert!(s.sweep.is_none());
 }
 
@@ -83,9 +103,16 @@ fn defaults_of_a_minimal_scenario() {
     assert_eq!(s.costs.key_wrap, DurationNs(650));
     assert_eq!(s.costs.ri.workers, 4);
     assert_eq!(s.workload.request_timeout, DurationNs::from_secs(5));
-    assert!(s.variants.metering_response_signed && s.variants.ri_nonce_tracking && s.variants.dea_count_once);
+    assert!(
+        s.variants.metering_response_signed
+            && s.variants.ri_nonce_tracking
+            && s.variants.dea_count_once
+    );
     assert_eq!(s.variants.domain_key_mac, DomainKeyMac::Xc14n);
-    assert_eq!(s.population.group_of(ActorKind::Ocsp, 0).as_deref(), Some("g"));
+    assert_eq!(
+        s.population.group_of(ActorKind::Ocsp, 0).as_deref(),
+        Some("g")
+    );
 }
 
 #[test]
@@ -95,15 +122,30 @@ fn adversaries_and_placement_lists() {
     assert_eq!(s.adversaries.len(), 2);
     assert_eq!(s.adversaries[0].kind, AdversaryKind::Replayer);
     assert_eq!(s.adversaries[0].position, Position::OnPath);
-    assert_eq!(s.adversaries[0].links, vec![["devices".to_string(), "core".to_string()]]);
-    assert_eq!(s.adversaries[0].replay_delay, Some(DurationNs::from_secs(2)));
+    assert_eq!(
+        s.adversaries[0].links,
+        vec![["devices".to_string(), "core".to_string()]]
+    );
+    assert_eq!(
+        s.adversaries[0].replay_delay,
+        Some(DurationNs::from_secs(2))
+    );
     assert_eq!(s.adversaries[1].endpoint.as_deref(), Some("agent/0"));
-    assert_eq!(s.adversaries[1].window.from, Some(DurationNs::from_secs(30)));
+    assert_eq!(
+        s.adversaries[1].window.from,
+        Some(DurationNs::from_secs(30))
+    );
     assert_eq!(s.adversaries[1].window.to, None);
     let w = load_scenario(dir.join("lossy-wan-sweep.toml")).unwrap();
     // Agents alternate between the two listed groups.
-    assert_eq!(w.population.group_of(ActorKind::Agent, 0).as_deref(), Some("home"));
-    assert_eq!(w.population.group_of(ActorKind::Agent, 1).as_deref(), Some("mobile"));
+    assert_eq!(
+        w.population.group_of(ActorKind::Agent, 0).as_deref(),
+        Some("home")
+    );
+    assert_eq!(
+        w.population.group_of(ActorKind::Agent, 1).as_deref(),
+        Some("mobile")
+    );
     let ge = w.network.burst_loss.unwrap();
     // Stationary bad share 0.01 / 0.21; loss = bad * 0.5 + (1 - bad) * 0.001.
     let bad = 0.01 / 0.21;
@@ -115,5 +157,9 @@ fn adversaries_and_placement_lists() {
 fn load_scenario_reports_missing_files() {
     let e = load_scenario(Path::new("/nonexistent/x.toml")).unwrap_err();
     assert!(e.is_io());
-    assert!(e.to_string().starts_with("/nonexistent/x.toml: cannot read scenario: "), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("/nonexistent/x.toml: cannot read scenario: "),
+        "{e}"
+    );
 }

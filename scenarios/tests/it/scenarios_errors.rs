@@ -41,18 +41,25 @@ fn unknown_field_suggests_the_closest_name() {
         "bad.toml:6:2: unknown field `populaton` at the top level; did you mean `population`?"
     );
     // Nothing close: no suggestion.
-    assert_eq!(err(&with("frobnicate = 1\n")), "bad.toml:9:1: unknown field `frobnicate` in [population]");
+    assert_eq!(
+        err(&with("frobnicate = 1\n")),
+        "bad.toml:9:1: unknown field `frobnicate` in [population]"
+    );
 }
 
 #[test]
 fn unknown_fields_inside_inline_tables_and_arrays_of_tables() {
     // `mediun` starts after `latency = { dist = "lognormal", ` (32 characters).
     assert_eq!(
-        err(&with("[network]\nlatency = { dist = \"lognormal\", mediun = \"20ms\", sigma = 0.5 }\n")),
+        err(&with(
+            "[network]\nlatency = { dist = \"lognormal\", mediun = \"20ms\", sigma = 0.5 }\n"
+        )),
         "bad.toml:10:33: unknown field `mediun` in [network.latency]; did you mean `median`?"
     );
     assert_eq!(
-        err(&with("[[network.link]]\nfrom = \"home\"\nto = \"core\"\nlos = 0.1\n")),
+        err(&with(
+            "[[network.link]]\nfrom = \"home\"\nto = \"core\"\nlos = 0.1\n"
+        )),
         "bad.toml:12:1: unknown field `los` in [network.link[0]]; did you mean `loss`?"
     );
 }
@@ -64,7 +71,10 @@ fn bad_values_name_section_and_field() {
         "bad.toml:4:1: [scenario] horizon: invalid duration \"5 parsecs\": unknown unit \
          (expected a number and a unit: ns, us, ms, s, m, h, e.g. \"30s\" or \"250ms\")"
     );
-    assert_eq!(err(&with("[network]\nloss = 1.5\n")), "bad.toml:10:1: [network] loss: probability 1.5 is outside [0, 1]");
+    assert_eq!(
+        err(&with("[network]\nloss = 1.5\n")),
+        "bad.toml:10:1: [network] loss: probability 1.5 is outside [0, 1]"
+    );
     assert_eq!(
         err(&with("[workload]\nmove_probability = 2\n")),
         "bad.toml:10:1: [workload] move_probability: probability 2 is outside [0, 1]"
@@ -87,12 +97,17 @@ fn bad_values_name_section_and_field() {
 fn unknown_enum_values_point_at_the_tag() {
     // `dist` is at column 13, after `latency = { `.
     assert_eq!(
-        err(&with("[network]\nlatency = { dist = \"gausian\", mean = \"20ms\" }\n")),
+        err(&with(
+            "[network]\nlatency = { dist = \"gausian\", mean = \"20ms\" }\n"
+        )),
         "bad.toml:10:13: [network.latency] dist: unknown variant `gausian`, expected one of \
          `constant`, `uniform`, `exponential`, `lognormal`, `pareto`"
     );
     assert_eq!(
-        err(&BASE.replace("[population]", "[population]\narrival = { process = \"poison\", rate_per_s = 3.0 }")),
+        err(&BASE.replace(
+            "[population]",
+            "[population]\narrival = { process = \"poison\", rate_per_s = 3.0 }"
+        )),
         "bad.toml:7:13: [population.arrival] process: unknown variant `poison`, expected one of \
          `all_at_start`, `poisson`, `ramp`; did you mean `poisson`?"
     );
@@ -106,7 +121,10 @@ fn unknown_enum_values_point_at_the_tag() {
 
 #[test]
 fn missing_fields_point_at_their_table() {
-    assert_eq!(err(&BASE.replace("seed = 1\n", "")), "bad.toml:1:2: [scenario] seed: required field is missing");
+    assert_eq!(
+        err(&BASE.replace("seed = 1\n", "")),
+        "bad.toml:1:2: [scenario] seed: required field is missing"
+    );
     assert_eq!(
         err(&with("[[network.link]]\nfrom = \"home\"\n")),
         "bad.toml:9:1: [network.link[0]] to: required field is missing"
@@ -119,7 +137,10 @@ fn missing_fields_point_at_their_table() {
 
 #[test]
 fn syntax_errors_are_located() {
-    assert_eq!(err("[scenario\n"), "bad.toml:1:10: TOML syntax error: unclosed table, expected `]`");
+    assert_eq!(
+        err("[scenario\n"),
+        "bad.toml:1:10: TOML syntax error: unclosed table, expected `]`"
+    );
 }
 
 #[test]
@@ -133,7 +154,9 @@ fn semantic_checks_are_located() {
         "bad.toml:10:1: [population.placement] agents: unknown group \"homme\" (groups: core, home); did you mean `home`?"
     );
     assert_eq!(
-        err(&with("[[network.partition]]\na = [\"home\"]\nb = [\"core\"]\nat = \"5s\"\nheal = \"2s\"\n")),
+        err(&with(
+            "[[network.partition]]\na = [\"home\"]\nb = [\"core\"]\nat = \"5s\"\nheal = \"2s\"\n"
+        )),
         "bad.toml:13:1: [network.partition[0]] heal: heal (2s) must be after at (5s)"
     );
     assert_eq!(
@@ -141,7 +164,9 @@ fn semantic_checks_are_located() {
         "bad.toml:4:1: [scenario] horizon: must be greater than zero"
     );
     assert_eq!(
-        err(&with("[network]\nlatency = { dist = \"uniform\", min = \"30ms\", max = \"10ms\" }\n")),
+        err(&with(
+            "[network]\nlatency = { dist = \"uniform\", min = \"30ms\", max = \"10ms\" }\n"
+        )),
         // `max` starts after `latency = { dist = "uniform", min = "30ms", ` (44 characters).
         "bad.toml:10:45: [network.latency] max: max 10ms is smaller than min 30ms"
     );
@@ -177,7 +202,11 @@ fn all_semantic_problems_are_reported_together() {
         "bad.toml:9:1: [population] dea: at most one DEA is supported, not 2\n\
          bad.toml:10:1: [population] ocsp: at most one OCSP responder is supported, not 3"
     );
-    let err = load_str(&BASE.replace("agents = 5", "agents = 5\ndea = 2\nocsp = 3"), "bad.toml").unwrap_err();
+    let err = load_str(
+        &BASE.replace("agents = 5", "agents = 5\ndea = 2\nocsp = 3"),
+        "bad.toml",
+    )
+    .unwrap_err();
     assert_eq!(err.errors().len(), 2);
     assert_eq!(err.location().unwrap().line, 9);
 }
@@ -196,7 +225,10 @@ fn sweep_axes_must_name_real_fields_and_valid_values() {
         err(&with("[sweep]\n\"population.dea\" = [0, 2]\n")),
         "bad.toml:10:1: [sweep] \"population.dea\": value 2: population.dea: at most one DEA is supported, not 2"
     );
-    assert_eq!(err(&with("[sweep]\nseeds = 0\n")), "bad.toml:10:1: [sweep] seeds: must be an integer in 1..=10000, not 0");
+    assert_eq!(
+        err(&with("[sweep]\nseeds = 0\n")),
+        "bad.toml:10:1: [sweep] seeds: must be an integer in 1..=10000, not 0"
+    );
     assert_eq!(
         err(&with("[sweep]\n\"network.loss\" = 0.1\n")),
         "bad.toml:10:1: [sweep] \"network.loss\": an axis must be an array of values, not 0.1"
@@ -209,7 +241,16 @@ fn sweep_axes_must_name_real_fields_and_valid_values() {
 
 #[test]
 fn hostile_input_never_panics() {
-    for text in ["", "\u{0}", "[[[", "a = ", "[scenario]\nseed = 99999999999999999999", "x = [1, \"a\"]", "[sweep]\n\"\" = [1]\n", "[sweep]\n\"a..b\" = [1]\n"] {
+    for text in [
+        "",
+        "\u{0}",
+        "[[[",
+        "a = ",
+        "[scenario]\nseed = 99999999999999999999",
+        "x = [1, \"a\"]",
+        "[sweep]\n\"\" = [1]\n",
+        "[sweep]\n\"a..b\" = [1]\n",
+    ] {
         assert!(load_str(text, "h.toml").is_err(), "{text:?}");
     }
 }
