@@ -38,7 +38,7 @@ pub fn describe(s: &Scenario) -> String {
         actors.join(", ")
     ));
     let arrival = match &p.arrival {
-        Arrival::AllAtStart => "all at start".to_string(),
+        Arrival::AllAtStart {} => "all at start".to_string(),
         Arrival::Poisson { rate_per_s } => format!("poisson {rate_per_s}/s"),
         Arrival::Ramp { over } => format!("ramp over {over}"),
     };

@@ -68,6 +68,20 @@ fn split_path(path: &[Seg]) -> (String, String) {
     }
 }
 
+/// Replaces serde's "expected struct Meta" (a Rust type name) with "expected a table".
+fn polish(msg: &str) -> String {
+    match msg.find("expected struct ") {
+        Some(i) => {
+            let rest = &msg[i + "expected struct ".len()..];
+            let end = rest
+                .find(|c: char| !c.is_alphanumeric())
+                .unwrap_or(rest.len());
+            format!("{}expected a table{}", &msg[..i], &rest[end..])
+        }
+        None => msg.to_string(),
+    }
+}
+
 /// The backticked words of a serde message: "unknown field `a`, expected one of `b`, `c`".
 fn backticked(msg: &str) -> Vec<&str> {
     msg.split('`').skip(1).step_by(2).collect()
@@ -166,7 +180,7 @@ impl<'a> Ctx<'a> {
                 message: "required field is missing".to_string(),
             };
         }
-        let mut message = msg.to_string();
+        let mut message = polish(msg);
         let mut path = entry.as_ref().map(|e| e.path.clone()).unwrap_or_default();
         let mut key_off = entry.as_ref().map(|e| e.key.start).or(offset).unwrap_or(0);
         if msg.starts_with("unknown variant `") && !words.is_empty() {
@@ -330,7 +344,7 @@ fn point(
                     words[0]
                 )
             } else {
-                msg
+                polish(&msg)
             }
         })?;
     let problems = validate::check(&s);

@@ -181,7 +181,7 @@ fn population<'a>(c: &mut Checker, s: &'a Scenario) -> BTreeSet<&'a str> {
         );
     }
     match p.arrival {
-        crate::model::Arrival::AllAtStart => {}
+        crate::model::Arrival::AllAtStart {} => {}
         crate::model::Arrival::Poisson { rate_per_s } => {
             if !(rate_per_s.is_finite() && rate_per_s > 0.0) {
                 c.bad(

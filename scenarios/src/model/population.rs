@@ -203,12 +203,11 @@ impl<'de> Deserialize<'de> for GroupList {
 }
 
 /// When agents appear, tagged by `process`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "process", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Arrival {
-    /// Every agent exists at t = 0.
-    #[default]
-    AllAtStart,
+    /// Every agent exists at t = 0 (a struct variant so unknown keys are rejected).
+    AllAtStart {},
     /// Agents arrive as a Poisson process until all have arrived.
     Poisson {
         /// Mean arrivals per second (> 0).
@@ -219,4 +218,10 @@ pub enum Arrival {
         /// Time over which all agents arrive (> 0).
         over: DurationNs,
     },
+}
+
+impl Default for Arrival {
+    fn default() -> Self {
+        Arrival::AllAtStart {}
+    }
 }

@@ -254,3 +254,53 @@ fn hostile_input_never_panics() {
         assert!(load_str(text, "h.toml").is_err(), "{text:?}");
     }
 }
+
+#[test]
+fn more_located_rejections() {
+    assert_eq!(
+        err(&BASE.replace(
+            "[population]",
+            "[population]\narrival = { process = \"all_at_start\", rate_per_s = 1.0 }"
+        )),
+        "bad.toml:7:39: unknown field `rate_per_s` in [population.arrival]"
+    );
+    assert_eq!(
+        err(&with("[sweep]\n\"a..b\" = [1]\n")),
+        "bad.toml:10:1: [sweep] \"a..b\": value 1: `a..b` is not a dotted field path"
+    );
+    assert_eq!(
+        err(&with("[sweep]\n\"sweep.seeds\" = [1]\n")),
+        "bad.toml:10:1: [sweep] \"sweep.seeds\": a sweep cannot sweep itself"
+    );
+    assert_eq!(
+        err(&with("[sweep]\n\"scenario\" = [1]\n")),
+        "bad.toml:10:1: [sweep] scenario: value 1: invalid type: integer `1`, expected a table"
+    );
+    assert_eq!(
+        err(&BASE.replace("agents = 5", "agents = 5\nagents = 6")),
+        "bad.toml:9:1: TOML syntax error: duplicate key"
+    );
+    assert_eq!(
+        err(&BASE.replace("agents = 5", "agents = 5000000000")),
+        "bad.toml:8:1: [population] agents: invalid value: integer `5000000000`, expected u32"
+    );
+    assert_eq!(
+        err(&with("[costs.ri]\noverflow = \"dorp\"\n")),
+        "bad.toml:10:1: [costs.ri] overflow: unknown variant `dorp`, expected `drop` or `reject`; did you mean `drop`?"
+    );
+    assert_eq!(
+        err(&with(
+            "[[adversary]]\nkind = \"tamperer\"\nposition = \"on_path\"\nlinks = [[\"home\"]]\n"
+        )),
+        "bad.toml:12:10: [adversary[0]] links[0]: invalid length 1, expected an array of length 2"
+    );
+    assert_eq!(
+        err(&with("[[adversary]]\nkind = \"tamperer\"\ntargets = { actors = [\"agnet/1\"] }\n")),
+        "bad.toml:11:23: [adversary[0].targets] actors[0]: unknown actor kind \"agnet\" in \"agnet/1\" \
+         (kinds: ri, ocsp, dea, lrm, agent, sce_agent); did you mean `agent`?"
+    );
+    assert_eq!(
+        err(&with("[expect]\ninvariants = [\"No Replay\"]\n")),
+        "bad.toml:10:15: [expect] invariants[0]: \"No Replay\" is not a snake_case invariant name"
+    );
+}
