@@ -354,12 +354,11 @@ fn point(
     Ok(s)
 }
 
-/// See [`crate::sweep::expand`].
-pub(crate) fn expand_sweep(base: &Scenario) -> Result<Vec<SweepPoint>, ScenarioError> {
+/// See [`crate::sweep::points`].
+pub(crate) fn sweep_points(base: &Scenario) -> Result<SweepPoints, ScenarioError> {
     let ctx = Ctx::new(&base.source.text, &base.source.file)?;
     let spec = base.sweep.clone().unwrap_or_default();
-    let errs = ctx.check_sweep(base);
-    if let Some(e) = errs.into_iter().next() {
+    if let Some(e) = ctx.check_sweep(base).into_iter().next() {
         return Err(e);
     }
     let tree: toml::Table = base
@@ -372,15 +371,51 @@ pub(crate) fn expand_sweep(base: &Scenario) -> Result<Vec<SweepPoint>, ScenarioE
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_vec()))
         .collect();
-    let seeds = spec.seeds().max(1);
-    let total = spec.point_count().max(1);
-    let mut out = Vec::with_capacity(total.min(1 << 16) as usize);
-    for index in 0..total {
+    // Errors of a whole point are reported at the first axis (or at `seeds`).
+    let key = axes
+        .first()
+        .map(|(k, _)| k.clone())
+        .unwrap_or_else(|| "seeds".into());
+    let path = vec![Seg::from("sweep"), Seg::from(key.as_str())];
+    Ok(SweepPoints {
+        err_loc: ctx.loc_of_path(&path),
+        err_field: render_path(&path[1..]),
+        tree,
+        axes,
+        seeds: spec.seeds().max(1),
+        total: spec.point_count().max(1),
+        next: 0,
+        base_seed: base.scenario.seed,
+        source: base.source.clone(),
+    })
+}
+
+/// Lazily built sweep points (a large sweep is never held in memory at once).
+#[derive(Debug)]
+pub struct SweepPoints {
+    err_loc: Location,
+    err_field: String,
+    tree: toml::Table,
+    axes: Vec<(String, Vec<toml::Value>)>,
+    seeds: u64,
+    total: u64,
+    next: u64,
+    base_seed: u64,
+    source: Source,
+}
+
+impl SweepPoints {
+    /// Number of points in the whole sweep.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    fn build(&self, index: u64) -> Result<SweepPoint, ScenarioError> {
         // Mixed-radix decomposition: the seed is the fastest digit, the first axis the slowest.
-        let repetition = index % seeds;
-        let mut rest = index / seeds;
-        let mut overrides = vec![(String::new(), toml::Value::Boolean(false)); axes.len()];
-        for (slot, (k, vals)) in axes.iter().enumerate().rev() {
+        let repetition = index % self.seeds;
+        let mut rest = index / self.seeds;
+        let mut overrides = vec![(String::new(), toml::Value::Boolean(false)); self.axes.len()];
+        for (slot, (k, vals)) in self.axes.iter().enumerate().rev() {
             let n = vals.len() as u64;
             overrides[slot] = (k.clone(), vals[(rest % n) as usize].clone());
             rest /= n;
@@ -390,28 +425,39 @@ pub(crate) fn expand_sweep(base: &Scenario) -> Result<Vec<SweepPoint>, ScenarioE
             .find(|(k, _)| k == "scenario.seed")
             .and_then(|(_, v)| v.as_integer())
             .map(|v| v as u64)
-            .unwrap_or(base.scenario.seed);
+            .unwrap_or(self.base_seed);
         let seed = seed_base.wrapping_add(repetition);
-        let mut scenario = point(&tree, &overrides, Some(seed)).map_err(|m| {
-            let key = overrides
-                .first()
-                .map(|(k, _)| k.clone())
-                .unwrap_or_else(|| "seeds".into());
-            let path = vec![Seg::from("sweep"), Seg::from(key.as_str())];
-            ScenarioError::Invalid {
-                loc: ctx.loc_of_path(&path),
+        let mut scenario =
+            point(&self.tree, &overrides, Some(seed)).map_err(|m| ScenarioError::Invalid {
+                loc: self.err_loc.clone(),
                 section: "sweep".into(),
-                field: render_path(&path[1..]),
+                field: self.err_field.clone(),
                 message: format!("point {index}: {m}"),
-            }
-        })?;
-        scenario.source = base.source.clone();
-        out.push(SweepPoint {
+            })?;
+        scenario.source = self.source.clone();
+        Ok(SweepPoint {
             index,
             overrides,
             repetition,
             scenario,
-        });
+        })
     }
-    Ok(out)
+}
+
+impl Iterator for SweepPoints {
+    type Item = Result<SweepPoint, ScenarioError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.next >= self.total {
+            return None;
+        }
+        let i = self.next;
+        self.next += 1;
+        Some(self.build(i))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = usize::try_from(self.total - self.next).unwrap_or(usize::MAX);
+        (left, Some(left))
+    }
 }

@@ -38,7 +38,8 @@ Exit status:
 const VALIDATE_EXAMPLES: &str = "\
 Examples:
   drmsim validate scenarios/quickstart.toml
-  drmsim validate scenarios/examples/*.toml";
+  drmsim validate scenarios/examples/*.toml
+  drmsim validate --points scenarios/examples/lossy-wan-sweep.toml";
 
 const RUN_LONG: &str = "\
 Run a scenario once and write the results to an output directory:
@@ -82,6 +83,9 @@ enum Command {
         /// Scenario files (TOML)
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+        /// Also build and list every point of the [sweep] (index, axis values, seed)
+        #[arg(long)]
+        points: bool,
     },
     /// Run a scenario and write trace.jsonl and summary.json
     #[command(long_about = RUN_LONG, after_long_help = RUN_EXAMPLES)]
@@ -111,13 +115,16 @@ fn print_load_error(e: &scenarios::ScenarioError) -> ExitCode {
     ExitCode::from(if e.is_io() { 2 } else { 1 })
 }
 
-fn validate(files: &[PathBuf]) -> ExitCode {
+fn validate(files: &[PathBuf], points: bool) -> ExitCode {
     let mut worst = 0u8;
     for f in files {
         match scenarios::load_scenario(f) {
             Ok(s) => {
                 println!("{}: valid", f.display());
                 print!("{}", scenarios::describe::describe(&s));
+                if points {
+                    worst = worst.max(list_points(&s));
+                }
             }
             Err(e) => {
                 let code = if e.is_io() { 2 } else { 1 };
@@ -129,6 +136,27 @@ fn validate(files: &[PathBuf]) -> ExitCode {
         }
     }
     ExitCode::from(worst)
+}
+
+/// Prints every sweep point; returns the exit code (1 if a point is invalid).
+fn list_points(s: &scenarios::Scenario) -> u8 {
+    let iter = match scenarios::sweep::points(s) {
+        Ok(it) => it,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    for p in iter {
+        match p {
+            Ok(p) => println!("  point {:>6}  {}", p.index, p.label()),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 1;
+            }
+        }
+    }
+    0
 }
 
 fn run(
@@ -186,7 +214,7 @@ fn run(
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Validate { files } => validate(&files),
+        Command::Validate { files, points } => validate(&files, points),
         Command::Run {
             file,
             seed,

@@ -179,8 +179,16 @@ fn index(seg: &str, len: usize, before: &[&str]) -> Result<usize, ApplyError> {
     Ok(i)
 }
 
-/// Expands `base` into every concrete scenario of its sweep (just `base` with repetitions
-/// when it has none). The first axis varies slowest, the seed fastest.
+pub use crate::loader::SweepPoints;
+
+/// Lazily yields every concrete scenario of `base`'s sweep (just `base` with repetitions
+/// when it has none). The first axis varies slowest, the seed fastest. Fails at once if
+/// the `[sweep]` section is invalid.
+pub fn points(base: &Scenario) -> Result<SweepPoints, ScenarioError> {
+    crate::loader::sweep_points(base)
+}
+
+/// Every point of [`points`], collected (fine for small sweeps).
 pub fn expand(base: &Scenario) -> Result<Vec<SweepPoint>, ScenarioError> {
-    crate::loader::expand_sweep(base)
+    points(base)?.collect()
 }

@@ -223,6 +223,17 @@ fn validate_exit_codes() {
 }
 
 #[test]
+fn validate_lists_sweep_points() {
+    let f = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/domain-key-mac.toml");
+    let (code, out, _) = drmsim(&["validate", "--points", f]);
+    assert_eq!(code, 0);
+    assert!(out.contains("sweep      4 point(s)"), "{out}");
+    assert!(out.contains(
+        "  point      3  variants.domain_key_mac=\"substring\",variants.domain_key_qualified=false,seed=2\n"
+    ));
+}
+
+#[test]
 fn every_subcommand_has_long_help_with_examples() {
     for sub in [&["--help"][..], &["validate", "--help"], &["run", "--help"]] {
         let (code, out, _) = drmsim(sub);

@@ -151,3 +151,45 @@ fn apply_path_edits_the_tree() {
     );
     assert!(apply_path(&mut t, "a..b", toml::Value::Integer(1)).is_err());
 }
+
+#[test]
+fn large_sweeps_are_lazy_and_bounded() {
+    let vals: Vec<String> = (1..=100).map(|v| v.to_string()).collect();
+    let list = vals.join(", ");
+    let text = format!(
+        "{BASE}[sweep]\n\"population.agents\" = [{list}]\n\"population.lrms\" = [{list}]\n\"population.sce_agents\" = [{list}]\n"
+    );
+    let s = load_str(&text, "big.toml").unwrap();
+    let mut it = scenarios::sweep::points(&s).unwrap();
+    assert_eq!(it.total(), 1_000_000);
+    assert_eq!(it.size_hint(), (1_000_000, Some(1_000_000)));
+    // Lexicographic axes: agents, lrms, sce_agents (fastest of the three).
+    let p0 = it.next().unwrap().unwrap();
+    let p1 = it.next().unwrap().unwrap();
+    assert_eq!(
+        (
+            p0.scenario.population.agents,
+            p0.scenario.population.lrms,
+            p0.scenario.population.sce_agents
+        ),
+        (1, 1, 1)
+    );
+    assert_eq!(
+        (
+            p1.scenario.population.agents,
+            p1.scenario.population.lrms,
+            p1.scenario.population.sce_agents
+        ),
+        (1, 1, 2)
+    );
+    // Index 100 (the 101st point) is the first with lrms = 2; two points were taken already.
+    assert_eq!(it.nth(98).unwrap().unwrap().scenario.population.lrms, 2);
+
+    // One more seed would exceed the 1,000,000-point limit.
+    let too_big = text.replace("[sweep]\n", "[sweep]\nseeds = 2\n");
+    let e = load_str(&too_big, "big.toml").unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "big.toml:10:1: [sweep] seeds: the sweep has 2000000 points; the limit is 1000000"
+    );
+}
