@@ -30,7 +30,7 @@ pub enum Dist {
     Lognormal {
         /// Median delay (> 0).
         median: DurationNs,
-        /// Standard deviation of the underlying normal (finite, >= 0).
+        /// Standard deviation of the underlying normal (finite, > 0).
         sigma: f64,
     },
     /// Pareto (type I): support [`scale`, inf), tail index `shape`.
@@ -59,11 +59,14 @@ impl Dist {
         }
     }
 
-    /// Checks parameter ranges; on failure returns `(parameter, reason)`.
+    /// Checks parameter ranges (those of sim-core's `LatencyDist`: every duration at most
+    /// [`MAX_DELAY`], sigma and shape positive); on failure returns `(parameter, reason)`.
     pub fn check(&self) -> Result<(), (&'static str, String)> {
         match *self {
-            Dist::Constant { .. } => Ok(()),
+            Dist::Constant { value } => at_most("value", value),
             Dist::Uniform { min, max } => {
+                at_most("min", min)?;
+                at_most("max", max)?;
                 if max < min {
                     Err(("max", format!("max {max} is smaller than min {min}")))
                 } else {
@@ -73,10 +76,10 @@ impl Dist {
             Dist::Exponential { mean } => positive("mean", mean),
             Dist::Lognormal { median, sigma } => {
                 positive("median", median)?;
-                if !(sigma.is_finite() && sigma >= 0.0) {
+                if !(sigma.is_finite() && sigma > 0.0) {
                     return Err((
                         "sigma",
-                        format!("sigma must be finite and >= 0, not {sigma}"),
+                        format!("sigma must be finite and > 0, not {sigma}"),
                     ));
                 }
                 Ok(())
@@ -110,11 +113,22 @@ impl Dist {
     }
 }
 
+/// Largest delay parameter accepted (sim-core clamps every sample to one hour).
+pub const MAX_DELAY: DurationNs = DurationNs::from_secs(3_600);
+
+fn at_most(name: &'static str, d: DurationNs) -> Result<(), (&'static str, String)> {
+    if d > MAX_DELAY {
+        Err((name, format!("{name} {d} exceeds the limit of {MAX_DELAY}")))
+    } else {
+        Ok(())
+    }
+}
+
 fn positive(name: &'static str, d: DurationNs) -> Result<(), (&'static str, String)> {
     if d.0 == 0 {
         Err((name, format!("{name} must be greater than zero")))
     } else {
-        Ok(())
+        at_most(name, d)
     }
 }
 
@@ -200,6 +214,15 @@ mod tests {
         };
         assert_eq!(bad.check().unwrap_err().0, "max");
         assert_eq!(
+            Dist::Constant {
+                value: DurationNs::from_secs(3_601)
+            }
+            .check()
+            .unwrap_err()
+            .1,
+            "value 1.000278h exceeds the limit of 1h"
+        );
+        assert_eq!(
             Dist::Exponential {
                 mean: DurationNs(0)
             }
@@ -211,7 +234,7 @@ mod tests {
         assert_eq!(
             Dist::Lognormal {
                 median: DurationNs(1),
-                sigma: -1.0
+                sigma: 0.0
             }
             .check()
             .unwrap_err()

@@ -189,9 +189,11 @@ pub struct ExecContext<'a> {
     pub capture_pdus: bool,
     /// Where trace lines go (the trace file, or a null sink when tracing is off).
     pub sink: Box<dyn LineSink>,
-    /// Poll this between events; stop with [`StopReason::Interrupted`] when set.
-    pub interrupt: &'a AtomicBool,
-    /// Call `progress.update(now_ns, events)` every few thousand events.
+    /// Poll this between events (e.g. as `RunLimits::stop_flag`); stop with
+    /// [`StopReason::Interrupted`] when set.
+    pub interrupt: Arc<AtomicBool>,
+    /// Call `progress.update(now_ns, events)` every few thousand events (the engine's
+    /// `run(limits, &mut |t, n| ctx.progress.update(t.as_ns(), n))` callback fits).
     pub progress: &'a Progress,
 }
 
@@ -284,7 +286,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunErro
             trace: trace_cfg,
             capture_pdus,
             sink,
-            interrupt: &opts.interrupt,
+            interrupt: opts.interrupt.clone(),
             progress: &progress,
         },
     );

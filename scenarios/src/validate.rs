@@ -14,6 +14,10 @@ pub const MAX_ACTORS: u64 = 10_000_000;
 pub const MAX_WORKERS: u32 = 4_096;
 /// Largest server queue or RI nonce cache.
 pub const MAX_QUEUE: u32 = 10_000_000;
+/// Most network groups (sim-core's topology limit).
+pub const MAX_GROUPS: usize = 65_536;
+/// Most scheduled partitions (sim-core's limit).
+pub const MAX_PARTITIONS: usize = 10_000;
 /// Most retries of one request.
 pub const MAX_RETRIES: u32 = 100;
 
@@ -215,6 +219,27 @@ fn network(c: &mut Checker, s: &Scenario, groups: &BTreeSet<&str>) {
             "must be greater than zero (omit it for unlimited)",
         );
     }
+    if n.buffer_bytes.is_some() && n.bandwidth_bps.is_none() {
+        c.bad(
+            path!["network", "buffer_bytes"],
+            "a buffer needs `bandwidth_bps` (without a bandwidth nothing queues)",
+        );
+    }
+    if n.buffer_bytes == Some(0) {
+        c.bad(
+            path!["network", "buffer_bytes"],
+            "must be greater than zero",
+        );
+    }
+    if n.partition.len() > MAX_PARTITIONS {
+        c.bad(
+            path!["network", "partition"],
+            format!(
+                "{} partitions exceed the limit of {MAX_PARTITIONS}",
+                n.partition.len()
+            ),
+        );
+    }
     let mut pairs = BTreeSet::new();
     for (i, l) in n.link.iter().enumerate() {
         c.group(groups, path!["network", "link", i, "from"], &l.from);
@@ -234,6 +259,25 @@ fn network(c: &mut Checker, s: &Scenario, groups: &BTreeSet<&str>) {
         if l.bandwidth_bps == Some(0) {
             c.bad(
                 path!["network", "link", i, "bandwidth_bps"],
+                "must be greater than zero",
+            );
+        }
+        if l.from == l.to {
+            c.bad(
+                path!["network", "link", i, "to"],
+                "a link joins two different groups; traffic inside a group uses the [network] defaults",
+            );
+        }
+        let bw = l.bandwidth_bps.or(n.bandwidth_bps);
+        if l.buffer_bytes.is_some() && bw.is_none() {
+            c.bad(
+                path!["network", "link", i, "buffer_bytes"],
+                "a buffer needs a bandwidth (here or in [network])",
+            );
+        }
+        if l.buffer_bytes == Some(0) {
+            c.bad(
+                path!["network", "link", i, "buffer_bytes"],
                 "must be greater than zero",
             );
         }

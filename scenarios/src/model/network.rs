@@ -20,6 +20,8 @@ pub struct Network {
     pub duplicate: Probability,
     /// Link bandwidth in bits per second (none = serialisation delay ignored).
     pub bandwidth_bps: Option<u64>,
+    /// Transmitter buffer per directed link in bytes (needs `bandwidth_bps`; none = unbounded).
+    pub buffer_bytes: Option<u64>,
     /// Per-link overrides.
     pub link: Vec<LinkOverride>,
     /// Scheduled partitions.
@@ -35,6 +37,7 @@ impl Default for Network {
             burst_loss: None,
             duplicate: Probability::ZERO,
             bandwidth_bps: None,
+            buffer_bytes: None,
             link: Vec::new(),
             partition: Vec::new(),
         }
@@ -102,6 +105,9 @@ pub struct LinkOverride {
     /// Bandwidth override, bits per second.
     #[serde(default)]
     pub bandwidth_bps: Option<u64>,
+    /// Transmitter buffer override, bytes (needs a bandwidth).
+    #[serde(default)]
+    pub buffer_bytes: Option<u64>,
 }
 
 fn yes() -> bool {

@@ -195,6 +195,31 @@ fn semantic_checks_are_located() {
 }
 
 #[test]
+fn network_limits_match_the_network_model() {
+    assert_eq!(
+        err(&with("[[network.link]]\nfrom = \"home\"\nto = \"home\"\n")),
+        "bad.toml:11:1: [network.link[0]] to: a link joins two different groups; traffic inside a group uses the [network] defaults"
+    );
+    assert_eq!(
+        err(&with("[network]\nbuffer_bytes = 65536\n")),
+        "bad.toml:10:1: [network] buffer_bytes: a buffer needs `bandwidth_bps` (without a bandwidth nothing queues)"
+    );
+    // `sigma` starts after `latency = { dist = "lognormal", median = "20ms", ` (12 + 20 + 17 = 49 characters).
+    assert_eq!(
+        err(&with(
+            "[network]\nlatency = { dist = \"lognormal\", median = \"20ms\", sigma = 0 }\n"
+        )),
+        "bad.toml:10:50: [network.latency] sigma: sigma must be finite and > 0, not 0"
+    );
+    assert_eq!(
+        err(&with(
+            "[network]\njitter = { dist = \"constant\", value = \"2h\" }\n"
+        )),
+        "bad.toml:10:31: [network.jitter] value: value 2h exceeds the limit of 1h"
+    );
+}
+
+#[test]
 fn all_semantic_problems_are_reported_together() {
     let e = err(&BASE.replace("agents = 5", "agents = 5\ndea = 2\nocsp = 3"));
     assert_eq!(
