@@ -21,6 +21,65 @@ pub const MAX_PARTITIONS: usize = 10_000;
 /// Most retries of one request.
 pub const MAX_RETRIES: u32 = 100;
 
+/// Every PDU kind an adversary may target, `prefix:localName` as in trace `type` fields.
+/// Mirrors `sim_core::pdu::ALL_KINDS` (same order) because this crate is built against a
+/// sim-core that predates the PDU module; once both are merged this should be that constant.
+pub const MESSAGE_KINDS: &[&str] = &[
+    "roap:deviceHello",
+    "roap:riHello",
+    "roap:registrationRequest",
+    "roap:registrationResponse",
+    "roap:roRequest",
+    "roap:roResponse",
+    "roap:joinDomainRequest",
+    "roap:joinDomainResponse",
+    "roap:leaveDomainRequest",
+    "roap:leaveDomainResponse",
+    "roap:meteringReportSubmit",
+    "roap:meteringReportResponse",
+    "roap:roapTrigger",
+    "sceroap:moveDeviceRORequest",
+    "sceroap:moveDeviceROResponse",
+    "sceroap:moveUserDomainConstrainedRORequest",
+    "sceroap:moveUserDomainConstrainedROResponse",
+    "dom:rdpGetUserDomainAuthorization",
+    "dom:rdpGetUserDomainAuthorizationResponse",
+    "dom:rdpProxyJoinUserDomainRequest",
+    "dom:rdpProxyJoinUserDomainResponse",
+    "dom:rdpProxyLeaveUserDomainRequest",
+    "dom:rdpProxyLeaveUserDomainResponse",
+    "gen:trigger",
+    "dmp:joinDomainRequest",
+    "dmp:joinDomainResponse",
+    "dmp:pairingTicketRequest",
+    "dmp:pairingTicketResponse",
+    "dmp:authenticationRequest",
+    "dmp:authenticationResponse",
+    "dmp:importInitiation",
+    "dmp:importedRORequest",
+    "dmp:importedROResponse",
+];
+
+/// Checks a message target: a kind of [`MESSAGE_KINDS`] or `prefix:*` for a known prefix.
+fn message_kind(m: &str) -> Result<(), String> {
+    if MESSAGE_KINDS.contains(&m) {
+        return Ok(());
+    }
+    if let Some(prefix) = m.strip_suffix(":*") {
+        if MESSAGE_KINDS
+            .iter()
+            .any(|k| k.split(':').next() == Some(prefix))
+        {
+            return Ok(());
+        }
+        return Err(format!("unknown message prefix \"{prefix}\" in \"{m}\" (prefixes: roap, sceroap, dom, gen, dmp)"));
+    }
+    let hint = crate::error::suggest(m, MESSAGE_KINDS.iter().copied())
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default();
+    Err(format!("unknown message type \"{m}\" (e.g. \"roap:roRequest\", or \"roap:*\" for a whole namespace){hint}"))
+}
+
 /// One semantic problem: the field path and what is wrong with it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Problem {
@@ -520,11 +579,8 @@ fn adversary(c: &mut Checker, s: &Scenario, groups: &BTreeSet<&str>, i: usize, a
         );
     }
     for (j, m) in a.targets.messages.iter().enumerate() {
-        if m.is_empty() || m.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
-            c.bad(
-                path!["adversary", i, "targets", "messages", j],
-                format!("{m:?} is not a message type like \"roap:meteringReportResponse\""),
-            );
+        if let Err(msg) = message_kind(m) {
+            c.bad(path!["adversary", i, "targets", "messages", j], msg);
         }
     }
     for (j, n) in a.targets.actors.iter().enumerate() {

@@ -195,6 +195,21 @@ fn semantic_checks_are_located() {
 }
 
 #[test]
+fn message_targets_are_known_pdu_kinds() {
+    // `"roap:meteringReportRespons"` is the first element, after `targets = { messages = [`.
+    assert_eq!(
+        err(&with("[[adversary]]\nkind = \"tamperer\"\ntargets = { messages = [\"roap:meteringReportRespons\"] }\n")),
+        "bad.toml:11:25: [adversary[0].targets] messages[0]: unknown message type \"roap:meteringReportRespons\" \
+         (e.g. \"roap:roRequest\", or \"roap:*\" for a whole namespace); did you mean `roap:meteringReportResponse`?"
+    );
+    assert_eq!(
+        err(&with("[[adversary]]\nkind = \"tamperer\"\ntargets = { messages = [\"dmp:*\", \"xyz:*\"] }\n")),
+        "bad.toml:11:34: [adversary[0].targets] messages[1]: unknown message prefix \"xyz\" in \"xyz:*\" \
+         (prefixes: roap, sceroap, dom, gen, dmp)"
+    );
+}
+
+#[test]
 fn network_limits_match_the_network_model() {
     assert_eq!(
         err(&with("[[network.link]]\nfrom = \"home\"\nto = \"home\"\n")),
