@@ -3,7 +3,8 @@
 //!
 //! Defaults are the medians measured on the reference machine
 //! (`/work/shared/notes/dependencies.md`): RSA with rsa 0.10-rc figures for 2048-bit
-//! verify, HMAC-SHA256 of 2 KB in 1.5 µs, SHA of 2 KB in 1.3 µs, quick-xml ~1.6 µs/KB.
+//! verify, HMAC-SHA256 of 2 KB in 1.5 µs, SHA of 2 KB in 1.3 µs, quick-xml ~1.6 µs/KB to read
+//! and ~1.3 µs/KB to write. They equal sim-core's `proto::costs::CostTable` defaults.
 
 use crate::units::DurationNs;
 use serde::{Deserialize, Serialize};
@@ -26,10 +27,14 @@ pub struct Costs {
     pub sha_per_kb: DurationNs,
     /// AES key wrap of one 128/256-bit key.
     pub key_wrap: DurationNs,
+    /// AES-128-CBC per KiB (content and RO encryption).
+    pub aes_cbc_per_kb: DurationNs,
     /// XML parse per KiB of PDU.
     pub xml_parse_per_kb: DurationNs,
     /// XML serialise (canonical form) per KiB of PDU.
     pub xml_serialize_per_kb: DurationNs,
+    /// Fixed cost of handling any request (dispatch, state lookup).
+    pub request_base: DurationNs,
     /// Rights Issuer servers.
     pub ri: ServerCosts,
     /// Domain Enforcement Agent.
@@ -52,8 +57,11 @@ impl Default for Costs {
             // 1.3 µs for 2 KB.
             sha_per_kb: DurationNs(650),
             key_wrap: DurationNs(650),
+            aes_cbc_per_kb: DurationNs::from_us(1),
             xml_parse_per_kb: DurationNs(1_600),
-            xml_serialize_per_kb: DurationNs(1_600),
+            // 2.8 µs to write a 2.2 KB PDU.
+            xml_serialize_per_kb: DurationNs(1_300),
+            request_base: DurationNs::from_us(2),
             ri: ServerCosts::default(),
             dea: ServerCosts::default(),
             lrm: ServerCosts::default(),
