@@ -220,7 +220,7 @@ mod tests {
             .check()
             .unwrap_err()
             .1,
-            "value 1.000278h exceeds the limit of 1h"
+            "value 3601s exceeds the limit of 1h"
         );
         assert_eq!(
             Dist::Exponential {

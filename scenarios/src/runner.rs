@@ -418,7 +418,7 @@ pub fn check_expectations(s: &Scenario, o: &EngineOutcome) -> Vec<ExpectationRes
 
 /// The human-readable summary printed after a run.
 pub fn render_summary(s: &RunSummary) -> String {
-    use sim_core::engine::time::format_duration_ns;
+    use crate::units::format_exact as format_duration_ns;
     let mut t = String::new();
     let stop = serde_json::to_value(s.stop_reason)
         .ok()

@@ -3,7 +3,7 @@
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
-use sim_core::engine::time::{format_duration_ns, parse_duration_ns};
+use sim_core::engine::time::{parse_duration_ns, NS_PER_MS, NS_PER_S, NS_PER_US};
 use std::fmt;
 
 /// A span of virtual time, written in scenario files as `"250ms"`, `"30s"`, `"5m"`.
@@ -33,9 +33,38 @@ impl DurationNs {
     }
 }
 
+/// Formats `ns` exactly, in the largest unit that keeps it exact: `"90m"`, `"80s"`,
+/// `"1.5s"`, `"1.91ms"`, `"650ns"`. Hours and minutes are used only for whole multiples
+/// (sim-core's `format_duration_ns` rounds `80s` to `1.333333m`, which does not round-trip).
+pub fn format_exact(ns: u64) -> String {
+    if ns == 0 {
+        return "0s".to_string();
+    }
+    for (unit_ns, name) in [(3_600 * NS_PER_S, "h"), (60 * NS_PER_S, "m")] {
+        if ns.is_multiple_of(unit_ns) {
+            return format!("{}{name}", ns / unit_ns);
+        }
+    }
+    for (unit_ns, digits, name) in [
+        (NS_PER_S, 9, "s"),
+        (NS_PER_MS, 6, "ms"),
+        (NS_PER_US, 3, "us"),
+    ] {
+        if ns >= unit_ns {
+            let (int, frac) = (ns / unit_ns, ns % unit_ns);
+            if frac == 0 {
+                return format!("{int}{name}");
+            }
+            let frac = format!("{frac:0digits$}");
+            return format!("{int}.{}{name}", frac.trim_end_matches('0'));
+        }
+    }
+    format!("{ns}ns")
+}
+
 impl fmt::Display for DurationNs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&format_duration_ns(self.0))
+        f.write_str(&format_exact(self.0))
     }
 }
 
@@ -48,7 +77,7 @@ impl std::str::FromStr for DurationNs {
 
 impl Serialize for DurationNs {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format_duration_ns(self.0))
+        s.serialize_str(&format_exact(self.0))
     }
 }
 
@@ -166,6 +195,25 @@ mod tests {
         );
         assert!(t("d = 5").is_err());
         assert_eq!(DurationNs(1_910_000).to_string(), "1.91ms");
+    }
+
+    #[test]
+    fn formatting_is_exact_and_round_trips() {
+        for (ns, text) in [
+            (80 * NS_PER_S, "80s"),
+            (90 * 60 * NS_PER_S, "90m"),
+            (2 * 3_600 * NS_PER_S, "2h"),
+            (3_601 * NS_PER_S, "3601s"),
+            (1_500 * NS_PER_MS, "1.5s"),
+            (1_910_000, "1.91ms"),
+            (650, "650ns"),
+            (1_001, "1.001us"),
+            (NS_PER_S + 1, "1.000000001s"),
+            (0, "0s"),
+        ] {
+            assert_eq!(format_exact(ns), text);
+            assert_eq!(parse_duration_ns(text).unwrap(), ns, "{text}");
+        }
     }
 
     #[test]

@@ -101,6 +101,8 @@ fn defaults_of_a_minimal_scenario() {
     assert_eq!(s.costs.rsa2048_sign, DurationNs(1_910_000));
     assert_eq!(s.costs.rsa2048_verify, DurationNs::from_us(78));
     assert_eq!(s.costs.key_wrap, DurationNs(650));
+    assert_eq!(s.costs.xml_serialize_per_kb, DurationNs(1_300));
+    assert_eq!(s.costs.request_base, DurationNs::from_us(2));
     assert_eq!(s.costs.ri.workers, 4);
     assert_eq!(s.workload.request_timeout, DurationNs::from_secs(5));
     assert!(
@@ -162,4 +164,23 @@ fn load_scenario_reports_missing_files() {
             .starts_with("/nonexistent/x.toml: cannot read scenario: "),
         "{e}"
     );
+}
+
+#[test]
+fn scenarios_round_trip_through_toml() {
+    for f in bundled() {
+        let s = load_scenario(&f).unwrap();
+        let text = toml::to_string(&s).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let back = load_str(&text, "round.toml")
+            .unwrap_or_else(|e| panic!("{}: {e}\n{text}", f.display()));
+        assert_eq!(back.scenario, s.scenario);
+        assert_eq!(back.network, s.network);
+        assert_eq!(back.population, s.population);
+        assert_eq!(back.costs, s.costs);
+        assert_eq!(back.workload, s.workload);
+        assert_eq!(back.variants, s.variants);
+        assert_eq!(back.adversaries, s.adversaries);
+        assert_eq!(back.expect, s.expect);
+        assert_eq!(back.sweep, s.sweep);
+    }
 }
