@@ -49,8 +49,8 @@ Run a scenario once and write the results to an output directory:
 
 The summary table, the trace digest and the exact command that reproduces the run are
 printed on stdout. A progress bar is shown on stderr for runs longer than a second when
-stderr is a terminal. Ctrl-C stops the run at the next event, closes the trace and still
-writes summary.json with \"interrupted\": true; a second Ctrl-C aborts at once.
+stderr is a terminal. Ctrl-C stops the run within a few thousand events, closes the trace and
+still writes summary.json with \"interrupted\": true; a second Ctrl-C aborts at once.
 
 A [sweep] section is ignored by `run`: it runs the base scenario.
 
@@ -177,7 +177,7 @@ fn run(
             eprintln!("\ninterrupted twice: aborting");
             std::process::exit(130);
         }
-        eprintln!("\ninterrupt: stopping at the next event (Ctrl-C again to abort)");
+        eprintln!("\ninterrupt: stopping the run (Ctrl-C again to abort)");
     });
     if let Err(e) = handler {
         eprintln!("warning: cannot install the Ctrl-C handler: {e}");

@@ -344,3 +344,20 @@ fn more_located_rejections() {
         "bad.toml:10:15: [expect] invariants[0]: \"No Replay\" is not a snake_case invariant name"
     );
 }
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let deep = format!(
+        "{BASE}x = {}1{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let e = err(&deep);
+    assert!(e.starts_with("bad.toml:9:"), "{e}");
+    let deep_tables = format!(
+        "{BASE}y = {}1{}\n",
+        "{ a = ".repeat(50_000),
+        " }".repeat(50_000)
+    );
+    assert!(err(&deep_tables).starts_with("bad.toml:9:"));
+}
