@@ -1,3 +1,23 @@
-//! drmsim scenarios.
+//! drmsim scenarios: the TOML scenario format, its loader and validator, parameter sweeps,
+//! the runner shell and the `drmsim` command line.
+//!
+//! The format reference is `docs/scenario-format.md`.
+#![forbid(unsafe_code)]
 
+pub mod describe;
+pub mod dist;
+pub mod error;
 pub mod keycache;
+pub mod loader;
+pub mod model;
+pub mod progress;
+pub mod runner;
+pub mod spans;
+pub mod sweep;
+pub mod trace_file;
+pub mod units;
+pub mod validate;
+
+pub use error::{Location, ScenarioError};
+pub use loader::{load_scenario, load_str};
+pub use model::Scenario;

@@ -1,1 +1,226 @@
-fn main() {}
+//! `drmsim`: validate and run drmsim scenarios.
+
+use clap::{Parser, Subcommand};
+use scenarios::runner::{self, RunError, RunOptions};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+const ABOUT: &str = "Deterministic discrete-event simulator of OMA DRM 2.x ROAP and its Secure Content Exchange extensions";
+
+const LONG_ABOUT: &str = "\
+Deterministic discrete-event simulator of OMA DRM 2.x ROAP and its Secure Content Exchange
+extensions (DEA user domains, LRM import, pairing).
+
+A scenario is a TOML file describing the population, network, workload, adversaries and
+expectations of a run; its format is documented in docs/scenario-format.md. The same
+scenario and seed always produce a byte-identical trace (same digest).";
+
+const EXAMPLES: &str = "\
+Examples:
+  drmsim validate scenarios/quickstart.toml
+  drmsim run scenarios/quickstart.toml
+  drmsim run scenarios/quickstart.toml --seed 7 --out runs/qs7 --capture-pdus";
+
+const VALIDATE_LONG: &str = "\
+Load a scenario, check it (syntax, unknown or misspelled fields, value ranges, group and
+actor references, sweep axes) and print a short summary of what it describes.
+
+Errors are printed one per line as FILE:LINE:COL: [section] field: message, with a
+suggestion for misspelled field names.
+
+Exit status:
+  0  the scenario is valid
+  1  the scenario is invalid (every problem found is printed)
+  2  the file could not be read, or the command line is wrong";
+
+const VALIDATE_EXAMPLES: &str = "\
+Examples:
+  drmsim validate scenarios/quickstart.toml
+  drmsim validate scenarios/examples/*.toml
+  drmsim validate --points scenarios/examples/lossy-wan-sweep.toml";
+
+const RUN_LONG: &str = "\
+Run a scenario once and write the results to an output directory:
+  scenario.toml  copy of the scenario that was run
+  trace.jsonl    one JSON record per event (unless [trace] enabled = false)
+  summary.json   counts, trace digest, expectation results, \"interrupted\": true/false
+
+The summary table, the trace digest and the exact command that reproduces the run are
+printed on stdout. A progress bar is shown on stderr for runs longer than a second when
+stderr is a terminal. Ctrl-C stops the run within a few thousand events, closes the trace and
+still writes summary.json with \"interrupted\": true; a second Ctrl-C aborts at once.
+
+A [sweep] section is ignored by `run`: it runs the base scenario.
+
+Exit status:
+  0    the run completed and every [expect] item was met
+  1    the scenario is invalid
+  2    a file could not be read or written, or the command line is wrong
+  3    the engine failed
+  4    the run completed but an [expect] item was not met
+  130  the run was interrupted (results are partial)";
+
+const RUN_EXAMPLES: &str = "\
+Examples:
+  drmsim run scenarios/quickstart.toml
+  drmsim run scenarios/quickstart.toml --seed 42 --out /tmp/qs42
+  drmsim run scenarios/examples/metering-spoof.toml --capture-pdus";
+
+#[derive(Parser, Debug)]
+#[command(name = "drmsim", version, about = ABOUT, long_about = LONG_ABOUT, after_long_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check a scenario file and print a short summary of it
+    #[command(long_about = VALIDATE_LONG, after_long_help = VALIDATE_EXAMPLES)]
+    Validate {
+        /// Scenario files (TOML)
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Also build and list every point of the [sweep] (index, axis values, seed)
+        #[arg(long)]
+        points: bool,
+    },
+    /// Run a scenario and write trace.jsonl and summary.json
+    #[command(long_about = RUN_LONG, after_long_help = RUN_EXAMPLES)]
+    Run {
+        /// Scenario file (TOML)
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Seed of this run (overrides [scenario] seed)
+        #[arg(long, value_name = "N")]
+        seed: Option<u64>,
+        /// Output directory (default: runs/<scenario name>/seed-<N>)
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Capture the bytes of every PDU in the trace (larger trace, different digest)
+        #[arg(long)]
+        capture_pdus: bool,
+        /// Never show a progress bar
+        #[arg(long)]
+        no_progress: bool,
+    },
+}
+
+fn print_load_error(e: &scenarios::ScenarioError) -> ExitCode {
+    for err in e.errors() {
+        eprintln!("error: {err}");
+    }
+    ExitCode::from(if e.is_io() { 2 } else { 1 })
+}
+
+fn validate(files: &[PathBuf], points: bool) -> ExitCode {
+    let mut worst = 0u8;
+    for f in files {
+        match scenarios::load_scenario(f) {
+            Ok(s) => {
+                println!("{}: valid", f.display());
+                print!("{}", scenarios::describe::describe(&s));
+                if points {
+                    worst = worst.max(list_points(&s));
+                }
+            }
+            Err(e) => {
+                let code = if e.is_io() { 2 } else { 1 };
+                for err in e.errors() {
+                    eprintln!("error: {err}");
+                }
+                worst = worst.max(code);
+            }
+        }
+    }
+    ExitCode::from(worst)
+}
+
+/// Prints every sweep point; returns the exit code (1 if a point is invalid).
+fn list_points(s: &scenarios::Scenario) -> u8 {
+    let iter = match scenarios::sweep::points(s) {
+        Ok(it) => it,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    for p in iter {
+        match p {
+            Ok(p) => println!("  point {:>6}  {}", p.index, p.label()),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 1;
+            }
+        }
+    }
+    0
+}
+
+fn run(
+    file: PathBuf,
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+    capture_pdus: bool,
+    no_progress: bool,
+) -> ExitCode {
+    let scenario = match scenarios::load_scenario(&file) {
+        Ok(s) => s,
+        Err(e) => return print_load_error(&e),
+    };
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let flag = interrupt.clone();
+    let handler = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            eprintln!("\ninterrupted twice: aborting");
+            std::process::exit(130);
+        }
+        eprintln!("\ninterrupt: stopping the run (Ctrl-C again to abort)");
+    });
+    if let Err(e) = handler {
+        eprintln!("warning: cannot install the Ctrl-C handler: {e}");
+    }
+    let opts = RunOptions {
+        seed,
+        out_dir: out,
+        capture_pdus,
+        scenario_path: Some(file),
+        interrupt,
+        progress: !no_progress,
+    };
+    match runner::run(&scenario, &opts) {
+        Ok(summary) => {
+            print!("{}", runner::render_summary(&summary));
+            if summary.interrupted {
+                ExitCode::from(130)
+            } else if !summary.expectations_met {
+                ExitCode::from(4)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(match e {
+                RunError::Io { .. } => 2,
+                RunError::EngineNotWired | RunError::Engine(_) => 3,
+            })
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Validate { files, points } => validate(&files, points),
+        Command::Run {
+            file,
+            seed,
+            out,
+            capture_pdus,
+            no_progress,
+        } => run(file, seed, out, capture_pdus, no_progress),
+    }
+}

@@ -1,0 +1,463 @@
+//! Loading: TOML text -> spanned index -> serde structs -> semantic checks -> sweep checks.
+//! Every error is rendered as `file:line:col: [section] field: message`.
+
+use crate::error::{suggest, Location, ScenarioError};
+use crate::model::{Scenario, Source};
+use crate::spans::{render_path, Seg, SpanIndex};
+use crate::sweep::{apply_path, SweepPoint, MAX_AXIS_VALUES, MAX_POINTS, MAX_SEEDS};
+use crate::validate::{self, Problem};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Largest scenario file accepted (a scenario is configuration, not data).
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads, parses and validates the scenario at `path`.
+pub fn load_scenario(path: impl AsRef<Path>) -> Result<Scenario, ScenarioError> {
+    let path = path.as_ref();
+    let io = |source| ScenarioError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let len = std::fs::metadata(path).map_err(io)?.len();
+    if len > MAX_FILE_BYTES {
+        return Err(io(std::io::Error::other(format!(
+            "file is {len} bytes; scenarios are limited to {MAX_FILE_BYTES}"
+        ))));
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
+    load_str(&text, &path.display().to_string())
+}
+
+/// Parses and validates scenario `text`; `file_name` is used in error messages.
+pub fn load_str(text: &str, file_name: &str) -> Result<Scenario, ScenarioError> {
+    let ctx = Ctx::new(text, file_name)?;
+    let mut s: Scenario = toml::from_str(text).map_err(|e| ctx.de_error(&e))?;
+    s.source = Source {
+        file: file_name.to_string(),
+        text: Arc::from(text),
+    };
+    let mut errors: Vec<ScenarioError> = validate::check(&s)
+        .into_iter()
+        .map(|p| ctx.problem(&p))
+        .collect();
+    if errors.is_empty() {
+        errors.extend(ctx.check_sweep(&s));
+    }
+    match errors.len() {
+        0 => Ok(s),
+        1 => Err(errors.pop().expect("one error")),
+        _ => Err(ScenarioError::Multiple(errors)),
+    }
+}
+
+/// One document being loaded: its text, file name and key positions.
+struct Ctx<'a> {
+    text: &'a str,
+    file: &'a str,
+    idx: SpanIndex,
+}
+
+/// Splits a path into the section (up to the last key's table) and the field.
+fn split_path(path: &[Seg]) -> (String, String) {
+    match path.iter().rposition(|s| matches!(s, Seg::Key(_))) {
+        Some(k) => (render_path(&path[..k]), render_path(&path[k..])),
+        None => (String::new(), render_path(path)),
+    }
+}
+
+/// Replaces serde's "expected struct Meta" (a Rust type name) with "expected a table".
+fn polish(msg: &str) -> String {
+    match msg.find("expected struct ") {
+        Some(i) => {
+            let rest = &msg[i + "expected struct ".len()..];
+            let end = rest
+                .find(|c: char| !c.is_alphanumeric())
+                .unwrap_or(rest.len());
+            format!("{}expected a table{}", &msg[..i], &rest[end..])
+        }
+        None => msg.to_string(),
+    }
+}
+
+/// The backticked words of a serde message: "unknown field `a`, expected one of `b`, `c`".
+fn backticked(msg: &str) -> Vec<&str> {
+    msg.split('`').skip(1).step_by(2).collect()
+}
+
+impl<'a> Ctx<'a> {
+    fn new(text: &'a str, file: &'a str) -> Result<Self, ScenarioError> {
+        let idx = SpanIndex::build(text).map_err(|e| {
+            let off = e.span().map(|s| s.start).unwrap_or(0);
+            let (line, col) = SpanIndex::default_line_col(text, off);
+            ScenarioError::Syntax {
+                loc: Location {
+                    file: file.to_string(),
+                    line,
+                    col,
+                },
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        Ok(Ctx { text, file, idx })
+    }
+
+    fn loc(&self, offset: usize) -> Location {
+        let (line, col) = self.idx.line_col(self.text, offset);
+        Location {
+            file: self.file.to_string(),
+            line,
+            col,
+        }
+    }
+
+    /// Location of `path`'s key, or of its nearest present ancestor, or 1:1.
+    fn loc_of_path(&self, path: &[Seg]) -> Location {
+        self.loc(self.idx.nearest(path).map(|e| e.key.start).unwrap_or(0))
+    }
+
+    fn problem(&self, p: &Problem) -> ScenarioError {
+        let (section, field) = split_path(&p.path);
+        ScenarioError::Invalid {
+            loc: self.loc_of_path(&p.path),
+            section,
+            field,
+            message: p.message.clone(),
+        }
+    }
+
+    /// Converts a serde/toml error into a located, named error.
+    fn de_error(&self, e: &toml::de::Error) -> ScenarioError {
+        let msg = e.message().trim();
+        let offset = e.span().map(|s| s.start);
+        let entry = offset.and_then(|o| self.idx.at_offset(o)).cloned();
+        let words = backticked(msg);
+        if msg.starts_with("unknown field `") && !words.is_empty() {
+            let field = words[0];
+            let expected = &words[1..];
+            // The span points at the bad key itself or at the table that holds it.
+            let (section, key_off) = match &entry {
+                Some(en) if en.path.last() == Some(&Seg::Key(field.to_string())) => {
+                    (en.path[..en.path.len() - 1].to_vec(), en.key.start)
+                }
+                Some(en) => {
+                    let child = self
+                        .idx
+                        .children(&en.path)
+                        .find(|c| c.path.last() == Some(&Seg::Key(field.to_string())));
+                    (
+                        en.path.clone(),
+                        child.map(|c| c.key.start).unwrap_or(en.key.start),
+                    )
+                }
+                None => {
+                    let top = self.idx.get(&[Seg::Key(field.to_string())]);
+                    (Vec::new(), top.map(|c| c.key.start).or(offset).unwrap_or(0))
+                }
+            };
+            return ScenarioError::UnknownField {
+                loc: self.loc(key_off),
+                section: render_path(&section),
+                field: field.to_string(),
+                suggestion: suggest(field, expected.iter().copied()),
+            };
+        }
+        if msg.starts_with("missing field `") && !words.is_empty() {
+            // The span is the table missing the field; the root table spans the whole
+            // document and matches no entry's value exactly.
+            let span = e.span();
+            let table = entry.as_ref().filter(|en| Some(&en.value) == span.as_ref());
+            let (section, loc) = match table {
+                Some(en) => (render_path(&en.path), self.loc(en.key.start)),
+                None => (String::new(), self.loc(0)),
+            };
+            return ScenarioError::Invalid {
+                loc,
+                section,
+                field: words[0].to_string(),
+                message: "required field is missing".to_string(),
+            };
+        }
+        let mut message = polish(msg);
+        let mut path = entry.as_ref().map(|e| e.path.clone()).unwrap_or_default();
+        let mut key_off = entry.as_ref().map(|e| e.key.start).or(offset).unwrap_or(0);
+        if msg.starts_with("unknown variant `") && !words.is_empty() {
+            let bad = words[0];
+            // Internally tagged enums report the whole table: point at the tag key.
+            if let Some(en) = &entry {
+                let quoted = format!("\"{bad}\"");
+                if let Some(child) = self.idx.children(&en.path).find(|c| {
+                    self.text.get(c.value.clone()).map(str::trim) == Some(quoted.as_str())
+                }) {
+                    path = child.path.clone();
+                    key_off = child.key.start;
+                }
+            }
+            if let Some(s) = suggest(bad, words[1..].iter().copied()) {
+                message.push_str(&format!("; did you mean `{s}`?"));
+            }
+        }
+        let (section, field) = split_path(&path);
+        ScenarioError::Invalid {
+            loc: self.loc(key_off),
+            section,
+            field,
+            message,
+        }
+    }
+
+    /// Checks `[sweep]`: `seeds` type and range, every axis a non-empty array whose values
+    /// each produce a valid scenario, and a bounded number of points.
+    fn check_sweep(&self, s: &Scenario) -> Vec<ScenarioError> {
+        let Some(spec) = &s.sweep else {
+            return Vec::new();
+        };
+        let mut errs = Vec::new();
+        let at = |key: &str, message: String| {
+            let path = vec![Seg::from("sweep"), Seg::from(key)];
+            ScenarioError::Invalid {
+                loc: self.loc_of_path(&path),
+                section: "sweep".to_string(),
+                field: render_path(&path[1..]),
+                message,
+            }
+        };
+        if let Some(v) = spec.entries.get("seeds") {
+            match v.as_integer() {
+                Some(n) if n >= 1 && n as u64 <= MAX_SEEDS => {}
+                _ => errs.push(at(
+                    "seeds",
+                    format!("must be an integer in 1..={MAX_SEEDS}, not {v}"),
+                )),
+            }
+        }
+        let base = match self.text.parse::<toml::Table>() {
+            Ok(t) => t,
+            Err(e) => return vec![at("seeds", e.message().to_string())],
+        };
+        for (key, value) in &spec.entries {
+            if key == "seeds" {
+                continue;
+            }
+            let Some(values) = value.as_array() else {
+                errs.push(at(
+                    key,
+                    format!("an axis must be an array of values, not {value}"),
+                ));
+                continue;
+            };
+            if values.is_empty() || values.len() > MAX_AXIS_VALUES {
+                errs.push(at(
+                    key,
+                    format!(
+                        "an axis needs 1..={MAX_AXIS_VALUES} values, not {}",
+                        values.len()
+                    ),
+                ));
+                continue;
+            }
+            if key.starts_with("sweep.") || key == "sweep" {
+                errs.push(at(key, "a sweep cannot sweep itself".to_string()));
+                continue;
+            }
+            for v in values {
+                if let Err(m) = point(&base, &[(key.clone(), v.clone())], None) {
+                    errs.push(at(key, format!("value {v}: {m}")));
+                    break;
+                }
+            }
+        }
+        if errs.is_empty() && spec.point_count() > MAX_POINTS {
+            errs.push(at(
+                "seeds",
+                format!(
+                    "the sweep has {} points; the limit is {MAX_POINTS}",
+                    spec.point_count()
+                ),
+            ));
+        }
+        errs
+    }
+}
+
+impl SpanIndex {
+    /// Line and column of `offset` when no index could be built (syntax errors).
+    fn default_line_col(text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let before = text.get(..offset).unwrap_or(text);
+        let line = before.matches('\n').count() + 1;
+        let col = before
+            .rsplit('\n')
+            .next()
+            .map(|l| l.chars().count())
+            .unwrap_or(0)
+            + 1;
+        (line, col)
+    }
+}
+
+/// Builds one concrete scenario from the base tree: applies `overrides`, drops `[sweep]`,
+/// sets the seed when given, deserialises and runs the semantic checks. The error message
+/// names the field the override broke.
+fn point(
+    base: &toml::Table,
+    overrides: &[(String, toml::Value)],
+    seed: Option<u64>,
+) -> Result<Scenario, String> {
+    let mut t = base.clone();
+    t.remove("sweep");
+    for (k, v) in overrides {
+        apply_path(&mut t, k, v.clone()).map_err(|e| e.0)?;
+    }
+    if let Some(seed) = seed {
+        apply_path(&mut t, "scenario.seed", toml::Value::Integer(seed as i64)).map_err(|e| e.0)?;
+    }
+    let s: Scenario = toml::Value::Table(t)
+        .try_into()
+        .map_err(|e: toml::de::Error| {
+            let msg = e.message().trim().to_string();
+            let words = backticked(&msg);
+            if msg.starts_with("unknown field `") && !words.is_empty() {
+                let hint = suggest(words[0], words[1..].iter().copied())
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                // Name the table the unknown key was created in, from the axis path itself.
+                let section = overrides
+                    .iter()
+                    .find_map(|(k, _)| {
+                        let segs: Vec<&str> = k.split('.').collect();
+                        let i = segs.iter().position(|s| *s == words[0])?;
+                        Some(segs[..i].join("."))
+                    })
+                    .map(|s| {
+                        if s.is_empty() {
+                            "at the top level".to_string()
+                        } else {
+                            format!("in [{s}]")
+                        }
+                    })
+                    .unwrap_or_default();
+                format!(
+                    "names no field: unknown field `{}` {section}{hint}",
+                    words[0]
+                )
+            } else {
+                polish(&msg)
+            }
+        })?;
+    let problems = validate::check(&s);
+    if let Some(p) = problems.first() {
+        return Err(format!("{}: {}", render_path(&p.path), p.message));
+    }
+    Ok(s)
+}
+
+/// See [`crate::sweep::points`].
+pub(crate) fn sweep_points(base: &Scenario) -> Result<SweepPoints, ScenarioError> {
+    let ctx = Ctx::new(&base.source.text, &base.source.file)?;
+    let spec = base.sweep.clone().unwrap_or_default();
+    if let Some(e) = ctx.check_sweep(base).into_iter().next() {
+        return Err(e);
+    }
+    let tree: toml::Table = base
+        .source
+        .text
+        .parse()
+        .map_err(|e: toml::de::Error| ctx.de_error(&e))?;
+    let axes: Vec<(String, Vec<toml::Value>)> = spec
+        .axes()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_vec()))
+        .collect();
+    // Errors of a whole point are reported at the first axis (or at `seeds`).
+    let key = axes
+        .first()
+        .map(|(k, _)| k.clone())
+        .unwrap_or_else(|| "seeds".into());
+    let path = vec![Seg::from("sweep"), Seg::from(key.as_str())];
+    Ok(SweepPoints {
+        err_loc: ctx.loc_of_path(&path),
+        err_field: render_path(&path[1..]),
+        tree,
+        axes,
+        seeds: spec.seeds().max(1),
+        total: spec.point_count().max(1),
+        next: 0,
+        base_seed: base.scenario.seed,
+        source: base.source.clone(),
+    })
+}
+
+/// Lazily built sweep points (a large sweep is never held in memory at once).
+#[derive(Debug)]
+pub struct SweepPoints {
+    err_loc: Location,
+    err_field: String,
+    tree: toml::Table,
+    axes: Vec<(String, Vec<toml::Value>)>,
+    seeds: u64,
+    total: u64,
+    next: u64,
+    base_seed: u64,
+    source: Source,
+}
+
+impl SweepPoints {
+    /// Number of points in the whole sweep.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    fn build(&self, index: u64) -> Result<SweepPoint, ScenarioError> {
+        // Mixed-radix decomposition: the seed is the fastest digit, the first axis the slowest.
+        let repetition = index % self.seeds;
+        let mut rest = index / self.seeds;
+        let mut overrides = vec![(String::new(), toml::Value::Boolean(false)); self.axes.len()];
+        for (slot, (k, vals)) in self.axes.iter().enumerate().rev() {
+            let n = vals.len() as u64;
+            overrides[slot] = (k.clone(), vals[(rest % n) as usize].clone());
+            rest /= n;
+        }
+        let seed_base = overrides
+            .iter()
+            .find(|(k, _)| k == "scenario.seed")
+            .and_then(|(_, v)| v.as_integer())
+            .map(|v| v as u64)
+            .unwrap_or(self.base_seed);
+        let seed = seed_base.wrapping_add(repetition);
+        let mut scenario =
+            point(&self.tree, &overrides, Some(seed)).map_err(|m| ScenarioError::Invalid {
+                loc: self.err_loc.clone(),
+                section: "sweep".into(),
+                field: self.err_field.clone(),
+                message: format!("point {index}: {m}"),
+            })?;
+        scenario.source = self.source.clone();
+        Ok(SweepPoint {
+            index,
+            overrides,
+            repetition,
+            scenario,
+        })
+    }
+}
+
+impl Iterator for SweepPoints {
+    type Item = Result<SweepPoint, ScenarioError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.next >= self.total {
+            return None;
+        }
+        let i = self.next;
+        self.next += 1;
+        Some(self.build(i))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = usize::try_from(self.total - self.next).unwrap_or(usize::MAX);
+        (left, Some(left))
+    }
+}

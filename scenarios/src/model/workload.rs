@@ -1,0 +1,99 @@
+//! `[workload]` (agent behaviour, RI options) and `[variants]` (readings of the CRs).
+
+use crate::units::{DurationNs, Probability};
+use serde::{Deserialize, Serialize};
+
+/// What agents do after they arrive.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Workload {
+    /// Run the 4-pass Registration protocol when an agent arrives.
+    pub registration_at_arrival: bool,
+    /// Mean RO acquisitions per agent per minute (Poisson).
+    pub ro_acquire_rate_per_min: f64,
+    /// Mean content consumptions per agent per minute (Poisson); drives metering.
+    pub consume_rate_per_min: f64,
+    /// Probability that an acquired RO is later moved to another device via the RI.
+    pub move_probability: Probability,
+    /// Interval between metering reports per agent (none = no metering).
+    pub metering_interval: Option<DurationNs>,
+    /// Probability that an agent joins a domain after registering.
+    pub join_domain_probability: Probability,
+    /// Probability that a domain member later leaves the domain.
+    pub leave_domain_probability: Probability,
+    /// Time an agent waits for a response before it retries.
+    pub request_timeout: DurationNs,
+    /// Retries after the first attempt (<= 100).
+    pub max_retries: u32,
+    /// Delay before the first retry.
+    pub backoff: DurationNs,
+    /// Factor applied to the delay before each further retry (>= 1).
+    pub backoff_multiplier: f64,
+    /// Upper bound of the retry delay.
+    pub backoff_max: DurationNs,
+    /// Device nonces an RI remembers for replay detection (seed 003), >= 1.
+    pub nonce_cache_size: u32,
+}
+
+impl Default for Workload {
+    fn default() -> Self {
+        Workload {
+            registration_at_arrival: true,
+            ro_acquire_rate_per_min: 1.0,
+            consume_rate_per_min: 0.0,
+            move_probability: Probability::ZERO,
+            metering_interval: None,
+            join_domain_probability: Probability::ZERO,
+            leave_domain_probability: Probability::ZERO,
+            request_timeout: DurationNs::from_secs(5),
+            max_retries: 3,
+            backoff: DurationNs::from_secs(1),
+            backoff_multiplier: 2.0,
+            backoff_max: DurationNs::from_secs(30),
+            nonce_cache_size: 1024,
+        }
+    }
+}
+
+/// Switches between the behaviour before and after each change request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Variants {
+    /// MeteringReportResponse carries an RI signature the device verifies (seed 004).
+    pub metering_response_signed: bool,
+    /// Move retries use a fresh nonce (seed 003).
+    pub move_fresh_nonce_retries: bool,
+    /// RIs track recent device nonces and reject replays (seed 003).
+    pub ri_nonce_tracking: bool,
+    /// Input of the Domain Key MAC in Join Domain (seed 002).
+    pub domain_key_mac: DomainKeyMac,
+    /// `<domainKey>` appears namespace-qualified as `<roap:domainKey>` (seed 002).
+    pub domain_key_qualified: bool,
+    /// The DEA counts an agent once against the domain limit however often it is listed
+    /// in a Proxy Join User Domain Request (seed 000).
+    pub dea_count_once: bool,
+}
+
+impl Default for Variants {
+    fn default() -> Self {
+        Variants {
+            metering_response_signed: true,
+            move_fresh_nonce_retries: true,
+            ri_nonce_tracking: true,
+            domain_key_mac: DomainKeyMac::Xc14n,
+            domain_key_qualified: true,
+            dea_count_once: true,
+        }
+    }
+}
+
+/// The two readings of the Domain Key MAC input (seed 002 §1).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DomainKeyMac {
+    /// XPath node set of `<domainKey>` without `<mac>`, Exclusive-C14N'd (option 2, adopted).
+    #[default]
+    Xc14n,
+    /// Raw octet substring `<domainKey>…</domainKey>` without `<mac>` (option 1).
+    Substring,
+}
