@@ -1,3 +1,4 @@
 //! sim-core integration tests: one binary, one module per area.
 
+mod pdu;
 mod xml;
