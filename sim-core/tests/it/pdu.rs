@@ -625,8 +625,7 @@ fn estimated_size_is_close_to_encoded_size() {
         let ratio = est_sum / real_sum;
         assert!(
             (0.85..=1.15).contains(&ratio),
-            "{}: mean ratio {ratio:.2}",
-            ALL_KINDS[k]
+            "{name}: mean ratio {ratio:.2}"
         );
     }
     eprintln!("worst relative size-estimate error: {worst:.3}");
