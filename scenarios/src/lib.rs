@@ -1,1 +1,3 @@
 //! drmsim scenarios.
+
+pub mod keycache;

@@ -1,4 +1,6 @@
 //! sim-core integration tests: one binary, one module per area.
 
+mod crypto;
 mod pdu;
+mod pki;
 mod xml;
