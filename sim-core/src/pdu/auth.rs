@@ -145,3 +145,143 @@ pub fn metering_report_mac_input(
 ) -> Result<Vec<u8>, PduError> {
     subtree_mac_input(pdu_bytes, "meteringReport", 0, how)
 }
+
+// ---------------------------------------------------------------- Signable
+
+use crate::crypto::Signable;
+
+impl Signable for Pdu {
+    /// The message minus its `<signature>`/`<mac>`, canonical.
+    fn signed_bytes(&self) -> Vec<u8> {
+        Pdu::signed_bytes(self)
+    }
+    fn symbolic_digest(&self) -> u64 {
+        Pdu::symbolic_digest(self)
+    }
+    /// Cheap estimate (no XML is produced).
+    fn signed_len(&self) -> usize {
+        self.estimated_size_bytes()
+    }
+}
+
+/// The registration session transcript as a signable value (see [`registration_transcript`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RegistrationTranscript<'a> {
+    /// ROAP-DeviceHello of the session.
+    pub device_hello: &'a DeviceHello,
+    /// ROAP-RIHello of the session.
+    pub ri_hello: &'a RiHello,
+    /// ROAP-RegistrationRequest.
+    pub request: &'a RegistrationRequest,
+    /// ROAP-RegistrationResponse when it is the message being signed.
+    pub response: Option<&'a RegistrationResponse>,
+}
+
+impl Signable for RegistrationTranscript<'_> {
+    fn signed_bytes(&self) -> Vec<u8> {
+        registration_transcript(
+            self.device_hello,
+            self.ri_hello,
+            self.request,
+            self.response,
+        )
+    }
+    fn symbolic_digest(&self) -> u64 {
+        registration_transcript_digest(
+            self.device_hello,
+            self.ri_hello,
+            self.request,
+            self.response,
+        )
+    }
+    fn signed_len(&self) -> usize {
+        let est = |p: Pdu| p.estimated_size_bytes();
+        est(Pdu::DeviceHello(self.device_hello.clone()))
+            + est(Pdu::RiHello(self.ri_hello.clone()))
+            + est(Pdu::RegistrationRequest(self.request.clone()))
+            + self
+                .response
+                .map_or(0, |r| est(Pdu::RegistrationResponse(r.clone())))
+    }
+}
+
+/// Structural digest of a value with its authenticator already blanked.
+fn digest_blank<T: std::hash::Hash>(tag: &str, v: &T) -> u64 {
+    fnv1a_of(&(tag, v))
+}
+
+impl Signable for super::common::DomainKey {
+    /// `<domainKey>` minus `<mac>`, XPath node-set reading (seed 002 §5.3.3, normative).
+    fn signed_bytes(&self) -> Vec<u8> {
+        codec::c14n(&self.to_element_without_mac())
+    }
+    fn symbolic_digest(&self) -> u64 {
+        let mut c = self.clone();
+        c.mac.clear();
+        digest_blank("domainKey", &c)
+    }
+}
+
+impl Signable for super::roap::MeteringReport {
+    /// `<meteringReport>` minus `<mac>`, node-set reading (seed 004 §5.4.6.1.2).
+    fn signed_bytes(&self) -> Vec<u8> {
+        codec::c14n(&self.to_element_without_mac())
+    }
+    fn symbolic_digest(&self) -> u64 {
+        let mut c = self.clone();
+        c.mac.clear();
+        digest_blank("meteringReport", &c)
+    }
+}
+
+impl Signable for super::moves::UserDomainAuthorization {
+    /// The authorization minus `<signature>` (DEA signature, seed 003 §9.2.3).
+    fn signed_bytes(&self) -> Vec<u8> {
+        let mut e = self.to_element_named("userDomainAuthorization");
+        e.children
+            .retain(|n| !matches!(n, Node::Element(c) if c.local == "signature"));
+        codec::c14n(&e)
+    }
+    fn symbolic_digest(&self) -> u64 {
+        let mut c = self.clone();
+        c.signature.clear();
+        digest_blank("userDomainAuthorization", &c)
+    }
+}
+
+impl Signable for super::pairing::PairingTicket {
+    /// The ticket minus `<mac>` (HMAC under MK-target, seed 001 §7.2.1.2).
+    fn signed_bytes(&self) -> Vec<u8> {
+        codec::c14n(&self.to_element_without_mac())
+    }
+    fn symbolic_digest(&self) -> u64 {
+        let mut c = self.clone();
+        c.mac.clear();
+        digest_blank("pairingTicket", &c)
+    }
+}
+
+impl Signable for super::ro::Ro {
+    /// `<roap:ro>` minus its `<signature>` (issuer / LRM signature over the RO).
+    fn signed_bytes(&self) -> Vec<u8> {
+        let mut e = self.to_element();
+        e.children
+            .retain(|n| !matches!(n, Node::Element(c) if c.local == "signature"));
+        codec::c14n(&e)
+    }
+    fn symbolic_digest(&self) -> u64 {
+        let mut c = self.clone();
+        c.signature = None;
+        digest_blank("ro", &c)
+    }
+}
+
+impl Signable for super::ro::ProtectedRo {
+    /// The canonical `<roap:ro>` the `<mac>` of `<protectedRO>` covers.
+    fn signed_bytes(&self) -> Vec<u8> {
+        codec::c14n(&self.ro.to_element())
+    }
+    fn symbolic_digest(&self) -> u64 {
+        digest_blank("protectedRO", &self.ro)
+    }
+}

@@ -19,6 +19,7 @@ pub mod trigger;
 
 pub use auth::{
     domain_key_mac_input, metering_report_mac_input, registration_transcript, MacInterpretation,
+    RegistrationTranscript,
 };
 pub use common::{
     CertificateChain, DateTime, DomainInfo, DomainKey, Encrypted, Expiry, Ext, Extension,
