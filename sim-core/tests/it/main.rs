@@ -3,5 +3,6 @@
 mod crypto;
 mod engine;
 mod net;
+mod pdu;
 mod pki;
 mod xml;
