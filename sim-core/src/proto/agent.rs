@@ -59,7 +59,7 @@ pub struct RiContext {
 #[derive(Debug, Clone)]
 pub(crate) enum SessionKind {
     /// 4-pass registration.
-    Registration(registration::AgentReg),
+    Registration(Box<registration::AgentReg>),
     /// 2-pass RO acquisition.
     Acquisition(acquisition::AgentAcq),
 }
@@ -127,13 +127,21 @@ pub struct Agent {
 
 impl std::fmt::Debug for Agent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Agent").field("name", &self.me.name).finish()
+        f.debug_struct("Agent")
+            .field("name", &self.me.name)
+            .finish()
     }
 }
 
 impl Agent {
     /// A Device with identity `me`, home RI `home_ri`, clock and workload.
-    pub fn new(world: Rc<World>, me: Identity, home_ri: usize, clock: DrmClock, workload: AgentWorkload) -> Self {
+    pub fn new(
+        world: Rc<World>,
+        me: Identity,
+        home_ri: usize,
+        clock: DrmClock,
+        workload: AgentWorkload,
+    ) -> Self {
         let max_ros = world.params.max_ros_per_device;
         Agent {
             world,
@@ -169,7 +177,12 @@ impl Agent {
     }
 
     /// Opens a new session of `kind` with RI `ri`; `None` when the session bound is reached.
-    pub(crate) fn open_session(&mut self, ctx: &mut Ctx<'_, SimMsg>, ri: usize, kind: SessionKind) -> Option<u64> {
+    pub(crate) fn open_session(
+        &mut self,
+        ctx: &mut Ctx<'_, SimMsg>,
+        ri: usize,
+        kind: SessionKind,
+    ) -> Option<u64> {
         if self.sessions.len() >= self.world.params.max_sessions_per_device {
             ctx.outcome(kind.protocol(), None, "abandoned", 0, 0);
             return None;
@@ -208,7 +221,12 @@ impl Agent {
 
     /// Ends session `id` with `status` (`success`, a ROAP status name, `timeout`…), recording
     /// the outcome and its latency.
-    pub(crate) fn finish(&mut self, ctx: &mut Ctx<'_, SimMsg>, id: u64, status: &str) -> Option<Session> {
+    pub(crate) fn finish(
+        &mut self,
+        ctx: &mut Ctx<'_, SimMsg>,
+        id: u64,
+        status: &str,
+    ) -> Option<Session> {
         let mut s = self.sessions.remove(&id)?;
         if let Some(t) = s.timer.take() {
             ctx.cancel_timer(t);
@@ -219,7 +237,12 @@ impl Agent {
     }
 
     /// Ends session `id` with a ROAP status.
-    pub(crate) fn finish_status(&mut self, ctx: &mut Ctx<'_, SimMsg>, id: u64, status: Status) -> Option<Session> {
+    pub(crate) fn finish_status(
+        &mut self,
+        ctx: &mut Ctx<'_, SimMsg>,
+        id: u64,
+        status: Status,
+    ) -> Option<Session> {
         let name = if status == Status::Success {
             "success"
         } else {
@@ -265,7 +288,8 @@ impl Agent {
             .backoff_multiplier
             .max(1.0)
             .powi(s.attempts.saturating_sub(1) as i32);
-        let delay = ((params.backoff_base_ns as f64) * exp).min(params.backoff_max_ns as f64) as u64;
+        let delay =
+            ((params.backoff_base_ns as f64) * exp).min(params.backoff_max_ns as f64) as u64;
         s.timer = Some(ctx.set_timer(delay, TAG_RETRY | id));
     }
 

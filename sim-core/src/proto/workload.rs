@@ -65,7 +65,9 @@ mod tests {
     fn poisson_gaps_have_the_configured_mean() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         let n = 20_000;
-        let sum: u64 = (0..n).map(|_| next_poisson_ns(&mut rng, 6.0).unwrap()).sum();
+        let sum: u64 = (0..n)
+            .map(|_| next_poisson_ns(&mut rng, 6.0).unwrap())
+            .sum();
         let mean_s = sum as f64 / n as f64 / 1e9;
         assert!((mean_s - 10.0).abs() < 0.3, "mean {mean_s}");
         assert_eq!(next_poisson_ns(&mut rng, 0.0), None);

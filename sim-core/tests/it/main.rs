@@ -2,6 +2,7 @@
 
 mod crypto;
 mod engine;
+mod lifecycle;
 mod net;
 mod pdu;
 mod pki;
