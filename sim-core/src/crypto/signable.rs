@@ -164,14 +164,20 @@ pub fn digest_of<T: Hash + ?Sized>(value: &T) -> u64 {
 
 /// Digest of a byte string (length-sensitive).
 pub fn digest_bytes(bytes: &[u8]) -> u64 {
+    // Two words per multiply (wyhash style) for speed on long inputs.
     let mut h = DigestHasher::new();
-    let mut chunks = bytes.chunks_exact(8);
+    let mut chunks = bytes.chunks_exact(16);
     for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        h.len = h.len.wrapping_add(8);
-        h.absorb_word(u64::from_le_bytes(w));
+        let mut a = [0u8; 8];
+        let mut b = [0u8; 8];
+        a.copy_from_slice(&c[..8]);
+        b.copy_from_slice(&c[8..]);
+        h.state = mum(
+            u64::from_le_bytes(a) ^ h.state ^ K1,
+            u64::from_le_bytes(b) ^ K2,
+        );
     }
+    h.len = (bytes.len() - chunks.remainder().len()) as u64;
     h.write(chunks.remainder());
     h.finish()
 }
