@@ -238,6 +238,40 @@ impl Crypto {
         }
     }
 
+    /// [`Crypto::sign`] over plain bytes.
+    pub fn sign_bytes(
+        &self,
+        ops: &mut OpCounter,
+        key: &PrivateKey,
+        alg: SigAlg,
+        bytes: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        self.sign(ops, key, alg, bytes)
+    }
+
+    /// [`Crypto::verify`] over plain bytes.
+    pub fn verify_bytes(
+        &self,
+        ops: &mut OpCounter,
+        key: &PublicKey,
+        alg: SigAlg,
+        bytes: &[u8],
+        sig: &[u8],
+    ) -> Result<(), CryptoError> {
+        self.verify(ops, key, alg, bytes, sig)
+    }
+
+    /// [`Crypto::mac`] over plain bytes.
+    pub fn mac_bytes(
+        &self,
+        ops: &mut OpCounter,
+        key: &SymKey,
+        alg: MacAlg,
+        bytes: &[u8],
+    ) -> Vec<u8> {
+        self.mac(ops, key, alg, bytes)
+    }
+
     // ----- MACs -----
 
     /// MAC of `msg` under `key`.
