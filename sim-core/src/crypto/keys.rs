@@ -124,6 +124,13 @@ impl PartialEq for PublicKey {
 }
 impl Eq for PublicKey {}
 
+impl std::hash::Hash for PublicKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.id.hash(state);
+        self.bits.hash(state);
+    }
+}
+
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match self.material {
@@ -201,6 +208,9 @@ pub(crate) enum PrivateMaterial {
     /// for an id requires knowing the secret behind it.
     Symbolic,
 }
+
+/// A key pair: [`PrivateKey`] always carries its public half.
+pub type KeyPair = PrivateKey;
 
 /// A private key together with its public half (a key pair); cheap to clone.
 #[derive(Clone)]

@@ -195,4 +195,36 @@ mod tests {
         assert_ne!(digest_bytes(b"\0"), digest_bytes(b"\0\0"));
         assert_ne!(digest_of(&("ab", "c")), digest_of(&("a", "bc")));
     }
+
+    #[derive(Hash)]
+    struct Pdu {
+        nonce: u64,
+        device_id: [u8; 20],
+        domain: String,
+    }
+
+    #[test]
+    fn derived_hash_digest_tracks_every_field() {
+        let p = Pdu {
+            nonce: 1,
+            device_id: [3u8; 20],
+            domain: "dom-001".into(),
+        };
+        let d = digest_of(&p);
+        assert_eq!(d, digest_of(&p));
+        let mut q = Pdu {
+            nonce: 2,
+            device_id: p.device_id,
+            domain: p.domain.clone(),
+        };
+        assert_ne!(d, digest_of(&q));
+        q.nonce = 1;
+        q.device_id[19] = 4;
+        assert_ne!(d, digest_of(&q));
+        q.device_id[19] = 3;
+        q.domain.push('x');
+        assert_ne!(d, digest_of(&q));
+        q.domain.pop();
+        assert_eq!(d, digest_of(&q));
+    }
 }

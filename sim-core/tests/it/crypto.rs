@@ -415,3 +415,69 @@ fn independent_vectors_for_keygen_kem_and_pss() {
         )
         .is_err());
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Symbolic mode: flipping any bit of the content breaks signature and MAC.
+        #[test]
+        fn symbolic_tamper_always_detected(
+            msg in proptest::collection::vec(any::<u8>(), 1..300),
+            pos in any::<prop::sample::Index>(),
+            bit in 0u8..8,
+        ) {
+            let (crypto, a, _) = setup(CryptoMode::Symbolic);
+            let mut ops = OpCounter::new();
+            let sig = crypto.sign(&mut ops, &a, SigAlg::RsaPssSha1, &msg).unwrap();
+            let k = SymKey([5u8; 16]);
+            let tag = crypto.mac(&mut ops, &k, MacAlg::HmacSha1, &msg);
+            let mut t = msg.clone();
+            let i = pos.index(t.len());
+            t[i] ^= 1 << bit;
+            prop_assert!(crypto.verify(&mut ops, a.public(), SigAlg::RsaPssSha1, &t, &sig).is_err());
+            prop_assert!(crypto.verify_mac(&mut ops, &k, MacAlg::HmacSha1, &t, &tag).is_err());
+        }
+
+        /// Both modes: key wrap round-trips any valid key material and rejects other KEKs.
+        #[test]
+        fn wrap_round_trip(
+            words in 2usize..8,
+            seed in any::<u64>(),
+            kek in any::<[u8; 16]>(),
+            other in any::<[u8; 16]>(),
+        ) {
+            prop_assume!(kek != other);
+            let km: Vec<u8> = (0..words * 8).map(|i| (seed >> (i % 8)) as u8 ^ i as u8).collect();
+            for mode in MODES {
+                let crypto = Crypto::new(mode, seed);
+                let mut ops = OpCounter::new();
+                let w = crypto.wrap(&mut ops, &SymKey(kek), &km).unwrap();
+                prop_assert_eq!(w.len(), km.len() + 8);
+                prop_assert_eq!(crypto.unwrap(&mut ops, &SymKey(kek), &w).unwrap(), km.clone());
+                prop_assert_eq!(
+                    crypto.unwrap(&mut ops, &SymKey(other), &w),
+                    Err(CryptoError::UnwrapFailed)
+                );
+            }
+        }
+
+        /// Hostile ciphertexts never panic.
+        #[test]
+        fn hostile_ciphertexts_never_panic(data in proptest::collection::vec(any::<u8>(), 0..400)) {
+            for mode in MODES {
+                let (crypto, a, _) = setup(mode);
+                let mut ops = OpCounter::new();
+                let k = SymKey([1u8; 16]);
+                let _ = crypto.unwrap(&mut ops, &k, &data);
+                let _ = crypto.cbc_decrypt(&mut ops, &k, &data);
+                let _ = crypto.kem_unwrap(&mut ops, &a, &data);
+                let _ = crypto.verify(&mut ops, a.public(), SigAlg::RsaPssSha1, &data, &data);
+                let _ = sim_core::pki::Certificate::from_der(&data);
+            }
+        }
+    }
+}
