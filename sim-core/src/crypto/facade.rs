@@ -384,7 +384,14 @@ impl Crypto {
                 let kek = SymKey::from_slice(&prim::kdf2_sha1(&z, 16))?;
                 prim::aes_unwrap(&kek, c2)
             }
-            CryptoMode::Symbolic => self.oracle.unwrap(&self.oracle.kem_kek(&key.id()), c2),
+            CryptoMode::Symbolic => {
+                let pt = self.oracle.unwrap(&self.oracle.kem_kek(&key.id()), c2)?;
+                // Bind C1 as real mode does (a modified C1 yields a wrong Z there).
+                if !ct_eq(&self.oracle.kem_c1(&key.id(), &pt, k), c1) {
+                    return Err(CryptoError::UnwrapFailed);
+                }
+                Ok(pt)
+            }
         }
     }
 

@@ -204,8 +204,9 @@ impl PublicKey {
 #[derive(Clone)]
 pub(crate) enum PrivateMaterial {
     Real(Arc<RsaPrivateKey>),
-    /// The symbolic secret; the public id is derived from it, so holding a symbolic private key
-    /// for an id requires knowing the secret behind it.
+    /// Symbolic: no material is needed; the id was derived from a secret when the key was
+    /// minted, and only `sim_core::crypto` can mint a `PrivateKey`, so holding one for an id
+    /// proves it was handed out by the key's owner.
     Symbolic,
 }
 

@@ -205,6 +205,13 @@ fn unwrap_with_wrong_key_fails_in_both_modes() {
             Err(CryptoError::UnwrapFailed),
             "{mode:?}"
         );
+        let mut t1 = c.clone();
+        t1[3] ^= 1;
+        assert_eq!(
+            crypto.kem_unwrap(&mut ops, &a, &t1),
+            Err(CryptoError::UnwrapFailed),
+            "{mode:?}: modified C1"
+        );
         let mut t = c.clone();
         t[140] ^= 1;
         assert_eq!(
