@@ -33,6 +33,29 @@ pub enum CryptoMode {
     Symbolic,
 }
 
+impl std::fmt::Display for CryptoMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CryptoMode::Real => "real",
+            CryptoMode::Symbolic => "symbolic",
+        })
+    }
+}
+
+impl std::str::FromStr for CryptoMode {
+    type Err = String;
+    /// Parses "real" or "symbolic" (the scenario and CLI spelling).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "real" => Ok(CryptoMode::Real),
+            "symbolic" => Ok(CryptoMode::Symbolic),
+            other => Err(format!(
+                "unknown crypto mode {other:?} (expected \"real\" or \"symbolic\")"
+            )),
+        }
+    }
+}
+
 /// Signature algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum SigAlg {

@@ -488,3 +488,15 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn crypto_mode_parses_and_prints() {
+    for m in MODES {
+        assert_eq!(m.to_string().parse::<CryptoMode>(), Ok(m));
+    }
+    assert!("Real".parse::<CryptoMode>().is_err());
+    assert_eq!(
+        serde_json::from_str::<CryptoMode>("\"symbolic\"").unwrap(),
+        CryptoMode::Symbolic
+    );
+}
