@@ -13,3 +13,9 @@ pub mod stats;
 pub use collect::{analyze_reader, analyze_trace, compute_metrics, TraceAnalysis};
 pub use error::{AnalysisError, Result};
 pub use metrics::*;
+
+mod charts;
+mod style;
+
+pub use charts::{draw_run_charts, RUN_CHARTS};
+pub use style::{register_fonts, ChartFiles, FONT_FAMILY};
