@@ -19,3 +19,18 @@ mod style;
 
 pub use charts::{draw_run_charts, RUN_CHARTS};
 pub use style::{register_fonts, ChartFiles, FONT_FAMILY};
+
+mod capacity;
+
+pub use capacity::{
+    capacity_curves, draw_capacity_charts, draw_capacity_charts_with, CapacityCurve,
+    CapacityOptions, CapacityPoint, CapacityReport, Estimate, SweepRow,
+};
+
+mod report;
+
+pub use report::{report, write_metrics_json, write_report, ReportPaths};
+
+mod chrome;
+
+pub use chrome::{export_chrome, export_chrome_to, ChromeOptions, ChromeStats};
