@@ -34,3 +34,12 @@ pub use report::{report, write_metrics_json, write_report, ReportPaths};
 mod chrome;
 
 pub use chrome::{export_chrome, export_chrome_to, ChromeOptions, ChromeStats};
+
+mod msc;
+
+pub use msc::{
+    build_msc, export_msc, msc_mermaid, msc_svg, Fate, Msc, MscItem, MscOptions, MscPaths,
+    Participant,
+};
+
+pub mod synth;
