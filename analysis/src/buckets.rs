@@ -167,7 +167,11 @@ mod tests {
         b.outcome(1_500 * 1_000_000, 0, true);
         assert_eq!(b.width_ns, 10_000_000);
         assert_eq!(b.buckets[0].completions[0], 10);
-        let total: u64 = b.buckets.iter().map(|x| x.completions.first().copied().unwrap_or(0)).sum();
+        let total: u64 = b
+            .buckets
+            .iter()
+            .map(|x| x.completions.first().copied().unwrap_or(0))
+            .sum();
         assert_eq!(total, 1000);
     }
 

@@ -182,22 +182,47 @@ pub fn draw_capacity_charts_with(
         source: e,
     })?;
     std::fs::write(&json, text).map_err(|e| AnalysisError::io(&json, e))?;
-    let metric = |title: &'static str, y_desc: &'static str, pick: fn(&CapacityPoint) -> Estimate, pct: bool| {
-        CapacityChart { curves: &curves, opts, title, y_desc, pick, pct }
+    let metric = |title: &'static str,
+                  y_desc: &'static str,
+                  pick: fn(&CapacityPoint) -> Estimate,
+                  pct: bool| {
+        CapacityChart {
+            curves: &curves,
+            opts,
+            title,
+            y_desc,
+            pick,
+            pct,
+        }
     };
     let charts = vec![
         render(
-            &metric("Capacity: p99 latency vs load", "p99 latency (ms)", |p| p.p99_latency_ms, false),
+            &metric(
+                "Capacity: p99 latency vs load",
+                "p99 latency (ms)",
+                |p| p.p99_latency_ms,
+                false,
+            ),
             out_dir,
             "capacity_p99",
         )?,
         render(
-            &metric("Capacity: median latency vs load", "p50 latency (ms)", |p| p.p50_latency_ms, false),
+            &metric(
+                "Capacity: median latency vs load",
+                "p50 latency (ms)",
+                |p| p.p50_latency_ms,
+                false,
+            ),
             out_dir,
             "capacity_p50",
         )?,
         render(
-            &metric("Capacity: completion rate vs load", "Completion rate (%)", |p| p.completion_rate, true),
+            &metric(
+                "Capacity: completion rate vs load",
+                "Completion rate (%)",
+                |p| p.completion_rate,
+                true,
+            ),
             out_dir,
             "capacity_completion",
         )?,
@@ -236,7 +261,13 @@ impl Chart for CapacityChart<'_> {
                 (e.mean + e.ci95).max(e.max) * scale
             })
             .fold(0.0, f64::max);
-        let y_hi = if self.pct { 105.0 } else if y_hi > 0.0 { y_hi * 1.1 } else { 1.0 };
+        let y_hi = if self.pct {
+            105.0
+        } else if y_hi > 0.0 {
+            y_hi * 1.1
+        } else {
+            1.0
+        };
         let y_lo = if self.pct {
             let lo = pts()
                 .map(|p| {
@@ -274,18 +305,27 @@ impl Chart for CapacityChart<'_> {
         }
         for (i, c) in self.curves.iter().enumerate() {
             let col = color(i);
-            let est: Vec<(f64, Estimate)> = c.points.iter().map(|p| (p.x, (self.pick)(p))).collect();
+            let est: Vec<(f64, Estimate)> =
+                c.points.iter().map(|p| (p.x, (self.pick)(p))).collect();
             if est.iter().any(|(_, e)| e.ci95 > 0.0) {
-                let mut poly: Vec<(f64, f64)> =
-                    est.iter().map(|(x, e)| (*x, (e.mean + e.ci95) * scale)).collect();
-                poly.extend(est.iter().rev().map(|(x, e)| (*x, (e.mean - e.ci95).max(0.0) * scale)));
+                let mut poly: Vec<(f64, f64)> = est
+                    .iter()
+                    .map(|(x, e)| (*x, (e.mean + e.ci95) * scale))
+                    .collect();
+                poly.extend(
+                    est.iter()
+                        .rev()
+                        .map(|(x, e)| (*x, (e.mean - e.ci95).max(0.0) * scale)),
+                );
                 chart.draw_series(std::iter::once(Polygon::new(poly, col.mix(0.18).filled())))?;
             }
             let line: Vec<(f64, f64)> = est.iter().map(|(x, e)| (*x, e.mean * scale)).collect();
             chart
                 .draw_series(LineSeries::new(line.clone(), col.stroke_width(2)))?
                 .label(c.config.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(3)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(3))
+                });
             chart.draw_series(line.iter().map(|&p| Circle::new(p, 4, col.filled())))?;
             if let Some(kx) = c.knee_x {
                 chart.draw_series(DashedLineSeries::new(
@@ -295,11 +335,17 @@ impl Chart for CapacityChart<'_> {
                     col.stroke_width(2),
                 ))?;
                 let ky = line.iter().find(|p| p.0 == kx).map(|p| p.1).unwrap_or(y_lo);
-                chart.draw_series(std::iter::once(Cross::new((kx, ky), 9, col.stroke_width(3))))?;
+                chart.draw_series(std::iter::once(Cross::new(
+                    (kx, ky),
+                    9,
+                    col.stroke_width(3),
+                )))?;
                 chart.draw_series(std::iter::once(Text::new(
                     format!(" knee {}: x = {}", c.config, kx),
                     (kx, y_hi - (y_hi - y_lo) * (0.05 + 0.05 * i as f64)),
-                    font(LABEL_PX).color(&col).pos(Pos::new(HPos::Left, VPos::Center)),
+                    font(LABEL_PX)
+                        .color(&col)
+                        .pos(Pos::new(HPos::Left, VPos::Center)),
                 )))?;
             }
         }

@@ -6,6 +6,7 @@ use crate::error::Result;
 use crate::metrics::Metrics;
 use crate::style::*;
 use plotters::coord::ranged1d::ValueFormatter;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -36,11 +37,22 @@ fn scenario_suffix(m: &Metrics) -> String {
     }
 }
 
-/// Bucket start times (in display units), effective widths in seconds.
+/// Most points per time-series line: metrics buckets are merged in groups for drawing so
+/// lines stay readable (1000 one-millisecond buckets of a sparse run are mostly noise).
+const MAX_DRAWN_BUCKETS: usize = 120;
+
+/// How many metrics buckets are merged into one drawn bucket.
+fn group_size(m: &Metrics) -> usize {
+    m.throughput.buckets.div_ceil(MAX_DRAWN_BUCKETS).max(1)
+}
+
+/// Drawn-bucket mid times (display units) and effective widths (s).
 fn bucket_axis(m: &Metrics, div: f64) -> (Vec<f64>, Vec<f64>) {
-    let w = m.throughput.bucket_ns;
+    let g = group_size(m) as u64;
+    let w = m.throughput.bucket_ns.saturating_mul(g);
     let end = m.run.duration_ns;
-    (0..m.throughput.buckets)
+    let n = m.throughput.buckets.div_ceil(g as usize);
+    (0..n)
         .map(|i| {
             let start = i as u64 * w;
             let eff = end.saturating_sub(start).min(w);
@@ -48,6 +60,29 @@ fn bucket_axis(m: &Metrics, div: f64) -> (Vec<f64>, Vec<f64>) {
             ((start as f64 + eff as f64 / 2.0) / div, eff as f64 / 1e9)
         })
         .unzip()
+}
+
+/// Sums groups of `g` values.
+fn sum_groups(v: &[u64], g: usize) -> Vec<f64> {
+    v.chunks(g).map(|c| c.iter().sum::<u64>() as f64).collect()
+}
+
+/// Averages groups of `g` values (the last group may be shorter).
+fn mean_groups(v: &[f64], g: usize) -> Vec<f64> {
+    v.chunks(g)
+        .map(|c| c.iter().sum::<f64>() / c.len() as f64)
+        .collect()
+}
+
+/// Tick label without a spurious `.0` on whole numbers.
+pub(crate) fn tick(v: &f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{}", v.round() as i64)
+    } else if v.abs() >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}").trim_end_matches('0').to_string()
+    }
 }
 
 fn nice_max(v: f64) -> f64 {
@@ -75,6 +110,8 @@ where
         .label_style(font(LABEL_PX))
         .light_line_style(GRID_LIGHT)
         .bold_line_style(GRID_BOLD)
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
         .draw()
 }
 
@@ -98,8 +135,16 @@ impl Chart for ThroughputChart<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> ChartResult<DB> {
         let m = self.0;
         let title = format!("Throughput and completions over time{}", scenario_suffix(m));
-        if m.throughput.completions.values().all(|v| v.iter().all(|&c| c == 0)) {
-            return draw_no_data(root, &title, "No successful protocol outcomes in this trace");
+        if m.throughput
+            .completions
+            .values()
+            .all(|v| v.iter().all(|&c| c == 0))
+        {
+            return draw_no_data(
+                root,
+                &title,
+                "No successful protocol outcomes in this trace",
+            );
         }
         let root = root.titled(&title, font(TITLE_PX))?;
         let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
@@ -112,9 +157,17 @@ impl Chart for ThroughputChart<'_> {
             .throughput
             .completions
             .iter()
-            .map(|(p, c)| (p, c.iter().zip(&widths_s).map(|(&c, w)| c as f64 / w).collect()))
+            .map(|(p, c)| {
+                let sums = sum_groups(c, group_size(m));
+                (p, sums.iter().zip(&widths_s).map(|(c, w)| c / w).collect())
+            })
             .collect();
-        let y_max = nice_max(rates.iter().flat_map(|(_, r)| r.iter().copied()).fold(0.0, f64::max));
+        let y_max = nice_max(
+            rates
+                .iter()
+                .flat_map(|(_, r)| r.iter().copied())
+                .fold(0.0, f64::max),
+        );
         let mut chart = ChartBuilder::on(&top)
             .margin(12)
             .x_label_area_size(48)
@@ -125,9 +178,14 @@ impl Chart for ThroughputChart<'_> {
         for (i, (p, r)) in rates.iter().enumerate() {
             let c = color(i);
             chart
-                .draw_series(LineSeries::new(xs.iter().copied().zip(r.iter().copied()), c.stroke_width(2)))?
+                .draw_series(LineSeries::new(
+                    xs.iter().copied().zip(r.iter().copied()),
+                    c.stroke_width(2),
+                ))?
                 .label(p.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3))
+                });
         }
         draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
 
@@ -136,12 +194,30 @@ impl Chart for ThroughputChart<'_> {
             .completions
             .iter()
             .map(|(p, c)| {
-                let mut s = 0u64;
-                (p, c.iter().map(|&x| { s += x; s as f64 }).collect())
+                let mut s = 0.0;
+                let sums = sum_groups(c, group_size(m));
+                (
+                    p,
+                    sums.iter()
+                        .map(|&x| {
+                            s += x;
+                            s
+                        })
+                        .collect(),
+                )
             })
             .collect();
-        let c_max = nice_max(cumul.iter().filter_map(|(_, v)| v.last().copied()).fold(0.0, f64::max));
-        let ends: Vec<f64> = xs.iter().zip(&widths_s).map(|(x, w)| x + w * 1e9 / div / 2.0).collect();
+        let c_max = nice_max(
+            cumul
+                .iter()
+                .filter_map(|(_, v)| v.last().copied())
+                .fold(0.0, f64::max),
+        );
+        let ends: Vec<f64> = xs
+            .iter()
+            .zip(&widths_s)
+            .map(|(x, w)| x + w * 1e9 / div / 2.0)
+            .collect();
         let mut chart = ChartBuilder::on(&bottom)
             .margin(12)
             .x_label_area_size(48)
@@ -151,11 +227,14 @@ impl Chart for ThroughputChart<'_> {
         style_mesh(&mut chart, &x_desc, "Completions")?;
         for (i, (p, v)) in cumul.iter().enumerate() {
             let c = color(i);
-            let pts = std::iter::once((0.0, 0.0)).chain(ends.iter().copied().zip(v.iter().copied()));
+            let pts =
+                std::iter::once((0.0, 0.0)).chain(ends.iter().copied().zip(v.iter().copied()));
             chart
                 .draw_series(LineSeries::new(pts, c.stroke_width(2)))?
                 .label(p.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3))
+                });
         }
         draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
@@ -169,32 +248,79 @@ impl Chart for LatencyCdfChart<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> ChartResult<DB> {
         let a = self.0;
         let title = format!("Protocol latency CDF{}", scenario_suffix(&a.metrics));
-        let series: Vec<(&String, &Vec<u64>)> =
-            a.latencies_by_protocol.iter().filter(|(_, v)| !v.is_empty()).collect();
+        let series: Vec<(&String, &Vec<u64>)> = a
+            .latencies_by_protocol
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
         if series.is_empty() {
-            return draw_no_data(root, &title, "No successful protocol outcomes in this trace");
+            return draw_no_data(
+                root,
+                &title,
+                "No successful protocol outcomes in this trace",
+            );
         }
         // Latencies in ms, floored at 1 µs so the log axis is defined.
         let to_ms = |ns: u64| (ns as f64 / 1e6).max(1e-3);
-        let lo = series.iter().map(|(_, v)| to_ms(v[0])).fold(f64::INFINITY, f64::min);
-        let hi = series.iter().map(|(_, v)| to_ms(v[v.len() - 1])).fold(0.0, f64::max);
-        let (lo, hi) = if hi / lo < 10.0 { (lo / 2.0, hi * 2.0) } else { (lo / 1.2, hi * 1.2) };
-        let mut chart = ChartBuilder::on(root)
-            .margin(16)
-            .caption(&title, font(TITLE_PX))
-            .x_label_area_size(56)
-            .y_label_area_size(80)
-            .build_cartesian_2d((lo..hi).log_scale(), 0.0..1.0)?;
-        chart
-            .configure_mesh()
-            .x_desc("Latency, first request to outcome (ms, log scale)")
-            .y_desc("Fraction of successful outcomes ≤ latency")
-            .axis_desc_style(font(AXIS_PX))
-            .label_style(font(LABEL_PX))
-            .light_line_style(GRID_LIGHT)
-            .bold_line_style(GRID_BOLD)
-            .x_label_formatter(&|v| format!("{v:.3}").trim_end_matches('0').trim_end_matches('.').to_string())
-            .draw()?;
+        let lo = series
+            .iter()
+            .map(|(_, v)| to_ms(v[0]))
+            .fold(f64::INFINITY, f64::min);
+        let hi = series
+            .iter()
+            .map(|(_, v)| to_ms(v[v.len() - 1]))
+            .fold(0.0, f64::max);
+        // Log axis only when latencies span two decades; otherwise linear reads better.
+        let log = hi / lo >= 100.0;
+        let builder = |root| {
+            let mut b = ChartBuilder::on(root);
+            b.margin(16)
+                .caption(&title, font(TITLE_PX))
+                .x_label_area_size(56)
+                .y_label_area_size(80);
+            b
+        };
+        if log {
+            let mut chart =
+                builder(root).build_cartesian_2d((lo / 1.2..hi * 1.2).log_scale(), 0.0..1.0)?;
+            draw_cdf_series(
+                &mut chart,
+                &series,
+                "Latency, first request to outcome (ms, log scale)",
+            )
+        } else {
+            let mut chart = builder(root).build_cartesian_2d(0.0..hi * 1.05, 0.0..1.0)?;
+            draw_cdf_series(
+                &mut chart,
+                &series,
+                "Latency, first request to outcome (ms)",
+            )
+        }
+    }
+}
+
+fn draw_cdf_series<'a, DB: DrawingBackend + 'a, X>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, RangedCoordf64>>,
+    series: &[(&String, &Vec<u64>)],
+    x_desc: &str,
+) -> ChartResult<DB>
+where
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let to_ms = |ns: u64| (ns as f64 / 1e6).max(1e-3);
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc("Fraction of successful outcomes ≤ latency")
+        .axis_desc_style(font(AXIS_PX))
+        .label_style(font(LABEL_PX))
+        .light_line_style(GRID_LIGHT)
+        .bold_line_style(GRID_BOLD)
+        .x_labels(16)
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .draw()?;
+    {
         for (i, (p, v)) in series.iter().enumerate() {
             let n = v.len();
             let step = n.div_ceil(CDF_POINTS).max(1);
@@ -209,11 +335,13 @@ impl Chart for LatencyCdfChart<'_> {
             chart
                 .draw_series(LineSeries::new(pts, c.stroke_width(2)))?
                 .label(label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3))
+                });
         }
-        draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
-        Ok(())
     }
+    draw_legend(chart, SeriesLabelPosition::LowerRight)?;
+    Ok(())
 }
 
 /// Utilisation and queue length per server kind over time.
@@ -224,7 +352,11 @@ impl Chart for ServerChart<'_> {
         let m = self.0;
         let title = format!("Server utilisation and queue length{}", scenario_suffix(m));
         if m.servers.by_kind.is_empty() {
-            return draw_no_data(root, &title, "No server queueing or service records in this trace");
+            return draw_no_data(
+                root,
+                &title,
+                "No server queueing or service records in this trace",
+            );
         }
         let root = root.titled(&title, font(TITLE_PX))?;
         let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
@@ -242,12 +374,22 @@ impl Chart for ServerChart<'_> {
         style_mesh(&mut chart, &x_desc, "Utilisation (%)")?;
         for (i, (k, s)) in m.servers.by_kind.iter().enumerate() {
             let c = color(i);
-            let pts = xs.iter().copied().zip(s.utilisation.iter().map(|u| u * 100.0));
-            let label = format!("{k} ({} servers, {} workers)", s.servers, s.capacity_workers);
+            let g = group_size(m);
+            let pts = xs.iter().copied().zip(
+                mean_groups(&s.utilisation, g)
+                    .into_iter()
+                    .map(|u| u * 100.0),
+            );
+            let label = format!(
+                "{k} ({} servers, {} workers)",
+                s.servers, s.capacity_workers
+            );
             chart
                 .draw_series(LineSeries::new(pts, c.stroke_width(2)))?
                 .label(label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3))
+                });
         }
         draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
 
@@ -262,20 +404,31 @@ impl Chart for ServerChart<'_> {
             .margin(12)
             .x_label_area_size(48)
             .y_label_area_size(80)
-            .caption("Queue length (solid: time-weighted mean, dashed: max)", font(AXIS_PX))
+            .caption(
+                "Queue length (solid: time-weighted mean, dashed: max)",
+                font(AXIS_PX),
+            )
             .build_cartesian_2d(0.0..x_max, 0.0..q_max)?;
         style_mesh(&mut chart, &x_desc, "Queued requests")?;
         for (i, (k, s)) in m.servers.by_kind.iter().enumerate() {
             let c = color(i);
             chart
                 .draw_series(LineSeries::new(
-                    xs.iter().copied().zip(s.queue_len_mean.iter().copied()),
+                    xs.iter()
+                        .copied()
+                        .zip(mean_groups(&s.queue_len_mean, group_size(m))),
                     c.stroke_width(2),
                 ))?
                 .label(format!("{k} mean"))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3))
+                });
             chart.draw_series(DashedLineSeries::new(
-                xs.iter().copied().zip(s.queue_len_max.iter().map(|&q| f64::from(q))),
+                xs.iter().copied().zip(
+                    s.queue_len_max
+                        .chunks(group_size(m))
+                        .map(|c| f64::from(c.iter().copied().max().unwrap_or(0))),
+                ),
                 6,
                 4,
                 c.mix(0.7).stroke_width(1),
@@ -319,6 +472,7 @@ impl Chart for FailureChart<'_> {
             .disable_y_mesh()
             .y_labels(0)
             .x_desc("Outcomes (count)")
+            .x_label_formatter(&tick)
             .axis_desc_style(font(AXIS_PX))
             .label_style(font(LABEL_PX))
             .light_line_style(GRID_LIGHT)
@@ -335,7 +489,9 @@ impl Chart for FailureChart<'_> {
             chart.draw_series(std::iter::once(Text::new(
                 format!(" {count}"),
                 (*count as f64, y0 + 0.5),
-                font(LABEL_PX).color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center)),
+                font(LABEL_PX)
+                    .color(&BLACK)
+                    .pos(Pos::new(HPos::Left, VPos::Center)),
             )))?;
         }
         // Category labels to the left of the plotting area.
@@ -347,7 +503,9 @@ impl Chart for FailureChart<'_> {
             root.draw(&Text::new(
                 label.clone(),
                 (px.start - 8, py),
-                font(LABEL_PX).color(&BLACK).pos(Pos::new(HPos::Right, VPos::Center)),
+                font(LABEL_PX)
+                    .color(&BLACK)
+                    .pos(Pos::new(HPos::Right, VPos::Center)),
             ))?;
         }
         Ok(())

@@ -62,7 +62,9 @@ pub fn export_chrome(run_dir: &Path, opts: &ChromeOptions) -> Result<PathBuf> {
 pub fn export_chrome_to(trace: &Path, out: &Path, opts: &ChromeOptions) -> Result<ChromeStats> {
     if let (Some(a), Some(b)) = (opts.from_ns, opts.to_ns) {
         if a > b {
-            return Err(AnalysisError::InvalidOption(format!("from {a} ns is after to {b} ns")));
+            return Err(AnalysisError::InvalidOption(format!(
+                "from {a} ns is after to {b} ns"
+            )));
         }
     }
     let file = std::fs::File::create(out).map_err(|e| AnalysisError::io(out, e))?;
@@ -146,12 +148,18 @@ impl ChromeWriter {
         let ty = r.msg_type.as_deref().unwrap_or("?");
         match r.ev.as_ref() {
             "run_start" | "run_end" if self.in_window(t) => {
-                let name = if r.ev == "run_start" { "run start" } else { "run end" };
+                let name = if r.ev == "run_start" {
+                    "run start"
+                } else {
+                    "run end"
+                };
                 self.event(json!({"ph":"i","s":"g","name":name,"pid":0,"tid":0,"ts":us(t),
                     "args":{"scenario":r.scenario,"seed":r.seed,"reason":r.reason,"events":r.events}}))?;
             }
             "actor" => {
-                let (Some(id), Some(kind)) = (r.id, r.kind.as_deref()) else { return Ok(()) };
+                let (Some(id), Some(kind)) = (r.id, r.kind.as_deref()) else {
+                    return Ok(());
+                };
                 let name = r.name.as_deref().unwrap_or("");
                 let p = pid(id);
                 self.event(json!({"ph":"M","name":"process_name","pid":p,"tid":0,
@@ -162,17 +170,25 @@ impl ChromeWriter {
                     "args":{"name":"messages"}}))?;
             }
             "send" if !self.opts.no_messages && self.in_window(t) => {
-                let (Some(from), Some(msg)) = (r.from, r.msg) else { return Ok(()) };
-                self.event(json!({"ph":"X","name":format!("send {ty}"),"cat":"msg","pid":pid(from),"tid":0,
-                    "ts":us(t),"dur":MARKER_DUR_US,"args":{"msg":msg,"to":r.to,"bytes":r.bytes}}))?;
+                let (Some(from), Some(msg)) = (r.from, r.msg) else {
+                    return Ok(());
+                };
+                self.event(
+                    json!({"ph":"X","name":format!("send {ty}"),"cat":"msg","pid":pid(from),"tid":0,
+                    "ts":us(t),"dur":MARKER_DUR_US,"args":{"msg":msg,"to":r.to,"bytes":r.bytes}}),
+                )?;
                 self.event(json!({"ph":"s","name":ty,"cat":"msg","id":msg,"pid":pid(from),"tid":0,"ts":us(t)}))?;
                 self.stats.flows += 1;
             }
             "deliver" if !self.opts.no_messages && self.in_window(t) => {
-                let (Some(to), Some(msg)) = (r.to, r.msg) else { return Ok(()) };
-                self.event(json!({"ph":"X","name":format!("recv {ty}"),"cat":"msg","pid":pid(to),"tid":0,
+                let (Some(to), Some(msg)) = (r.to, r.msg) else {
+                    return Ok(());
+                };
+                self.event(
+                    json!({"ph":"X","name":format!("recv {ty}"),"cat":"msg","pid":pid(to),"tid":0,
                     "ts":us(t),"dur":MARKER_DUR_US,
-                    "args":{"msg":msg,"from":r.from,"bytes":r.bytes,"latency_ns":r.latency_ns}}))?;
+                    "args":{"msg":msg,"from":r.from,"bytes":r.bytes,"latency_ns":r.latency_ns}}),
+                )?;
                 self.event(json!({"ph":"f","bp":"e","name":ty,"cat":"msg","id":msg,"pid":pid(to),"tid":0,"ts":us(t)}))?;
             }
             "drop" if !self.opts.no_messages && self.in_window(t) => {
@@ -181,7 +197,9 @@ impl ChromeWriter {
                     "ts":us(t),"args":{"msg":r.msg,"to":r.to,"cause":r.cause}}))?;
             }
             "service_start" => {
-                let (Some(a), Some(msg)) = (r.actor, r.msg) else { return Ok(()) };
+                let (Some(a), Some(msg)) = (r.actor, r.msg) else {
+                    return Ok(());
+                };
                 let slots = self.worker_busy.entry(a).or_default();
                 let mut new_track = false;
                 let slot = match slots.iter().position(|b| !b) {
@@ -201,12 +219,16 @@ impl ChromeWriter {
                     }
                 }
                 if new_track {
-                    self.event(json!({"ph":"M","name":"thread_name","pid":pid(a),"tid":slot + 1,
-                        "args":{"name":format!("worker {slot}")}}))?;
+                    self.event(
+                        json!({"ph":"M","name":"thread_name","pid":pid(a),"tid":slot + 1,
+                        "args":{"name":format!("worker {slot}")}}),
+                    )?;
                 }
             }
             "service_end" => {
-                let (Some(a), Some(msg)) = (r.actor, r.msg) else { return Ok(()) };
+                let (Some(a), Some(msg)) = (r.actor, r.msg) else {
+                    return Ok(());
+                };
                 if let Some((start, slot)) = self.open_services.remove(&(a, msg)) {
                     if let Some(s) = self.worker_busy.get_mut(&a).and_then(|v| v.get_mut(slot)) {
                         *s = false;
@@ -272,9 +294,11 @@ impl ChromeWriter {
         if !self.overlaps(start, end) {
             return Ok(());
         }
-        self.event(json!({"ph":"X","name":"service","cat":"server","pid":pid(a),"tid":slot + 1,
+        self.event(
+            json!({"ph":"X","name":"service","cat":"server","pid":pid(a),"tid":slot + 1,
             "ts":us(start),"dur":us(end - start),
-            "args":{"msg":msg,"service_ns":service_ns,"unfinished":unfinished}}))?;
+            "args":{"msg":msg,"service_ns":service_ns,"unfinished":unfinished}}),
+        )?;
         self.stats.service_spans += 1;
         Ok(())
     }

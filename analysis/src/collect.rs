@@ -167,7 +167,10 @@ impl Collector {
                 let k = self.kinds.get(kind);
                 let name = r.name.as_deref().unwrap_or("").to_string();
                 if self.actors.insert(id, (k, name)).is_none() {
-                    *self.actor_count_by_kind.entry(kind.to_string()).or_default() += 1;
+                    *self
+                        .actor_count_by_kind
+                        .entry(kind.to_string())
+                        .or_default() += 1;
                 }
             }
             "send" => {
@@ -381,7 +384,9 @@ impl Collector {
             throughput
                 .completions
                 .insert(pname.clone(), get(|b| &b.completions));
-            throughput.failures.insert(pname.clone(), get(|b| &b.failures));
+            throughput
+                .failures
+                .insert(pname.clone(), get(|b| &b.failures));
         }
 
         // Outcomes: per (kind, protocol), then per protocol by merging.

@@ -127,7 +127,9 @@ pub struct MscPaths {
 pub fn build_msc(trace: &Path, opts: &MscOptions) -> Result<Msc> {
     if let (Some(a), Some(b)) = (opts.from_ns, opts.to_ns) {
         if a > b {
-            return Err(AnalysisError::InvalidOption(format!("from {a} ns is after to {b} ns")));
+            return Err(AnalysisError::InvalidOption(format!(
+                "from {a} ns is after to {b} ns"
+            )));
         }
     }
     let me = opts.actor;
@@ -136,7 +138,8 @@ pub fn build_msc(trace: &Path, opts: &MscOptions) -> Result<Msc> {
     let mut index: HashMap<u64, usize> = HashMap::new();
     let mut omitted = 0u64;
     let mut seen = false;
-    let in_window = |t: u64| opts.from_ns.is_none_or(|f| t >= f) && opts.to_ns.is_none_or(|to| t <= to);
+    let in_window =
+        |t: u64| opts.from_ns.is_none_or(|f| t >= f) && opts.to_ns.is_none_or(|to| t <= to);
     for_each_record(trace, |_, r| {
         let t = r.t;
         let involves = r.from == Some(me) || r.to == Some(me);
@@ -160,7 +163,9 @@ pub fn build_msc(trace: &Path, opts: &MscOptions) -> Result<Msc> {
                 }
                 let dup = r.ev == "duplicate";
                 let id = if dup { r.dup } else { r.msg };
-                let (Some(id), Some(from), Some(to)) = (id, r.from, r.to) else { return Ok(()) };
+                let (Some(id), Some(from), Some(to)) = (id, r.from, r.to) else {
+                    return Ok(());
+                };
                 index.insert(id, items.len());
                 items.push(MscItem::Message {
                     t_ns: t,
@@ -174,12 +179,18 @@ pub fn build_msc(trace: &Path, opts: &MscOptions) -> Result<Msc> {
                 });
             }
             "deliver" | "drop" if involves => {
-                let Some(&i) = r.msg.and_then(|m| index.get(&m)) else { return Ok(()) };
+                let Some(&i) = r.msg.and_then(|m| index.get(&m)) else {
+                    return Ok(());
+                };
                 if let MscItem::Message { fate, .. } = &mut items[i] {
                     *fate = if r.ev == "deliver" {
-                        Fate::Delivered { latency_ns: r.latency_ns.unwrap_or(0) }
+                        Fate::Delivered {
+                            latency_ns: r.latency_ns.unwrap_or(0),
+                        }
                     } else {
-                        Fate::Dropped { cause: r.cause.as_deref().unwrap_or("?").to_string() }
+                        Fate::Dropped {
+                            cause: r.cause.as_deref().unwrap_or("?").to_string(),
+                        }
                     };
                 }
             }
@@ -260,7 +271,13 @@ fn mermaid_text(s: &str) -> String {
 }
 
 /// The label of a message row.
-fn message_label(t_ns: u64, msg_type: &str, bytes: Option<u32>, duplicate: bool, fate: &Fate) -> String {
+fn message_label(
+    t_ns: u64,
+    msg_type: &str,
+    bytes: Option<u32>,
+    duplicate: bool,
+    fate: &Fate,
+) -> String {
     let mut s = format!("[{}] ", ms(t_ns));
     if duplicate {
         s.push_str("duplicate ");
@@ -280,7 +297,11 @@ fn message_label(t_ns: u64, msg_type: &str, bytes: Option<u32>, duplicate: bool,
 }
 
 fn outcome_label(t_ns: u64, protocol: &str, status: &str, latency_ns: u64) -> String {
-    format!("[{}] {protocol}: {status} after {}", ms(t_ns), ms(latency_ns))
+    format!(
+        "[{}] {protocol}: {status} after {}",
+        ms(t_ns),
+        ms(latency_ns)
+    )
 }
 
 /// Mermaid `sequenceDiagram` text. Delivered: `->>`; dropped: `-x`; in flight: `-)`.
@@ -291,7 +312,16 @@ pub fn msc_mermaid(msc: &Msc) -> String {
     }
     for it in &msc.items {
         match it {
-            MscItem::Message { t_ns, from, to, msg_type, bytes, duplicate, fate, .. } => {
+            MscItem::Message {
+                t_ns,
+                from,
+                to,
+                msg_type,
+                bytes,
+                duplicate,
+                fate,
+                ..
+            } => {
                 let arrow = match fate {
                     Fate::Delivered { .. } => "->>",
                     Fate::Dropped { .. } => "-x",
@@ -300,14 +330,23 @@ pub fn msc_mermaid(msc: &Msc) -> String {
                 let label = message_label(*t_ns, msg_type, *bytes, *duplicate, fate);
                 let _ = writeln!(o, "    A{from}{arrow}A{to}: {}", mermaid_text(&label));
             }
-            MscItem::Outcome { t_ns, protocol, status, latency_ns } => {
+            MscItem::Outcome {
+                t_ns,
+                protocol,
+                status,
+                latency_ns,
+            } => {
                 let label = outcome_label(*t_ns, protocol, status, *latency_ns);
                 let _ = writeln!(o, "    Note over A{}: {}", msc.actor, mermaid_text(&label));
             }
         }
     }
     if msc.omitted > 0 {
-        let _ = writeln!(o, "    Note over A{}: {} more items omitted", msc.actor, msc.omitted);
+        let _ = writeln!(
+            o,
+            "    Note over A{}: {} more items omitted",
+            msc.actor, msc.omitted
+        );
     }
     o
 }
@@ -323,7 +362,11 @@ pub fn msc_svg(msc: &Msc) -> String {
     let width = LEFT * 2 + COL_W * n.max(1);
     let height = TOP + ROW_H * (rows + 1) + 40;
     let col_x = |id: u32| {
-        let i = msc.participants.iter().position(|p| p.id == id).unwrap_or(0) as i64;
+        let i = msc
+            .participants
+            .iter()
+            .position(|p| p.id == id)
+            .unwrap_or(0) as i64;
         LEFT + COL_W * i + COL_W / 2
     };
     let mut o = String::new();
@@ -338,7 +381,11 @@ pub fn msc_svg(msc: &Msc) -> String {
     let bottom = TOP + ROW_H * (rows + 1);
     for p in &msc.participants {
         let x = col_x(p.id);
-        let label = if p.kind.is_empty() { p.name.clone() } else { format!("{} ({})", p.name, p.kind) };
+        let label = if p.kind.is_empty() {
+            p.name.clone()
+        } else {
+            format!("{} ({})", p.name, p.kind)
+        };
         let _ = write!(
             o,
             "<rect x=\"{}\" y=\"44\" width=\"{}\" height=\"30\" rx=\"4\" fill=\"#e8eef7\" stroke=\"#1f77b4\"/>\
@@ -352,7 +399,16 @@ pub fn msc_svg(msc: &Msc) -> String {
     for (i, it) in msc.items.iter().enumerate() {
         let y = TOP + ROW_H * (i as i64 + 1);
         match it {
-            MscItem::Message { t_ns, from, to, msg_type, bytes, duplicate, fate, .. } => {
+            MscItem::Message {
+                t_ns,
+                from,
+                to,
+                msg_type,
+                bytes,
+                duplicate,
+                fate,
+                ..
+            } => {
                 let (x1, x2) = (col_x(*from), col_x(*to));
                 let label = message_label(*t_ns, msg_type, *bytes, *duplicate, fate);
                 let (color, dash) = match fate {
@@ -364,7 +420,11 @@ pub fn msc_svg(msc: &Msc) -> String {
                     Fate::Dropped { .. } => x1 + (x2 - x1) * 3 / 4,
                     _ => x2,
                 };
-                let marker = if matches!(fate, Fate::Dropped { .. }) { "" } else { " marker-end=\"url(#arr)\"" };
+                let marker = if matches!(fate, Fate::Dropped { .. }) {
+                    ""
+                } else {
+                    " marker-end=\"url(#arr)\""
+                };
                 let _ = write!(
                     o,
                     "<line x1=\"{x1}\" y1=\"{y}\" x2=\"{end}\" y2=\"{y}\" stroke=\"{color}\" stroke-width=\"1.5\"{dash}{marker}/>\
@@ -381,10 +441,19 @@ pub fn msc_svg(msc: &Msc) -> String {
                     );
                 }
             }
-            MscItem::Outcome { t_ns, protocol, status, latency_ns } => {
+            MscItem::Outcome {
+                t_ns,
+                protocol,
+                status,
+                latency_ns,
+            } => {
                 let x = col_x(msc.actor);
                 let label = outcome_label(*t_ns, protocol, status, *latency_ns);
-                let fill = if status == "success" { "#fff8dc" } else { "#fde0dc" };
+                let fill = if status == "success" {
+                    "#fff8dc"
+                } else {
+                    "#fde0dc"
+                };
                 let _ = write!(
                     o,
                     "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"24\" fill=\"{fill}\" stroke=\"#b59f3b\"/>\
@@ -401,7 +470,11 @@ pub fn msc_svg(msc: &Msc) -> String {
     }
     if msc.omitted > 0 {
         let y = TOP + ROW_H * (msc.items.len() as i64 + 1);
-        let _ = write!(o, "<text x=\"{LEFT}\" y=\"{y}\">… {} more items omitted</text>\n", msc.omitted);
+        let _ = write!(
+            o,
+            "<text x=\"{LEFT}\" y=\"{y}\">… {} more items omitted</text>\n",
+            msc.omitted
+        );
     }
     o.push_str("</svg>\n");
     o

@@ -144,11 +144,10 @@ where
     F: FnMut(u64, &RawRecord<'_>) -> Result<()>,
 {
     let file = File::open(path).map_err(|e| AnalysisError::io(path, e))?;
-    for_each_record_in(BufReader::with_capacity(READ_BUFFER_BYTES, file), f)
-        .map_err(|e| match e {
-            AnalysisError::Io { source, .. } => AnalysisError::io(path, source),
-            other => other,
-        })
+    for_each_record_in(BufReader::with_capacity(READ_BUFFER_BYTES, file), f).map_err(|e| match e {
+        AnalysisError::Io { source, .. } => AnalysisError::io(path, source),
+        other => other,
+    })
 }
 
 /// Calls `f(line_number, record)` for every record read from `reader`.
@@ -246,10 +245,14 @@ mod tests {
 
     #[test]
     fn truncated_tail_is_tolerated_but_middle_garbage_is_not() {
-        let (_, st) = read("{\"t\":0,\"seq\":0,\"ev\":\"note\",\"actor\":1,\"text\":\"a\"}\n{\"t\":1,\"se").unwrap();
+        let (_, st) =
+            read("{\"t\":0,\"seq\":0,\"ev\":\"note\",\"actor\":1,\"text\":\"a\"}\n{\"t\":1,\"se")
+                .unwrap();
         assert!(st.truncated_tail);
-        let e = read("{\"t\":0,\"seq\":0,\"ev\":\"note\"}\n{garbage\n{\"t\":1,\"seq\":1,\"ev\":\"note\"}\n")
-            .unwrap_err();
+        let e = read(
+            "{\"t\":0,\"seq\":0,\"ev\":\"note\"}\n{garbage\n{\"t\":1,\"seq\":1,\"ev\":\"note\"}\n",
+        )
+        .unwrap_err();
         assert!(matches!(e, AnalysisError::Parse { line: 2, .. }), "{e}");
     }
 

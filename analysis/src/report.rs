@@ -30,18 +30,17 @@ pub fn report(run_dir: &Path) -> Result<ReportPaths> {
     let trace = run_dir.join("trace.jsonl");
     let analysis = analyze_trace(&trace)?;
     let summary_path = run_dir.join("summary.json");
-    let summary = match std::fs::read(&summary_path) {
-        Ok(bytes) => Some(
-            serde_json::from_slice::<serde_json::Value>(&bytes).map_err(|e| {
-                AnalysisError::Json {
+    let summary =
+        match std::fs::read(&summary_path) {
+            Ok(bytes) => Some(serde_json::from_slice::<serde_json::Value>(&bytes).map_err(
+                |e| AnalysisError::Json {
                     path: summary_path.clone(),
                     source: e,
-                }
-            })?,
-        ),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(AnalysisError::io(&summary_path, e)),
-    };
+                },
+            )?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(AnalysisError::io(&summary_path, e)),
+        };
     write_report(run_dir, &analysis, summary.as_ref())
 }
 
@@ -102,7 +101,11 @@ fn inline_svg(svg: &str) -> String {
         None => return String::new(),
     };
     let (w, h) = crate::style::CHART_SIZE;
-    body.replacen("<svg", &format!("<svg viewBox=\"0 0 {w} {h}\" class=\"chart\""), 1)
+    body.replacen(
+        "<svg",
+        &format!("<svg viewBox=\"0 0 {w} {h}\" class=\"chart\""),
+        1,
+    )
 }
 
 fn table(out: &mut String, head: &[&str], rows: &[Vec<String>]) {
@@ -122,12 +125,17 @@ fn table(out: &mut String, head: &[&str], rows: &[Vec<String>]) {
 }
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
-    v.as_ref().map(|x| x.to_string()).unwrap_or_else(|| "—".into())
+    v.as_ref()
+        .map(|x| x.to_string())
+        .unwrap_or_else(|| "—".into())
 }
 
 fn proto_row(label: Vec<String>, p: &ProtocolMetrics) -> Vec<String> {
     let lat = |f: fn(&crate::metrics::LatencySummary) -> u64| {
-        p.latency.as_ref().map(|l| fmt_ns(f(l) as f64)).unwrap_or_else(|| "—".into())
+        p.latency
+            .as_ref()
+            .map(|l| fmt_ns(f(l) as f64))
+            .unwrap_or_else(|| "—".into())
     };
     let failures: u64 = p.failures_by_status.values().sum();
     let mut r = label;
@@ -147,13 +155,25 @@ fn proto_row(label: Vec<String>, p: &ProtocolMetrics) -> Vec<String> {
 }
 
 const PROTO_HEAD: [&str; 11] = [
-    "outcomes", "completed", "completion rate", "failed", "timeouts", "p50", "p90", "p99",
-    "p99.9", "max", "",
+    "outcomes",
+    "completed",
+    "completion rate",
+    "failed",
+    "timeouts",
+    "p50",
+    "p90",
+    "p99",
+    "p99.9",
+    "max",
+    "",
 ];
 
 fn render_html(m: &Metrics, summary: Option<&serde_json::Value>, svgs: &[String]) -> String {
     let mut o = String::new();
-    let title = format!("drmsim report — {}", m.run.scenario.as_deref().unwrap_or("run"));
+    let title = format!(
+        "drmsim report — {}",
+        m.run.scenario.as_deref().unwrap_or("run")
+    );
     let _ = write!(
         o,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\n<style>\
@@ -210,7 +230,9 @@ svg.chart{{width:100%;height:auto;border:1px solid #ddd;margin:.6em 0}}pre{{back
         .map(|(p, pm)| proto_row(vec![p.clone()], pm))
         .collect();
     table(&mut o, &head, &rows);
-    o.push_str("<p>Latency: first request to successful outcome, exact nearest-rank percentiles.</p>");
+    o.push_str(
+        "<p>Latency: first request to successful outcome, exact nearest-rank percentiles.</p>",
+    );
 
     o.push_str("<h3>By initiator kind</h3>");
     let mut head = vec!["kind", "protocol"];
@@ -241,7 +263,11 @@ svg.chart{{width:100%;height:auto;border:1px solid #ddd;margin:.6em 0}}pre{{back
     o.push_str("<h2>Servers</h2>");
     let mut servers: Vec<(&u32, &crate::metrics::ServerActorMetrics)> =
         m.servers.by_actor.iter().collect();
-    servers.sort_by(|a, b| b.1.utilisation.total_cmp(&a.1.utilisation).then(a.0.cmp(b.0)));
+    servers.sort_by(|a, b| {
+        b.1.utilisation
+            .total_cmp(&a.1.utilisation)
+            .then(a.0.cmp(b.0))
+    });
     let rows: Vec<Vec<String>> = servers
         .iter()
         .take(MAX_SERVER_ROWS)
@@ -263,13 +289,25 @@ svg.chart{{width:100%;height:auto;border:1px solid #ddd;margin:.6em 0}}pre{{back
     table(
         &mut o,
         &[
-            "server", "kind", "workers (max busy)", "services", "utilisation", "mean queue",
-            "max queue", "mean queue delay", "max queue delay", "mean service",
+            "server",
+            "kind",
+            "workers (max busy)",
+            "services",
+            "utilisation",
+            "mean queue",
+            "max queue",
+            "mean queue delay",
+            "max queue delay",
+            "mean service",
         ],
         &rows,
     );
     if servers.len() > MAX_SERVER_ROWS {
-        let _ = write!(o, "<p>{} more servers in metrics.json.</p>", servers.len() - MAX_SERVER_ROWS);
+        let _ = write!(
+            o,
+            "<p>{} more servers in metrics.json.</p>",
+            servers.len() - MAX_SERVER_ROWS
+        );
     }
 
     o.push_str("<h2>Messages</h2>");
@@ -295,7 +333,16 @@ svg.chart{{width:100%;height:auto;border:1px solid #ddd;margin:.6em 0}}pre{{back
     rows.push(mrow("all types".into(), &m.message_totals));
     table(
         &mut o,
-        &["type", "sent", "bytes sent", "delivered", "dropped", "duplicated", "mean net latency", "max net latency"],
+        &[
+            "type",
+            "sent",
+            "bytes sent",
+            "delivered",
+            "dropped",
+            "duplicated",
+            "mean net latency",
+            "max net latency",
+        ],
         &rows,
     );
     o.push_str("<h3>Drops by cause</h3>");
@@ -322,12 +369,20 @@ svg.chart{{width:100%;height:auto;border:1px solid #ddd;margin:.6em 0}}pre{{back
                 fmt_ns(v.t_ns as f64),
                 v.invariant.clone(),
                 v.detail.clone(),
-                v.chain.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(" → "),
+                v.chain
+                    .iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" → "),
             ]
         })
         .collect();
     let _ = write!(o, "<p>Invariant violations: {}</p>", m.violations.total);
-    table(&mut o, &["time", "invariant", "detail", "message chain"], &rows);
+    table(
+        &mut o,
+        &["time", "invariant", "detail", "message chain"],
+        &rows,
+    );
     let _ = write!(
         o,
         "<p>Timers: {} set, {} fired, {} cancelled. Notes: {}.</p>",

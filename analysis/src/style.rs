@@ -26,7 +26,11 @@ pub fn register_fonts() {
 
 /// The bundled font at `size` px.
 pub fn font(size: u32) -> FontDesc<'static> {
-    FontDesc::new(FontFamily::Name(FONT_FAMILY), f64::from(size), FontStyle::Normal)
+    FontDesc::new(
+        FontFamily::Name(FONT_FAMILY),
+        f64::from(size),
+        FontStyle::Normal,
+    )
 }
 
 /// Chart canvas size in pixels.
@@ -89,14 +93,20 @@ pub fn render(chart: &impl Chart, out_dir: &Path, stem: &str) -> Result<ChartFil
     let png = out_dir.join(format!("{stem}.png"));
     {
         let root = SVGBackend::new(&svg, CHART_SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| AnalysisError::chart(stem, e))?;
-        chart.draw(&root).map_err(|e| AnalysisError::chart(stem, e))?;
+        root.fill(&WHITE)
+            .map_err(|e| AnalysisError::chart(stem, e))?;
+        chart
+            .draw(&root)
+            .map_err(|e| AnalysisError::chart(stem, e))?;
         root.present().map_err(|e| AnalysisError::chart(stem, e))?;
     }
     {
         let root = BitMapBackend::new(&png, CHART_SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| AnalysisError::chart(stem, e))?;
-        chart.draw(&root).map_err(|e| AnalysisError::chart(stem, e))?;
+        root.fill(&WHITE)
+            .map_err(|e| AnalysisError::chart(stem, e))?;
+        chart
+            .draw(&root)
+            .map_err(|e| AnalysisError::chart(stem, e))?;
         root.present().map_err(|e| AnalysisError::chart(stem, e))?;
     }
     Ok(ChartFiles { svg, png })

@@ -83,9 +83,27 @@ struct Ri {
 }
 
 const PROTOCOLS: [(&str, &str, &str, u32, u32); 3] = [
-    ("registration", "roap:registrationRequest", "roap:registrationResponse", 2100, 3400),
-    ("ro_acquisition", "roap:roRequest", "roap:roResponse", 1500, 4200),
-    ("metering_report", "roap:meteringReportSubmit", "roap:meteringReportResponse", 1800, 900),
+    (
+        "registration",
+        "roap:registrationRequest",
+        "roap:registrationResponse",
+        2100,
+        3400,
+    ),
+    (
+        "ro_acquisition",
+        "roap:roRequest",
+        "roap:roResponse",
+        1500,
+        4200,
+    ),
+    (
+        "metering_report",
+        "roap:meteringReportSubmit",
+        "roap:meteringReportResponse",
+        1800,
+        900,
+    ),
 ];
 
 /// Writes a synthetic trace of about `cfg.target_bytes` to `path`; returns bytes written.
@@ -103,7 +121,12 @@ pub fn write_synthetic_trace(path: &Path, cfg: &SynthConfig) -> Result<u64> {
         next_msg: 0,
         next_session: 0,
         next_timer: 0,
-        ris: (0..cfg.ris.max(1)).map(|_| Ri { busy: 0, queue: VecDeque::new() }).collect(),
+        ris: (0..cfg.ris.max(1))
+            .map(|_| Ri {
+                busy: 0,
+                queue: VecDeque::new(),
+            })
+            .collect(),
         cfg: cfg.clone(),
     };
     g.run().map_err(|e| AnalysisError::io(path, e))?;
@@ -129,7 +152,11 @@ struct Gen {
 impl Gen {
     fn emit(&mut self, t: u64, ev: TraceEvent) -> std::io::Result<()> {
         self.buf.clear();
-        let rec = TraceRecord { t, seq: self.seq, ev };
+        let rec = TraceRecord {
+            t,
+            seq: self.seq,
+            ev,
+        };
         serde_json::to_writer(&mut self.buf, &rec).map_err(std::io::Error::other)?;
         self.buf.push(b'\n');
         self.seq += 1;
@@ -157,18 +184,37 @@ impl Gen {
     }
 
     fn run(&mut self) -> std::io::Result<()> {
-        self.emit(0, TraceEvent::RunStart {
-            schema: 1,
-            seed: self.cfg.seed,
-            scenario: "synthetic".into(),
-            crypto: "symbolic".into(),
-        })?;
+        self.emit(
+            0,
+            TraceEvent::RunStart {
+                schema: 1,
+                seed: self.cfg.seed,
+                scenario: "synthetic".into(),
+                crypto: "symbolic".into(),
+            },
+        )?;
         for a in 0..self.cfg.agents {
-            self.emit(0, TraceEvent::Actor { id: a, kind: "agent".into(), name: format!("agent/{a}"), group: "devices".into() })?;
+            self.emit(
+                0,
+                TraceEvent::Actor {
+                    id: a,
+                    kind: "agent".into(),
+                    name: format!("agent/{a}"),
+                    group: "devices".into(),
+                },
+            )?;
         }
         for r in 0..self.cfg.ris.max(1) {
             let id = self.ri_id(r);
-            self.emit(0, TraceEvent::Actor { id, kind: "ri".into(), name: format!("ri/{r}"), group: "core".into() })?;
+            self.emit(
+                0,
+                TraceEvent::Actor {
+                    id,
+                    kind: "ri".into(),
+                    name: format!("ri/{r}"),
+                    group: "core".into(),
+                },
+            )?;
         }
         self.at(0, Ev::Arrival);
         let mut now = 0;
@@ -179,7 +225,13 @@ impl Gen {
             }
             self.step(t, ev)?;
         }
-        self.emit(now, TraceEvent::RunEnd { reason: "event_budget".into(), events: self.seq })?;
+        self.emit(
+            now,
+            TraceEvent::RunEnd {
+                reason: "event_budget".into(),
+                events: self.seq,
+            },
+        )?;
         self.out.flush()
     }
 
@@ -198,54 +250,155 @@ impl Gen {
                 self.next_timer += 1;
                 let (_, req_ty, _, req_b, _) = PROTOCOLS[protocol];
                 let to = self.ri_id(ri);
-                self.emit(t, TraceEvent::Send { msg: req, from: agent, to, msg_type: req_ty.into(), bytes: req_b })?;
-                self.emit(t, TraceEvent::TimerSet { actor: agent, timer, at: t + self.cfg.timeout_ns })?;
-                self.sessions.insert(s, Session { agent, ri, protocol, start: t, req, timer, resp: 0, resp_sent: 0 });
+                self.emit(
+                    t,
+                    TraceEvent::Send {
+                        msg: req,
+                        from: agent,
+                        to,
+                        msg_type: req_ty.into(),
+                        bytes: req_b,
+                    },
+                )?;
+                self.emit(
+                    t,
+                    TraceEvent::TimerSet {
+                        actor: agent,
+                        timer,
+                        at: t + self.cfg.timeout_ns,
+                    },
+                )?;
+                self.sessions.insert(
+                    s,
+                    Session {
+                        agent,
+                        ri,
+                        protocol,
+                        start: t,
+                        req,
+                        timer,
+                        resp: 0,
+                        resp_sent: 0,
+                    },
+                );
                 self.at(t + self.cfg.timeout_ns, Ev::Timeout { session: s });
                 let lat = self.latency();
                 if self.rng.gen_bool(self.cfg.loss.clamp(0.0, 1.0)) {
-                    self.emit(t + lat, TraceEvent::Drop { msg: req, from: agent, to, msg_type: req_ty.into(), cause: DropCause::Loss })?;
+                    self.emit(
+                        t + lat,
+                        TraceEvent::Drop {
+                            msg: req,
+                            from: agent,
+                            to,
+                            msg_type: req_ty.into(),
+                            cause: DropCause::Loss,
+                        },
+                    )?;
                 } else {
                     self.at(t + lat, Ev::ReqArrive { session: s });
                 }
             }
             Ev::ReqArrive { session } => {
-                let Some(s) = self.sessions.get(&session) else { return Ok(()) };
+                let Some(s) = self.sessions.get(&session) else {
+                    return Ok(());
+                };
                 let (agent, ri, req, p, start) = (s.agent, s.ri, s.req, s.protocol, s.start);
                 let (_, ty, _, b, _) = PROTOCOLS[p];
                 let id = self.ri_id(ri);
-                self.emit(t, TraceEvent::Deliver { msg: req, from: agent, to: id, msg_type: ty.into(), bytes: b, latency_ns: t - start })?;
+                self.emit(
+                    t,
+                    TraceEvent::Deliver {
+                        msg: req,
+                        from: agent,
+                        to: id,
+                        msg_type: ty.into(),
+                        bytes: b,
+                        latency_ns: t - start,
+                    },
+                )?;
                 let server = &mut self.ris[ri as usize];
                 if server.busy < self.cfg.workers {
                     server.busy += 1;
                     let (busy, q) = (server.busy, server.queue.len() as u32);
-                    self.emit(t, TraceEvent::ServiceStart { actor: id, msg: req, queue_delay_ns: 0, busy, queue_len: q })?;
+                    self.emit(
+                        t,
+                        TraceEvent::ServiceStart {
+                            actor: id,
+                            msg: req,
+                            queue_delay_ns: 0,
+                            busy,
+                            queue_len: q,
+                        },
+                    )?;
                     let d = self.exp(self.cfg.mean_service_ns);
                     self.at(t + d, Ev::ServiceEnd { session });
                 } else if server.queue.len() < self.cfg.queue_limit {
                     server.queue.push_back((session, t));
                     let q = server.queue.len() as u32;
-                    self.emit(t, TraceEvent::Enqueue { actor: id, msg: req, queue_len: q })?;
+                    self.emit(
+                        t,
+                        TraceEvent::Enqueue {
+                            actor: id,
+                            msg: req,
+                            queue_len: q,
+                        },
+                    )?;
                 } else {
-                    self.emit(t, TraceEvent::Drop { msg: req, from: agent, to: id, msg_type: ty.into(), cause: DropCause::QueueFull })?;
+                    self.emit(
+                        t,
+                        TraceEvent::Drop {
+                            msg: req,
+                            from: agent,
+                            to: id,
+                            msg_type: ty.into(),
+                            cause: DropCause::QueueFull,
+                        },
+                    )?;
                 }
             }
             Ev::ServiceEnd { session } => {
-                let Some(s) = self.sessions.get(&session) else { return Ok(()) };
+                let Some(s) = self.sessions.get(&session) else {
+                    return Ok(());
+                };
                 let (agent, ri, req, p) = (s.agent, s.ri, s.req, s.protocol);
                 let id = self.ri_id(ri);
                 let (_, _, resp_ty, _, resp_b) = PROTOCOLS[p];
-                self.emit(t, TraceEvent::ServiceEnd { actor: id, msg: req, service_ns: 0 })?;
+                self.emit(
+                    t,
+                    TraceEvent::ServiceEnd {
+                        actor: id,
+                        msg: req,
+                        service_ns: 0,
+                    },
+                )?;
                 let resp = self.next_msg;
                 self.next_msg += 1;
                 if let Some(s) = self.sessions.get_mut(&session) {
                     s.resp = resp;
                     s.resp_sent = t;
                 }
-                self.emit(t, TraceEvent::Send { msg: resp, from: id, to: agent, msg_type: resp_ty.into(), bytes: resp_b })?;
+                self.emit(
+                    t,
+                    TraceEvent::Send {
+                        msg: resp,
+                        from: id,
+                        to: agent,
+                        msg_type: resp_ty.into(),
+                        bytes: resp_b,
+                    },
+                )?;
                 let lat = self.latency();
                 if self.rng.gen_bool(self.cfg.loss.clamp(0.0, 1.0)) {
-                    self.emit(t + lat, TraceEvent::Drop { msg: resp, from: id, to: agent, msg_type: resp_ty.into(), cause: DropCause::Loss })?;
+                    self.emit(
+                        t + lat,
+                        TraceEvent::Drop {
+                            msg: resp,
+                            from: id,
+                            to: agent,
+                            msg_type: resp_ty.into(),
+                            cause: DropCause::Loss,
+                        },
+                    )?;
                 } else {
                     self.at(t + lat, Ev::RespArrive { session });
                 }
@@ -255,26 +408,85 @@ impl Gen {
                     server.busy += 1;
                     let (busy, q) = (server.busy, server.queue.len() as u32);
                     let nreq = self.sessions.get(&next).map(|s| s.req).unwrap_or(0);
-                    self.emit(t, TraceEvent::ServiceStart { actor: id, msg: nreq, queue_delay_ns: t - since, busy, queue_len: q })?;
+                    self.emit(
+                        t,
+                        TraceEvent::ServiceStart {
+                            actor: id,
+                            msg: nreq,
+                            queue_delay_ns: t - since,
+                            busy,
+                            queue_len: q,
+                        },
+                    )?;
                     let d = self.exp(self.cfg.mean_service_ns);
                     self.at(t + d, Ev::ServiceEnd { session: next });
                 }
             }
             Ev::RespArrive { session } => {
-                let Some(s) = self.sessions.remove(&session) else { return Ok(()) };
+                let Some(s) = self.sessions.remove(&session) else {
+                    return Ok(());
+                };
                 let id = self.ri_id(s.ri);
                 let (proto, _, resp_ty, _, resp_b) = PROTOCOLS[s.protocol];
-                self.emit(t, TraceEvent::Deliver { msg: s.resp, from: id, to: s.agent, msg_type: resp_ty.into(), bytes: resp_b, latency_ns: t - s.resp_sent })?;
-                self.emit(t, TraceEvent::TimerCancel { actor: s.agent, timer: s.timer })?;
-                let status = if self.rng.gen_bool(0.005) { "SignatureError" } else { "success" };
-                self.emit(t, TraceEvent::Outcome { actor: s.agent, peer: Some(id), protocol: proto.into(), status: status.into(), latency_ns: t - s.start, attempts: 1 })?;
+                self.emit(
+                    t,
+                    TraceEvent::Deliver {
+                        msg: s.resp,
+                        from: id,
+                        to: s.agent,
+                        msg_type: resp_ty.into(),
+                        bytes: resp_b,
+                        latency_ns: t - s.resp_sent,
+                    },
+                )?;
+                self.emit(
+                    t,
+                    TraceEvent::TimerCancel {
+                        actor: s.agent,
+                        timer: s.timer,
+                    },
+                )?;
+                let status = if self.rng.gen_bool(0.005) {
+                    "SignatureError"
+                } else {
+                    "success"
+                };
+                self.emit(
+                    t,
+                    TraceEvent::Outcome {
+                        actor: s.agent,
+                        peer: Some(id),
+                        protocol: proto.into(),
+                        status: status.into(),
+                        latency_ns: t - s.start,
+                        attempts: 1,
+                    },
+                )?;
             }
             Ev::Timeout { session } => {
-                let Some(s) = self.sessions.remove(&session) else { return Ok(()) };
+                let Some(s) = self.sessions.remove(&session) else {
+                    return Ok(());
+                };
                 let (proto, ..) = PROTOCOLS[s.protocol];
-                self.emit(t, TraceEvent::TimerFire { actor: s.agent, timer: s.timer })?;
+                self.emit(
+                    t,
+                    TraceEvent::TimerFire {
+                        actor: s.agent,
+                        timer: s.timer,
+                    },
+                )?;
                 let id = self.ri_id(s.ri);
-                self.emit(t, TraceEvent::Outcome { actor: s.agent, peer: Some(id), protocol: proto.into(), status: "timeout".into(), latency_ns: t - s.start, attempts: 1 })?;
+                self.emit(
+                    t,
+                    TraceEvent::Outcome {
+                        actor: s.agent,
+                        peer: Some(id),
+                        protocol: proto.into(),
+                        status: "timeout".into(),
+                        latency_ns: t - s.start,
+                        attempts: 1,
+                    },
+                )?;
             }
         }
         Ok(())

@@ -21,8 +21,15 @@ fn run_header_and_end() {
     assert_eq!(m.run.duration_ns, 10 * MS);
     assert_eq!(m.run.records, TINY.len() as u64);
     assert!(!m.run.truncated_tail);
-    let kinds: Vec<(&str, u64)> = m.actors_by_kind.iter().map(|(k, n)| (k.as_str(), *n)).collect();
-    assert_eq!(kinds, vec![("adversary", 1), ("agent", 2), ("dea", 1), ("ri", 1)]);
+    let kinds: Vec<(&str, u64)> = m
+        .actors_by_kind
+        .iter()
+        .map(|(k, n)| (k.as_str(), *n))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![("adversary", 1), ("agent", 2), ("dea", 1), ("ri", 1)]
+    );
 }
 
 #[test]
@@ -41,15 +48,28 @@ fn message_counts_bytes_and_drops_by_cause() {
     assert_eq!(m.message_totals.net_latency_max_ns, 2 * MS);
 
     let ro = &m.messages["roap:roResponse"];
-    assert_eq!((ro.sent, ro.sent_bytes, ro.delivered, ro.delivered_bytes), (2, 2000, 1, 1000));
+    assert_eq!(
+        (ro.sent, ro.sent_bytes, ro.delivered, ro.delivered_bytes),
+        (2, 2000, 1, 1000)
+    );
     assert_eq!((ro.dropped, ro.duplicated), (2, 1));
     let req = &m.messages["roap:roRequest"];
-    assert_eq!((req.sent, req.sent_bytes, req.delivered, req.dropped), (2, 800, 2, 0));
+    assert_eq!(
+        (req.sent, req.sent_bytes, req.delivered, req.dropped),
+        (2, 800, 2, 0)
+    );
     let dea = &m.messages["dea:joinDomainRequest"];
-    assert_eq!((dea.sent, dea.sent_bytes, dea.delivered, dea.dropped), (1, 300, 0, 1));
+    assert_eq!(
+        (dea.sent, dea.sent_bytes, dea.delivered, dea.dropped),
+        (1, 300, 0, 1)
+    );
     assert_eq!(m.messages.len(), 5);
 
-    let drops: Vec<(&str, u64)> = m.drops_by_cause.iter().map(|(k, n)| (k.as_str(), *n)).collect();
+    let drops: Vec<(&str, u64)> = m
+        .drops_by_cause
+        .iter()
+        .map(|(k, n)| (k.as_str(), *n))
+        .collect();
     assert_eq!(drops, vec![("loss", 1), ("no_route", 1), ("partition", 1)]);
 }
 
@@ -62,20 +82,29 @@ fn outcomes_per_protocol_and_kind() {
     assert_eq!(reg.latency.unwrap().p50_ns, 4 * MS);
 
     let ro = &m.protocols["ro_acquisition"];
-    assert_eq!((ro.outcomes, ro.completions, ro.timeouts, ro.retried), (2, 1, 1, 1));
+    assert_eq!(
+        (ro.outcomes, ro.completions, ro.timeouts, ro.retried),
+        (2, 1, 1, 1)
+    );
     assert_eq!(ro.completion_rate, 0.5);
     assert_eq!(ro.attempts_mean, 1.5);
     assert_eq!(ro.failures_by_status.get("timeout"), Some(&1));
     // Latency only over successes: the single 6 ms sample.
     let l = ro.latency.unwrap();
-    assert_eq!((l.count, l.p50_ns, l.p999_ns, l.max_ns), (1, 6 * MS, 6 * MS, 6 * MS));
+    assert_eq!(
+        (l.count, l.p50_ns, l.p999_ns, l.max_ns),
+        (1, 6 * MS, 6 * MS, 6 * MS)
+    );
 
     let jd = &m.protocols["join_domain"];
     assert_eq!((jd.outcomes, jd.completions, jd.timeouts), (1, 0, 0));
     assert_eq!(jd.failures_by_status.get("abandoned"), Some(&1));
     assert!(jd.latency.is_none());
 
-    assert_eq!(m.protocols_by_kind.keys().collect::<Vec<_>>(), vec!["agent"]);
+    assert_eq!(
+        m.protocols_by_kind.keys().collect::<Vec<_>>(),
+        vec!["agent"]
+    );
     assert_eq!(m.protocols_by_kind["agent"]["ro_acquisition"], *ro);
 }
 
@@ -128,7 +157,10 @@ fn attacks_violations_timers_notes() {
     assert_eq!(m.violations.by_invariant["ro_uniqueness"], 1);
     assert_eq!(m.violations.first[0].chain, vec![100, 202]);
     assert_eq!(m.violations.first[0].t_ns, 8 * MS);
-    assert_eq!((m.timers.set, m.timers.fired, m.timers.cancelled), (2, 1, 1));
+    assert_eq!(
+        (m.timers.set, m.timers.fired, m.timers.cancelled),
+        (2, 1, 1)
+    );
     assert_eq!(m.notes, 1);
 }
 
@@ -137,7 +169,8 @@ fn percentiles_equal_exact_sort() {
     // 1237 successful outcomes with pseudo-random latencies; expected values by an
     // independent nearest-rank computation on a sorted copy.
     let mut rng = SplitMix(99);
-    let mut lines = vec![r#"{"t":0,"ev":"actor","id":1,"kind":"agent","name":"a","group":"g"}"#.to_string()];
+    let mut lines =
+        vec![r#"{"t":0,"ev":"actor","id":1,"kind":"agent","name":"a","group":"g"}"#.to_string()];
     let mut lat = Vec::new();
     for i in 0..1237u64 {
         let l = rng.next() % 50_000_000 + 1;
@@ -148,7 +181,9 @@ fn percentiles_equal_exact_sort() {
         ));
     }
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-    let m = analyze_reader(trace_text(&refs).as_bytes()).unwrap().metrics;
+    let m = analyze_reader(trace_text(&refs).as_bytes())
+        .unwrap()
+        .metrics;
     lat.sort();
     let n = lat.len();
     let rank = |num: usize, den: usize| lat[(num * n).div_ceil(den) - 1];
@@ -157,7 +192,10 @@ fn percentiles_equal_exact_sort() {
     assert_eq!(l.p90_ns, rank(90, 100));
     assert_eq!(l.p99_ns, rank(99, 100));
     assert_eq!(l.p999_ns, rank(999, 1000));
-    assert_eq!((l.min_ns, l.max_ns, l.count), (lat[0], lat[n - 1], n as u64));
+    assert_eq!(
+        (l.min_ns, l.max_ns, l.count),
+        (lat[0], lat[n - 1], n as u64)
+    );
 }
 
 #[test]
