@@ -282,7 +282,7 @@ impl Chart for CapacityChart<'_> {
         let mut chart = ChartBuilder::on(root)
             .margin(16)
             .caption(self.title, font(TITLE_PX))
-            .x_label_area_size(56)
+            .x_label_area_size(78)
             .y_label_area_size(80)
             .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)?;
         chart
@@ -293,7 +293,17 @@ impl Chart for CapacityChart<'_> {
             .label_style(font(LABEL_PX))
             .light_line_style(GRID_LIGHT)
             .bold_line_style(GRID_BOLD)
+            .x_label_formatter(&crate::charts::tick)
+            .y_label_formatter(&crate::charts::tick)
             .draw()?;
+        let (w, h) = root.dim_in_pixel();
+        root.draw(&Text::new(
+            "Shaded: 95% t-interval across seeds · dashed vertical: saturation knee",
+            (w as i32 - 16, h as i32 - 6),
+            font(LABEL_PX - 2)
+                .color(&RGBColor(90, 90, 90))
+                .pos(Pos::new(HPos::Right, VPos::Bottom)),
+        ))?;
         if self.pct {
             let thr = self.opts.min_completion_rate * 100.0;
             chart.draw_series(DashedLineSeries::new(
@@ -340,13 +350,21 @@ impl Chart for CapacityChart<'_> {
                     9,
                     col.stroke_width(3),
                 )))?;
-                chart.draw_series(std::iter::once(Text::new(
-                    format!(" knee {}: x = {}", c.config, kx),
-                    (kx, y_hi - (y_hi - y_lo) * (0.05 + 0.05 * i as f64)),
-                    font(LABEL_PX)
-                        .color(&col)
-                        .pos(Pos::new(HPos::Left, VPos::Center)),
-                )))?;
+                // Label on the side of the line with more room; drawn on the root because
+                // chart-coordinate text does not honour the anchor.
+                let right_half = kx > (x_lo + x_hi) / 2.0;
+                let (text, hpos) = if right_half {
+                    (format!("knee {}: x = {} ", c.config, kx), HPos::Right)
+                } else {
+                    (format!(" knee {}: x = {}", c.config, kx), HPos::Left)
+                };
+                let at =
+                    chart.backend_coord(&(kx, y_hi - (y_hi - y_lo) * (0.05 + 0.05 * i as f64)));
+                root.draw(&Text::new(
+                    text,
+                    at,
+                    font(LABEL_PX).color(&col).pos(Pos::new(hpos, VPos::Center)),
+                ))?;
             }
         }
         chart
