@@ -370,12 +370,12 @@ pub fn msc_svg(msc: &Msc) -> String {
         LEFT + COL_W * i + COL_W / 2
     };
     let mut o = String::new();
-    let _ = write!(
+    let _ = writeln!(
         o,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"{FONT_FAMILY}\" font-size=\"13\">\n\
 <defs><marker id=\"arr\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"8\" markerHeight=\"8\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#333\"/></marker></defs>\n\
 <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-<text x=\"{LEFT}\" y=\"28\" font-size=\"20\">Message sequence chart — {}</text>\n",
+<text x=\"{LEFT}\" y=\"28\" font-size=\"20\">Message sequence chart — {}</text>",
         esc(&msc.participants.first().map(|p| p.name.clone()).unwrap_or_default())
     );
     let bottom = TOP + ROW_H * (rows + 1);
@@ -386,11 +386,11 @@ pub fn msc_svg(msc: &Msc) -> String {
         } else {
             format!("{} ({})", p.name, p.kind)
         };
-        let _ = write!(
+        let _ = writeln!(
             o,
             "<rect x=\"{}\" y=\"44\" width=\"{}\" height=\"30\" rx=\"4\" fill=\"#e8eef7\" stroke=\"#1f77b4\"/>\
 <text x=\"{x}\" y=\"64\" text-anchor=\"middle\">{}</text>\
-<line x1=\"{x}\" y1=\"74\" x2=\"{x}\" y2=\"{bottom}\" stroke=\"#999\" stroke-dasharray=\"4 4\"/>\n",
+<line x1=\"{x}\" y1=\"74\" x2=\"{x}\" y2=\"{bottom}\" stroke=\"#999\" stroke-dasharray=\"4 4\"/>",
             x - COL_W / 2 + 10,
             COL_W - 20,
             esc(&label)
@@ -425,18 +425,18 @@ pub fn msc_svg(msc: &Msc) -> String {
                 } else {
                     " marker-end=\"url(#arr)\""
                 };
-                let _ = write!(
+                let _ = writeln!(
                     o,
                     "<line x1=\"{x1}\" y1=\"{y}\" x2=\"{end}\" y2=\"{y}\" stroke=\"{color}\" stroke-width=\"1.5\"{dash}{marker}/>\
-<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{color}\">{}</text>\n",
+<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{color}\">{}</text>",
                     (x1 + x2) / 2,
                     y - 6,
                     esc(&label)
                 );
                 if matches!(fate, Fate::Dropped { .. }) {
-                    let _ = write!(
+                    let _ = writeln!(
                         o,
-                        "<path d=\"M{} {} l10 10 M{} {} l-10 10\" stroke=\"#c62828\" stroke-width=\"2\"/>\n",
+                        "<path d=\"M{} {} l10 10 M{} {} l-10 10\" stroke=\"#c62828\" stroke-width=\"2\"/>",
                         end - 5, y - 5, end + 5, y - 5
                     );
                 }
@@ -454,10 +454,10 @@ pub fn msc_svg(msc: &Msc) -> String {
                 } else {
                     "#fde0dc"
                 };
-                let _ = write!(
+                let _ = writeln!(
                     o,
                     "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"24\" fill=\"{fill}\" stroke=\"#b59f3b\"/>\
-<text x=\"{}\" y=\"{}\">{}</text>\n",
+<text x=\"{}\" y=\"{}\">{}</text>",
                     x - COL_W / 2 + 10,
                     y - 17,
                     COL_W * 2 - 40,
@@ -470,9 +470,9 @@ pub fn msc_svg(msc: &Msc) -> String {
     }
     if msc.omitted > 0 {
         let y = TOP + ROW_H * (msc.items.len() as i64 + 1);
-        let _ = write!(
+        let _ = writeln!(
             o,
-            "<text x=\"{LEFT}\" y=\"{y}\">… {} more items omitted</text>\n",
+            "<text x=\"{LEFT}\" y=\"{y}\">… {} more items omitted</text>",
             msc.omitted
         );
     }
