@@ -479,3 +479,15 @@ pub fn msc_svg(msc: &Msc) -> String {
     o.push_str("</svg>\n");
     o
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mermaid_text_is_sanitised() {
+        assert_eq!(mermaid_text("a;b#c\nd"), "a,b_c d");
+        assert_eq!(ms(1_234_567), "1.234 ms");
+        assert_eq!(ms(0), "0.000 ms");
+    }
+}

@@ -46,7 +46,8 @@ fn report_of_tiny_trace_writes_everything() {
     let html = std::fs::read_to_string(&paths.report_html).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
     // Self-contained: every chart inline, no external resources.
-    assert_eq!(html.matches("<svg viewBox").count(), 4);
+    assert_eq!(html.matches("<svg class=\"chart\"").count(), 4);
+    assert_eq!(html.matches("viewBox=").count(), 4);
     for t in TITLES {
         assert!(html.contains(t), "report lacks {t}");
     }
