@@ -460,7 +460,7 @@ pub fn msc_svg(msc: &Msc) -> String {
 <text x=\"{}\" y=\"{}\">{}</text>",
                     x - COL_W / 2 + 10,
                     y - 17,
-                    COL_W * 2 - 40,
+                    (COL_W * 2 - 40).min(width - (x - COL_W / 2 + 10) - 10),
                     x - COL_W / 2 + 16,
                     y,
                     esc(&label)
