@@ -24,12 +24,25 @@ pub(crate) fn root(prefix: &str, uri: &str, local: &str) -> Element {
     Element::new(Some(prefix), local, Some(uri)).with_ns_decl(Some(prefix), uri)
 }
 
+/// The element's text, borrowed when it is a single text node (the canonical case).
+pub(crate) fn text_of(el: &Element) -> std::borrow::Cow<'_, str> {
+    match el.children.as_slice() {
+        [] => std::borrow::Cow::Borrowed(""),
+        [Node::Text(t)] => std::borrow::Cow::Borrowed(t.as_str()),
+        _ => std::borrow::Cow::Owned(el.text()),
+    }
+}
+
 /// Decodes base64 text, tolerating the whitespace line-wrapping XML allows in base64Binary.
 pub(crate) fn b64_decode(el: &Element) -> Result<Vec<u8>, PduError> {
-    let t = el.text();
-    let compact: String = t.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    B64.decode(compact.as_bytes())
-        .map_err(|_| PduError::BadBase64(el.local.clone()))
+    let t = text_of(el);
+    let res = if t.bytes().any(|c| c.is_ascii_whitespace()) {
+        let compact: String = t.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        B64.decode(compact.as_bytes())
+    } else {
+        B64.decode(t.as_bytes())
+    };
+    res.map_err(|_| PduError::BadBase64(el.local.clone()))
 }
 
 /// Sequential reader over an element's child elements, enforcing schema order.
@@ -42,7 +55,7 @@ pub(crate) struct Kids<'a> {
 impl<'a> Kids<'a> {
     /// Reader over `parent`'s children; non-whitespace text between elements is an error.
     pub(crate) fn of(parent: &'a Element) -> Result<Self, PduError> {
-        let mut kids = Vec::new();
+        let mut kids = Vec::with_capacity(parent.children.len());
         for n in &parent.children {
             match n {
                 Node::Element(e) => kids.push(e),
