@@ -223,7 +223,7 @@ impl Signable for super::common::DomainKey {
     }
 }
 
-impl Signable for super::roap::MeteringReport {
+impl Signable for super::metering::MeteringReport {
     /// `<meteringReport>` minus `<mac>`, node-set reading (seed 004 §5.4.6.1.2).
     fn signed_bytes(&self) -> Vec<u8> {
         codec::c14n(&self.to_element_without_mac())

@@ -6,6 +6,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use sim_core::pdu::common::*;
 use sim_core::pdu::dea::*;
+use sim_core::pdu::metering::*;
 use sim_core::pdu::moves::*;
 use sim_core::pdu::roap::*;
 use sim_core::pdu::sample::random_pdu;
