@@ -70,11 +70,7 @@ fn bench(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-<<<<<<< HEAD
-    // Plots need a system font (plotters is built without font-kit); reports stay textual.
-=======
     // Plots need a font backend this machine lacks; the numbers are what docs/pdus.md uses.
->>>>>>> pdu
     config = Criterion::default().without_plots();
     targets = bench
 }
