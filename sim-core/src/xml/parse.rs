@@ -268,6 +268,10 @@ struct Builder<'l> {
     base: usize,
     /// Open elements, innermost last; their `ns_decls` are the namespace scopes.
     stack: Vec<Element>,
+    /// Children of all open elements, innermost last; `marks[i]` is where `stack[i]`'s start.
+    /// Moved into an exact-size `Vec` when the element closes: no growth reallocations.
+    scratch: Vec<Node>,
+    marks: Vec<usize>,
     before: Vec<Node>,
     root: Option<Element>,
     after: Vec<Node>,
@@ -282,6 +286,8 @@ impl<'l> Builder<'l> {
             limits,
             base,
             stack: Vec::with_capacity(16),
+            scratch: Vec::with_capacity(32),
+            marks: Vec::with_capacity(16),
             before: Vec::new(),
             root: None,
             after: Vec::new(),
@@ -429,8 +435,8 @@ impl<'l> Builder<'l> {
     }
 
     fn push_node(&mut self, node: Node) {
-        if let Some(top) = self.stack.last_mut() {
-            top.children.push(node);
+        if !self.stack.is_empty() {
+            self.scratch.push(node);
         } else if self.root.is_none() {
             self.before.push(node);
         } else {
@@ -439,9 +445,10 @@ impl<'l> Builder<'l> {
     }
 
     fn attach(&mut self, el: Element) {
-        match self.stack.last_mut() {
-            Some(parent) => parent.children.push(Node::Element(el)),
-            None => self.root = Some(el),
+        if self.stack.is_empty() {
+            self.root = Some(el);
+        } else {
+            self.scratch.push(Node::Element(el));
         }
     }
 
@@ -571,12 +578,13 @@ impl<'l> Builder<'l> {
             self.attach(el);
         } else {
             self.stack.push(el);
+            self.marks.push(self.scratch.len());
         }
         Ok(())
     }
 
     fn close(&mut self, name: &str) -> Result<(), XmlError> {
-        let open = self.stack.pop().ok_or_else(|| XmlError::Syntax {
+        let mut open = self.stack.pop().ok_or_else(|| XmlError::Syntax {
             offset: 0,
             message: format!("end tag </{name}> without start tag"),
         })?;
@@ -586,6 +594,8 @@ impl<'l> Builder<'l> {
                 found: name.to_string(),
             });
         }
+        let mark = self.marks.pop().unwrap_or(self.scratch.len());
+        open.children = self.scratch.drain(mark..).collect();
         self.attach(open);
         Ok(())
     }
