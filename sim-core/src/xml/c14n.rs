@@ -8,7 +8,7 @@
 //! `xml:*` attributes. So a selected subtree canonicalizes exactly like a standalone tree,
 //! and an in-memory [`Element`] (a PDU being built) uses the same code.
 
-use super::dom::{Document, Element, Node};
+use super::dom::{Attr, Document, Element, Node};
 use super::error::XmlError;
 use super::names::{is_absolute_uri, is_ncname, is_uri_reference, Name, XML_NS};
 
@@ -21,6 +21,10 @@ pub(crate) struct Renderer<'a> {
     rendered: Vec<(&'a str, &'a str)>,
     /// Byte span `[start, end)` of every rendered element, in document order.
     spans: Option<Vec<(usize, usize)>>,
+    /// Reused per-element buffers (taken while an element's start tag is built, returned
+    /// before its children are rendered), so rendering allocates only the output.
+    used_buf: Vec<(&'a str, &'a str)>,
+    attrs_buf: Vec<&'a Attr>,
 }
 
 impl<'a> Renderer<'a> {
@@ -32,6 +36,8 @@ impl<'a> Renderer<'a> {
             exclude,
             rendered: Vec::with_capacity(16),
             spans: record_spans.then(Vec::new),
+            used_buf: Vec::with_capacity(8),
+            attrs_buf: Vec::with_capacity(8),
         }
     }
 
@@ -110,7 +116,8 @@ impl<'a> Renderer<'a> {
         // Namespaces visibly utilized by `el` (exc-c14n §3): the element's own prefix (the
         // default namespace when unprefixed) and the prefixes of its attributes; attribute
         // *values* such as `xsi:type="roap:X509SPKIHash"` utilize nothing.
-        let mut used: Vec<(&'a str, &'a str)> = Vec::with_capacity(4);
+        let mut used = std::mem::take(&mut self.used_buf);
+        used.clear();
         check_name(el.prefix.as_deref(), &el.local)?;
         match (el.prefix.as_deref(), el.ns.as_deref()) {
             (Some("xmlns"), _) | (Some(_), None) | (None, Some("")) => {
@@ -175,7 +182,9 @@ impl<'a> Renderer<'a> {
         }
         self.rendered.extend_from_slice(&used);
         // Attributes sorted by (namespace URI, local name), unqualified ones first (C14N §2.2).
-        let mut attrs: Vec<&'a super::dom::Attr> = el.attrs.iter().collect();
+        let mut attrs = std::mem::take(&mut self.attrs_buf);
+        attrs.clear();
+        attrs.extend(el.attrs.iter());
         if attrs.len() > 1 {
             attrs.sort_unstable_by(|a, b| {
                 (a.ns.is_some(), a.ns.as_deref(), a.local.as_str()).cmp(&(
@@ -194,7 +203,7 @@ impl<'a> Renderer<'a> {
                 )));
             }
         }
-        for a in attrs {
+        for &a in &attrs {
             self.out.push(b' ');
             write_qname(&mut self.out, a.prefix.as_deref(), &a.local);
             self.out.extend_from_slice(b"=\"");
@@ -202,6 +211,8 @@ impl<'a> Renderer<'a> {
             self.out.push(b'"');
         }
         self.out.push(b'>');
+        self.used_buf = used;
+        self.attrs_buf = attrs;
 
         for child in &el.children {
             match child {
