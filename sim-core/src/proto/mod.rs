@@ -7,6 +7,7 @@ pub mod build;
 pub mod costs;
 pub mod drm_time;
 pub mod metering_store;
+pub mod move_ro;
 pub mod msg;
 pub mod nonce_cache;
 pub mod ocsp;
