@@ -90,13 +90,14 @@ pub(crate) struct AgentMove {
 enum Task {
     Start { ro_id: String, partial: bool },
     GetRetry { url: String },
-    GetTimeout { url: String, attempt: u32 },
+    GetTimeout { url: String, get: u64 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct GetState {
     attempts: u32,
-    awaiting: bool,
+    /// The GET being awaited (unique per Device), if any.
+    awaiting: Option<u64>,
 }
 
 /// Counters of a Device's Moves.
@@ -189,12 +190,12 @@ pub(crate) fn agent_on_timer(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>) {
         match task {
             Task::Start { ro_id, partial } => agent_start(agent, ctx, &ro_id, partial),
             Task::GetRetry { url } => http_get(agent, ctx, &url),
-            Task::GetTimeout { url, attempt } => {
+            Task::GetTimeout { url, get } => {
                 let timed_out = agent
                     .moves
                     .gets
                     .get(&url)
-                    .is_some_and(|g| g.awaiting && g.attempts == attempt);
+                    .is_some_and(|g| g.awaiting == Some(get));
                 if timed_out {
                     get_failed(agent, ctx, &url);
                 }
@@ -225,8 +226,9 @@ pub(crate) fn agent_on_installed(
         }
         agent.moves.protected.insert(id.clone(), pro.clone());
         // Draw only when moves are configured, so runs without moves keep their streams.
+        // Rights received by a Move are not moved on by the workload (no endless hops).
         let p = agent.workload.move_probability;
-        if p > 0.0 && ctx.rng().gen_bool(p.clamp(0.0, 1.0)) {
+        if p > 0.0 && !id.contains(MOVED_MARK) && ctx.rng().gen_bool(p.clamp(0.0, 1.0)) {
             let u: f64 = ctx.rng().gen_range(f64::MIN_POSITIVE..1.0);
             let delay = ((-u.ln()) * agent.workload.move_delay_mean_ns as f64).min(1e18) as u64 + 1;
             let partial = ctx
@@ -533,22 +535,23 @@ fn http_get(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, url: &str) {
         agent.moves.stats.http_errors += 1;
         return;
     };
+    agent.moves.next_task += 1;
+    let get = agent.moves.next_task;
     let g = agent.moves.gets.entry(url.to_string()).or_insert(GetState {
         attempts: 0,
-        awaiting: false,
+        awaiting: None,
     });
-    if g.awaiting {
+    if g.awaiting.is_some() {
         // Already being fetched: one GET serves every Move that named it.
         return;
     }
     g.attempts += 1;
-    g.awaiting = true;
-    let attempt = g.attempts;
+    g.awaiting = Some(get);
     agent.moves.stats.http_gets += 1;
     ctx.send(host.actor, SimMsg::HttpGet(Arc::from(url)));
     let timeout = world.params.request_timeout_ns;
     let url = url.to_string();
-    push_task(agent, ctx, timeout, Task::GetTimeout { url, attempt });
+    push_task(agent, ctx, timeout, Task::GetTimeout { url, get });
 }
 
 /// A GET failed with something other than 404 (or got no answer): retry later, bounded.
@@ -557,7 +560,7 @@ fn get_failed(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, url: &str) {
     let Some(g) = agent.moves.gets.get_mut(url) else {
         return;
     };
-    g.awaiting = false;
+    g.awaiting = None;
     if g.attempts >= MAX_GET_ATTEMPTS {
         agent.moves.gets.remove(url);
         return;
@@ -575,7 +578,9 @@ pub(crate) fn agent_on_http_response(
     url: &str,
     status: u16,
 ) {
-    if !agent.moves.gets.get(url).is_some_and(|g| g.awaiting) {
+    let awaiting = agent.moves.gets.get(url).and_then(|g| g.awaiting);
+    if awaiting.is_none() {
+        // Not asked for, or a late answer to a GET already given up on.
         return;
     }
     match status {
@@ -767,6 +772,9 @@ pub struct RiMoves {
     pub http_status: u16,
     next_moved: u64,
     timer_armed: bool,
+    /// Own stream for choosing destinations: real-mode key wrapping draws from the actor's
+    /// stream and symbolic mode does not, so choices made there would differ between modes.
+    dest_rng: Option<crate::engine::SimRng>,
     /// Counters.
     pub stats: RiMoveStats,
 }
@@ -782,6 +790,7 @@ impl Default for RiMoves {
             http_status: 200,
             next_moved: 0,
             timer_armed: false,
+            dest_rng: None,
             stats: RiMoveStats::default(),
         }
     }
@@ -1054,19 +1063,27 @@ pub(crate) fn ri_on_request(
         return ri_respond(ri, ctx, from, &req, Status::Success);
     }
     // The Sink: another Device registered with this RI (see module doc).
-    let candidates: Vec<DeviceContext> = ri
+    // In actor order: Device IDs are key hashes, which differ between crypto modes.
+    let mut candidates: Vec<DeviceContext> = ri
         .devices
         .values()
         .filter(|d| d.device_id != dc.device_id)
         .cloned()
         .collect();
+    candidates.sort_by_key(|d| d.actor);
     if candidates.is_empty() {
         return refuse(ri, ctx, from, &req, Refusal::NoDestination);
     }
     if ri.moves.in_transit.len() + ri.moves.delivered.len() + fresh.len() > MAX_IN_TRANSIT {
         return refuse(ri, ctx, from, &req, Refusal::Internal);
     }
-    let dest = candidates[ctx.rng().gen_range(0..candidates.len())].clone();
+    let seed = ctx.master_seed();
+    let name = ri.me.name.clone();
+    let rng = ri
+        .moves
+        .dest_rng
+        .get_or_insert_with(|| crate::engine::rng::stream(seed, &name, "move-destination"));
+    let dest = candidates[rng.gen_range(0..candidates.len())].clone();
     let mut minted = Vec::new();
     for c in fresh {
         record_ledger(ri, &dc.device_id, &c);
@@ -1222,7 +1239,9 @@ pub(crate) fn ri_deliver_moved(
             return Some(None);
         }
         let ro = m.ro.clone();
-        let pro = protect(ri, ctx, &dc.chain[0], ro)?;
+        let Some(pro) = protect(ri, ctx, &dc.chain[0], ro) else {
+            return Some(None);
+        };
         let mut m = ri.moves.in_transit.remove(id).expect("present");
         m.at = now;
         ri.moves.delivered.insert(id.to_string(), m);
