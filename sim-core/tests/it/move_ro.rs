@@ -631,3 +631,47 @@ fn real_and_symbolic_modes_give_the_same_outcomes() {
     assert_eq!(sym, real);
     assert_eq!(sym.1.total_units(), sym.2);
 }
+
+#[test]
+fn abandoned_move_keeps_the_rights_unusable() {
+    // Every response is lost: the RI accepted the Move but the Source never learns it. The
+    // Source must not restore the rights (they now exist at the destination).
+    let mut cfg = config(2, 4, 0.0);
+    cfg.params.max_retries = 1;
+    let plan = TapPlan {
+        stop_acquire_s: 40,
+        drop_responses: u32::MAX,
+        ..Default::default()
+    };
+    let mut r = start(&cfg, plan);
+    r.run_to(900);
+    let abandoned = r.sum(|s| s.abandoned);
+    assert!(abandoned >= 1);
+    assert_eq!(r.outcome(move_ro::PROTOCOL, "timeout"), abandoned);
+    assert_eq!(r.sum(|s| s.succeeded), 0);
+    for a in r.agents() {
+        for id in a.moves.frozen.keys() {
+            assert!(a.ros[id].unusable, "{id} usable again");
+        }
+    }
+    // One acceptance and one retransmission per Move (2 attempts each).
+    assert_eq!(r.ri().moves.stats.accepted, abandoned);
+    assert_eq!(r.ri().moves.stats.retransmissions, abandoned);
+    let acc = r.accounting();
+    assert_eq!(acc.pending_source_units, 4 * abandoned, "{acc:?}");
+    assert_eq!(acc.total_units(), r.issued(), "{acc:?}");
+}
+
+#[test]
+fn same_seed_same_trace() {
+    let digest = |seed: u64| {
+        let mut cfg = config(3, 6, 0.5);
+        cfg.seed = seed;
+        let mut r = start(&cfg, plan_stop_at(60));
+        r.run_to(300);
+        assert!(r.sum(|s| s.succeeded) >= 1);
+        r.built.sim.trace().digest_hex()
+    };
+    assert_eq!(digest(5), digest(5));
+    assert_ne!(digest(5), digest(6));
+}
