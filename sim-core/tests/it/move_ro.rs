@@ -42,6 +42,8 @@ struct TapPlan {
 struct TapLog {
     /// (source actor, RO ID, nonce) of every MoveDeviceRORequest sent.
     requests: Vec<(u32, String, Vec<u8>)>,
+    /// The first MoveDeviceRORequest, whole.
+    first_request: Option<sim_core::pdu::moves::MoveRequest>,
     dropped: u64,
 }
 
@@ -85,10 +87,10 @@ impl Tap<SimMsg> for MoveTap {
             Pdu::RoapTrigger(_) => true,
             Pdu::MoveDeviceRoRequest(r) => {
                 let ro = r.rights_info.ros[0].protected_ro.ro.id.clone();
-                self.log
-                    .borrow_mut()
-                    .requests
-                    .push((from.0, ro, r.nonce.clone()));
+                let mut log = self.log.borrow_mut();
+                log.requests.push((from.0, ro, r.nonce.clone()));
+                log.first_request.get_or_insert_with(|| r.clone());
+                drop(log);
                 if let (Some(after), false) = (self.plan.replay_after_s, self.replayed) {
                     self.replayed = true;
                     ctx.inject(from, to, msg.clone(), after * NS_PER_S);
@@ -674,4 +676,65 @@ fn same_seed_same_trace() {
     };
     assert_eq!(digest(5), digest(5));
     assert_ne!(digest(5), digest(6));
+}
+
+/// Signs `req` as `agent` and sends it to the RI.
+fn inject_signed(r: &mut Run, agent: usize, mut req: sim_core::pdu::moves::MoveRequest) {
+    let world = r.built.world.clone();
+    let a = r.built.agents[agent];
+    let me = r.built.sim.actor::<Agent>(a).unwrap().identity().clone();
+    req.req_id = me.id.clone();
+    req.time = world.datetime(r.built.sim.now().as_ns());
+    let mut ops = sim_core::crypto::OpCounter::new();
+    req.signature = world
+        .crypto
+        .sign(
+            &mut ops,
+            &me.key,
+            world.params.sig_alg,
+            &Pdu::MoveDeviceRoRequest(req.clone()),
+        )
+        .unwrap();
+    let ri = r.built.ris[0];
+    r.built.sim.inject(
+        a,
+        ri,
+        SimMsg::Pdu(Wire::new(world.mode(), Pdu::MoveDeviceRoRequest(req))),
+    );
+}
+
+#[test]
+fn moved_rights_cannot_be_moved_again_nor_by_another_device() {
+    let mut r = start(&config(2, 4, 0.0), plan_stop_at(60));
+    r.run_to(300);
+    let first = r
+        .log
+        .borrow()
+        .first_request
+        .clone()
+        .expect("a move happened");
+    let source = r
+        .built
+        .agents
+        .iter()
+        .position(|a| a.0 == r.log.borrow().requests[0].0)
+        .unwrap();
+    let before = r.accounting().total_units();
+    // The Source asks again, fresh nonce, for 2 more counts of the RO it moved fully (4 of 4).
+    let mut again = first.clone();
+    again.nonce = vec![0x55; 14];
+    again.rights_info.ros[0].state = Some(sim_core::pdu::moves::StateInfo {
+        count: Some(2),
+        ..Default::default()
+    });
+    inject_signed(&mut r, source, again);
+    // The other Device presents the Source's RO as its own.
+    let mut stolen = first;
+    stolen.nonce = vec![0x66; 14];
+    inject_signed(&mut r, 1 - source, stolen);
+    let t = r.built.sim.now().as_ns() / NS_PER_S;
+    r.run_to(t + 2);
+    assert_eq!(r.refused(Refusal::AlreadyMoved), 1);
+    assert_eq!(r.refused(Refusal::NotBoundToSource), 1);
+    assert_eq!(r.accounting().total_units(), before);
 }
