@@ -367,8 +367,7 @@ pub(crate) fn agent_send(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, id: u64) 
         s.nonce.clone()
     };
     let Some(pro) = agent.moves.protected.get(&m.ro_id).cloned() else {
-        agent.finish(ctx, id, "abandoned");
-        return;
+        return give_up(agent, ctx, id);
     };
     let mut extensions = Vec::new();
     let mut chain = Some(agent.me.chain_wire.clone());
@@ -406,19 +405,7 @@ pub(crate) fn agent_send(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, id: u64) 
         world.params.sig_alg,
         &unsigned,
     ) else {
-        // Never sent under this attempt: if an earlier attempt may have reached the RI the
-        // RO stays unusable, as for an abandoned Move.
-        let first = agent.sessions.get(&id).is_some_and(|s| s.attempts == 0);
-        if let Some(s) = agent.finish(ctx, id, "abandoned") {
-            if let SessionKind::MoveDeviceRo(m) = s.kind {
-                if first {
-                    restore(agent, &m.ro_id);
-                } else {
-                    agent_on_abandon(agent, ctx, m);
-                }
-            }
-        }
-        return;
+        return give_up(agent, ctx, id);
     };
     req.signature = sig;
     let s = agent.sessions.get_mut(&id).expect("exists");
@@ -426,6 +413,22 @@ pub(crate) fn agent_send(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, id: u64) 
     let peer = s.peer;
     agent.send_pdu(ctx, peer, Pdu::MoveDeviceRoRequest(req));
     agent.arm_timeout(ctx, id);
+}
+
+/// The request of session `id` cannot be built: the session ends `abandoned`. If no attempt
+/// was sent the RO is usable again; otherwise an earlier attempt may have reached the RI and
+/// the RO stays unusable, as for a Move abandoned after its retries.
+fn give_up(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, id: u64) {
+    let first = agent.sessions.get(&id).is_some_and(|s| s.attempts == 0);
+    if let Some(s) = agent.finish(ctx, id, "abandoned") {
+        if let SessionKind::MoveDeviceRo(m) = s.kind {
+            if first {
+                restore(agent, &m.ro_id);
+            } else {
+                agent_on_abandon(agent, ctx, m);
+            }
+        }
+    }
 }
 
 fn restore(agent: &mut Agent, ro_id: &str) {
