@@ -145,6 +145,7 @@ pub fn world_config(sc: &Scenario, seed: u64) -> WorldConfig {
         agents: sc.population.agents + sc.population.sce_agents,
         ris: sc.population.ris,
         ocsp: sc.population.ocsp > 0,
+        dea: sc.population.dea > 0,
         arrival: match sc.population.arrival {
             model::Arrival::AllAtStart {} => Arrival::AllAtStart,
             model::Arrival::Poisson { rate_per_s } => Arrival::Poisson { rate_per_s },
@@ -154,6 +155,7 @@ pub fn world_config(sc: &Scenario, seed: u64) -> WorldConfig {
         },
         ri_cpu: cpu(&c.ri),
         ocsp_cpu: cpu(&c.ocsp),
+        dea_cpu: cpu(&c.dea),
         costs: CostTable {
             rsa1024_sign_ns: c.rsa1024_sign.as_ns(),
             rsa1024_verify_ns: c.rsa1024_verify.as_ns(),
@@ -221,6 +223,7 @@ pub fn execute(sc: &Scenario, ctx: ExecContext<'_>) -> Result<EngineOutcome, Run
             Kind::Agent => ActorKind::Agent,
             Kind::Ri => ActorKind::Ri,
             Kind::Ocsp => ActorKind::Ocsp,
+            Kind::Dea => ActorKind::Dea,
         };
         let name = sc.population.group_of(k, i).unwrap_or_default();
         let id = topo.group(&name).unwrap_or(GroupId(0));
