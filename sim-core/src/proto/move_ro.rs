@@ -22,23 +22,32 @@
 //!   not seen; with nonce tracking on, the RI recognises it (same Source Device, same RO,
 //!   same moved amount) as a retransmission and answers Success again, recording nothing.
 
-use super::acquisition;
 use super::agent::{Activity, Agent, SessionKind};
 use super::msg::SimMsg;
 use super::ri::{DeviceContext, Ri};
 use super::rights::{Constraint as RoConstraint, MoveSystem, RightsObject};
 use super::world::ProtoParams;
-use crate::crypto::SymKey;
 use crate::engine::{ActorId, Ctx, SimTime};
 use crate::pdu::common::ALG_KEM;
 use crate::pdu::moves::{MoveRequest, MoveResponse, MovedRo, RightsInfo, StateInfo};
 use crate::pdu::ro::{Action, Binding, Constraint, ProtectedRo, Ro};
-use crate::pdu::trigger::{RoapTrigger, TriggerKind};
-use crate::pdu::{Encrypted, Ext, Extension, Identifier, KeyInfo, Pdu, Status};
-use crate::pki::Certificate;
+use crate::pdu::{Encrypted, Ext, Extension, Identifier, Pdu, Status};
 use rand::Rng;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::sync::Arc;
+
+mod accounting;
+mod delivery;
+mod ledger;
+mod post_response;
+
+pub use accounting::{rights_accounting, RightsAccounting};
+pub use delivery::MovedRights;
+pub(crate) use delivery::{agent_on_ro_trigger, ri_deliver_moved, ri_on_timer};
+use delivery::{arm_timer, send_trigger};
+use ledger::record_ledger;
+pub use ledger::{ledger_decision, LedgerDecision, LedgerEntry, Refusal};
+pub(crate) use post_response::{agent_on_http_response, ri_on_http_get};
+use post_response::{get_failed, http_get, GetState};
 
 /// Protocol name in outcome records and RI status counters.
 pub const PROTOCOL: &str = "move_device_ro";
@@ -91,13 +100,6 @@ enum Task {
     Start { ro_id: String, partial: bool },
     GetRetry { url: String },
     GetTimeout { url: String, get: u64 },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct GetState {
-    attempts: u32,
-    /// The GET being awaited (unique per Device), if any.
-    awaiting: Option<u64>,
 }
 
 /// Counters of a Device's Moves.
@@ -528,217 +530,9 @@ pub(crate) fn agent_on_abandon(agent: &mut Agent, _ctx: &mut Ctx<'_, SimMsg>, m:
     agent.moves.frozen.insert(m.ro_id, m.units);
 }
 
-/// HTTP GET of a Post Response URL at the first opportunity (seed 003 §9.1.3 3.a).
-fn http_get(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, url: &str) {
-    if agent.moves.dead_urls.contains(url) {
-        return;
-    }
-    let world = agent.world.clone();
-    let Some(host) = world.ris.iter().find(|r| url.starts_with(r.url.as_str())) else {
-        agent.moves.stats.http_errors += 1;
-        return;
-    };
-    agent.moves.next_task += 1;
-    let get = agent.moves.next_task;
-    let g = agent.moves.gets.entry(url.to_string()).or_insert(GetState {
-        attempts: 0,
-        awaiting: None,
-    });
-    if g.awaiting.is_some() {
-        // Already being fetched: one GET serves every Move that named it.
-        return;
-    }
-    g.attempts += 1;
-    g.awaiting = Some(get);
-    agent.moves.stats.http_gets += 1;
-    ctx.send(host.actor, SimMsg::HttpGet(Arc::from(url)));
-    let timeout = world.params.request_timeout_ns;
-    let url = url.to_string();
-    push_task(agent, ctx, timeout, Task::GetTimeout { url, get });
-}
-
-/// A GET failed with something other than 404 (or got no answer): retry later, bounded.
-fn get_failed(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, url: &str) {
-    agent.moves.stats.http_errors += 1;
-    let Some(g) = agent.moves.gets.get_mut(url) else {
-        return;
-    };
-    g.awaiting = None;
-    if g.attempts >= MAX_GET_ATTEMPTS {
-        agent.moves.gets.remove(url);
-        return;
-    }
-    let p = agent.world.params;
-    let delay = (p.backoff_base_ns << g.attempts.min(16)).min(p.backoff_max_ns);
-    let url = url.to_string();
-    push_task(agent, ctx, delay, Task::GetRetry { url });
-}
-
-/// HTTP answer to a Post Response URL GET.
-pub(crate) fn agent_on_http_response(
-    agent: &mut Agent,
-    ctx: &mut Ctx<'_, SimMsg>,
-    url: &str,
-    status: u16,
-) {
-    let awaiting = agent.moves.gets.get(url).and_then(|g| g.awaiting);
-    if awaiting.is_none() {
-        // Not asked for, or a late answer to a GET already given up on.
-        return;
-    }
-    match status {
-        200..=299 => {
-            agent.moves.gets.remove(url);
-        }
-        404 => {
-            // "SHOULD NOT make further requests to the URL".
-            agent.moves.gets.remove(url);
-            agent.moves.stats.http_404 += 1;
-            if agent.moves.dead_urls.len() < MAX_DEAD_URLS {
-                agent.moves.dead_urls.insert(url.to_string());
-            }
-        }
-        _ => get_failed(agent, ctx, url),
-    }
-}
-
-/// A ROAP Trigger {roAcquisition} at a Device: verified against the RI Context, then the
-/// named ROs this Device does not hold (nor is already fetching) are acquired.
-pub(crate) fn agent_on_ro_trigger(
-    agent: &mut Agent,
-    ctx: &mut Ctx<'_, SimMsg>,
-    _from: ActorId,
-    t: RoapTrigger,
-) {
-    let world = agent.world.clone();
-    let Some((ri, _)) = world.ri_by_id(&t.ri_id) else {
-        return agent.discard(ctx, "trigger from an unknown RI");
-    };
-    let Some(key) = agent
-        .ri_contexts
-        .get(&ri)
-        .map(|c| c.chain[0].public_key().clone())
-    else {
-        return agent.discard(ctx, "trigger from an RI without context");
-    };
-    let Some(sig) = t.signature.clone() else {
-        return agent.discard(ctx, "unsigned trigger for a registered RI context");
-    };
-    if world
-        .crypto
-        .verify(
-            &mut agent.ops,
-            &key,
-            world.params.sig_alg,
-            &Pdu::RoapTrigger(t.clone()),
-            &sig,
-        )
-        .is_err()
-    {
-        return agent.discard(ctx, "trigger signature does not verify");
-    }
-    let now = ctx.now();
-    let span = retry_span_ns(&world.params);
-    agent.moves.requested.retain(|_, at| now.since(*at) < span);
-    let wanted: Vec<String> = t
-        .ro_ids
-        .iter()
-        .filter(|id| !agent.ros.contains_key(*id) && !agent.moves.requested.contains_key(*id))
-        .take(crate::pdu::ro::MAX_RO_ITEMS)
-        .cloned()
-        .collect();
-    if wanted.is_empty() || agent.moves.requested.len() >= MAX_TASKS {
-        return;
-    }
-    for w in &wanted {
-        agent.moves.requested.insert(w.clone(), now);
-    }
-    agent.moves.stats.triggers_accepted += 1;
-    acquisition::agent_start_ros(agent, ctx, ri, wanted);
-}
-
 // ---------------------------------------------------------------------------------------
 // RI side
 // ---------------------------------------------------------------------------------------
-
-/// What the RI's ledger keeps about an RO that has been moved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LedgerEntry {
-    /// The Source Device.
-    pub source: Identifier,
-    /// Units the RO was issued with (its count, or 1).
-    pub issued_units: u64,
-    /// Units moved out of it so far.
-    pub moved_units: u64,
-    /// Units of the latest accepted Move (retransmission recognition).
-    pub last_units: u64,
-}
-
-/// Rights moved to the RI and held for a destination Device.
-#[derive(Debug, Clone)]
-pub struct MovedRights {
-    /// RO ID minted for the destination.
-    pub ro_id: String,
-    /// The Source Device's RO.
-    pub source_ro_id: String,
-    /// Destination Device.
-    pub dest: Identifier,
-    /// Destination actor (triggers go there).
-    pub dest_actor: ActorId,
-    /// Rights units held.
-    pub units: u64,
-    /// The RO to issue (encKey filled in at delivery).
-    ro: Ro,
-    /// Triggers sent so far.
-    pub triggers_sent: u32,
-    /// When it was accepted, or delivered (for the re-delivery window).
-    pub at: SimTime,
-}
-
-/// Why the RI refused a Move (counted; sent as the status in brackets).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Refusal {
-    /// No Device Context (NotRegistered).
-    NotRegistered,
-    /// DRM time too far off (DeviceTimeError).
-    DeviceTime,
-    /// Request signature (SignatureError).
-    Signature,
-    /// Nonce already seen: replay (AccessDenied; seed 003 §1).
-    Replay,
-    /// `<resID>` names another RI (AccessDenied).
-    NotForThisRi,
-    /// No RO in `<rightsInfo>`, or State Information inconsistent with the RO
-    /// (MalformedRequest).
-    BadRightsInfo,
-    /// RO not issued (signed) by this RI (AccessDenied; §9.1.1 step 3).
-    NotIssuedHere,
-    /// RO not bound to the requesting Device (AccessDenied).
-    NotBoundToSource,
-    /// No `<move>` permission for this protocol (AccessDenied; §9.1.1 step 1).
-    NotMovable,
-    /// The RO's rights were already moved (AccessDenied; ledger).
-    AlreadyMoved,
-    /// No other registered Device to receive the rights (NotFound).
-    NoDestination,
-    /// In-transit store full or signing failed (UnknownError).
-    Internal,
-}
-
-impl Refusal {
-    /// The status sent back.
-    pub fn status(self) -> Status {
-        match self {
-            Refusal::NotRegistered => Status::NotRegistered,
-            Refusal::DeviceTime => Status::DeviceTimeError,
-            Refusal::Signature => Status::SignatureError,
-            Refusal::BadRightsInfo => Status::MalformedRequest,
-            Refusal::NoDestination => Status::NotFound,
-            Refusal::Internal => Status::UnknownError,
-            _ => Status::AccessDenied,
-        }
-    }
-}
 
 /// Counters of an RI's Move service.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -803,40 +597,6 @@ impl RiMoves {
     /// Rights units moved to this RI and not yet collected by their destination.
     pub fn in_transit_units(&self) -> u64 {
         self.in_transit.values().map(|m| m.units).sum()
-    }
-}
-
-/// What the ledger says about a request to move `units` of an RO.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LedgerDecision {
-    /// A new Move within the RO's rights.
-    New,
-    /// A retransmission of the accepted Move (seed 003 fresh-nonce retry): answer Success,
-    /// record nothing.
-    Retransmission,
-    /// More than is left of the RO's rights.
-    AlreadyMoved,
-}
-
-/// The ledger rule. With nonce tracking (seed 003) a request that passed the nonce check is
-/// a fresh request from the Device itself, so one repeating the accepted Move (same Device,
-/// same amount) is its retry. Without it (pre-CR) the RI cannot tell a retry from a replay
-/// and only bounds the total moved by what the RO was issued with.
-pub fn ledger_decision(
-    entry: Option<&LedgerEntry>,
-    source: &Identifier,
-    units: u64,
-    nonce_tracking: bool,
-) -> LedgerDecision {
-    match entry {
-        None => LedgerDecision::New,
-        Some(e) if nonce_tracking && &e.source == source && e.last_units == units => {
-            LedgerDecision::Retransmission
-        }
-        Some(e) if &e.source != source || e.moved_units.saturating_add(units) > e.issued_units => {
-            LedgerDecision::AlreadyMoved
-        }
-        Some(_) => LedgerDecision::New,
     }
 }
 
@@ -1129,268 +889,6 @@ pub(crate) fn ri_on_request(
     ri_respond(ri, ctx, from, &req, Status::Success);
     send_trigger(ri, ctx, dest.actor, minted);
     arm_timer(ri, ctx);
-}
-
-fn record_ledger(ri: &mut Ri, source: &Identifier, c: &Checked) {
-    let moves = &mut ri.moves;
-    match moves.ledger.get_mut(&c.ro_id) {
-        Some(e) => {
-            e.moved_units += c.units;
-            e.last_units = c.units;
-        }
-        None => {
-            moves.ledger.insert(
-                c.ro_id.clone(),
-                LedgerEntry {
-                    source: source.clone(),
-                    issued_units: c.issued_units,
-                    moved_units: c.units,
-                    last_units: c.units,
-                },
-            );
-            moves.ledger_order.push_back(c.ro_id.clone());
-            while moves.ledger.len() > MAX_LEDGER {
-                match moves.ledger_order.pop_front() {
-                    Some(old) => {
-                        moves.ledger.remove(&old);
-                    }
-                    None => break,
-                }
-            }
-        }
-    }
-}
-
-/// A signed ROAP Trigger {roAcquisition} naming moved ROs, to their destination.
-fn send_trigger(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, to: ActorId, ro_ids: Vec<String>) {
-    let world = ri.world.clone();
-    let mut t = RoapTrigger {
-        version: "1.0".into(),
-        kind: TriggerKind::RoAcquisition,
-        id: None,
-        ri_id: ri.me.id.clone(),
-        ri_alias: None,
-        nonce: Some(world.nonce(ctx.rng())),
-        roap_url: world.ris[ri.index].url.clone(),
-        domain_id: None,
-        ro_ids,
-        content_ids: Vec::new(),
-        signature: None,
-        enc_key: None,
-    };
-    let unsigned = Pdu::RoapTrigger(t.clone());
-    let Ok(sig) = world
-        .crypto
-        .sign(&mut ri.ops, &ri.me.key, world.params.sig_alg, &unsigned)
-    else {
-        return;
-    };
-    t.signature = Some(sig);
-    ri.moves.stats.triggers_sent += 1;
-    ri.reply(ctx, to, Pdu::RoapTrigger(t));
-}
-
-fn arm_timer(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>) {
-    if !ri.moves.timer_armed {
-        ri.moves.timer_armed = true;
-        ctx.set_timer(retry_span_ns(&ri.world.params), RI_TAG_MOVE);
-    }
-}
-
-/// RI move timer: re-triggers uncollected moved rights (bounded) and forgets deliveries
-/// older than the re-delivery window.
-pub(crate) fn ri_on_timer(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>) {
-    ri.moves.timer_armed = false;
-    let now = ctx.now();
-    let span = retry_span_ns(&ri.world.params);
-    ri.moves.delivered.retain(|_, m| now.since(m.at) < span);
-    let mut due: BTreeMap<ActorId, Vec<String>> = BTreeMap::new();
-    for m in ri.moves.in_transit.values_mut() {
-        if m.triggers_sent < MAX_TRIGGERS {
-            m.triggers_sent += 1;
-            due.entry(m.dest_actor).or_default().push(m.ro_id.clone());
-        }
-    }
-    for (to, ids) in due {
-        for chunk in ids.chunks(crate::pdu::trigger::MAX_TRIGGER_ITEMS) {
-            send_trigger(ri, ctx, to, chunk.to_vec());
-        }
-    }
-    let more = ri
-        .moves
-        .in_transit
-        .values()
-        .any(|m| m.triggers_sent < MAX_TRIGGERS)
-        || !ri.moves.delivered.is_empty();
-    if more {
-        arm_timer(ri, ctx);
-    }
-}
-
-/// RO acquisition hook: if `id` names moved rights held for the requesting Device, they are
-/// issued to it (bound to its key, seed 003 §9.1) — `Some(Some(ro))`; `Some(None)` refuses
-/// (moved rights of another Device, or expired); `None` means `id` is not a moved RO.
-pub(crate) fn ri_deliver_moved(
-    ri: &mut Ri,
-    ctx: &mut Ctx<'_, SimMsg>,
-    dc: &DeviceContext,
-    id: &str,
-) -> Option<Option<ProtectedRo>> {
-    let now = ctx.now();
-    if let Some(m) = ri.moves.in_transit.get(id) {
-        if m.dest != dc.device_id {
-            return Some(None);
-        }
-        let ro = m.ro.clone();
-        let Some(pro) = protect(ri, ctx, &dc.chain[0], ro) else {
-            return Some(None);
-        };
-        let mut m = ri.moves.in_transit.remove(id).expect("present");
-        m.at = now;
-        ri.moves.delivered.insert(id.to_string(), m);
-        ri.moves.stats.delivered += 1;
-        arm_timer(ri, ctx);
-        return Some(Some(pro));
-    }
-    let span = retry_span_ns(&ri.world.params);
-    if let Some(m) = ri.moves.delivered.get(id) {
-        // A retried RORequest (its response was lost): the same RO ID again, so the Device
-        // installs it once whichever response arrives.
-        if m.dest != dc.device_id || now.since(m.at) >= span {
-            return Some(None);
-        }
-        let ro = m.ro.clone();
-        ri.moves.stats.redelivered += 1;
-        return Some(protect(ri, ctx, &dc.chain[0], ro));
-    }
-    if id.starts_with(&format!("{}{MOVED_MARK}", ri.me.name)) {
-        return Some(None);
-    }
-    None
-}
-
-/// Wraps fresh KMAC‖KREK to `cert`'s key, signs and MACs the RO (as RO acquisition does).
-fn protect(
-    ri: &mut Ri,
-    ctx: &mut Ctx<'_, SimMsg>,
-    cert: &Certificate,
-    mut ro: Ro,
-) -> Option<ProtectedRo> {
-    let world = ri.world.clone();
-    let kmac = SymKey::random(ctx.rng());
-    let krek = SymKey::random(ctx.rng());
-    let material = [kmac.as_bytes().as_slice(), krek.as_bytes().as_slice()].concat();
-    let cipher = world
-        .crypto
-        .kem_wrap(&mut ri.ops, ctx.rng(), cert.public_key(), &material)
-        .ok()?;
-    ro.enc_key = Encrypted {
-        id: None,
-        algorithm: ALG_KEM.to_string(),
-        key_info: Some(KeyInfo::SpkiHash(cert.key_id().as_bytes().to_vec())),
-        cipher,
-    };
-    ro.time_stamp = Some(world.datetime(ctx.now().as_ns()));
-    let ro = ri_sign_movable(ri, ro)?;
-    let mut pro = ProtectedRo {
-        ro,
-        mac: Vec::new(),
-    };
-    pro.mac = world
-        .crypto
-        .mac(&mut ri.ops, &kmac, world.params.mac_alg, &pro);
-    Some(pro)
-}
-
-/// HTTP GET at the RI: serves the Post Response URL of Moves (other paths: 404).
-pub(crate) fn ri_on_http_get(
-    ri: &mut Ri,
-    ctx: &mut Ctx<'_, SimMsg>,
-    from: ActorId,
-    url: &Arc<str>,
-) {
-    let mine = format!("{}{PR_PATH}", ri.world.ris[ri.index].url);
-    let status = if **url == *mine {
-        ri.moves.stats.http_gets += 1;
-        ri.moves.http_status
-    } else {
-        404
-    };
-    ctx.send(
-        from,
-        SimMsg::HttpResponse {
-            url: url.clone(),
-            status,
-            trigger: None,
-        },
-    );
-}
-
-// ---------------------------------------------------------------------------------------
-// Rights conservation accounting
-// ---------------------------------------------------------------------------------------
-
-/// Rights units across a run, for the conservation check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct RightsAccounting {
-    /// Units held by Devices (unusable portions included).
-    pub held_units: u64,
-    /// Units moved to RIs not yet installed at their destination (uncollected, or delivered
-    /// in a response the destination has not received).
-    pub in_transit_units: u64,
-    /// Units counted twice right now: Moves the RI accepted whose Source still holds the
-    /// (unusable) rights because it has not processed the response (in flight or abandoned).
-    pub pending_source_units: u64,
-}
-
-impl RightsAccounting {
-    /// Units in existence: held + in transit − counted twice.
-    pub fn total_units(&self) -> u64 {
-        (self.held_units + self.in_transit_units).saturating_sub(self.pending_source_units)
-    }
-}
-
-/// Adds up rights units over `agents` and `ris`.
-pub fn rights_accounting(agents: &[&Agent], ris: &[&Ri]) -> RightsAccounting {
-    let mut acc = RightsAccounting {
-        held_units: agents.iter().map(|a| agent_rights_units(a)).sum(),
-        ..Default::default()
-    };
-    let by_id: BTreeMap<&Identifier, &Agent> = agents.iter().map(|a| (&a.me.id, *a)).collect();
-    for ri in ris {
-        acc.in_transit_units += ri.moves.in_transit_units();
-        for m in ri.moves.delivered.values() {
-            let installed = by_id
-                .get(&m.dest)
-                .is_some_and(|a| a.moves.installed_moved.contains(&m.ro_id));
-            if !installed {
-                acc.in_transit_units += m.units;
-            }
-        }
-    }
-    for a in agents {
-        let pending = open_moves(a)
-            .into_iter()
-            .filter_map(|(id, _, _)| {
-                a.sessions.values().find_map(|s| match &s.kind {
-                    SessionKind::MoveDeviceRo(m) if m.ro_id == id => Some((id.clone(), m.units)),
-                    _ => None,
-                })
-            })
-            .chain(a.moves.frozen.iter().map(|(k, v)| (k.clone(), *v)));
-        for (ro_id, units) in pending {
-            let accepted = ris.iter().any(|ri| {
-                ri.moves
-                    .ledger
-                    .get(&ro_id)
-                    .is_some_and(|e| e.source == a.me.id)
-            });
-            if accepted {
-                acc.pending_source_units += units;
-            }
-        }
-    }
-    acc
 }
 
 #[cfg(test)]
