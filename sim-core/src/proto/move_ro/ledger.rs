@@ -1,7 +1,7 @@
 //! The RI's Move ledger and refusal reasons: which ROs have been moved, how much of each,
 //! and how a repeated request is told apart from a new one (seed 003 §1, §9.1).
 
-use super::Checked;
+use super::request::Checked;
 use super::MAX_LEDGER;
 use crate::pdu::{Identifier, Status};
 use crate::proto::ri::Ri;
