@@ -1,0 +1,8 @@
+//! Integration tests of the analysis crate.
+
+mod capacity;
+mod charts;
+mod chrome;
+mod fixtures;
+mod metrics;
+mod msc;
