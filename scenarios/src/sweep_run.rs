@@ -204,8 +204,8 @@ pub struct SweepOptions {
     pub shard: Option<Shard>,
     /// Overrides `[sweep] seeds`.
     pub seeds: Option<u64>,
-    /// What the capacity charts show.
-    pub charts: ChartChoice,
+    /// What the capacity charts show (`None`: draw no charts).
+    pub charts: Option<ChartChoice>,
     /// Set (e.g. by Ctrl-C) to stop: no new runs start, running ones are interrupted.
     pub interrupt: Arc<AtomicBool>,
     /// Allow the overall progress bar on stderr (it is hidden when stderr is no terminal).
@@ -244,7 +244,7 @@ pub struct SweepReport {
     pub interrupted: bool,
     /// Results files, written only when every point of the shard is complete.
     pub results: Option<ResultFiles>,
-    /// Charts drawn, or why not (`None` when results were not written).
+    /// Charts drawn, or why not (`None` when results were not written or charts are off).
     pub charts: Option<Result<ChartsOutcome, String>>,
 }
 
@@ -322,14 +322,14 @@ pub(crate) fn finish_outputs(
     dir: &Path,
     axes: &[(String, Vec<toml::Value>)],
     rows: &mut [Row],
-    charts: &ChartChoice,
-) -> Result<(ResultFiles, Result<ChartsOutcome, String>), SweepError> {
+    charts: Option<&ChartChoice>,
+) -> Result<(ResultFiles, Option<Result<ChartsOutcome, String>>), SweepError> {
     let paths: Vec<String> = axes.iter().map(|(p, _)| p.clone()).collect();
     let files = results::write_results(dir, &paths, rows)?;
-    let drawn = match capacity::draw(&dir.join("charts"), &paths, axes, rows, charts) {
-        Ok(r) => r,
-        Err(e) => Err(format!("drawing failed: {e}")),
-    };
+    let drawn = charts.map(|c| {
+        capacity::draw(&dir.join("charts"), &paths, axes, rows, c)
+            .unwrap_or_else(|e| Err(format!("drawing failed: {e}")))
+    });
     Ok((files, drawn))
 }
 
@@ -354,10 +354,10 @@ pub(crate) fn mkdirs(path: &Path) -> Result<(), SweepError> {
 /// Checks the chart options against the sweep before any run starts.
 pub(crate) fn check_chart_choice(
     axes: &[(String, Vec<toml::Value>)],
-    charts: &ChartChoice,
+    charts: Option<&ChartChoice>,
 ) -> Result<(), SweepError> {
-    if charts.x_axis.is_some() {
-        capacity::pick_x_axis(axes, charts.x_axis.as_deref()).map_err(SweepError::Usage)?;
+    if let Some(x) = charts.and_then(|c| c.x_axis.as_deref()) {
+        capacity::pick_x_axis(axes, Some(x)).map_err(SweepError::Usage)?;
     }
     Ok(())
 }
@@ -384,7 +384,7 @@ where
     let total = points.total();
     let seeds = base.sweep.as_ref().map_or(1, |s| s.seeds().max(1));
     let axes = axes_of(&base);
-    check_chart_choice(&axes, &opts.charts)?;
+    check_chart_choice(&axes, opts.charts.as_ref())?;
     let axis_paths: Vec<&str> = axes.iter().map(|(p, _)| p.as_str()).collect();
     let naming = PointNaming::new(&axis_paths, total);
     let shard_points = opts.shard.map_or(total, |s| s.count(total));
@@ -492,9 +492,9 @@ where
         charts: None,
     };
     if complete {
-        let (files, charts) = finish_outputs(dir, &axes, &mut rows, &opts.charts)?;
+        let (files, charts) = finish_outputs(dir, &axes, &mut rows, opts.charts.as_ref())?;
         report.results = Some(files);
-        report.charts = Some(charts);
+        report.charts = charts;
     }
     Ok(report)
 }

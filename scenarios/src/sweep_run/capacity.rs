@@ -197,11 +197,11 @@ mod tests {
         ]);
         assert_eq!(pick_x_axis(&a, None), Ok(Some(1)));
         let b = axes(&[
-            ("scenario.crypto", &[s.clone()]),
+            ("scenario.crypto", std::slice::from_ref(&s)),
             ("network.loss", &[0.1.into()]),
         ]);
         assert_eq!(pick_x_axis(&b, None), Ok(Some(1)));
-        let c = axes(&[("scenario.crypto", &[s.clone()])]);
+        let c = axes(&[("scenario.crypto", std::slice::from_ref(&s))]);
         assert_eq!(pick_x_axis(&c, None), Ok(None));
         assert!(pick_x_axis(&c, Some("scenario.crypto")).is_err());
         assert!(pick_x_axis(&c, Some("nope")).is_err());

@@ -27,8 +27,8 @@ pub struct MergeOptions {
     pub out_dir: PathBuf,
     /// Parallel verifications (0 = every available core).
     pub jobs: usize,
-    /// What the capacity charts show.
-    pub charts: ChartChoice,
+    /// What the capacity charts show (`None`: draw no charts).
+    pub charts: Option<ChartChoice>,
     /// Allow the progress bar on stderr.
     pub progress: bool,
 }
@@ -48,8 +48,8 @@ pub struct MergeReport {
     pub ignored_incomplete: u64,
     /// Results files.
     pub results: ResultFiles,
-    /// Charts drawn, or why not.
-    pub charts: Result<ChartsOutcome, String>,
+    /// Charts drawn, or why not (`None` when charts are off).
+    pub charts: Option<Result<ChartsOutcome, String>>,
 }
 
 /// Merges the shard directories `inputs` into `opts.out_dir`.
@@ -80,7 +80,7 @@ pub fn merge(inputs: &[PathBuf], opts: &MergeOptions) -> Result<MergeReport, Swe
     let points = crate::sweep::points(&base)?;
     let total = points.total();
     let axes = axes_of(&base);
-    check_chart_choice(&axes, &opts.charts)?;
+    check_chart_choice(&axes, opts.charts.as_ref())?;
     let axis_paths: Vec<&str> = axes.iter().map(|(p, _)| p.as_str()).collect();
     let naming = PointNaming::new(&axis_paths, total);
 
@@ -159,7 +159,7 @@ pub fn merge(inputs: &[PathBuf], opts: &MergeOptions) -> Result<MergeReport, Swe
         });
     }
     let mut rows = rows.into_inner().unwrap_or_else(|p| p.into_inner());
-    let (results, charts) = finish_outputs(out, &axes, &mut rows, &opts.charts)?;
+    let (results, charts) = finish_outputs(out, &axes, &mut rows, opts.charts.as_ref())?;
     Ok(MergeReport {
         total_points: total,
         inputs: inputs.len(),
