@@ -562,3 +562,79 @@ fn a_scenario_without_sweep_is_one_point() {
     // No numeric axis: no charts, and the report says why.
     assert!(r.charts.unwrap().is_err());
 }
+
+fn drmsim(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_drmsim"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn cli_help_documents_sweep_and_merge() {
+    let out = drmsim(&["sweep", "--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "--shard <K/N>",
+        "index % N == K-1",
+        "K counts from 1",
+        "--jobs <N>",
+        "--seeds <N>",
+        "results.csv",
+        "Resuming",
+        "130",
+        "Examples:",
+        "drmsim sweep scenarios/capacity.toml --out runs/capacity",
+    ] {
+        assert!(help.contains(needle), "sweep --help lacks {needle:?}");
+    }
+    let out = drmsim(&["merge", "--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for needle in ["conflict", "--out <DIR>", "Examples:", "drmsim merge "] {
+        assert!(help.contains(needle), "merge --help lacks {needle:?}");
+    }
+}
+
+#[test]
+fn cli_usage_errors_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("o");
+    let out = out_dir.to_str().unwrap();
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/capacity.toml");
+    for shard in ["0/4", "5/4", "1/0", "x"] {
+        let o = drmsim(&["sweep", file, "--out", out, "--shard", shard]);
+        assert_eq!(o.status.code(), Some(2), "--shard {shard}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("--shard"));
+    }
+    let o = drmsim(&["sweep", file, "--out", out, "--x-axis", "nope.nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not an axis"));
+    let o = drmsim(&["sweep", file, "--out", out, "--seeds", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    // A directory that is no sweep output.
+    let o = drmsim(&["merge", tmp.path().to_str().unwrap(), "--out", out]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a sweep directory"));
+    // An invalid scenario file: exit 1.
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(&bad, "[scenario]\nname = \"x\"\n").unwrap();
+    let o = drmsim(&["sweep", bad.to_str().unwrap(), "--out", out]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn bundled_capacity_sweep_has_48_points() {
+    let s =
+        scenarios::load_scenario(concat!(env!("CARGO_MANIFEST_DIR"), "/capacity.toml")).unwrap();
+    let pts = scenarios::sweep::expand(&s).unwrap();
+    assert_eq!(pts.len(), 48);
+    // workers slowest, then loss, then agents, seed fastest.
+    let p = &pts[47];
+    assert_eq!(p.scenario.costs.ri.workers, 4);
+    assert_eq!(p.scenario.network.loss.unwrap().get(), 0.02);
+    assert_eq!(p.scenario.population.agents, 800);
+    assert_eq!(p.scenario.scenario.seed, 1001);
+    assert!(p.scenario.trace.enabled);
+}
