@@ -197,13 +197,13 @@ pub struct ExecContext<'a> {
     pub progress: &'a Progress,
 }
 
+
 /// ENGINE ENTRY POINT — the single call from the runner into sim-core, to be wired by the
 /// engine owner: build the actors from `scenario`, run the event loop with a
 /// `TraceRecorder::new(ctx.trace, ctx.sink)`, poll `ctx.interrupt`, report progress, and
 /// return the outcome.
 fn execute(scenario: &Scenario, ctx: ExecContext<'_>) -> Result<EngineOutcome, RunError> {
-    let _ = (scenario, ctx);
-    Err(RunError::EngineNotWired)
+    crate::assemble::execute(scenario, ctx)
 }
 
 /// The default output directory of a run.

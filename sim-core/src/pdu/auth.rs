@@ -7,7 +7,7 @@ use super::codec;
 use super::digest::{fnv1a_of, Fnv1a};
 use super::roap::{DeviceHello, RegistrationRequest, RegistrationResponse, RiHello};
 use super::{Pdu, PduError};
-use crate::xml::{Element, Node};
+use crate::xml::{self, C14nVariant, Element, Name, Node, Selection};
 use std::hash::Hasher;
 
 /// How the octets under a key-confirmation MAC are obtained (seed 002 §1).
@@ -67,107 +67,65 @@ pub fn registration_transcript_digest(
     h.finish()
 }
 
-fn nth_named<'a>(el: &'a Element, local: &str, n: &mut usize) -> Option<&'a Element> {
+/// Removes the first `n` elements named `{ns}local` in document order (with their
+/// subtrees), so the `n`-th one becomes the first. Neither `<domainKey>` nor
+/// `<meteringReport>` nests, so removing earlier ones leaves the target's ancestors — and so
+/// the namespaces rendered above it — unchanged.
+fn drop_first(el: &mut Element, name: &Name, n: &mut usize) {
+    let mut i = 0;
+    while i < el.children.len() && *n > 0 {
+        if let Node::Element(c) = &mut el.children[i] {
+            if name.matches(c) {
+                el.children.remove(i);
+                *n -= 1;
+                continue;
+            }
+            drop_first(c, name, n);
+        }
+        i += 1;
+    }
+}
+
+fn nth<'a>(el: &'a Element, local: &str, n: &mut usize) -> Option<&'a Element> {
     if el.local == local {
         if *n == 0 {
             return Some(el);
         }
         *n -= 1;
     }
-    el.elements().find_map(|c| nth_named(c, local, n))
+    el.elements().find_map(|c| nth(c, local, n))
 }
 
-fn without_mac(el: &Element) -> Element {
-    let mut e = el.clone();
-    e.children
-        .retain(|n| !matches!(n, Node::Element(c) if c.local == "mac" && c.ns.is_none()));
-    e
-}
-
-fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if from > hay.len() {
-        return None;
-    }
-    hay[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + from)
-}
-
-/// MAC input of the `index`-th (document order) element named `local` of a PDU, minus its
-/// `<mac>` child. The PDU is first brought to Exclusive Canonical Form, as ROAP requires
-/// PDUs to be sent (seed 002 §5.3.3), so [`MacInterpretation::Substring`] cuts real octets.
+/// MAC input of the `index`-th (document order) element named `local` (any namespace, so
+/// both the qualified and the unqualified `domainKey` match) of a PDU, minus its `<mac>`
+/// child, under either reading of seed 002 (via [`crate::xml::canonicalize`]).
 pub fn subtree_mac_input(
     pdu_bytes: &[u8],
     local: &str,
     index: usize,
     how: MacInterpretation,
 ) -> Result<Vec<u8>, PduError> {
-    let root = codec::parse_root(pdu_bytes)?;
+    let mut doc = codec::parse_document(pdu_bytes)?;
     let mut n = index;
-    let target = nth_named(&root, local, &mut n).ok_or_else(|| PduError::Missing {
-        parent: root.local.clone(),
+    let target = nth(&doc.root, local, &mut n).ok_or_else(|| PduError::Missing {
+        parent: doc.root.local.clone(),
         element: format!("{local}[{index}]"),
     })?;
-    match how {
-        MacInterpretation::NodeSet => Ok(codec::c14n(&without_mac(target))),
-        MacInterpretation::Substring => {
-            let canon = codec::c14n(&root);
-            let qname = match &target.prefix {
-                Some(p) => format!("{p}:{local}"),
-                None => local.to_string(),
-            };
-            // Canonical form escapes '<' in text and attributes, so every '<' is markup.
-            let open = format!("<{qname}");
-            let close = format!("</{qname}>");
-            let mut pos = 0;
-            let mut seen = 0;
-            let start = loop {
-                let p = find(&canon, open.as_bytes(), pos)
-                    .ok_or_else(|| PduError::invalid(local, "not found in canonical form"))?;
-                let next = canon.get(p + open.len()).copied();
-                if matches!(next, Some(b'>') | Some(b' ')) {
-                    // Only count occurrences with the same qualified name as the target.
-                    if seen == index_among_same_qname(&root, target, local) {
-                        break p;
-                    }
-                    seen += 1;
-                }
-                pos = p + 1;
-            };
-            let end = find(&canon, close.as_bytes(), start)
-                .ok_or_else(|| PduError::invalid(local, "unterminated"))?
-                + close.len();
-            let slice = &canon[start..end];
-            // The <mac> child is the last child; no other <mac> occurs inside these elements.
-            let ms = find(slice, b"<mac>", 0).ok_or_else(|| PduError::Missing {
-                parent: local.to_string(),
-                element: "mac".into(),
-            })?;
-            let me = find(slice, b"</mac>", ms)
-                .ok_or_else(|| PduError::invalid("mac", "unterminated"))?
-                + 6;
-            let mut out = slice[..ms].to_vec();
-            out.extend_from_slice(&slice[me..]);
-            Ok(out)
-        }
-    }
-}
-
-/// Position of `target` among elements with its own prefix and local name, document order.
-fn index_among_same_qname(root: &Element, target: &Element, local: &str) -> usize {
-    fn walk(e: &Element, t: &Element, local: &str, count: &mut usize) -> bool {
-        if std::ptr::eq(e, t) {
-            return true;
-        }
-        if e.local == local && e.prefix == t.prefix {
-            *count += 1;
-        }
-        e.elements().any(|c| walk(c, t, local, count))
-    }
-    let mut c = 0;
-    walk(root, target, local, &mut c);
-    c
+    let name = Name {
+        ns: target.ns.clone(),
+        local: local.to_string(),
+    };
+    let mut skip = index;
+    drop_first(&mut doc.root, &name, &mut skip);
+    let selection = Selection::element(name).excluding(Name {
+        ns: None,
+        local: "mac".into(),
+    });
+    let variant = match how {
+        MacInterpretation::NodeSet => C14nVariant::XPathNodeSet,
+        MacInterpretation::Substring => C14nVariant::Substring,
+    };
+    Ok(xml::canonicalize(&doc, &selection, variant)?)
 }
 
 /// MAC input of the `index`-th `<domainKey>` (qualified or not) of a JoinDomainResponse or
@@ -186,4 +144,144 @@ pub fn metering_report_mac_input(
     how: MacInterpretation,
 ) -> Result<Vec<u8>, PduError> {
     subtree_mac_input(pdu_bytes, "meteringReport", 0, how)
+}
+
+// ---------------------------------------------------------------- Signable
+
+use crate::crypto::Signable;
+
+impl Signable for Pdu {
+    /// The message minus its `<signature>`/`<mac>`, canonical.
+    fn signed_bytes(&self) -> Vec<u8> {
+        Pdu::signed_bytes(self)
+    }
+    fn symbolic_digest(&self) -> u64 {
+        Pdu::symbolic_digest(self)
+    }
+    /// Cheap estimate (no XML is produced).
+    fn signed_len(&self) -> usize {
+        self.estimated_size_bytes()
+    }
+}
+
+/// The registration session transcript as a signable value (see [`registration_transcript`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RegistrationTranscript<'a> {
+    /// ROAP-DeviceHello of the session.
+    pub device_hello: &'a DeviceHello,
+    /// ROAP-RIHello of the session.
+    pub ri_hello: &'a RiHello,
+    /// ROAP-RegistrationRequest.
+    pub request: &'a RegistrationRequest,
+    /// ROAP-RegistrationResponse when it is the message being signed.
+    pub response: Option<&'a RegistrationResponse>,
+}
+
+impl Signable for RegistrationTranscript<'_> {
+    fn signed_bytes(&self) -> Vec<u8> {
+        registration_transcript(
+            self.device_hello,
+            self.ri_hello,
+            self.request,
+            self.response,
+        )
+    }
+    fn symbolic_digest(&self) -> u64 {
+        registration_transcript_digest(
+            self.device_hello,
+            self.ri_hello,
+            self.request,
+            self.response,
+        )
+    }
+    fn signed_len(&self) -> usize {
+        let est = |p: Pdu| p.estimated_size_bytes();
+        est(Pdu::DeviceHello(self.device_hello.clone()))
+            + est(Pdu::RiHello(self.ri_hello.clone()))
+            + est(Pdu::RegistrationRequest(self.request.clone()))
+            + self
+                .response
+                .map_or(0, |r| est(Pdu::RegistrationResponse(r.clone())))
+    }
+}
+
+/// Structural digest of a value with its authenticator already blanked.
+fn digest_blank<T: std::hash::Hash>(tag: &str, v: &T) -> u64 {
+    fnv1a_of(&(tag, v))
+}
+
+impl Signable for super::common::DomainKey {
+    /// `<domainKey>` minus `<mac>`, XPath node-set reading (seed 002 §5.3.3, normative).
+    fn signed_bytes(&self) -> Vec<u8> {
+        codec::c14n(&self.to_element_without_mac())
+    }
+    fn symbolic_digest(&self) -> u64 {
+        let mut c = self.clone();
+        c.mac.clear();
+        digest_blank("domainKey", &c)
+    }
+}
+
+impl Signable for super::roap::MeteringReport {
+    /// `<meteringReport>` minus `<mac>`, node-set reading (seed 004 §5.4.6.1.2).
+    fn signed_bytes(&self) -> Vec<u8> {
+        codec::c14n(&self.to_element_without_mac())
+    }
+    fn symbolic_digest(&self) -> u64 {
+        let mut c = self.clone();
+        c.mac.clear();
+        digest_blank("meteringReport", &c)
+    }
+}
+
+impl Signable for super::moves::UserDomainAuthorization {
+    /// The authorization minus `<signature>` (DEA signature, seed 003 §9.2.3).
+    fn signed_bytes(&self) -> Vec<u8> {
+        let mut e = self.to_element_named("userDomainAuthorization");
+        e.children
+            .retain(|n| !matches!(n, Node::Element(c) if c.local == "signature"));
+        codec::c14n(&e)
+    }
+    fn symbolic_digest(&self) -> u64 {
+        let mut c = self.clone();
+        c.signature.clear();
+        digest_blank("userDomainAuthorization", &c)
+    }
+}
+
+impl Signable for super::pairing::PairingTicket {
+    /// The ticket minus `<mac>` (HMAC under MK-target, seed 001 §7.2.1.2).
+    fn signed_bytes(&self) -> Vec<u8> {
+        codec::c14n(&self.to_element_without_mac())
+    }
+    fn symbolic_digest(&self) -> u64 {
+        let mut c = self.clone();
+        c.mac.clear();
+        digest_blank("pairingTicket", &c)
+    }
+}
+
+impl Signable for super::ro::Ro {
+    /// `<roap:ro>` minus its `<signature>` (issuer / LRM signature over the RO).
+    fn signed_bytes(&self) -> Vec<u8> {
+        let mut e = self.to_element();
+        e.children
+            .retain(|n| !matches!(n, Node::Element(c) if c.local == "signature"));
+        codec::c14n(&e)
+    }
+    fn symbolic_digest(&self) -> u64 {
+        let mut c = self.clone();
+        c.signature = None;
+        digest_blank("ro", &c)
+    }
+}
+
+impl Signable for super::ro::ProtectedRo {
+    /// The canonical `<roap:ro>` the `<mac>` of `<protectedRO>` covers.
+    fn signed_bytes(&self) -> Vec<u8> {
+        codec::c14n(&self.ro.to_element())
+    }
+    fn symbolic_digest(&self) -> u64 {
+        digest_blank("protectedRO", &self.ro)
+    }
 }

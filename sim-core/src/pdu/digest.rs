@@ -53,13 +53,18 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
     h.finish()
 }
 
-/// Counts what a `Hash` walk writes: raw byte runs (strings, byte vectors) and how many
-/// length-prefixed items there are (each is roughly one XML element in the encoding).
+/// Counts what a `Hash` walk writes: byte runs (base64 fields), string runs (text fields,
+/// recognised by the 0xff terminator `str` hashing appends), length-prefixed items (each
+/// roughly one XML element), scalars, and the markup costs our `Hash` impls announce
+/// through `write_u16`.
 #[derive(Debug, Default)]
 struct SizeCounter {
-    payload_bytes: usize,
+    raw_bytes: usize,
+    string_bytes: usize,
+    last_write: usize,
     items: usize,
     scalars: usize,
+    markup: usize,
 }
 
 impl Hasher for SizeCounter {
@@ -67,10 +72,18 @@ impl Hasher for SizeCounter {
         0
     }
     fn write(&mut self, bytes: &[u8]) {
-        self.payload_bytes += bytes.len();
+        self.raw_bytes += bytes.len();
+        self.last_write = bytes.len();
     }
-    // `str` hashing appends a 0xff terminator through `write_u8`: not payload.
-    fn write_u8(&mut self, _: u8) {}
+    fn write_u8(&mut self, b: u8) {
+        if b == 0xff {
+            self.string_bytes += self.last_write;
+        }
+        self.last_write = 0;
+    }
+    fn write_u16(&mut self, markup: u16) {
+        self.markup += usize::from(markup);
+    }
     fn write_u32(&mut self, _: u32) {
         self.scalars += 1;
     }
@@ -83,22 +96,23 @@ impl Hasher for SizeCounter {
     fn write_isize(&mut self, _: isize) {}
 }
 
-/// Bytes of markup per length-prefixed item (start + end tag of a short local name, or an
-/// identifier's keyIdentifier wrapper amortised over its hash).
-const MARKUP_PER_ITEM: usize = 24;
+/// Bytes of markup per length-prefixed item (start + end tag of a short local name).
+const MARKUP_PER_ITEM: usize = 22;
 /// Bytes per scalar field (a number or date in text plus its tags).
-const BYTES_PER_SCALAR: usize = 34;
+const BYTES_PER_SCALAR: usize = 30;
 /// Root element with its namespace declaration and status attribute.
 const ROOT_OVERHEAD: usize = 90;
 
-/// Estimate of the canonical encoded size of `pdu` from its structure. Byte payloads are
-/// counted at base64 expansion (4/3), which dominates real PDUs (keys, hashes,
-/// certificates, signatures).
+/// Estimate of the canonical encoded size of `pdu` from its structure: byte fields at
+/// base64 expansion (4/3), text at face value, plus markup per element.
 pub fn estimate_size(pdu: &super::Pdu) -> usize {
     let mut c = SizeCounter::default();
     pdu.hash(&mut c);
+    let binary = c.raw_bytes.saturating_sub(c.string_bytes);
     ROOT_OVERHEAD
-        + c.payload_bytes * 4 / 3
+        + binary * 4 / 3
+        + c.string_bytes
+        + c.markup
         + c.items * MARKUP_PER_ITEM
         + c.scalars * BYTES_PER_SCALAR
 }

@@ -19,6 +19,7 @@ pub mod trigger;
 
 pub use auth::{
     domain_key_mac_input, metering_report_mac_input, registration_transcript, MacInterpretation,
+    RegistrationTranscript,
 };
 pub use common::{
     CertificateChain, DateTime, DomainInfo, DomainKey, Encrypted, Expiry, Ext, Extension,
@@ -289,8 +290,16 @@ pdus! {
 
 impl Pdu {
     /// The message in Exclusive Canonical Form (how ROAP PDUs are sent, seed 002 §5.3.3).
+    ///
+    /// Panics only if a string field holds characters XML cannot carry (e.g. U+0000), a
+    /// simulator bug; use [`Pdu::try_encode`] where fields come from untrusted sources.
     pub fn encode(&self) -> Vec<u8> {
         codec::c14n(&self.to_element())
+    }
+
+    /// [`Pdu::encode`] that reports unencodable field content as [`PduError::Xml`].
+    pub fn try_encode(&self) -> Result<Vec<u8>, PduError> {
+        codec::try_c14n(&self.to_element())
     }
 
     /// Decodes a received PDU; hostile input yields a [`PduError`], never a panic.

@@ -5,6 +5,7 @@ use super::common::*;
 use super::ns;
 use super::PduError;
 use crate::xml::Element;
+use std::hash::{Hash, Hasher};
 
 /// Most assets / permissions / constraints / list items in one RO.
 pub const MAX_RO_ITEMS: usize = 64;
@@ -252,7 +253,7 @@ pub struct Asset {
 }
 
 /// The OMA REL `<rights>` element of an RO.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rights {
     /// `o-ex:context/o-dd:uid` of the rights (the RO's rights UID).
     pub uid: String,
@@ -265,6 +266,21 @@ pub struct Rights {
     pub user_domains: Vec<String>,
     /// `oma-dd:moveIndication`: RI IDs eligible to provide the Move service (seed 003 §9.2.1).
     pub move_indication: Vec<String>,
+}
+
+impl Hash for Rights {
+    /// Every field, after the markup estimate of the ODRL wrapper elements (see
+    /// `pdu::digest`).
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        let constraints: usize = self.permissions.iter().map(|p| p.constraints.len()).sum();
+        let markup = 300 + 130 * self.assets.len() + 70 * self.permissions.len() + 90 * constraints;
+        h.write_u16(u16::try_from(markup).unwrap_or(u16::MAX));
+        self.uid.hash(h);
+        self.assets.hash(h);
+        self.permissions.hash(h);
+        self.user_domains.hash(h);
+        self.move_indication.hash(h);
+    }
 }
 
 impl Rights {
@@ -538,12 +554,21 @@ impl Ro {
 }
 
 /// `<protectedRO>`: the RO and its MAC under KMAC.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProtectedRo {
     /// `<roap:ro>`.
     pub ro: Ro,
     /// `<mac>` over the canonical `<roap:ro>`.
     pub mac: Vec<u8>,
+}
+
+impl Hash for ProtectedRo {
+    /// Every field, after the markup estimate of `<protectedRO><roap:ro …>` (`pdu::digest`).
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        h.write_u16(150);
+        self.ro.hash(h);
+        self.mac.hash(h);
+    }
 }
 
 impl ProtectedRo {

@@ -1,11 +1,18 @@
 //! Protocol actors and their state: DRM Agents, Rights Issuers, OCSP responder, and the
 //! data structures they keep.
 
+pub mod acquisition;
+pub mod agent;
+pub mod build;
 pub mod costs;
 pub mod drm_time;
 pub mod metering_store;
 pub mod msg;
 pub mod nonce_cache;
+pub mod ocsp;
 pub mod pki_wire;
+pub mod registration;
+pub mod ri;
 pub mod rights;
+pub mod workload;
 pub mod world;

@@ -22,7 +22,7 @@ enum WireBody {
     /// Real mode: the Exclusive-Canonical XML octets; the receiver parses them.
     Xml(Vec<u8>),
     /// Symbolic mode: the struct itself; size is the PDU's estimated encoded size.
-    Struct(Pdu),
+    Struct(Box<Pdu>),
 }
 
 impl Wire {
@@ -41,7 +41,7 @@ impl Wire {
             CryptoMode::Symbolic => Wire(Arc::new(WireInner {
                 kind,
                 size_bytes: pdu.estimated_size_bytes() as u32,
-                body: WireBody::Struct(pdu),
+                body: WireBody::Struct(Box::new(pdu)),
             })),
         }
     }
@@ -77,7 +77,7 @@ impl Wire {
     pub fn open(&self) -> Result<Pdu, PduError> {
         match &self.0.body {
             WireBody::Xml(x) => Pdu::decode(x),
-            WireBody::Struct(p) => Ok(p.clone()),
+            WireBody::Struct(p) => Ok((**p).clone()),
         }
     }
 }

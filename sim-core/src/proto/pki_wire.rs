@@ -62,7 +62,11 @@ impl CertDirectory {
 
     /// Decodes a received chain. Unknown DER is parsed (so a tampered certificate reaches
     /// signature validation and fails there); unknown symbolic handles are undecodable.
-    pub fn decode_chain(&self, mode: CryptoMode, chain: &CertificateChain) -> Result<Vec<Certificate>, WireError> {
+    pub fn decode_chain(
+        &self,
+        mode: CryptoMode,
+        chain: &CertificateChain,
+    ) -> Result<Vec<Certificate>, WireError> {
         chain
             .certificates
             .iter()
@@ -72,9 +76,8 @@ impl CertDirectory {
                     return Ok(c.clone());
                 }
                 match mode {
-                    CryptoMode::Real => {
-                        Certificate::from_der(bytes).map_err(|_| WireError::BadCertificate { index })
-                    }
+                    CryptoMode::Real => Certificate::from_der(bytes)
+                        .map_err(|_| WireError::BadCertificate { index }),
                     CryptoMode::Symbolic => Err(WireError::BadCertificate { index }),
                 }
             })
@@ -150,7 +153,8 @@ pub fn decode_ocsp(bytes: &[u8]) -> Result<OcspResponse, WireError> {
         return Err(WireError::BadOcsp("bad magic"));
     }
     let responder_id = KeyId(r.take(20)?.try_into().expect("20 bytes"));
-    let issuer = String::from_utf8(r.var()?.to_vec()).map_err(|_| WireError::BadOcsp("issuer not UTF-8"))?;
+    let issuer =
+        String::from_utf8(r.var()?.to_vec()).map_err(|_| WireError::BadOcsp("issuer not UTF-8"))?;
     let serial = r.u64()?;
     let code = r.u8()?;
     let at = r.u64()?;

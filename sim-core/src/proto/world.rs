@@ -11,14 +11,16 @@ use crate::pdu::{CertificateChain, DateTime, Identifier, MacInterpretation};
 use crate::pki::{Certificate, RevocationList, TrustStore};
 
 /// Timeouts, retry limits and cache bounds of the protocols.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ProtoParams {
     /// How long a client waits for a response before retrying.
     pub request_timeout_ns: u64,
     /// Retries after the first attempt before the protocol is abandoned (bounded back-off).
     pub max_retries: u32,
-    /// First back-off delay; doubles per retry.
+    /// First back-off delay.
     pub backoff_base_ns: u64,
+    /// Factor applied to the back-off before each further retry (≥ 1).
+    pub backoff_multiplier: f64,
     /// Largest back-off delay.
     pub backoff_max_ns: u64,
     /// How far a Device's DRM time may be from the RI's before `DeviceTimeError`.
@@ -49,6 +51,7 @@ impl Default for ProtoParams {
             request_timeout_ns: 10 * NS_PER_S,
             max_retries: 3,
             backoff_base_ns: 500 * NS_PER_MS,
+            backoff_multiplier: 2.0,
             backoff_max_ns: 30 * NS_PER_S,
             time_tolerance_ns: 300 * NS_PER_S,
             nonce_cache_per_device: 32,

@@ -2,6 +2,8 @@
 
 mod crypto;
 mod engine;
+mod lifecycle;
 mod net;
+mod pdu;
 mod pki;
 mod xml;

@@ -1,0 +1,417 @@
+//! The DRM Agent (Device) actor: identity, RI Contexts, installed Rights Objects, metering
+//! information, DRM time, and the protocol sessions it runs. Each protocol's steps live in
+//! its own module (`registration`, `acquisition`, …); this file holds what they share:
+//! sessions, timeouts, retries with bounded back-off, outcomes, and the workload driver.
+
+use super::drm_time::DrmClock;
+use super::metering_store::MeteringStore;
+use super::msg::{SimMsg, Wire};
+use super::rights::RightsObject;
+use super::workload::{next_poisson_ns, AgentWorkload};
+use super::world::{Identity, World};
+use super::{acquisition, registration};
+use crate::crypto::OpCounter;
+use crate::engine::{Actor, ActorId, Ctx, Event, SimTime, TimerId};
+use crate::pdu::{Pdu, Status};
+use crate::pki::{Certificate, OcspResponse};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// Timer tag classes (top byte of the tag).
+const TAG_TIMEOUT: u64 = 1 << 56;
+const TAG_RETRY: u64 = 2 << 56;
+const TAG_ACTIVITY: u64 = 3 << 56;
+const TAG_MASK: u64 = 0xFF << 56;
+
+/// Recurring activities of the workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Activity {
+    Acquire = 0,
+    Consume = 1,
+}
+
+impl Activity {
+    fn from_tag(tag: u64) -> Option<Activity> {
+        match tag & !TAG_MASK {
+            0 => Some(Activity::Acquire),
+            1 => Some(Activity::Consume),
+            _ => None,
+        }
+    }
+}
+
+/// What the Device keeps about an RI after registration (the RI Context).
+#[derive(Debug, Clone)]
+pub struct RiContext {
+    /// Index of the RI in the world's RI list.
+    pub ri: usize,
+    /// The RI's certificate chain, verified at registration.
+    pub chain: Vec<Certificate>,
+    /// Latest verified OCSP response for the RI certificate (cached for No OCSP Response).
+    pub ocsp: Option<OcspResponse>,
+    /// When the context was established (virtual time).
+    pub established_at: SimTime,
+    /// The RI has stored this Device's certificate chain (it may be omitted in requests).
+    pub ri_has_device_chain: bool,
+}
+
+/// Protocol-specific state of a session.
+#[derive(Debug, Clone)]
+pub(crate) enum SessionKind {
+    /// 4-pass registration.
+    Registration(Box<registration::AgentReg>),
+    /// 2-pass RO acquisition.
+    Acquisition(acquisition::AgentAcq),
+}
+
+impl SessionKind {
+    fn protocol(&self) -> &'static str {
+        match self {
+            SessionKind::Registration(_) => "registration",
+            SessionKind::Acquisition(_) => "ro_acquisition",
+        }
+    }
+}
+
+/// One run of a protocol from this Device's side, across retries.
+#[derive(Debug, Clone)]
+pub(crate) struct Session {
+    /// Session number (unique per Device).
+    pub id: u64,
+    /// Index of the RI (the peer's entry in the world's RI list).
+    pub ri: usize,
+    /// Actor the requests go to.
+    pub peer: ActorId,
+    /// When the first request was sent.
+    pub started: SimTime,
+    /// Requests sent so far.
+    pub attempts: u32,
+    /// The pending timeout or retry timer.
+    pub timer: Option<TimerId>,
+    /// Nonce of the latest request.
+    pub nonce: Vec<u8>,
+    /// Protocol state.
+    pub kind: SessionKind,
+}
+
+/// Counters a Device keeps for tests and reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgentStats {
+    /// Content uses that succeeded.
+    pub uses: u64,
+    /// Content uses refused (no usable RO).
+    pub uses_refused: u64,
+    /// Responses discarded (no matching session, bad nonce, bad signature…).
+    pub discarded: u64,
+}
+
+/// A DRM Agent.
+pub struct Agent {
+    pub(crate) world: Rc<World>,
+    pub(crate) me: Identity,
+    pub(crate) clock: DrmClock,
+    pub(crate) home_ri: usize,
+    pub(crate) workload: AgentWorkload,
+    pub(crate) ops: OpCounter,
+    pub(crate) sessions: BTreeMap<u64, Session>,
+    next_session: u64,
+    /// RI Contexts by RI index.
+    pub ri_contexts: BTreeMap<usize, RiContext>,
+    /// Installed Rights Objects by RO ID.
+    pub ros: BTreeMap<String, RightsObject>,
+    /// Metering information not yet reported successfully.
+    pub metering: MeteringStore,
+    /// Counters.
+    pub stats: AgentStats,
+}
+
+impl std::fmt::Debug for Agent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Agent")
+            .field("name", &self.me.name)
+            .finish()
+    }
+}
+
+impl Agent {
+    /// A Device with identity `me`, home RI `home_ri`, clock and workload.
+    pub fn new(
+        world: Rc<World>,
+        me: Identity,
+        home_ri: usize,
+        clock: DrmClock,
+        workload: AgentWorkload,
+    ) -> Self {
+        let max_ros = world.params.max_ros_per_device;
+        Agent {
+            world,
+            me,
+            clock,
+            home_ri,
+            workload,
+            ops: OpCounter::new(),
+            sessions: BTreeMap::new(),
+            next_session: 0,
+            ri_contexts: BTreeMap::new(),
+            ros: BTreeMap::new(),
+            metering: MeteringStore::new(max_ros),
+            stats: AgentStats::default(),
+        }
+    }
+
+    /// The Device's identity.
+    pub fn identity(&self) -> &Identity {
+        &self.me
+    }
+
+    /// Current DRM time, ns.
+    pub(crate) fn drm_now(&self, now: SimTime) -> u64 {
+        self.clock.drm_time_ns(now)
+    }
+
+    /// Sends a PDU to `to`, charging the serialisation cost.
+    pub(crate) fn send_pdu(&mut self, ctx: &mut Ctx<'_, SimMsg>, to: ActorId, pdu: Pdu) {
+        let wire = Wire::new(self.world.mode(), pdu);
+        ctx.charge_ns(self.world.costs.serialize_ns(wire.size_bytes()));
+        ctx.send(to, SimMsg::Pdu(wire));
+    }
+
+    /// Opens a new session of `kind` with RI `ri`; `None` when the session bound is reached.
+    pub(crate) fn open_session(
+        &mut self,
+        ctx: &mut Ctx<'_, SimMsg>,
+        ri: usize,
+        kind: SessionKind,
+    ) -> Option<u64> {
+        if self.sessions.len() >= self.world.params.max_sessions_per_device {
+            ctx.outcome(kind.protocol(), None, "abandoned", 0, 0);
+            return None;
+        }
+        let id = self.next_session;
+        self.next_session += 1;
+        let peer = self.world.ris[ri].actor;
+        self.sessions.insert(
+            id,
+            Session {
+                id,
+                ri,
+                peer,
+                started: ctx.now(),
+                attempts: 0,
+                timer: None,
+                nonce: Vec::new(),
+                kind,
+            },
+        );
+        Some(id)
+    }
+
+    /// Marks that a request of session `id` was just sent: counts the attempt and arms the
+    /// response timeout.
+    pub(crate) fn arm_timeout(&mut self, ctx: &mut Ctx<'_, SimMsg>, id: u64) {
+        let timeout = self.world.params.request_timeout_ns;
+        if let Some(s) = self.sessions.get_mut(&id) {
+            s.attempts += 1;
+            if let Some(t) = s.timer.take() {
+                ctx.cancel_timer(t);
+            }
+            s.timer = Some(ctx.set_timer(timeout, TAG_TIMEOUT | id));
+        }
+    }
+
+    /// Ends session `id` with `status` (`success`, a ROAP status name, `timeout`…), recording
+    /// the outcome and its latency.
+    pub(crate) fn finish(
+        &mut self,
+        ctx: &mut Ctx<'_, SimMsg>,
+        id: u64,
+        status: &str,
+    ) -> Option<Session> {
+        let mut s = self.sessions.remove(&id)?;
+        if let Some(t) = s.timer.take() {
+            ctx.cancel_timer(t);
+        }
+        let latency = ctx.now().since(s.started);
+        ctx.outcome(s.kind.protocol(), Some(s.peer), status, latency, s.attempts);
+        Some(s)
+    }
+
+    /// Ends session `id` with a ROAP status.
+    pub(crate) fn finish_status(
+        &mut self,
+        ctx: &mut Ctx<'_, SimMsg>,
+        id: u64,
+        status: Status,
+    ) -> Option<Session> {
+        let name = if status == Status::Success {
+            "success"
+        } else {
+            status.as_str()
+        };
+        self.finish(ctx, id, name)
+    }
+
+    /// The session whose latest request carried `nonce`.
+    pub(crate) fn session_by_nonce(&self, nonce: &[u8]) -> Option<u64> {
+        self.sessions
+            .values()
+            .find(|s| s.nonce == nonce)
+            .map(|s| s.id)
+    }
+
+    /// A discarded response (no session, wrong nonce, bad signature): counted, not fatal.
+    pub(crate) fn discard(&mut self, ctx: &mut Ctx<'_, SimMsg>, why: &str) {
+        self.stats.discarded += 1;
+        if ctx.tracing() {
+            let actor = ctx.me().0;
+            ctx.trace(crate::trace::TraceEvent::Note {
+                actor,
+                text: format!("discarded response: {why}"),
+            });
+        }
+    }
+
+    fn on_timeout(&mut self, ctx: &mut Ctx<'_, SimMsg>, id: u64) {
+        let params = self.world.params;
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        s.timer = None;
+        if s.attempts > params.max_retries {
+            let kind = s.kind.clone();
+            self.finish(ctx, id, "timeout");
+            self.on_abandon(ctx, kind);
+            return;
+        }
+        // Bounded exponential back-off before the retry.
+        let exp = params
+            .backoff_multiplier
+            .max(1.0)
+            .powi(s.attempts.saturating_sub(1) as i32);
+        let delay =
+            ((params.backoff_base_ns as f64) * exp).min(params.backoff_max_ns as f64) as u64;
+        s.timer = Some(ctx.set_timer(delay, TAG_RETRY | id));
+    }
+
+    fn on_retry(&mut self, ctx: &mut Ctx<'_, SimMsg>, id: u64) {
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        s.timer = None;
+        match &s.kind {
+            SessionKind::Registration(_) => registration::agent_send(self, ctx, id),
+            SessionKind::Acquisition(_) => acquisition::agent_send(self, ctx, id),
+        }
+    }
+
+    /// A protocol was abandoned after its last retry.
+    fn on_abandon(&mut self, _ctx: &mut Ctx<'_, SimMsg>, kind: SessionKind) {
+        match kind {
+            SessionKind::Registration(_) | SessionKind::Acquisition(_) => {}
+        }
+    }
+
+    /// Registration with RI `ri` succeeded: the workload starts.
+    pub(crate) fn on_registered(&mut self, ctx: &mut Ctx<'_, SimMsg>, ri: usize) {
+        if ri != self.home_ri {
+            return;
+        }
+        self.schedule(ctx, Activity::Acquire);
+        self.schedule(ctx, Activity::Consume);
+    }
+
+    fn schedule(&mut self, ctx: &mut Ctx<'_, SimMsg>, a: Activity) {
+        let rate = match a {
+            Activity::Acquire => self.workload.acquire_rate_per_min,
+            Activity::Consume => self.workload.consume_rate_per_min,
+        };
+        if let Some(d) = next_poisson_ns(ctx.rng(), rate) {
+            ctx.set_timer(d, TAG_ACTIVITY | a as u64);
+        }
+    }
+
+    fn on_activity(&mut self, ctx: &mut Ctx<'_, SimMsg>, a: Activity) {
+        match a {
+            Activity::Acquire => acquisition::agent_start(self, ctx, self.home_ri),
+            Activity::Consume => self.consume(ctx),
+        }
+        self.schedule(ctx, a);
+    }
+
+    /// Uses content under one usable RO (chosen at random), recording metering information
+    /// for metered ROs.
+    fn consume(&mut self, ctx: &mut Ctx<'_, SimMsg>) {
+        let usable: Vec<String> = self
+            .ros
+            .iter()
+            .filter(|(_, ro)| !ro.unusable && ro.available_count() > 0)
+            .map(|(k, _)| k.clone())
+            .collect();
+        if usable.is_empty() {
+            self.stats.uses_refused += 1;
+            return;
+        }
+        use rand::Rng;
+        let pick = ctx.rng().gen_range(0..usable.len());
+        let drm_now = self.drm_now(ctx.now());
+        let ro = self.ros.get_mut(&usable[pick]).expect("listed above");
+        match ro.consume(drm_now) {
+            Ok(()) => {
+                self.stats.uses += 1;
+                if ro.metered {
+                    let (issuer, id) = (ro.issuer.clone(), ro.ro_id.clone());
+                    self.metering.record_use(&issuer, &id);
+                }
+            }
+            Err(_) => self.stats.uses_refused += 1,
+        }
+    }
+
+    fn on_pdu(&mut self, ctx: &mut Ctx<'_, SimMsg>, from: ActorId, wire: &Wire) {
+        ctx.charge_ns(self.world.costs.parse_ns(wire.size_bytes()));
+        let pdu = match wire.open() {
+            Ok(p) => p,
+            Err(e) => {
+                self.discard(ctx, &format!("undecodable {}: {e}", wire.kind()));
+                return;
+            }
+        };
+        match pdu {
+            Pdu::RiHello(h) => registration::agent_on_ri_hello(self, ctx, from, h),
+            Pdu::RegistrationResponse(r) => registration::agent_on_response(self, ctx, from, r),
+            Pdu::RoResponse(r) => acquisition::agent_on_response(self, ctx, from, r),
+            other => self.discard(ctx, &format!("unexpected {}", other.kind())),
+        }
+    }
+}
+
+impl Actor<SimMsg> for Agent {
+    fn on_event(&mut self, ev: Event<SimMsg>, ctx: &mut Ctx<'_, SimMsg>) {
+        match ev {
+            Event::Start => {
+                if self.workload.register_at_arrival {
+                    registration::agent_start(self, ctx, self.home_ri);
+                }
+            }
+            Event::Message { from, msg, .. } => {
+                if let SimMsg::Pdu(w) = &msg {
+                    self.on_pdu(ctx, from, w);
+                }
+            }
+            Event::Timer { tag, .. } => match tag & TAG_MASK {
+                TAG_TIMEOUT => self.on_timeout(ctx, tag & !TAG_MASK),
+                TAG_RETRY => self.on_retry(ctx, tag & !TAG_MASK),
+                TAG_ACTIVITY => {
+                    if let Some(a) = Activity::from_tag(tag) {
+                        self.on_activity(ctx, a);
+                    }
+                }
+                _ => {}
+            },
+            Event::Overloaded { .. } => {}
+        }
+        let mut ops = std::mem::take(&mut self.ops);
+        self.world.charge(ctx, &mut ops, 0);
+        self.ops = ops;
+    }
+}

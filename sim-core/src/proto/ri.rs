@@ -1,0 +1,220 @@
+//! The Rights Issuer actor: Device Contexts, registration sessions, the OCSP response it
+//! staples, the nonce cache for replay detection (seed 003), and dispatch of every request
+//! to its protocol module. Runs under the engine's server CPU model.
+
+use super::acquisition;
+use super::acquisition::RoPolicy;
+use super::msg::{OcspQuery, SimMsg, Wire};
+use super::nonce_cache::NonceCache;
+use super::pki_wire::decode_ocsp;
+use super::registration::{self, PendingReg, RiRegSession};
+use super::world::{Identity, World};
+use crate::crypto::OpCounter;
+use crate::engine::{Actor, ActorId, Ctx, Event, SimTime};
+use crate::pdu::{Identifier, Pdu, Status};
+use crate::pki::Certificate;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// Registration sessions an RI keeps between RIHello and RegistrationRequest.
+pub const MAX_REG_SESSIONS: usize = 100_000;
+const TAG_OCSP_REFRESH: u64 = 1;
+
+/// What the RI keeps about a registered Device (the Device Context).
+#[derive(Debug, Clone)]
+pub struct DeviceContext {
+    /// Device ID.
+    pub device_id: Identifier,
+    /// The Device actor (where responses go).
+    pub actor: ActorId,
+    /// Verified certificate chain.
+    pub chain: Vec<Certificate>,
+    /// When registration completed.
+    pub registered_at: SimTime,
+}
+
+/// Counters an RI keeps for tests and reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RiStats {
+    /// Responses sent, by protocol and status.
+    pub statuses: BTreeMap<(String, String), u64>,
+    /// Rights units issued (count ROs: their count; others: 1).
+    pub rights_units_issued: u64,
+    /// Requests rejected as replays (seed 003 nonce tracking).
+    pub replays_rejected: u64,
+}
+
+/// A Rights Issuer.
+pub struct Ri {
+    pub(crate) world: Rc<World>,
+    pub(crate) me: Identity,
+    pub(crate) index: usize,
+    pub(crate) ops: OpCounter,
+    pub(crate) reg_sessions: BTreeMap<String, RiRegSession>,
+    reg_order: std::collections::VecDeque<String>,
+    pub(crate) pending_regs: BTreeMap<Vec<u8>, PendingReg>,
+    next_session: u64,
+    /// Registered Devices by Device ID.
+    pub devices: BTreeMap<Identifier, DeviceContext>,
+    /// The OCSP response on its own certificate it staples, with the time it was produced.
+    pub stapled_ocsp: Option<(Vec<u8>, SimTime)>,
+    /// Recently seen Device nonces (seed 003).
+    pub nonces: NonceCache,
+    /// What ROs it issues.
+    pub policy: RoPolicy,
+    pub(crate) next_ro: u64,
+    /// Counters.
+    pub stats: RiStats,
+}
+
+impl std::fmt::Debug for Ri {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ri").field("name", &self.me.name).finish()
+    }
+}
+
+impl Ri {
+    /// RI number `index` of the world, with identity `me` and RO policy `policy`.
+    pub fn new(world: Rc<World>, me: Identity, index: usize, policy: RoPolicy) -> Self {
+        let nonces = NonceCache::new(
+            world.params.nonce_cache_per_device,
+            world.params.nonce_cache_devices,
+        );
+        Ri {
+            world,
+            me,
+            index,
+            ops: OpCounter::new(),
+            reg_sessions: BTreeMap::new(),
+            reg_order: Default::default(),
+            pending_regs: BTreeMap::new(),
+            next_session: 0,
+            devices: BTreeMap::new(),
+            stapled_ocsp: None,
+            nonces,
+            policy,
+            next_ro: 0,
+            stats: RiStats::default(),
+        }
+    }
+
+    /// The RI's identity.
+    pub fn identity(&self) -> &Identity {
+        &self.me
+    }
+
+    pub(crate) fn new_session_id(&mut self) -> String {
+        self.next_session += 1;
+        format!("{}-s{}", self.index, self.next_session)
+    }
+
+    /// Keeps at most [`MAX_REG_SESSIONS`] half-open registrations (oldest evicted).
+    pub(crate) fn bound_reg_sessions(&mut self) {
+        if let Some(last) = self.reg_sessions.keys().next_back().cloned() {
+            self.reg_order.push_back(last);
+        }
+        while self.reg_sessions.len() > MAX_REG_SESSIONS {
+            match self.reg_order.pop_front() {
+                Some(old) => {
+                    self.reg_sessions.remove(&old);
+                }
+                None => break,
+            }
+        }
+        if self.reg_order.len() > 2 * MAX_REG_SESSIONS {
+            let live = &self.reg_sessions;
+            self.reg_order.retain(|k| live.contains_key(k));
+        }
+    }
+
+    /// Sends a response PDU, charging its serialisation.
+    pub(crate) fn reply(&mut self, ctx: &mut Ctx<'_, SimMsg>, to: ActorId, pdu: Pdu) {
+        let wire = Wire::new(self.world.mode(), pdu);
+        ctx.charge_ns(self.world.costs.serialize_ns(wire.size_bytes()));
+        ctx.send(to, SimMsg::Pdu(wire));
+    }
+
+    /// Counts a response status.
+    pub(crate) fn count_status(&mut self, protocol: &str, status: Status) {
+        *self
+            .stats
+            .statuses
+            .entry((protocol.to_string(), status.as_str().to_string()))
+            .or_default() += 1;
+    }
+
+    /// The stapled OCSP response if it is fresh enough to hand out.
+    pub(crate) fn staple(&self, now: SimTime) -> Option<Vec<u8>> {
+        self.stapled_ocsp
+            .as_ref()
+            .filter(|(_, at)| now.since(*at) < self.world.params.ocsp_max_age_ns)
+            .map(|(b, _)| b.clone())
+    }
+
+    fn refresh_ocsp(&mut self, ctx: &mut Ctx<'_, SimMsg>) {
+        if let Some(responder) = self.world.ocsp {
+            ctx.send(
+                responder,
+                SimMsg::OcspRequest(Arc::new(OcspQuery {
+                    issuer: self.me.chain[0].issuer().to_string(),
+                    serial: self.me.chain[0].serial(),
+                    nonce: None,
+                })),
+            );
+            ctx.set_timer(self.world.params.ocsp_refresh_ns, TAG_OCSP_REFRESH);
+        }
+    }
+
+    fn on_ocsp(&mut self, ctx: &mut Ctx<'_, SimMsg>, bytes: &[u8]) {
+        let Ok(resp) = decode_ocsp(bytes) else {
+            return;
+        };
+        match &resp.nonce {
+            Some(n) => {
+                let n = n.clone();
+                registration::ri_on_ocsp_for_registration(self, ctx, &n, bytes.to_vec());
+            }
+            None => self.stapled_ocsp = Some((bytes.to_vec(), resp.produced_at)),
+        }
+    }
+
+    fn on_pdu(&mut self, ctx: &mut Ctx<'_, SimMsg>, from: ActorId, wire: &Wire) {
+        ctx.charge_ns(
+            self.world.costs.parse_ns(wire.size_bytes()) + self.world.costs.request_base_ns,
+        );
+        let pdu = match wire.open() {
+            Ok(p) => p,
+            Err(e) => {
+                // Hostile or malformed input: answer with the status the decoder maps to.
+                self.count_status("malformed", e.status());
+                return;
+            }
+        };
+        match pdu {
+            Pdu::DeviceHello(h) => registration::ri_on_device_hello(self, ctx, from, h),
+            Pdu::RegistrationRequest(r) => registration::ri_on_request(self, ctx, from, r),
+            Pdu::RoRequest(r) => acquisition::ri_on_request(self, ctx, from, r),
+            other => self.count_status(other.kind(), Status::UnknownRequest),
+        }
+    }
+}
+
+impl Actor<SimMsg> for Ri {
+    fn on_event(&mut self, ev: Event<SimMsg>, ctx: &mut Ctx<'_, SimMsg>) {
+        match ev {
+            Event::Start => self.refresh_ocsp(ctx),
+            Event::Timer { tag, .. } if tag == TAG_OCSP_REFRESH => self.refresh_ocsp(ctx),
+            Event::Timer { .. } => {}
+            Event::Message { from, msg, .. } => match &msg {
+                SimMsg::Pdu(w) => self.on_pdu(ctx, from, w),
+                SimMsg::OcspResponse(b) => self.on_ocsp(ctx, b),
+                _ => {}
+            },
+            Event::Overloaded { .. } => {}
+        }
+        let mut ops = std::mem::take(&mut self.ops);
+        self.world.charge(ctx, &mut ops, 0);
+        self.ops = ops;
+    }
+}
