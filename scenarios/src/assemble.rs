@@ -102,7 +102,9 @@ pub fn topology(sc: &Scenario, seed: u64) -> Result<Topology, RunError> {
         for a in &p.a {
             for b in &p.b {
                 let (Some(ga), Some(gb)) = (t.group(a), t.group(b)) else {
-                    return Err(RunError::Engine(format!("partition names unknown group {a} or {b}")));
+                    return Err(RunError::Engine(format!(
+                        "partition names unknown group {a} or {b}"
+                    )));
                 };
                 t.add_partition(Partition {
                     scope: PartitionScope::Pair(ga, gb),

@@ -197,7 +197,6 @@ pub struct ExecContext<'a> {
     pub progress: &'a Progress,
 }
 
-
 /// ENGINE ENTRY POINT — the single call from the runner into sim-core, to be wired by the
 /// engine owner: build the actors from `scenario`, run the event loop with a
 /// `TraceRecorder::new(ctx.trace, ctx.sink)`, poll `ctx.interrupt`, report progress, and
