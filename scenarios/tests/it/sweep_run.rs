@@ -634,7 +634,7 @@ fn bundled_capacity_sweep_has_48_points() {
     let p = &pts[47];
     assert_eq!(p.scenario.costs.ri.workers, 4);
     assert_eq!(p.scenario.network.loss.unwrap().get(), 0.02);
-    assert_eq!(p.scenario.population.agents, 800);
+    assert_eq!(p.scenario.population.agents, 2000);
     assert_eq!(p.scenario.scenario.seed, 1001);
     assert!(p.scenario.trace.enabled);
 }
