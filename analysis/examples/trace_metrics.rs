@@ -5,7 +5,10 @@ use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let path = std::path::PathBuf::from(args.get(1).ok_or("usage: trace_metrics PATH [--generate MB]")?);
+    let path = std::path::PathBuf::from(
+        args.get(1)
+            .ok_or("usage: trace_metrics PATH [--generate MB]")?,
+    );
     if args.get(2).map(String::as_str) == Some("--generate") {
         let mb: u64 = args.get(3).ok_or("--generate needs MB")?.parse()?;
         let cfg = analysis::synth::SynthConfig {

@@ -54,7 +54,7 @@ fn bucket_axis(m: &Metrics, div: f64) -> (Vec<f64>, Vec<f64>) {
     let n = m.throughput.buckets.div_ceil(g as usize);
     (0..n)
         .map(|i| {
-            let start = i as u64 * w;
+            let start = (i as u64).saturating_mul(w);
             let eff = end.saturating_sub(start).min(w);
             let eff = if eff == 0 { w } else { eff };
             ((start as f64 + eff as f64 / 2.0) / div, eff as f64 / 1e9)

@@ -3,6 +3,8 @@
 //!
 //! Definitions (metrics, percentile method, knee) are in `docs/analysis.md`.
 
+#![warn(missing_docs)]
+
 mod buckets;
 mod collect;
 mod error;

@@ -460,7 +460,7 @@ pub fn msc_svg(msc: &Msc) -> String {
 <text x=\"{}\" y=\"{}\">{}</text>",
                     x - COL_W / 2 + 10,
                     y - 17,
-                    COL_W * 2 - 40,
+                    (COL_W * 2 - 40).min(width - (x - COL_W / 2 + 10) - 10),
                     x - COL_W / 2 + 16,
                     y,
                     esc(&label)
@@ -478,4 +478,16 @@ pub fn msc_svg(msc: &Msc) -> String {
     }
     o.push_str("</svg>\n");
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mermaid_text_is_sanitised() {
+        assert_eq!(mermaid_text("a;b#c\nd"), "a,b_c d");
+        assert_eq!(ms(1_234_567), "1.234 ms");
+        assert_eq!(ms(0), "0.000 ms");
+    }
 }

@@ -94,18 +94,24 @@ pub(crate) fn esc(s: &str) -> String {
     o
 }
 
-/// Makes a plotters SVG scalable inside HTML (adds a viewBox, drops the XML prolog).
+/// Prepares a plotters SVG for inlining: drops any XML prolog and adds the `chart` class
+/// (CSS scales it; a `viewBox` is added only if the SVG lacks one).
 fn inline_svg(svg: &str) -> String {
     let body = match svg.find("<svg") {
         Some(i) => &svg[i..],
         None => return String::new(),
     };
-    let (w, h) = crate::style::CHART_SIZE;
-    body.replacen(
-        "<svg",
-        &format!("<svg viewBox=\"0 0 {w} {h}\" class=\"chart\""),
-        1,
-    )
+    let open_tag = &body[..body.find('>').unwrap_or(body.len())];
+    if open_tag.contains("viewBox") {
+        body.replacen("<svg", "<svg class=\"chart\"", 1)
+    } else {
+        let (w, h) = crate::style::CHART_SIZE;
+        body.replacen(
+            "<svg",
+            &format!("<svg class=\"chart\" viewBox=\"0 0 {w} {h}\""),
+            1,
+        )
+    }
 }
 
 fn table(out: &mut String, head: &[&str], rows: &[Vec<String>]) {

@@ -14,13 +14,17 @@ pub const FONT_FAMILY: &str = "DejaVu Sans, sans-serif";
 static FONT_TTF: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 static REGISTER: Once = Once::new();
 
-/// Registers the bundled font with plotters (idempotent). Plotters is built without
+/// Registers the bundled font with plotters (idempotent), under [`FONT_FAMILY`] and
+/// `sans-serif`. Plotters is built without
 /// font-kit, so without this every text element fails with `FontUnavailable`.
 pub fn register_fonts() {
     REGISTER.call_once(|| {
         // The bytes are a known-good TTF compiled into the binary; failure is impossible
         // short of a corrupted build, and then charts report a typed FontUnavailable error.
         let _ = plotters::style::register_font(FONT_FAMILY, FontStyle::Normal, FONT_TTF);
+        // Also serve the generic family, so other plotters users in the same process
+        // (criterion's report plots) find a font instead of failing with FontUnavailable.
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT_TTF);
     });
 }
 

@@ -8,6 +8,8 @@ use std::time::Duration;
 const TRACE_BYTES: u64 = 50 << 20;
 
 fn bench(c: &mut Criterion) {
+    // Plotters is built without system fonts; criterion's own plots need one too.
+    analysis::register_fonts();
     let path = std::env::temp_dir().join(format!(
         "drmsim-bench-analysis-{}.jsonl",
         std::process::id()

@@ -46,7 +46,8 @@ fn report_of_tiny_trace_writes_everything() {
     let html = std::fs::read_to_string(&paths.report_html).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
     // Self-contained: every chart inline, no external resources.
-    assert_eq!(html.matches("<svg viewBox").count(), 4);
+    assert_eq!(html.matches("<svg class=\"chart\"").count(), 4);
+    assert_eq!(html.matches("viewBox=").count(), 4);
     for t in TITLES {
         assert!(html.contains(t), "report lacks {t}");
     }
@@ -76,6 +77,7 @@ fn report_of_synthetic_load_and_empty_trace() {
         std::fs::create_dir_all(keep).unwrap();
         for c in &paths.charts {
             std::fs::copy(&c.png, keep.join(c.png.file_name().unwrap())).unwrap();
+            std::fs::copy(&c.svg, keep.join(c.svg.file_name().unwrap())).unwrap();
         }
         std::fs::copy(&paths.report_html, keep.join("report.html")).unwrap();
     }
@@ -89,4 +91,26 @@ fn report_of_synthetic_load_and_empty_trace() {
     let paths = report(empty.path()).unwrap();
     let s = std::fs::read_to_string(&paths.charts[0].svg).unwrap();
     assert!(s.contains("No successful protocol outcomes"));
+}
+
+#[test]
+fn report_is_deterministic() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    for d in [&a, &b] {
+        write_trace(d.path(), TINY);
+        report(d.path()).unwrap();
+    }
+    for f in [
+        "metrics.json",
+        "report.html",
+        "charts/servers.svg",
+        "charts/failures.png",
+    ] {
+        assert_eq!(
+            std::fs::read(a.path().join(f)).unwrap(),
+            std::fs::read(b.path().join(f)).unwrap(),
+            "{f} differs between identical runs"
+        );
+    }
 }

@@ -99,3 +99,52 @@ fn chrome_window_and_errors() {
         Err(AnalysisError::InvalidOption(_))
     ));
 }
+
+#[test]
+fn chrome_flows_match_metrics_on_synthetic_load() {
+    use analysis::synth::{write_synthetic_trace, SynthConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("trace.jsonl");
+    write_synthetic_trace(
+        &trace,
+        &SynthConfig {
+            target_bytes: 1 << 20,
+            ..SynthConfig::default()
+        },
+    )
+    .unwrap();
+    let m = analysis::compute_metrics(&trace).unwrap();
+    let out = dir.path().join("c.json");
+    let st = export_chrome_to(&trace, &out, &ChromeOptions::default()).unwrap();
+    let v: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(st.flows, m.message_totals.sent);
+    assert_eq!(count(&v, |e| e["ph"] == "s") as u64, m.message_totals.sent);
+    assert_eq!(
+        count(&v, |e| e["ph"] == "f") as u64,
+        m.message_totals.delivered
+    );
+    let outcomes: u64 = m.protocols.values().map(|p| p.outcomes).sum();
+    assert_eq!(st.session_spans, outcomes);
+    // Service spans never overlap on one worker track.
+    let mut spans: Vec<(u64, u64, f64, f64)> = events(&v)
+        .iter()
+        .filter(|e| e["cat"] == "server")
+        .map(|e| {
+            let ts = e["ts"].as_f64().unwrap();
+            (
+                e["pid"].as_u64().unwrap(),
+                e["tid"].as_u64().unwrap(),
+                ts,
+                ts + e["dur"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    spans.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(a.2.total_cmp(&b.2)));
+    for w in spans.windows(2) {
+        if (w[0].0, w[0].1) == (w[1].0, w[1].1) {
+            assert!(w[0].3 <= w[1].2 + 1e-6, "overlap on one track: {w:?}");
+        }
+    }
+    let services: u64 = m.servers.by_actor.values().map(|s| s.services).sum();
+    assert!(spans.len() as u64 <= services && spans.len() as u64 + 64 >= services);
+}

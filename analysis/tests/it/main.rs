@@ -1,4 +1,4 @@
-//! Integration tests of the analysis crate.
+//! analysis integration tests: one binary, one module per area.
 
 mod capacity;
 mod charts;

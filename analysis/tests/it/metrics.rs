@@ -215,3 +215,32 @@ fn metrics_json_roundtrips() {
     let back: analysis::Metrics = serde_json::from_str(&text).unwrap();
     assert_eq!(back, m);
 }
+
+mod hostile {
+    use analysis::analyze_reader;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Arbitrary bytes never panic the reader or the collector.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let _ = analyze_reader(bytes.as_slice());
+        }
+
+        /// Well-formed records with hostile values (huge times, ids, unknown kinds) never panic.
+        #[test]
+        fn hostile_values_never_panic(
+            t in any::<u64>(), id in any::<u32>(), busy in any::<u32>(), q in any::<u32>(),
+            lat in any::<u64>(), ev in prop::sample::select(vec![
+                "service_start", "service_end", "enqueue", "outcome", "deliver", "drop", "bogus"]),
+        ) {
+            let text = format!(
+                "{{\"t\":{t},\"seq\":0,\"ev\":\"{ev}\",\"actor\":{id},\"msg\":1,\"busy\":{busy},\"queue_len\":{q},\"latency_ns\":{lat},\"status\":\"success\",\"protocol\":\"p\"}}\n{{\"t\":0,\"seq\":1,\"ev\":\"service_end\",\"actor\":{id},\"msg\":1}}\n"
+            );
+            let a = analyze_reader(text.as_bytes()).unwrap();
+            prop_assert!(a.metrics.throughput.buckets <= 1000);
+        }
+    }
+}

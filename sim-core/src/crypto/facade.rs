@@ -358,10 +358,16 @@ impl Crypto {
         });
         ops.record(Op::sha1(k + 4));
         ops.record(Op::key_wrap(key_material.len()));
+        // Both modes draw exactly 32 bytes from the caller's stream (Z is generated from a
+        // sub-stream seeded by them), so real and symbolic runs consume randomness alike and
+        // reach the same protocol outcomes.
+        let mut sub_seed = [0u8; 32];
+        rng.fill_bytes(&mut sub_seed);
         match self.mode {
             CryptoMode::Real => {
                 let rsa_key = recipient.rsa().ok_or(CryptoError::SymbolicKeyInRealMode)?;
-                let (mut c, z) = prim::rsa_kem_encapsulate(rsa_key, rng)?;
+                let mut sub = ChaCha8Rng::from_seed(sub_seed);
+                let (mut c, z) = prim::rsa_kem_encapsulate(rsa_key, &mut sub)?;
                 let kek = SymKey::from_slice(&prim::kdf2_sha1(&z, 16))?;
                 c.extend_from_slice(&prim::aes_wrap(&kek, key_material)?);
                 Ok(c)
