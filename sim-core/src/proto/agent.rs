@@ -9,7 +9,7 @@ use super::msg::{SimMsg, Wire};
 use super::rights::RightsObject;
 use super::workload::{next_poisson_ns, AgentWorkload};
 use super::world::{Identity, World};
-use super::{acquisition, registration};
+use super::{acquisition, metering, registration};
 use crate::crypto::OpCounter;
 use crate::engine::{Actor, ActorId, Ctx, Event, SimTime, TimerId};
 use crate::pdu::{Pdu, Status};
@@ -28,6 +28,8 @@ const TAG_MASK: u64 = 0xFF << 56;
 pub(crate) enum Activity {
     Acquire = 0,
     Consume = 1,
+    /// Periodic Metering Report (seed 004 §5.4.6.1).
+    Metering = 2,
 }
 
 impl Activity {
@@ -35,6 +37,7 @@ impl Activity {
         match tag & !TAG_MASK {
             0 => Some(Activity::Acquire),
             1 => Some(Activity::Consume),
+            2 => Some(Activity::Metering),
             _ => None,
         }
     }
@@ -62,6 +65,8 @@ pub(crate) enum SessionKind {
     Registration(Box<registration::AgentReg>),
     /// 2-pass RO acquisition.
     Acquisition(acquisition::AgentAcq),
+    /// 2-pass Metering Report (seed 004).
+    Metering(metering::AgentMeter),
 }
 
 impl SessionKind {
@@ -69,6 +74,7 @@ impl SessionKind {
         match self {
             SessionKind::Registration(_) => "registration",
             SessionKind::Acquisition(_) => "ro_acquisition",
+            SessionKind::Metering(_) => metering::PROTOCOL,
         }
     }
 }
@@ -123,6 +129,8 @@ pub struct Agent {
     pub metering: MeteringStore,
     /// Counters.
     pub stats: AgentStats,
+    /// Metering Report protocol state (outstanding reports, Post Response GETs).
+    pub metering_reports: metering::AgentMetering,
 }
 
 impl std::fmt::Debug for Agent {
@@ -156,6 +164,7 @@ impl Agent {
             ros: BTreeMap::new(),
             metering: MeteringStore::new(max_ros),
             stats: AgentStats::default(),
+            metering_reports: metering::AgentMetering::default(),
         }
     }
 
@@ -301,6 +310,7 @@ impl Agent {
         match &s.kind {
             SessionKind::Registration(_) => registration::agent_send(self, ctx, id),
             SessionKind::Acquisition(_) => acquisition::agent_send(self, ctx, id),
+            SessionKind::Metering(_) => metering::agent_send(self, ctx, id),
         }
     }
 
@@ -308,6 +318,9 @@ impl Agent {
     fn on_abandon(&mut self, _ctx: &mut Ctx<'_, SimMsg>, kind: SessionKind) {
         match kind {
             SessionKind::Registration(_) | SessionKind::Acquisition(_) => {}
+            // Seed 004 §11.3: no response, nothing deleted; the outstanding report is resent
+            // at the next metering tick.
+            SessionKind::Metering(_) => {}
         }
     }
 
@@ -318,12 +331,22 @@ impl Agent {
         }
         self.schedule(ctx, Activity::Acquire);
         self.schedule(ctx, Activity::Consume);
+        if metering::arm_once(self) {
+            self.schedule(ctx, Activity::Metering);
+        }
     }
 
     fn schedule(&mut self, ctx: &mut Ctx<'_, SimMsg>, a: Activity) {
         let rate = match a {
             Activity::Acquire => self.workload.acquire_rate_per_min,
             Activity::Consume => self.workload.consume_rate_per_min,
+            Activity::Metering => {
+                // Periodic, not Poisson (workload `metering_interval_ns`).
+                if let Some(d) = self.workload.metering_interval_ns {
+                    ctx.set_timer(d.max(1), TAG_ACTIVITY | a as u64);
+                }
+                return;
+            }
         };
         if let Some(d) = next_poisson_ns(ctx.rng(), rate) {
             ctx.set_timer(d, TAG_ACTIVITY | a as u64);
@@ -334,6 +357,7 @@ impl Agent {
         match a {
             Activity::Acquire => acquisition::agent_start(self, ctx, self.home_ri),
             Activity::Consume => self.consume(ctx),
+            Activity::Metering => metering::agent_tick(self, ctx),
         }
         self.schedule(ctx, a);
     }
@@ -380,6 +404,7 @@ impl Agent {
             Pdu::RiHello(h) => registration::agent_on_ri_hello(self, ctx, from, h),
             Pdu::RegistrationResponse(r) => registration::agent_on_response(self, ctx, from, r),
             Pdu::RoResponse(r) => acquisition::agent_on_response(self, ctx, from, r),
+            Pdu::MeteringReportResponse(r) => metering::agent_on_response(self, ctx, from, r),
             other => self.discard(ctx, &format!("unexpected {}", other.kind())),
         }
     }
@@ -396,6 +421,16 @@ impl Actor<SimMsg> for Agent {
             Event::Message { from, msg, .. } => {
                 if let SimMsg::Pdu(w) = &msg {
                     self.on_pdu(ctx, from, w);
+                }
+                if let SimMsg::HttpResponse {
+                    url,
+                    status,
+                    trigger,
+                } = &msg
+                {
+                    if metering::owns_url(url) {
+                        metering::agent_on_http_response(self, ctx, url, *status, trigger.as_ref());
+                    }
                 }
             }
             Event::Timer { tag, .. } => match tag & TAG_MASK {

@@ -6,6 +6,7 @@ pub mod agent;
 pub mod build;
 pub mod costs;
 pub mod drm_time;
+pub mod metering;
 pub mod metering_store;
 pub mod msg;
 pub mod nonce_cache;

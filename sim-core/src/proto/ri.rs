@@ -4,6 +4,7 @@
 
 use super::acquisition;
 use super::acquisition::RoPolicy;
+use super::metering;
 use super::msg::{OcspQuery, SimMsg, Wire};
 use super::nonce_cache::NonceCache;
 use super::pki_wire::decode_ocsp;
@@ -43,6 +44,10 @@ pub struct RiStats {
     pub rights_units_issued: u64,
     /// Requests rejected as replays (seed 003 nonce tracking).
     pub replays_rejected: u64,
+    /// Accepted metered uses by (Device ID hex, RO ID) (seed 004 §11.2).
+    pub metered_uses: BTreeMap<(String, String), u64>,
+    /// Metering Reports received again after acceptance (answered Success, not counted).
+    pub metering_duplicates: u64,
 }
 
 /// A Rights Issuer.
@@ -66,6 +71,8 @@ pub struct Ri {
     pub(crate) next_ro: u64,
     /// Counters.
     pub stats: RiStats,
+    /// Metering Report protocol state (Post Response URL policy, accepted report IDs).
+    pub metering: metering::RiMetering,
 }
 
 impl std::fmt::Debug for Ri {
@@ -96,6 +103,7 @@ impl Ri {
             policy,
             next_ro: 0,
             stats: RiStats::default(),
+            metering: metering::RiMetering::default(),
         }
     }
 
@@ -195,6 +203,7 @@ impl Ri {
             Pdu::DeviceHello(h) => registration::ri_on_device_hello(self, ctx, from, h),
             Pdu::RegistrationRequest(r) => registration::ri_on_request(self, ctx, from, r),
             Pdu::RoRequest(r) => acquisition::ri_on_request(self, ctx, from, r),
+            Pdu::MeteringReportSubmit(r) => metering::ri_on_request(self, ctx, from, r),
             other => self.count_status(other.kind(), Status::UnknownRequest),
         }
     }
@@ -209,6 +218,10 @@ impl Actor<SimMsg> for Ri {
             Event::Message { from, msg, .. } => match &msg {
                 SimMsg::Pdu(w) => self.on_pdu(ctx, from, w),
                 SimMsg::OcspResponse(b) => self.on_ocsp(ctx, b),
+                SimMsg::HttpGet(url) if metering::owns_url(url) => {
+                    ctx.charge_ns(self.world.costs.request_base_ns);
+                    metering::ri_on_http_get(self, ctx, from, url)
+                }
                 _ => {}
             },
             Event::Overloaded { .. } => {}
