@@ -43,7 +43,7 @@ use crate::pdu::trigger::{RoapTrigger, TriggerKind};
 use crate::pdu::{CertificateChain, Encrypted, Ext, Extension, Identifier, KeyInfo, Pdu, Status};
 use crate::pki::{KeyPurpose, PurposeRule, Revocation};
 use crate::xml::{Element, Node};
-use rand::{Rng, RngCore};
+use rand::{Rng, RngCore, SeedableRng};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
@@ -359,10 +359,14 @@ pub(crate) fn agent_send(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, id: u64) 
             agent.finish(ctx, id, "abandoned");
             return;
         }
+        // Real-mode RSA-KEM draws a variable number of random bytes (rejection sampling):
+        // seal from a stream derived with one fixed-size draw, so the actor's own stream
+        // advances identically in both crypto modes (same workload, same outcomes).
+        let mut seal_rng = rand_chacha::ChaCha8Rng::from_seed(ctx.rng().gen());
         let sealed = seal_report(
             &world,
             &mut agent.ops,
-            ctx.rng(),
+            &mut seal_rng,
             ri_ctx.chain[0].public_key(),
             &report_plaintext(&snapshot),
         );

@@ -3,6 +3,7 @@
 mod crypto;
 mod engine;
 mod lifecycle;
+mod metering;
 mod net;
 mod pdu;
 mod pki;
