@@ -55,5 +55,10 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group! {
+    name = benches;
+    // Plots need a system font (plotters is built without font-kit); reports stay textual.
+    config = Criterion::default().without_plots();
+    targets = bench
+}
 criterion_main!(benches);
