@@ -58,6 +58,11 @@ pub const PR_URL_MARK: &str = "/metering/pr/";
 pub const MAX_REPORT_ENTRIES: usize = 10_000;
 /// Accepted report IDs an RI remembers per Device (duplicate suppression).
 pub const MAX_REPORT_IDS_PER_DEVICE: usize = 8;
+/// Distinct (Device, RO) entries an RI keeps in `RiStats::metered_uses`; uses of further
+/// entries are added under (Device, [`OVERFLOW_RO`]) so totals stay exact.
+pub const MAX_METERED_ENTRIES: usize = 1_000_000;
+/// RO ID under which uses beyond [`MAX_METERED_ENTRIES`] are accumulated.
+pub const OVERFLOW_RO: &str = "*overflow*";
 /// Post Response URLs an RI remembers (oldest forgotten, then answered 404).
 pub const MAX_PR_URLS: usize = 100_000;
 /// HTTP GETs of one Post Response URL a Device makes at most (§5.4.6.2.2 "MAY retry").
@@ -347,7 +352,11 @@ pub(crate) fn agent_send(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, id: u64) 
         return;
     };
     let (ri, force_chain, old_nonce) = (s.ri, meter.force_chain, s.nonce.clone());
-    let Some(ri_ctx) = agent.ri_contexts.get(&ri).cloned() else {
+    let Some((ri_ctx, ri_cert)) = agent
+        .ri_contexts
+        .get(&ri)
+        .and_then(|c| Some((c.clone(), c.chain.first()?.clone())))
+    else {
         agent.finish_status(ctx, id, Status::NotRegistered);
         return;
     };
@@ -367,7 +376,7 @@ pub(crate) fn agent_send(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, id: u64) 
             &world,
             &mut agent.ops,
             &mut seal_rng,
-            ri_ctx.chain[0].public_key(),
+            ri_cert.public_key(),
             &report_plaintext(&snapshot),
         );
         let Ok(sealed) = sealed else {
@@ -689,13 +698,13 @@ pub(crate) fn agent_on_http_response(
 /// Follows an RO Acquisition trigger from a Post Response URL if the RI signed it.
 fn follow_trigger(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, ri: usize, t: RoapTrigger) {
     let world = agent.world.clone();
-    let Some(ri_ctx) = agent.ri_contexts.get(&ri) else {
+    let Some(ri_cert) = agent.ri_contexts.get(&ri).and_then(|c| c.chain.first()) else {
         return;
     };
+    let key = ri_cert.public_key().clone();
     let Some(sig) = t.signature.clone() else {
         return;
     };
-    let key = ri_ctx.chain[0].public_key().clone();
     if t.ri_id != world.ris[ri].id
         || world
             .crypto
@@ -973,8 +982,14 @@ pub(crate) fn ri_on_request(
             seen.pop_front();
         }
         let dev = hex::encode(&req.device_id.hash);
+        let totals = &mut ri.stats.metered_uses;
         for (ro, n) in snapshot {
-            *ri.stats.metered_uses.entry((dev.clone(), ro)).or_default() += n;
+            let mut key = (dev.clone(), ro);
+            if !totals.contains_key(&key) && totals.len() >= MAX_METERED_ENTRIES {
+                key.1 = OVERFLOW_RO.to_string();
+            }
+            let total = totals.entry(key).or_default();
+            *total = total.saturating_add(n);
         }
     }
     respond(ri, ctx, from, &req, Status::Success);
