@@ -967,7 +967,10 @@ pub(crate) fn ri_on_request(
         Some(s) => s,
         None => return respond(ri, ctx, from, &req, Status::UnableToDecryptMeteringReport),
     };
-    // Success: count the uses once per report (module comment, "Duplicates").
+    // Success: count the uses once per report (module comment, "Duplicates"). The seed 003
+    // nonce cache is deliberately not consulted: §11.2 has no replay status, and a replayed
+    // submit is harmless here — it carries an already-accepted report, answered but not
+    // recounted — while a legitimate resend after a lost response must still get Success.
     let rid = report_id(&world, &mut ri.ops, report);
     let seen = ri
         .metering

@@ -869,3 +869,20 @@ fn metering_is_deterministic() {
     assert_eq!(a, digest(5));
     assert_ne!(a.1, digest(6).1);
 }
+
+#[test]
+fn expired_ocsp_cache_is_refreshed_from_the_stapled_response() {
+    // Reports every 10 min for 2.5 h: the OCSP response cached at registration expires after
+    // 1 h (ocsp_max_age), the Device stops sending No OCSP Response, the RI staples its
+    // current response, and the Device verifies with it and caches it.
+    let mut c = cfg(1);
+    c.workload.metering_interval_ns = Some(600 * S);
+    let mut run = start(&c);
+    run.until_ms(9_000_000);
+    let m = run.metering();
+    assert_eq!(m.len(), 14, "{m:?}");
+    assert!(m.iter().all(|(s, a)| s == "success" && *a == 1), "{m:?}");
+    let cached = run.agent(0).ri_contexts[&0].ocsp.clone().unwrap();
+    assert!(cached.produced_at > SimTime::from_secs(3_600));
+    run.assert_conserved(0);
+}
