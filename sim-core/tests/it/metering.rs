@@ -550,7 +550,17 @@ fn response_with_a_wrong_nonce_or_bad_signature_is_discarded() {
 
 #[test]
 fn every_ri_status_is_reached_with_a_crafted_submit() {
+    every_ri_status(CryptoMode::Symbolic);
+}
+
+#[test]
+fn every_ri_status_is_reached_with_a_crafted_submit_real_mode() {
+    every_ri_status(CryptoMode::Real);
+}
+
+fn every_ri_status(mode: CryptoMode) {
     let mut c = cfg(3);
+    c.crypto = mode;
     c.revoked_agents = 1; // agent 0 is revoked (never registers)
     c.workload.metering_interval_ns = Some(3_600 * S); // keep the agents' own reports out
     let mut run = start(&c);
