@@ -5,6 +5,7 @@ pub mod acquisition;
 pub mod agent;
 pub mod build;
 pub mod costs;
+pub mod dea;
 pub mod drm_time;
 pub mod metering;
 pub mod metering_store;
