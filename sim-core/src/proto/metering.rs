@@ -36,7 +36,7 @@ use super::world::World;
 use crate::crypto::{CryptoError, OpCounter, PrivateKey, PublicKey, SymKey};
 use crate::engine::{ActorId, Ctx, SimTime};
 use crate::pdu::common::{ALG_AES128_CBC, ALG_KEM};
-use crate::pdu::roap::{
+use crate::pdu::metering::{
     MeteringReport, MeteringReportResponse, MeteringReportResponseBody, MeteringReportSubmit,
 };
 use crate::pdu::trigger::{RoapTrigger, TriggerKind};

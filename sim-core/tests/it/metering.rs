@@ -11,7 +11,7 @@ use rand::SeedableRng;
 use sim_core::crypto::{CryptoMode, GeneratingKeySource, KeySpec, OpCounter, SymKey};
 use sim_core::engine::{ActorId, Message, RunLimits, SimTime, Tap, TapCtx, Verdict};
 use sim_core::net::{GroupId, IdealNetwork};
-use sim_core::pdu::roap::{
+use sim_core::pdu::metering::{
     MeteringReportResponse, MeteringReportResponseBody, MeteringReportSubmit,
 };
 use sim_core::pdu::{CertificateChain, Pdu, Status};
