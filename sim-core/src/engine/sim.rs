@@ -424,6 +424,7 @@ impl<M: Message> Simulation<M> {
                 kind: spec.kind.clone(),
                 name: spec.name.clone(),
                 group: spec.group_name.clone(),
+                workers: spec.cpu.workers,
             },
         );
         self.slots.push(Slot {

@@ -5,6 +5,7 @@
 
 use super::drm_time::DrmClock;
 use super::metering_store::MeteringStore;
+use super::move_ro;
 use super::msg::{SimMsg, Wire};
 use super::rights::RightsObject;
 use super::workload::{next_poisson_ns, AgentWorkload};
@@ -28,8 +29,10 @@ const TAG_MASK: u64 = 0xFF << 56;
 pub(crate) enum Activity {
     Acquire = 0,
     Consume = 1,
+    /// Move Device RO via RI work queue (seed 003 §9.1): move starts, Post Response URL GETs.
+    Move = 2,
     /// Periodic Metering Report (seed 004 §5.4.6.1).
-    Metering = 2,
+    Metering = 3,
 }
 
 impl Activity {
@@ -37,7 +40,8 @@ impl Activity {
         match tag & !TAG_MASK {
             0 => Some(Activity::Acquire),
             1 => Some(Activity::Consume),
-            2 => Some(Activity::Metering),
+            2 => Some(Activity::Move),
+            3 => Some(Activity::Metering),
             _ => None,
         }
     }
@@ -65,6 +69,8 @@ pub(crate) enum SessionKind {
     Registration(Box<registration::AgentReg>),
     /// 2-pass RO acquisition.
     Acquisition(acquisition::AgentAcq),
+    /// Move Device RO via RI (seed 003 §9.1).
+    MoveDeviceRo(move_ro::AgentMove),
     /// 2-pass Metering Report (seed 004).
     Metering(metering::AgentMeter),
 }
@@ -74,6 +80,7 @@ impl SessionKind {
         match self {
             SessionKind::Registration(_) => "registration",
             SessionKind::Acquisition(_) => "ro_acquisition",
+            SessionKind::MoveDeviceRo(_) => move_ro::PROTOCOL,
             SessionKind::Metering(_) => metering::PROTOCOL,
         }
     }
@@ -129,6 +136,8 @@ pub struct Agent {
     pub metering: MeteringStore,
     /// Counters.
     pub stats: AgentStats,
+    /// Move Device RO via RI state (seed 003 §9.1).
+    pub moves: move_ro::AgentMoves,
     /// Metering Report protocol state (outstanding reports, Post Response GETs).
     pub metering_reports: metering::AgentMetering,
 }
@@ -164,6 +173,7 @@ impl Agent {
             ros: BTreeMap::new(),
             metering: MeteringStore::new(max_ros),
             stats: AgentStats::default(),
+            moves: move_ro::AgentMoves::default(),
             metering_reports: metering::AgentMetering::default(),
         }
     }
@@ -310,6 +320,7 @@ impl Agent {
         match &s.kind {
             SessionKind::Registration(_) => registration::agent_send(self, ctx, id),
             SessionKind::Acquisition(_) => acquisition::agent_send(self, ctx, id),
+            SessionKind::MoveDeviceRo(_) => move_ro::agent_send(self, ctx, id),
             SessionKind::Metering(_) => metering::agent_send(self, ctx, id),
         }
     }
@@ -318,6 +329,7 @@ impl Agent {
     fn on_abandon(&mut self, _ctx: &mut Ctx<'_, SimMsg>, kind: SessionKind) {
         match kind {
             SessionKind::Registration(_) | SessionKind::Acquisition(_) => {}
+            SessionKind::MoveDeviceRo(m) => move_ro::agent_on_abandon(self, _ctx, m),
             // Seed 004 §11.3: no response, nothing deleted; the outstanding report is resent
             // at the next metering tick.
             SessionKind::Metering(_) => {}
@@ -336,10 +348,17 @@ impl Agent {
         }
     }
 
+    /// Sets a one-off timer for activity `a` in `delay_ns`.
+    pub(crate) fn set_activity_timer(&self, ctx: &mut Ctx<'_, SimMsg>, delay_ns: u64, a: Activity) {
+        ctx.set_timer(delay_ns, TAG_ACTIVITY | a as u64);
+    }
+
     fn schedule(&mut self, ctx: &mut Ctx<'_, SimMsg>, a: Activity) {
         let rate = match a {
             Activity::Acquire => self.workload.acquire_rate_per_min,
             Activity::Consume => self.workload.consume_rate_per_min,
+            // Move timers are set one by one by `move_ro`, never on a Poisson clock.
+            Activity::Move => 0.0,
             Activity::Metering => {
                 // Periodic, not Poisson (workload `metering_interval_ns`).
                 if let Some(d) = self.workload.metering_interval_ns {
@@ -357,6 +376,7 @@ impl Agent {
         match a {
             Activity::Acquire => acquisition::agent_start(self, ctx, self.home_ri),
             Activity::Consume => self.consume(ctx),
+            Activity::Move => move_ro::agent_on_timer(self, ctx),
             Activity::Metering => metering::agent_tick(self, ctx),
         }
         self.schedule(ctx, a);
@@ -404,6 +424,10 @@ impl Agent {
             Pdu::RiHello(h) => registration::agent_on_ri_hello(self, ctx, from, h),
             Pdu::RegistrationResponse(r) => registration::agent_on_response(self, ctx, from, r),
             Pdu::RoResponse(r) => acquisition::agent_on_response(self, ctx, from, r),
+            Pdu::MoveDeviceRoResponse(r) => move_ro::agent_on_response(self, ctx, from, r),
+            Pdu::RoapTrigger(t) if t.kind == crate::pdu::trigger::TriggerKind::RoAcquisition => {
+                move_ro::agent_on_ro_trigger(self, ctx, from, t)
+            }
             Pdu::MeteringReportResponse(r) => metering::agent_on_response(self, ctx, from, r),
             other => self.discard(ctx, &format!("unexpected {}", other.kind())),
         }
@@ -430,6 +454,8 @@ impl Actor<SimMsg> for Agent {
                 {
                     if metering::owns_url(url) {
                         metering::agent_on_http_response(self, ctx, url, *status, trigger.as_ref());
+                    } else {
+                        move_ro::agent_on_http_response(self, ctx, url, *status);
                     }
                 }
             }

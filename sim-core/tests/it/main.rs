@@ -4,6 +4,7 @@ mod crypto;
 mod engine;
 mod lifecycle;
 mod metering;
+mod move_ro;
 mod net;
 mod pdu;
 mod pki;
