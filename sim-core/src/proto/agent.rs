@@ -10,7 +10,7 @@ use super::msg::{SimMsg, Wire};
 use super::rights::RightsObject;
 use super::workload::{next_poisson_ns, AgentWorkload};
 use super::world::{Identity, World};
-use super::{acquisition, registration};
+use super::{acquisition, metering, registration};
 use crate::crypto::OpCounter;
 use crate::engine::{Actor, ActorId, Ctx, Event, SimTime, TimerId};
 use crate::pdu::{Pdu, Status};
@@ -31,6 +31,8 @@ pub(crate) enum Activity {
     Consume = 1,
     /// Move Device RO via RI work queue (seed 003 §9.1): move starts, Post Response URL GETs.
     Move = 2,
+    /// Periodic Metering Report (seed 004 §5.4.6.1).
+    Metering = 3,
 }
 
 impl Activity {
@@ -39,6 +41,7 @@ impl Activity {
             0 => Some(Activity::Acquire),
             1 => Some(Activity::Consume),
             2 => Some(Activity::Move),
+            3 => Some(Activity::Metering),
             _ => None,
         }
     }
@@ -68,6 +71,8 @@ pub(crate) enum SessionKind {
     Acquisition(acquisition::AgentAcq),
     /// Move Device RO via RI (seed 003 §9.1).
     MoveDeviceRo(move_ro::AgentMove),
+    /// 2-pass Metering Report (seed 004).
+    Metering(metering::AgentMeter),
 }
 
 impl SessionKind {
@@ -76,6 +81,7 @@ impl SessionKind {
             SessionKind::Registration(_) => "registration",
             SessionKind::Acquisition(_) => "ro_acquisition",
             SessionKind::MoveDeviceRo(_) => move_ro::PROTOCOL,
+            SessionKind::Metering(_) => metering::PROTOCOL,
         }
     }
 }
@@ -132,6 +138,8 @@ pub struct Agent {
     pub stats: AgentStats,
     /// Move Device RO via RI state (seed 003 §9.1).
     pub moves: move_ro::AgentMoves,
+    /// Metering Report protocol state (outstanding reports, Post Response GETs).
+    pub metering_reports: metering::AgentMetering,
 }
 
 impl std::fmt::Debug for Agent {
@@ -166,6 +174,7 @@ impl Agent {
             metering: MeteringStore::new(max_ros),
             stats: AgentStats::default(),
             moves: move_ro::AgentMoves::default(),
+            metering_reports: metering::AgentMetering::default(),
         }
     }
 
@@ -312,6 +321,7 @@ impl Agent {
             SessionKind::Registration(_) => registration::agent_send(self, ctx, id),
             SessionKind::Acquisition(_) => acquisition::agent_send(self, ctx, id),
             SessionKind::MoveDeviceRo(_) => move_ro::agent_send(self, ctx, id),
+            SessionKind::Metering(_) => metering::agent_send(self, ctx, id),
         }
     }
 
@@ -320,6 +330,9 @@ impl Agent {
         match kind {
             SessionKind::Registration(_) | SessionKind::Acquisition(_) => {}
             SessionKind::MoveDeviceRo(m) => move_ro::agent_on_abandon(self, _ctx, m),
+            // Seed 004 §11.3: no response, nothing deleted; the outstanding report is resent
+            // at the next metering tick.
+            SessionKind::Metering(_) => {}
         }
     }
 
@@ -330,6 +343,9 @@ impl Agent {
         }
         self.schedule(ctx, Activity::Acquire);
         self.schedule(ctx, Activity::Consume);
+        if metering::arm_once(self) {
+            self.schedule(ctx, Activity::Metering);
+        }
     }
 
     /// Sets a one-off timer for activity `a` in `delay_ns`.
@@ -343,6 +359,13 @@ impl Agent {
             Activity::Consume => self.workload.consume_rate_per_min,
             // Move timers are set one by one by `move_ro`, never on a Poisson clock.
             Activity::Move => 0.0,
+            Activity::Metering => {
+                // Periodic, not Poisson (workload `metering_interval_ns`).
+                if let Some(d) = self.workload.metering_interval_ns {
+                    ctx.set_timer(d.max(1), TAG_ACTIVITY | a as u64);
+                }
+                return;
+            }
         };
         if let Some(d) = next_poisson_ns(ctx.rng(), rate) {
             ctx.set_timer(d, TAG_ACTIVITY | a as u64);
@@ -354,6 +377,7 @@ impl Agent {
             Activity::Acquire => acquisition::agent_start(self, ctx, self.home_ri),
             Activity::Consume => self.consume(ctx),
             Activity::Move => move_ro::agent_on_timer(self, ctx),
+            Activity::Metering => metering::agent_tick(self, ctx),
         }
         self.schedule(ctx, a);
     }
@@ -404,6 +428,7 @@ impl Agent {
             Pdu::RoapTrigger(t) if t.kind == crate::pdu::trigger::TriggerKind::RoAcquisition => {
                 move_ro::agent_on_ro_trigger(self, ctx, from, t)
             }
+            Pdu::MeteringReportResponse(r) => metering::agent_on_response(self, ctx, from, r),
             other => self.discard(ctx, &format!("unexpected {}", other.kind())),
         }
     }
@@ -421,8 +446,17 @@ impl Actor<SimMsg> for Agent {
                 if let SimMsg::Pdu(w) = &msg {
                     self.on_pdu(ctx, from, w);
                 }
-                if let SimMsg::HttpResponse { url, status, .. } = &msg {
-                    move_ro::agent_on_http_response(self, ctx, url, *status);
+                if let SimMsg::HttpResponse {
+                    url,
+                    status,
+                    trigger,
+                } = &msg
+                {
+                    if metering::owns_url(url) {
+                        metering::agent_on_http_response(self, ctx, url, *status, trigger.as_ref());
+                    } else {
+                        move_ro::agent_on_http_response(self, ctx, url, *status);
+                    }
                 }
             }
             Event::Timer { tag, .. } => match tag & TAG_MASK {

@@ -7,6 +7,7 @@ pub mod build;
 pub mod costs;
 pub mod dea;
 pub mod drm_time;
+pub mod metering;
 pub mod metering_store;
 pub mod move_ro;
 pub mod msg;

@@ -4,6 +4,7 @@
 
 use super::acquisition;
 use super::acquisition::RoPolicy;
+use super::metering;
 use super::move_ro;
 use super::msg::{OcspQuery, SimMsg, Wire};
 use super::nonce_cache::NonceCache;
@@ -44,6 +45,10 @@ pub struct RiStats {
     pub rights_units_issued: u64,
     /// Requests rejected as replays (seed 003 nonce tracking).
     pub replays_rejected: u64,
+    /// Accepted metered uses by (Device ID hex, RO ID) (seed 004 §11.2).
+    pub metered_uses: BTreeMap<(String, String), u64>,
+    /// Metering Reports received again after acceptance (answered Success, not counted).
+    pub metering_duplicates: u64,
 }
 
 /// A Rights Issuer.
@@ -69,6 +74,8 @@ pub struct Ri {
     pub stats: RiStats,
     /// Move Device RO via RI: ledger, moved rights in transit (seed 003 §9.1).
     pub moves: move_ro::RiMoves,
+    /// Metering Report protocol state (Post Response URL policy, accepted report IDs).
+    pub metering: metering::RiMetering,
 }
 
 impl std::fmt::Debug for Ri {
@@ -100,6 +107,7 @@ impl Ri {
             next_ro: 0,
             stats: RiStats::default(),
             moves: move_ro::RiMoves::default(),
+            metering: metering::RiMetering::default(),
         }
     }
 
@@ -200,6 +208,7 @@ impl Ri {
             Pdu::RegistrationRequest(r) => registration::ri_on_request(self, ctx, from, r),
             Pdu::RoRequest(r) => acquisition::ri_on_request(self, ctx, from, r),
             Pdu::MoveDeviceRoRequest(r) => move_ro::ri_on_request(self, ctx, from, r),
+            Pdu::MeteringReportSubmit(r) => metering::ri_on_request(self, ctx, from, r),
             other => self.count_status(other.kind(), Status::UnknownRequest),
         }
     }
@@ -217,6 +226,10 @@ impl Actor<SimMsg> for Ri {
             Event::Message { from, msg, .. } => match &msg {
                 SimMsg::Pdu(w) => self.on_pdu(ctx, from, w),
                 SimMsg::OcspResponse(b) => self.on_ocsp(ctx, b),
+                SimMsg::HttpGet(url) if metering::owns_url(url) => {
+                    ctx.charge_ns(self.world.costs.request_base_ns);
+                    metering::ri_on_http_get(self, ctx, from, url)
+                }
                 SimMsg::HttpGet(u) => move_ro::ri_on_http_get(self, ctx, from, u),
                 _ => {}
             },
