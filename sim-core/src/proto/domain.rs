@@ -326,11 +326,14 @@ fn open_domain_info(
         return Err(Status::InvalidDomain.as_str());
     };
     let mut keys = std::collections::BTreeMap::new();
-    for (i, dk) in body.domain_info.domain_keys.iter().enumerate() {
-        // Seed 002 §2: the Device's schema fixes the form; the other one is invalid for it.
-        if dk.qualified != profile.qualified {
-            return Err(DOMAIN_KEY_FORM_ERROR);
-        }
+    let dks = &body.domain_info.domain_keys;
+    // Forms first: a key in the wrong form is invalid before any crypto is spent on it.
+    if dks.iter().any(|dk| dk.qualified != profile.qualified) {
+        return Err(DOMAIN_KEY_FORM_ERROR);
+    }
+    let inputs = DomainKeyMacInput::all(world.mode(), response, dks, profile.mac)
+        .map_err(|_| Status::MalformedRequest.as_str())?;
+    for (dk, input) in dks.iter().zip(&inputs) {
         let gen = match dk.enc_key.id.as_deref().and_then(split_domain_id) {
             Some((b, g)) if b == base => g,
             _ => return Err(Status::InvalidDomain.as_str()),
@@ -347,11 +350,9 @@ fn open_domain_info(
         }
         let kmac = SymKey::from_slice(&material[..16]).map_err(|_| DOMAIN_KEY_MAC_ERROR)?;
         let kd = SymKey::from_slice(&material[16..]).map_err(|_| DOMAIN_KEY_MAC_ERROR)?;
-        let input = DomainKeyMacInput::new(world.mode(), response, dk, i, profile.mac)
-            .map_err(|_| Status::MalformedRequest.as_str())?;
         world
             .crypto
-            .verify_mac(&mut agent.ops, &kmac, world.params.mac_alg, &input, &dk.mac)
+            .verify_mac(&mut agent.ops, &kmac, world.params.mac_alg, input, &dk.mac)
             .map_err(|_| DOMAIN_KEY_MAC_ERROR)?;
         keys.insert(gen, kd);
     }
@@ -602,7 +603,9 @@ pub(crate) fn ri_on_join(
         return join_failure(ri, ctx, from, Status::InvalidDomain);
     };
     let base = base.to_string();
-    let d = ri.domains.domains.get(&base).expect("owner is the RI");
+    let Some(d) = ri.domains.domains.get(&base) else {
+        return join_failure(ri, ctx, from, Status::InvalidDomain);
+    };
     // A generation the RI has not reached yet does not exist.
     if gen > d.generation() {
         return join_failure(ri, ctx, from, Status::InvalidDomain);
@@ -620,12 +623,9 @@ pub(crate) fn ri_on_join(
     else {
         return join_failure(ri, ctx, from, Status::UnknownError);
     };
-    ri.domains
-        .domains
-        .get_mut(&base)
-        .expect("checked above")
-        .members
-        .insert(req.0.device_id.clone());
+    if let Some(d) = ri.domains.domains.get_mut(&base) {
+        d.members.insert(req.0.device_id.clone());
+    }
     ri.count_status(JOIN, Status::Success);
     ri.reply(ctx, from, Pdu::JoinDomainResponse(resp));
 }
@@ -694,13 +694,21 @@ fn build_join_response(
     // signature over the whole response.
     let draft = Pdu::JoinDomainResponse(resp.clone());
     let body = resp.body.as_mut().expect("built above");
-    for (i, kmac) in kmacs.iter().enumerate() {
-        let dk = &body.domain_info.domain_keys[i];
-        let input = DomainKeyMacInput::new(world.mode(), &draft, dk, i, profile.mac).ok()?;
-        let tag = world
+    let inputs = DomainKeyMacInput::all(
+        world.mode(),
+        &draft,
+        &body.domain_info.domain_keys,
+        profile.mac,
+    )
+    .ok()?;
+    for ((kmac, input), dk) in kmacs
+        .iter()
+        .zip(&inputs)
+        .zip(body.domain_info.domain_keys.iter_mut())
+    {
+        dk.mac = world
             .crypto
-            .mac(&mut ri.ops, kmac, world.params.mac_alg, &input);
-        body.domain_info.domain_keys[i].mac = tag;
+            .mac(&mut ri.ops, kmac, world.params.mac_alg, input);
     }
     let unsigned = Pdu::JoinDomainResponse(resp.clone());
     let sig = world

@@ -41,24 +41,55 @@ impl DomainKeyMacInput {
         index: usize,
         how: MacInterpretation,
     ) -> Result<Self, PduError> {
+        let bytes = match mode {
+            CryptoMode::Real => Some(response.try_encode()?),
+            CryptoMode::Symbolic => None,
+        };
+        Self::with_encoded(bytes.as_deref(), key, index, how)
+    }
+
+    /// The MAC inputs of every key in `keys` (the `<domainKey>`s of `response`, in order),
+    /// encoding `response` once.
+    pub fn all(
+        mode: CryptoMode,
+        response: &Pdu,
+        keys: &[DomainKey],
+        how: MacInterpretation,
+    ) -> Result<Vec<Self>, PduError> {
+        let bytes = match mode {
+            CryptoMode::Real => Some(response.try_encode()?),
+            CryptoMode::Symbolic => None,
+        };
+        keys.iter()
+            .enumerate()
+            .map(|(i, k)| Self::with_encoded(bytes.as_deref(), k, i, how))
+            .collect()
+    }
+
+    /// From the canonical PDU octets (`None` in symbolic mode).
+    fn with_encoded(
+        pdu_bytes: Option<&[u8]>,
+        key: &DomainKey,
+        index: usize,
+        how: MacInterpretation,
+    ) -> Result<Self, PduError> {
         let mut blank = key.clone();
         blank.mac.clear();
         let digest = digest_of(&("domainKeyMac", interpretation_code(how), &blank));
-        let est = key.to_element_without_mac().children.len() * 120 + 60;
-        match mode {
-            CryptoMode::Real => {
-                let pdu_bytes = response.try_encode()?;
-                let bytes = domain_key_mac_input(&pdu_bytes, index, how)?;
+        match pdu_bytes {
+            Some(pdu) => {
+                let bytes = domain_key_mac_input(pdu, index, how)?;
                 Ok(DomainKeyMacInput {
                     len: bytes.len(),
                     bytes,
                     digest,
                 })
             }
-            CryptoMode::Symbolic => Ok(DomainKeyMacInput {
+            // Estimated size of the canonical element: fixed markup plus base64 octets.
+            None => Ok(DomainKeyMacInput {
                 bytes: Vec::new(),
                 digest,
-                len: est,
+                len: 420 + (key.enc_key.cipher.len() + key.ri_id.hash.len()) * 4 / 3,
             }),
         }
     }
