@@ -21,5 +21,10 @@ fn bench_engine(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_engine);
+criterion_group! {
+    name = benches;
+    // Plots need a system font (plotters is built without font-kit); reports stay textual.
+    config = Criterion::default().without_plots();
+    targets = bench_engine
+}
 criterion_main!(benches);

@@ -56,5 +56,10 @@ fn bench_route(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_route);
+criterion_group! {
+    name = benches;
+    // Plots need a system font (plotters is built without font-kit); reports stay textual.
+    config = Criterion::default().without_plots();
+    targets = bench_route
+}
 criterion_main!(benches);

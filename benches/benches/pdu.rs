@@ -44,6 +44,19 @@ fn bench(c: &mut Criterion) {
             g.bench_function(format!("decode/{name}"), |b| {
                 b.iter(|| Pdu::decode(black_box(&bytes)).unwrap())
             });
+            let el = pdu.to_element();
+            g.bench_function(format!("to_element/{name}"), |b| {
+                b.iter(|| black_box(&pdu).to_element())
+            });
+            g.bench_function(format!("c14n/{name}"), |b| {
+                b.iter(|| sim_core::pdu::canonicalize(black_box(&el)))
+            });
+            g.bench_function(format!("xml_parse/{name}"), |b| {
+                b.iter(|| sim_core::pdu::parse_element(black_box(&bytes)).unwrap())
+            });
+            g.bench_function(format!("from_element/{name}"), |b| {
+                b.iter(|| Pdu::from_element(black_box(&el)).unwrap())
+            });
             g.bench_function(format!("symbolic_digest/{name}"), |b| {
                 b.iter(|| black_box(&pdu).symbolic_digest())
             });
@@ -55,5 +68,10 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group! {
+    name = benches;
+    // Plots need a font backend this machine lacks; the numbers are what docs/pdus.md uses.
+    config = Criterion::default().without_plots();
+    targets = bench
+}
 criterion_main!(benches);

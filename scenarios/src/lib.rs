@@ -4,6 +4,7 @@
 //! The format reference is `docs/scenario-format.md`.
 #![forbid(unsafe_code)]
 
+pub mod assemble;
 pub mod describe;
 pub mod dist;
 pub mod error;

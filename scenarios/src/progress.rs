@@ -61,6 +61,11 @@ impl Progress {
         self.bar.set_message(format!("{events} events"));
     }
 
+    /// Whether the user allowed progress output.
+    pub fn allowed(&self) -> bool {
+        self.allowed
+    }
+
     /// Removes the bar from the terminal.
     pub fn finish(&self) {
         if self.shown.get() {

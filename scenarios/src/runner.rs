@@ -202,8 +202,7 @@ pub struct ExecContext<'a> {
 /// `TraceRecorder::new(ctx.trace, ctx.sink)`, poll `ctx.interrupt`, report progress, and
 /// return the outcome.
 fn execute(scenario: &Scenario, ctx: ExecContext<'_>) -> Result<EngineOutcome, RunError> {
-    let _ = (scenario, ctx);
-    Err(RunError::EngineNotWired)
+    crate::assemble::execute(scenario, ctx)
 }
 
 /// The default output directory of a run.

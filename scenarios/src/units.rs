@@ -129,10 +129,10 @@ impl<'de> Deserialize<'de> for Probability {
 /// RSA modulus size used by every certificate and device key of the run.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
 pub enum RsaBits {
-    /// 1024-bit keys (the OMA DRM 2.0 minimum; fast to generate).
+    /// 1024-bit keys (the default: what deployed OMA DRM 2.0 devices use; fast to generate).
+    #[default]
     Rsa1024,
     /// 2048-bit keys.
-    #[default]
     Rsa2048,
 }
 

@@ -45,7 +45,7 @@ fn quickstart_values_are_as_written() {
     assert_eq!(s.scenario.seed, 1);
     assert_eq!(s.scenario.horizon, DurationNs::from_secs(30));
     assert_eq!(s.scenario.crypto, CryptoMode::Symbolic);
-    assert_eq!(s.scenario.rsa_bits, RsaBits::Rsa2048);
+    assert_eq!(s.scenario.rsa_bits, RsaBits::Rsa1024);
     assert_eq!(s.population.agents, 50);
     assert_eq!(s.population.ris, 1);
     assert_eq!(s.population.ocsp, 1);

@@ -33,6 +33,29 @@ pub enum CryptoMode {
     Symbolic,
 }
 
+impl std::fmt::Display for CryptoMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CryptoMode::Real => "real",
+            CryptoMode::Symbolic => "symbolic",
+        })
+    }
+}
+
+impl std::str::FromStr for CryptoMode {
+    type Err = String;
+    /// Parses "real" or "symbolic" (the scenario and CLI spelling).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "real" => Ok(CryptoMode::Real),
+            "symbolic" => Ok(CryptoMode::Symbolic),
+            other => Err(format!(
+                "unknown crypto mode {other:?} (expected \"real\" or \"symbolic\")"
+            )),
+        }
+    }
+}
+
 /// Signature algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum SigAlg {
@@ -238,6 +261,40 @@ impl Crypto {
         }
     }
 
+    /// [`Crypto::sign`] over plain bytes.
+    pub fn sign_bytes(
+        &self,
+        ops: &mut OpCounter,
+        key: &PrivateKey,
+        alg: SigAlg,
+        bytes: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        self.sign(ops, key, alg, bytes)
+    }
+
+    /// [`Crypto::verify`] over plain bytes.
+    pub fn verify_bytes(
+        &self,
+        ops: &mut OpCounter,
+        key: &PublicKey,
+        alg: SigAlg,
+        bytes: &[u8],
+        sig: &[u8],
+    ) -> Result<(), CryptoError> {
+        self.verify(ops, key, alg, bytes, sig)
+    }
+
+    /// [`Crypto::mac`] over plain bytes.
+    pub fn mac_bytes(
+        &self,
+        ops: &mut OpCounter,
+        key: &SymKey,
+        alg: MacAlg,
+        bytes: &[u8],
+    ) -> Vec<u8> {
+        self.mac(ops, key, alg, bytes)
+    }
+
     // ----- MACs -----
 
     /// MAC of `msg` under `key`.
@@ -301,10 +358,16 @@ impl Crypto {
         });
         ops.record(Op::sha1(k + 4));
         ops.record(Op::key_wrap(key_material.len()));
+        // Both modes draw exactly 32 bytes from the caller's stream (Z is generated from a
+        // sub-stream seeded by them), so real and symbolic runs consume randomness alike and
+        // reach the same protocol outcomes.
+        let mut sub_seed = [0u8; 32];
+        rng.fill_bytes(&mut sub_seed);
         match self.mode {
             CryptoMode::Real => {
                 let rsa_key = recipient.rsa().ok_or(CryptoError::SymbolicKeyInRealMode)?;
-                let (mut c, z) = prim::rsa_kem_encapsulate(rsa_key, rng)?;
+                let mut sub = ChaCha8Rng::from_seed(sub_seed);
+                let (mut c, z) = prim::rsa_kem_encapsulate(rsa_key, &mut sub)?;
                 let kek = SymKey::from_slice(&prim::kdf2_sha1(&z, 16))?;
                 c.extend_from_slice(&prim::aes_wrap(&kek, key_material)?);
                 Ok(c)
@@ -350,7 +413,14 @@ impl Crypto {
                 let kek = SymKey::from_slice(&prim::kdf2_sha1(&z, 16))?;
                 prim::aes_unwrap(&kek, c2)
             }
-            CryptoMode::Symbolic => self.oracle.unwrap(&self.oracle.kem_kek(&key.id()), c2),
+            CryptoMode::Symbolic => {
+                let pt = self.oracle.unwrap(&self.oracle.kem_kek(&key.id()), c2)?;
+                // Bind C1 as real mode does (a modified C1 yields a wrong Z there).
+                if !ct_eq(&self.oracle.kem_c1(&key.id(), &pt, k), c1) {
+                    return Err(CryptoError::UnwrapFailed);
+                }
+                Ok(pt)
+            }
         }
     }
 

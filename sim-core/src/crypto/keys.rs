@@ -124,6 +124,13 @@ impl PartialEq for PublicKey {
 }
 impl Eq for PublicKey {}
 
+impl std::hash::Hash for PublicKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.id.hash(state);
+        self.bits.hash(state);
+    }
+}
+
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match self.material {
@@ -197,10 +204,14 @@ impl PublicKey {
 #[derive(Clone)]
 pub(crate) enum PrivateMaterial {
     Real(Arc<RsaPrivateKey>),
-    /// The symbolic secret; the public id is derived from it, so holding a symbolic private key
-    /// for an id requires knowing the secret behind it.
+    /// Symbolic: no material is needed; the id was derived from a secret when the key was
+    /// minted, and only `sim_core::crypto` can mint a `PrivateKey`, so holding one for an id
+    /// proves it was handed out by the key's owner.
     Symbolic,
 }
+
+/// A key pair: [`PrivateKey`] always carries its public half.
+pub type KeyPair = PrivateKey;
 
 /// A private key together with its public half (a key pair); cheap to clone.
 #[derive(Clone)]

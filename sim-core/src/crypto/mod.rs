@@ -15,7 +15,8 @@ mod symbolic;
 pub use error::CryptoError;
 pub use facade::{Crypto, CryptoMode, MacAlg, SigAlg, MAX_UDK_GENERATION, ORACLE_OWNER};
 pub use keys::{
-    KeyId, PrivateKey, PublicKey, SymKey, DEFAULT_RSA_BITS, SUPPORTED_RSA_BITS, SYM_KEY_BYTES,
+    KeyId, KeyPair, PrivateKey, PublicKey, SymKey, DEFAULT_RSA_BITS, SUPPORTED_RSA_BITS,
+    SYM_KEY_BYTES,
 };
 pub use keysource::{
     generate_rsa, GeneratingKeySource, KeySource, KeySpec, KEYGEN_VERSION, MAX_MEMO_KEYS,

@@ -96,6 +96,32 @@ impl Op {
             bytes: clamp_u32(len),
         }
     }
+    /// Reference cost in nanoseconds on a desktop-class core (release build; `rsa` 0.9.10
+    /// figures of `/work/shared/notes/dependencies.md` and `benches/benches/crypto.rs`). The
+    /// engine's cost model may scale these per device class; they are defaults, not truths.
+    pub fn reference_cost_ns(self) -> u64 {
+        // Linear per-byte models fitted to the 256 B and 2 KB measurements.
+        let per_byte = |base_ns: u64, ps_per_byte: u64, bytes: u32| {
+            base_ns + (u64::from(bytes) * ps_per_byte) / 1000
+        };
+        match self {
+            Op::RsaSign { bits } | Op::RsaDecrypt { bits } => match bits {
+                0..=1024 => 340_000,
+                1025..=2048 => 1_960_000,
+                _ => 5_900_000,
+            },
+            Op::RsaVerify { bits } | Op::RsaEncrypt { bits } => match bits {
+                0..=1024 => 68_000,
+                1025..=2048 => 236_000,
+                _ => 520_000,
+            },
+            Op::Hmac { bytes } => per_byte(210, 630, bytes),
+            Op::Sha1 { bytes } | Op::Sha256 { bytes } => per_byte(60, 630, bytes),
+            Op::KeyWrap { bytes } | Op::KeyUnwrap { bytes } => per_byte(330, 10_000, bytes),
+            Op::AesCbc { bytes } => per_byte(150, 1_500, bytes),
+        }
+    }
+
     /// `Op::AesCbc` for `len` bytes.
     pub fn aes_cbc(len: usize) -> Op {
         Op::AesCbc {
@@ -201,6 +227,17 @@ impl OpCounter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reference_costs_follow_measurements() {
+        assert_eq!(Op::RsaSign { bits: 2048 }.reference_cost_ns(), 1_960_000);
+        assert_eq!(Op::RsaVerify { bits: 1024 }.reference_cost_ns(), 68_000);
+        // HMAC-SHA256 measured 0.37 µs at 256 B and 1.5 µs at 2 KB.
+        assert!((350..=400).contains(&Op::hmac(256).reference_cost_ns()));
+        assert!((1_400..=1_600).contains(&Op::hmac(2048).reference_cost_ns()));
+        // AES key wrap of a 32-byte key: 0.65 µs.
+        assert_eq!(Op::key_wrap(32).reference_cost_ns(), 650);
+    }
 
     #[test]
     fn log_is_bounded_but_totals_keep_counting() {

@@ -210,10 +210,15 @@ fn rsa_raw_decrypt(key: &RsaPrivateKey, c: &BigUint) -> Result<BigUint, CryptoEr
         let (p, q) = (&primes[0], &primes[1]);
         let one = BigUint::from(1u8);
         let two = BigUint::from(2u8);
-        let dp = key.d() % (p - &one);
-        let dq = key.d() % (q - &one);
-        // q^-1 mod p by Fermat (p is prime).
-        let qinv = q.modpow(&(p - &two), p);
+        // Precomputed CRT values when the key has them (keys from RsaPrivateKey::new and
+        // PKCS#8 do); otherwise derive them, q^-1 mod p by Fermat (p is prime).
+        let dp = key.dp().cloned().unwrap_or_else(|| key.d() % (p - &one));
+        let dq = key.dq().cloned().unwrap_or_else(|| key.d() % (q - &one));
+        let qinv = key
+            .qinv()
+            .and_then(|x| x.to_biguint())
+            .map(|x| x % p)
+            .unwrap_or_else(|| q.modpow(&(p - &two), p));
         let m1 = c.modpow(&dp, p);
         let m2 = c.modpow(&dq, q);
         let diff = ((&m1 + p) - (&m2 % p)) % p;

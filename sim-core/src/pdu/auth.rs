@@ -67,20 +67,21 @@ pub fn registration_transcript_digest(
     h.finish()
 }
 
-/// Removes the first `n` elements named `{ns}local` in document order (with their
-/// subtrees), so the `n`-th one becomes the first. Neither `<domainKey>` nor
+/// Removes the first `n` elements with local name `local` (any namespace, so a mix of
+/// qualified and unqualified `domainKey`s counts as one sequence) in document order, with
+/// their subtrees, so the `n`-th one becomes the first. Neither `<domainKey>` nor
 /// `<meteringReport>` nests, so removing earlier ones leaves the target's ancestors — and so
 /// the namespaces rendered above it — unchanged.
-fn drop_first(el: &mut Element, name: &Name, n: &mut usize) {
+fn drop_first(el: &mut Element, local: &str, n: &mut usize) {
     let mut i = 0;
     while i < el.children.len() && *n > 0 {
         if let Node::Element(c) = &mut el.children[i] {
-            if name.matches(c) {
+            if c.local == local {
                 el.children.remove(i);
                 *n -= 1;
                 continue;
             }
-            drop_first(c, name, n);
+            drop_first(c, local, n);
         }
         i += 1;
     }
@@ -116,7 +117,7 @@ pub fn subtree_mac_input(
         local: local.to_string(),
     };
     let mut skip = index;
-    drop_first(&mut doc.root, &name, &mut skip);
+    drop_first(&mut doc.root, local, &mut skip);
     let selection = Selection::element(name).excluding(Name {
         ns: None,
         local: "mac".into(),
@@ -222,7 +223,7 @@ impl Signable for super::common::DomainKey {
     }
 }
 
-impl Signable for super::roap::MeteringReport {
+impl Signable for super::metering::MeteringReport {
     /// `<meteringReport>` minus `<mac>`, node-set reading (seed 004 §5.4.6.1.2).
     fn signed_bytes(&self) -> Vec<u8> {
         codec::c14n(&self.to_element_without_mac())

@@ -9,6 +9,8 @@ mod codec;
 pub mod common;
 pub mod dea;
 pub mod digest;
+pub mod keys;
+pub mod metering;
 pub mod moves;
 pub mod pairing;
 pub mod ro;
@@ -29,6 +31,7 @@ pub use status::Status;
 
 use crate::xml::Element;
 use dea::*;
+use metering::*;
 use moves::*;
 use pairing::*;
 use roap::*;

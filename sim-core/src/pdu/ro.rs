@@ -158,10 +158,8 @@ fn omadd(local: &str) -> Element {
 fn uid_context(uid: &str) -> Element {
     oex("context").with_child(odd("uid").with_text(uid))
 }
-fn read_uid_context(el: &Element) -> Result<String, PduError> {
-    let mut k = Kids::of(el)?;
-    let c = k.req("context")?;
-    k.end()?;
+/// Reads an `<o-ex:context><o-dd:uid>…</o-dd:uid></o-ex:context>` element.
+fn read_context_uid(c: &Element) -> Result<String, PduError> {
     let mut ck = Kids::of(c)?;
     let u = ck.text("uid")?;
     ck.end()?;
@@ -224,7 +222,7 @@ impl Constraint {
                 let v = k
                     .many("context", MAX_RO_ITEMS)?
                     .into_iter()
-                    .map(|c| read_uid_context(&Element::plain("x").with_child(c.clone())))
+                    .map(read_context_uid)
                     .collect::<Result<_, _>>()?;
                 k.end()?;
                 Constraint::System(v)
@@ -365,7 +363,7 @@ impl Rights {
         for a in ak.many("asset", MAX_RO_ITEMS)? {
             let mut kk = Kids::of(a)?;
             let c = kk.req("context")?;
-            let content_id = read_uid_context(&Element::plain("x").with_child(c.clone()))?;
+            let content_id = read_context_uid(c)?;
             let dcf_hash = match kk.opt("digest") {
                 None => None,
                 Some(d) => {

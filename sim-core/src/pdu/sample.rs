@@ -3,6 +3,7 @@
 
 use super::common::*;
 use super::dea::*;
+use super::metering::*;
 use super::moves::*;
 use super::pairing::*;
 use super::ro::*;

@@ -97,6 +97,15 @@ impl PartialEq for Certificate {
 }
 impl Eq for Certificate {}
 
+/// Hashes the signed content and the signature, so PDU types that `#[derive(Hash)]` over a
+/// certificate chain get a symbolic digest that changes with any certificate.
+impl std::hash::Hash for Certificate {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.sym_tbs().symbolic_digest());
+        state.write(&self.inner.signature);
+    }
+}
+
 /// The to-be-signed content of a symbolic certificate.
 struct SymbolicTbs<'a> {
     serial: u64,

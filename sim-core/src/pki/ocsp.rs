@@ -84,7 +84,7 @@ impl RevocationList {
 }
 
 /// A signed OCSP response for one certificate.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct OcspResponse {
     /// Key id of the responder (SHA-1 of its SPKI, the RFC 6960 byKey ResponderID).
     pub responder_id: KeyId,

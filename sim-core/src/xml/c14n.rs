@@ -8,7 +8,7 @@
 //! `xml:*` attributes. So a selected subtree canonicalizes exactly like a standalone tree,
 //! and an in-memory [`Element`] (a PDU being built) uses the same code.
 
-use super::dom::{Document, Element, Node};
+use super::dom::{Attr, Document, Element, Node};
 use super::error::XmlError;
 use super::names::{is_absolute_uri, is_ncname, is_uri_reference, Name, XML_NS};
 
@@ -21,6 +21,10 @@ pub(crate) struct Renderer<'a> {
     rendered: Vec<(&'a str, &'a str)>,
     /// Byte span `[start, end)` of every rendered element, in document order.
     spans: Option<Vec<(usize, usize)>>,
+    /// Reused per-element buffers (taken while an element's start tag is built, returned
+    /// before its children are rendered), so rendering allocates only the output.
+    used_buf: Vec<(&'a str, &'a str)>,
+    attrs_buf: Vec<&'a Attr>,
 }
 
 impl<'a> Renderer<'a> {
@@ -32,6 +36,8 @@ impl<'a> Renderer<'a> {
             exclude,
             rendered: Vec::with_capacity(16),
             spans: record_spans.then(Vec::new),
+            used_buf: Vec::with_capacity(8),
+            attrs_buf: Vec::with_capacity(8),
         }
     }
 
@@ -110,7 +116,8 @@ impl<'a> Renderer<'a> {
         // Namespaces visibly utilized by `el` (exc-c14n §3): the element's own prefix (the
         // default namespace when unprefixed) and the prefixes of its attributes; attribute
         // *values* such as `xsi:type="roap:X509SPKIHash"` utilize nothing.
-        let mut used: Vec<(&'a str, &'a str)> = Vec::with_capacity(4);
+        let mut used = std::mem::take(&mut self.used_buf);
+        used.clear();
         check_name(el.prefix.as_deref(), &el.local)?;
         match (el.prefix.as_deref(), el.ns.as_deref()) {
             (Some("xmlns"), _) | (Some(_), None) | (None, Some("")) => {
@@ -134,7 +141,16 @@ impl<'a> Renderer<'a> {
                 (Some(p), Some(u)) => use_ns(&mut used, p, u)?,
             }
         }
-        // C14N 1.0 §2: documents with relative namespace URIs cannot be canonicalized.
+        // Render a binding unless the nearest output ancestor already rendered the same one;
+        // `xmlns=""` only undoes a non-empty default rendered above.
+        used.retain(|&(p, u)| match self.rendered_uri(p) {
+            Some(r) => r != u,
+            None => !u.is_empty(),
+        });
+        used.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        // C14N 1.0 §2: documents with relative namespace URIs cannot be canonicalized. Every
+        // utilized binding is rendered by its topmost user, so checking rendered ones and the
+        // declarations written on output elements covers the output.
         let relative = el
             .ns_decls
             .iter()
@@ -150,13 +166,6 @@ impl<'a> Renderer<'a> {
                 "namespace name {u:?} is not a URI"
             )));
         }
-        // Render a binding unless the nearest output ancestor already rendered the same one;
-        // `xmlns=""` only undoes a non-empty default rendered above.
-        used.retain(|&(p, u)| match self.rendered_uri(p) {
-            Some(r) => r != u,
-            None => !u.is_empty(),
-        });
-        used.sort_unstable_by(|a, b| a.0.cmp(b.0));
 
         self.out.push(b'<');
         write_qname(&mut self.out, el.prefix.as_deref(), &el.local);
@@ -173,7 +182,9 @@ impl<'a> Renderer<'a> {
         }
         self.rendered.extend_from_slice(&used);
         // Attributes sorted by (namespace URI, local name), unqualified ones first (C14N §2.2).
-        let mut attrs: Vec<&'a super::dom::Attr> = el.attrs.iter().collect();
+        let mut attrs = std::mem::take(&mut self.attrs_buf);
+        attrs.clear();
+        attrs.extend(el.attrs.iter());
         if attrs.len() > 1 {
             attrs.sort_unstable_by(|a, b| {
                 (a.ns.is_some(), a.ns.as_deref(), a.local.as_str()).cmp(&(
@@ -192,7 +203,7 @@ impl<'a> Renderer<'a> {
                 )));
             }
         }
-        for a in attrs {
+        for &a in &attrs {
             self.out.push(b' ');
             write_qname(&mut self.out, a.prefix.as_deref(), &a.local);
             self.out.extend_from_slice(b"=\"");
@@ -200,6 +211,8 @@ impl<'a> Renderer<'a> {
             self.out.push(b'"');
         }
         self.out.push(b'>');
+        self.used_buf = used;
+        self.attrs_buf = attrs;
 
         for child in &el.children {
             match child {
@@ -297,46 +310,67 @@ fn forbidden_at(b: &[u8], i: usize) -> bool {
     }
 }
 
+/// Byte classes for escaping: 0 = copy, 1 = forbidden-character candidate (C0 control or
+/// first byte of U+FFFE/U+FFFF), 2.. = index + 2 into the replacement table.
+const fn class_table(attr: bool) -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = 1;
+        i += 1;
+    }
+    t[0xEF] = 1;
+    t[b'&' as usize] = 2;
+    t[b'<' as usize] = 3;
+    t[b'\r' as usize] = 4;
+    if attr {
+        t[b'"' as usize] = 5;
+        t[b'\t' as usize] = 6;
+        t[b'\n' as usize] = 7;
+    } else {
+        t[b'>' as usize] = 8;
+        t[b'\t' as usize] = 0;
+        t[b'\n' as usize] = 0;
+    }
+    t
+}
+
+const TEXT_CLASSES: [u8; 256] = class_table(false);
+const ATTR_CLASSES: [u8; 256] = class_table(true);
+const REPLACEMENTS: [&[u8]; 7] = [
+    b"&amp;", b"&lt;", b"&#xD;", b"&quot;", b"&#x9;", b"&#xA;", b"&gt;",
+];
+
 /// Text node escaping (C14N §2.3): `&`, `<`, `>` and CR as references, all else literal.
 fn escape_text(out: &mut Vec<u8>, s: &str) -> Result<(), XmlError> {
-    escape_with(out, s, |c| match c {
-        b'&' => Some(b"&amp;"),
-        b'<' => Some(b"&lt;"),
-        b'>' => Some(b"&gt;"),
-        b'\r' => Some(b"&#xD;"),
-        _ => None,
-    })
+    escape_with(out, s, &TEXT_CLASSES)
 }
 
 /// Attribute value escaping (C14N §2.3): `&`, `<`, `"`, TAB, LF and CR as references.
 fn escape_attr(out: &mut Vec<u8>, s: &str) -> Result<(), XmlError> {
-    escape_with(out, s, |c| match c {
-        b'&' => Some(b"&amp;"),
-        b'<' => Some(b"&lt;"),
-        b'"' => Some(b"&quot;"),
-        b'\t' => Some(b"&#x9;"),
-        b'\n' => Some(b"&#xA;"),
-        b'\r' => Some(b"&#xD;"),
-        _ => None,
-    })
+    escape_with(out, s, &ATTR_CLASSES)
 }
 
 #[inline]
-fn escape_with(
-    out: &mut Vec<u8>,
-    s: &str,
-    map: impl Fn(u8) -> Option<&'static [u8]>,
-) -> Result<(), XmlError> {
+fn escape_with(out: &mut Vec<u8>, s: &str, classes: &[u8; 256]) -> Result<(), XmlError> {
     let b = s.as_bytes();
     let mut last = 0;
-    for i in 0..b.len() {
-        if let Some(rep) = map(b[i]) {
-            out.extend_from_slice(&b[last..i]);
-            out.extend_from_slice(rep);
-            last = i + 1;
-        } else if (b[i] < 0x20 || b[i] == 0xEF) && forbidden_at(b, i) {
-            return check_chars(s);
+    let mut i = 0;
+    while let Some(off) = b[i..].iter().position(|&c| classes[c as usize] != 0) {
+        i += off;
+        match classes[b[i] as usize] {
+            1 => {
+                if forbidden_at(b, i) {
+                    return check_chars(s);
+                }
+            }
+            k => {
+                out.extend_from_slice(&b[last..i]);
+                out.extend_from_slice(REPLACEMENTS[usize::from(k) - 2]);
+                last = i + 1;
+            }
         }
+        i += 1;
     }
     out.extend_from_slice(&b[last..]);
     Ok(())

@@ -32,6 +32,17 @@ fn is_name_char(c: char) -> bool {
 
 /// Whether `s` is a non-colonized name (Namespaces in XML 1.0, production `NCName`).
 pub fn is_ncname(s: &str) -> bool {
+    // ASCII fast path: nearly every name in a ROAP PDU.
+    let b = s.as_bytes();
+    if let Some((&first, rest)) = b.split_first() {
+        if (first.is_ascii_alphabetic() || first == b'_')
+            && rest
+                .iter()
+                .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
+        {
+            return true;
+        }
+    }
     let mut chars = s.chars();
     match chars.next() {
         Some(c) if is_name_start(c) => chars.all(is_name_char),

@@ -6,6 +6,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use sim_core::pdu::common::*;
 use sim_core::pdu::dea::*;
+use sim_core::pdu::metering::*;
 use sim_core::pdu::moves::*;
 use sim_core::pdu::roap::*;
 use sim_core::pdu::sample::random_pdu;
@@ -711,4 +712,88 @@ fn signable_impls_cover_content_but_not_the_authenticator() {
     let est = t.signed_len() as f64;
     let real = t.signed_bytes().len() as f64;
     assert!((est - real).abs() / real < 0.3, "{est} vs {real}");
+}
+
+#[test]
+fn rights_with_count_move_system_and_user_domain_match_hand_written_xml() {
+    use sim_core::pdu::ro::*;
+    let rights = Rights {
+        uid: "REL1".into(),
+        assets: vec![Asset {
+            content_id: "cid:a".into(),
+            dcf_hash: Some(vec![0; 3]),
+        }],
+        permissions: vec![
+            Permission {
+                action: Action::Play,
+                constraints: vec![Constraint::Count(3)],
+            },
+            Permission {
+                action: Action::Move,
+                constraints: vec![Constraint::System(vec!["urn:sce:move-via-ri".into()])],
+            },
+        ],
+        user_domains: vec!["UD1".into()],
+        move_indication: vec!["RI-1".into()],
+    };
+    let oex = r#"xmlns:o-ex="http://odrl.net/1.1/ODRL-EX""#;
+    let odd = r#"xmlns:o-dd="http://odrl.net/1.1/ODRL-DD""#;
+    let oma = r#"xmlns:oma-dd="http://www.openmobilealliance.com/oma-dd""#;
+    let ds = r#"xmlns:ds="http://www.w3.org/2000/09/xmldsig#""#;
+    let expected = format!(
+        concat!(
+            "<rights><o-ex:context {oex}><o-dd:version {odd}>2.0</o-dd:version><o-dd:uid {odd}>REL1</o-dd:uid></o-ex:context>",
+            "<o-ex:agreement {oex}><o-ex:asset><o-ex:context><o-dd:uid {odd}>cid:a</o-dd:uid></o-ex:context>",
+            r#"<o-ex:digest><ds:DigestMethod {ds} Algorithm="http://www.w3.org/2000/09/xmldsig#sha1"></ds:DigestMethod><ds:DigestValue {ds}>AAAA</ds:DigestValue></o-ex:digest></o-ex:asset>"#,
+            "<o-ex:permission><o-ex:constraint><oma-dd:userDomain {oma}>UD1</oma-dd:userDomain></o-ex:constraint>",
+            "<o-dd:play {odd}><o-ex:constraint><o-dd:count>3</o-dd:count></o-ex:constraint></o-dd:play>",
+            "<oma-dd:move {oma}><o-ex:constraint><oma-dd:system><o-ex:context><o-dd:uid {odd}>urn:sce:move-via-ri</o-dd:uid></o-ex:context></oma-dd:system></o-ex:constraint></oma-dd:move>",
+            "</o-ex:permission><oma-dd:moveIndication {oma}><o-dd:uid {odd}>RI-1</o-dd:uid></oma-dd:moveIndication></o-ex:agreement></rights>"
+        ),
+        oex = oex,
+        odd = odd,
+        oma = oma,
+        ds = ds
+    );
+    let got = String::from_utf8(sim_core::pdu::canonicalize(&rights.to_element())).unwrap();
+    assert_eq!(got, expected);
+    let back =
+        Rights::from_element(&sim_core::pdu::parse_element(expected.as_bytes()).unwrap()).unwrap();
+    assert_eq!(back, rights);
+    assert!(rights.is_stateful(), "count is stateful");
+    assert_eq!(
+        rights.move_permission().unwrap().constraints,
+        vec![Constraint::System(vec!["urn:sce:move-via-ri".into()])]
+    );
+}
+
+#[test]
+fn proxy_leave_trigger_matches_hand_written_xml() {
+    let pdu =
+        Pdu::ProxyLeaveUserDomainTrigger(sim_core::pdu::trigger::ProxyLeaveUserDomainTrigger {
+            id: None,
+            res_id: id(8),
+            res_alias: None,
+            nonce: vec![0; 3],
+            req_url: "https://ri.example/sce".into(),
+            domain_id: "UD1".into(),
+            device_ids: vec![id(9)],
+            signature: None,
+        });
+    let expected = format!(
+        concat!(
+            r#"<gen:trigger xmlns:gen="urn:oma:xml:sce:gen-1.0" type="rdpProxyLeaveUserDomain" version="1.0">"#,
+            "{}<nonce>AAAA</nonce><reqURL>https://ri.example/sce</reqURL>",
+            "<body><trgInfo><domainID>UD1</domainID>{}</trgInfo></body></gen:trigger>"
+        ),
+        id_xml("resID", 8),
+        id_xml("deviceID", 9)
+    );
+    assert_eq!(String::from_utf8(pdu.encode()).unwrap(), expected);
+    assert_eq!(Pdu::decode(expected.as_bytes()).unwrap(), pdu);
+    let other = expected.replace("rdpProxyLeaveUserDomain", "somethingElse");
+    assert_eq!(
+        Pdu::decode(other.as_bytes()).unwrap_err().status(),
+        Status::MalformedRequest
+    );
 }

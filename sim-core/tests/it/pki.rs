@@ -450,3 +450,17 @@ fn symbolic_certificates_have_no_der_and_realistic_size() {
     );
     assert!((a / b - 1.0).abs() < 0.35, "symbolic {a} vs real {b}");
 }
+
+#[test]
+fn certificate_digest_distinguishes_certificates() {
+    let w = world(CryptoMode::Symbolic);
+    let d = sim_core::crypto::digest_of(&vec![w.device.clone(), w.sub.certificate().clone()]);
+    assert_eq!(
+        d,
+        sim_core::crypto::digest_of(&vec![w.device.clone(), w.sub.certificate().clone()])
+    );
+    assert_ne!(
+        d,
+        sim_core::crypto::digest_of(&vec![w.sce_device.clone(), w.sub.certificate().clone()])
+    );
+}

@@ -202,6 +202,35 @@ fn relative_namespace_uri_fails_canonicalization() {
 }
 
 #[test]
+fn whole_document_selection_with_exclusions_in_both_readings() {
+    let xml = b"<?p d?><r xmlns:q=\"urn:q\"><a/>t<mac>x<q:b/></mac>u<q:mac/></r>";
+    for v in [C14nVariant::XPathNodeSet, C14nVariant::Substring] {
+        let got = c14n_command(xml, None, &["mac"], v).unwrap();
+        assert_eq!(
+            got, b"<?p d?>\n<r><a></a>tu<q:mac xmlns:q=\"urn:q\"></q:mac></r>",
+            "{v:?}"
+        );
+    }
+    // The apex itself is never excluded: only elements strictly inside the selection.
+    let got = c14n_command(
+        b"<mac><mac/>k</mac>",
+        Some("mac"),
+        &["mac"],
+        C14nVariant::XPathNodeSet,
+    );
+    assert_eq!(got.unwrap(), b"<mac>k</mac>");
+    assert_eq!(
+        "substring".parse::<C14nVariant>().unwrap(),
+        C14nVariant::Substring
+    );
+    assert_eq!(
+        "xpath".parse::<C14nVariant>().unwrap(),
+        C14nVariant::XPathNodeSet
+    );
+    assert!("other".parse::<C14nVariant>().is_err());
+}
+
+#[test]
 fn whole_document_keeps_pis_outside_root_with_newlines() {
     let xml = b"<?xml version=\"1.0\"?>\n<?a x?><!-- c --><r/>\n<!-- d --><?b?>\n";
     let doc = parse(xml, &Limits::default()).unwrap();

@@ -1,0 +1,379 @@
+//! Capacity charts for parameter sweeps: one line per configuration, a 95% confidence band
+//! across seeds, and the saturation knee marked.
+//!
+//! Band: mean ± t(0.975, n−1)·s/√n over the seeds at each x (Student t; no band with one
+//! seed). Knee: the first x, in ascending order, where the mean p99 latency exceeds
+//! `knee_factor` × the mean p99 at the lowest x of that configuration, or the mean completion
+//! rate falls below `min_completion_rate`. See `docs/analysis.md`.
+
+use crate::error::{AnalysisError, Result};
+use crate::stats::mean_ci95;
+use crate::style::*;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// One run of a sweep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepRow {
+    /// Configuration label (one line per label).
+    pub config: String,
+    /// Offered load or population (the swept variable).
+    pub x: f64,
+    /// Seed of this run.
+    pub seed: u64,
+    /// Median protocol latency, ms.
+    pub p50_latency_ms: f64,
+    /// 99th-percentile protocol latency, ms.
+    pub p99_latency_ms: f64,
+    /// Completed / attempted protocol runs, in [0, 1].
+    pub completion_rate: f64,
+}
+
+/// Options of [`draw_capacity_charts_with`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapacityOptions {
+    /// X-axis description, with unit (e.g. `Offered load (requests/s)`).
+    pub x_label: String,
+    /// Knee when mean p99 > this factor × the lowest-x mean p99.
+    pub knee_factor: f64,
+    /// Knee when mean completion rate < this.
+    pub min_completion_rate: f64,
+}
+
+impl Default for CapacityOptions {
+    fn default() -> Self {
+        CapacityOptions {
+            x_label: "Offered load or population".to_string(),
+            knee_factor: 3.0,
+            min_completion_rate: 0.99,
+        }
+    }
+}
+
+/// Mean and 95% half-width of one metric at one x.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    /// Mean over seeds.
+    pub mean: f64,
+    /// Half-width of the 95% t-interval (0 with one seed).
+    pub ci95: f64,
+    /// Smallest value over seeds.
+    pub min: f64,
+    /// Largest value over seeds.
+    pub max: f64,
+}
+
+/// Aggregate of all seeds of one configuration at one x.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CapacityPoint {
+    /// Swept value.
+    pub x: f64,
+    /// Seeds aggregated.
+    pub seeds: usize,
+    /// Median latency, ms.
+    pub p50_latency_ms: Estimate,
+    /// p99 latency, ms.
+    pub p99_latency_ms: Estimate,
+    /// Completion rate.
+    pub completion_rate: Estimate,
+}
+
+/// One configuration's curve and knee.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CapacityCurve {
+    /// Configuration label.
+    pub config: String,
+    /// Points in ascending x.
+    pub points: Vec<CapacityPoint>,
+    /// Saturation knee, if reached within the sweep.
+    pub knee_x: Option<f64>,
+}
+
+/// What [`draw_capacity_charts`] wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapacityReport {
+    /// Curves (also written to `capacity.json`).
+    pub curves: Vec<CapacityCurve>,
+    /// Chart files: p99, p50, completion rate.
+    pub charts: Vec<ChartFiles>,
+    /// The `capacity.json` file.
+    pub json: PathBuf,
+}
+
+/// Aggregates rows into per-configuration curves with knees (no drawing).
+pub fn capacity_curves(rows: &[SweepRow], opts: &CapacityOptions) -> Result<Vec<CapacityCurve>> {
+    if rows.is_empty() {
+        return Err(AnalysisError::InvalidSweep("no rows".into()));
+    }
+    for r in rows {
+        let vals = [r.x, r.p50_latency_ms, r.p99_latency_ms, r.completion_rate];
+        if vals.iter().any(|v| !v.is_finite()) {
+            return Err(AnalysisError::InvalidSweep(format!(
+                "non-finite value in row config={} x={} seed={}",
+                r.config, r.x, r.seed
+            )));
+        }
+    }
+    let mut by_config: BTreeMap<&str, Vec<&SweepRow>> = BTreeMap::new();
+    for r in rows {
+        by_config.entry(&r.config).or_default().push(r);
+    }
+    let mut curves = Vec::new();
+    for (config, mut rs) in by_config {
+        rs.sort_by(|a, b| a.x.total_cmp(&b.x).then(a.seed.cmp(&b.seed)));
+        let mut points: Vec<CapacityPoint> = Vec::new();
+        for group in rs.chunk_by(|a, b| a.x == b.x) {
+            let est = |f: fn(&SweepRow) -> f64| {
+                let xs: Vec<f64> = group.iter().map(|r| f(r)).collect();
+                let (mean, ci95) = mean_ci95(&xs);
+                Estimate {
+                    mean,
+                    ci95,
+                    min: xs.iter().copied().fold(f64::INFINITY, f64::min),
+                    max: xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                }
+            };
+            points.push(CapacityPoint {
+                x: group[0].x,
+                seeds: group.len(),
+                p50_latency_ms: est(|r| r.p50_latency_ms),
+                p99_latency_ms: est(|r| r.p99_latency_ms),
+                completion_rate: est(|r| r.completion_rate),
+            });
+        }
+        let base = points[0].p99_latency_ms.mean;
+        let knee_x = points
+            .iter()
+            .find(|p| {
+                p.p99_latency_ms.mean > opts.knee_factor * base
+                    || p.completion_rate.mean < opts.min_completion_rate
+            })
+            .map(|p| p.x);
+        curves.push(CapacityCurve {
+            config: config.to_string(),
+            points,
+            knee_x,
+        });
+    }
+    Ok(curves)
+}
+
+/// Draws the capacity charts with default options into `out_dir`.
+pub fn draw_capacity_charts(rows: &[SweepRow], out_dir: &Path) -> Result<CapacityReport> {
+    draw_capacity_charts_with(rows, out_dir, &CapacityOptions::default())
+}
+
+/// Draws `capacity_p99`, `capacity_p50` and `capacity_completion` (SVG + PNG) and writes
+/// `capacity.json` into `out_dir`.
+pub fn draw_capacity_charts_with(
+    rows: &[SweepRow],
+    out_dir: &Path,
+    opts: &CapacityOptions,
+) -> Result<CapacityReport> {
+    let curves = capacity_curves(rows, opts)?;
+    std::fs::create_dir_all(out_dir).map_err(|e| AnalysisError::io(out_dir, e))?;
+    let json = out_dir.join("capacity.json");
+    let text = serde_json::to_vec_pretty(&curves).map_err(|e| AnalysisError::Json {
+        path: json.clone(),
+        source: e,
+    })?;
+    std::fs::write(&json, text).map_err(|e| AnalysisError::io(&json, e))?;
+    let metric = |title: &'static str,
+                  y_desc: &'static str,
+                  pick: fn(&CapacityPoint) -> Estimate,
+                  pct: bool| {
+        CapacityChart {
+            curves: &curves,
+            opts,
+            title,
+            y_desc,
+            pick,
+            pct,
+        }
+    };
+    let charts = vec![
+        render(
+            &metric(
+                "Capacity: p99 latency vs load",
+                "p99 latency (ms)",
+                |p| p.p99_latency_ms,
+                false,
+            ),
+            out_dir,
+            "capacity_p99",
+        )?,
+        render(
+            &metric(
+                "Capacity: median latency vs load",
+                "p50 latency (ms)",
+                |p| p.p50_latency_ms,
+                false,
+            ),
+            out_dir,
+            "capacity_p50",
+        )?,
+        render(
+            &metric(
+                "Capacity: completion rate vs load",
+                "Completion rate (%)",
+                |p| p.completion_rate,
+                true,
+            ),
+            out_dir,
+            "capacity_completion",
+        )?,
+    ];
+    Ok(CapacityReport {
+        curves,
+        charts,
+        json,
+    })
+}
+
+struct CapacityChart<'a> {
+    curves: &'a [CapacityCurve],
+    opts: &'a CapacityOptions,
+    title: &'static str,
+    y_desc: &'static str,
+    pick: fn(&CapacityPoint) -> Estimate,
+    pct: bool,
+}
+
+impl Chart for CapacityChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> ChartResult<DB> {
+        let scale = if self.pct { 100.0 } else { 1.0 };
+        let pts = || self.curves.iter().flat_map(|c| c.points.iter());
+        let x_lo = pts().map(|p| p.x).fold(f64::INFINITY, f64::min);
+        let x_hi = pts().map(|p| p.x).fold(f64::NEG_INFINITY, f64::max);
+        let (x_lo, x_hi) = if x_hi > x_lo {
+            let pad = (x_hi - x_lo) * 0.04;
+            (x_lo - pad, x_hi + pad)
+        } else {
+            (x_lo - 1.0, x_hi + 1.0)
+        };
+        let y_hi = pts()
+            .map(|p| {
+                let e = (self.pick)(p);
+                (e.mean + e.ci95).max(e.max) * scale
+            })
+            .fold(0.0, f64::max);
+        let y_hi = if self.pct {
+            105.0
+        } else if y_hi > 0.0 {
+            y_hi * 1.1
+        } else {
+            1.0
+        };
+        let y_lo = if self.pct {
+            let lo = pts()
+                .map(|p| {
+                    let e = (self.pick)(p);
+                    (e.mean - e.ci95).min(e.min) * scale
+                })
+                .fold(100.0, f64::min);
+            (lo - 5.0).clamp(0.0, 95.0)
+        } else {
+            0.0
+        };
+        let mut chart = ChartBuilder::on(root)
+            .margin(16)
+            .caption(self.title, font(TITLE_PX))
+            .x_label_area_size(78)
+            .y_label_area_size(80)
+            .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)?;
+        chart
+            .configure_mesh()
+            .x_desc(self.opts.x_label.as_str())
+            .y_desc(self.y_desc)
+            .axis_desc_style(font(AXIS_PX))
+            .label_style(font(LABEL_PX))
+            .light_line_style(GRID_LIGHT)
+            .bold_line_style(GRID_BOLD)
+            .x_label_formatter(&crate::charts::tick)
+            .y_label_formatter(&crate::charts::tick)
+            .draw()?;
+        let (w, h) = root.dim_in_pixel();
+        root.draw(&Text::new(
+            "Shaded: 95% t-interval across seeds · dashed vertical: saturation knee",
+            (w as i32 - 16, h as i32 - 6),
+            font(LABEL_PX - 2)
+                .color(&RGBColor(90, 90, 90))
+                .pos(Pos::new(HPos::Right, VPos::Bottom)),
+        ))?;
+        if self.pct {
+            let thr = self.opts.min_completion_rate * 100.0;
+            chart.draw_series(DashedLineSeries::new(
+                vec![(x_lo, thr), (x_hi, thr)],
+                8,
+                6,
+                BLACK.mix(0.5).stroke_width(1),
+            ))?;
+        }
+        for (i, c) in self.curves.iter().enumerate() {
+            let col = color(i);
+            let est: Vec<(f64, Estimate)> =
+                c.points.iter().map(|p| (p.x, (self.pick)(p))).collect();
+            if est.iter().any(|(_, e)| e.ci95 > 0.0) {
+                let mut poly: Vec<(f64, f64)> = est
+                    .iter()
+                    .map(|(x, e)| (*x, (e.mean + e.ci95) * scale))
+                    .collect();
+                poly.extend(
+                    est.iter()
+                        .rev()
+                        .map(|(x, e)| (*x, (e.mean - e.ci95).max(0.0) * scale)),
+                );
+                chart.draw_series(std::iter::once(Polygon::new(poly, col.mix(0.18).filled())))?;
+            }
+            let line: Vec<(f64, f64)> = est.iter().map(|(x, e)| (*x, e.mean * scale)).collect();
+            chart
+                .draw_series(LineSeries::new(line.clone(), col.stroke_width(2)))?
+                .label(c.config.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(3))
+                });
+            chart.draw_series(line.iter().map(|&p| Circle::new(p, 4, col.filled())))?;
+            if let Some(kx) = c.knee_x {
+                chart.draw_series(DashedLineSeries::new(
+                    vec![(kx, y_lo), (kx, y_hi)],
+                    6,
+                    5,
+                    col.stroke_width(2),
+                ))?;
+                let ky = line.iter().find(|p| p.0 == kx).map(|p| p.1).unwrap_or(y_lo);
+                chart.draw_series(std::iter::once(Cross::new(
+                    (kx, ky),
+                    9,
+                    col.stroke_width(3),
+                )))?;
+                // Label on the side of the line with more room; drawn on the root because
+                // chart-coordinate text does not honour the anchor.
+                let right_half = kx > (x_lo + x_hi) / 2.0;
+                let (text, hpos) = if right_half {
+                    (format!("knee {}: x = {} ", c.config, kx), HPos::Right)
+                } else {
+                    (format!(" knee {}: x = {}", c.config, kx), HPos::Left)
+                };
+                let at =
+                    chart.backend_coord(&(kx, y_hi - (y_hi - y_lo) * (0.05 + 0.05 * i as f64)));
+                root.draw(&Text::new(
+                    text,
+                    at,
+                    font(LABEL_PX).color(&col).pos(Pos::new(hpos, VPos::Center)),
+                ))?;
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font(font(LABEL_PX))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.4))
+            .draw()?;
+        Ok(())
+    }
+}

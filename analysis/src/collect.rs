@@ -1,0 +1,509 @@
+//! One streaming pass over a trace that accumulates everything [`Metrics`] needs.
+
+use crate::buckets::TimeBuckets;
+use crate::error::Result;
+use crate::metrics::*;
+use crate::reader::{for_each_record, RawRecord, ReadStats};
+use crate::stats::percentile_sorted;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+/// Metrics plus the raw latency samples the charts need.
+#[derive(Debug, Clone)]
+pub struct TraceAnalysis {
+    /// The `metrics.json` document.
+    pub metrics: Metrics,
+    /// Sorted latencies (ns) of successful outcomes, per protocol.
+    pub latencies_by_protocol: BTreeMap<String, Vec<u64>>,
+}
+
+/// Computes the metrics of the trace at `path` in one streaming pass.
+pub fn compute_metrics(path: &Path) -> Result<Metrics> {
+    Ok(analyze_trace(path)?.metrics)
+}
+
+/// Computes metrics and keeps the latency samples (for CDF charts).
+pub fn analyze_trace(path: &Path) -> Result<TraceAnalysis> {
+    let mut c = Collector::default();
+    let stats = for_each_record(path, |line, r| c.record(line, r))?;
+    Ok(c.finish(stats))
+}
+
+/// Same as [`analyze_trace`] over an in-memory or custom reader.
+pub fn analyze_reader<R: std::io::BufRead>(reader: R) -> Result<TraceAnalysis> {
+    let mut c = Collector::default();
+    let stats = crate::reader::for_each_record_in(reader, |line, r| c.record(line, r))?;
+    Ok(c.finish(stats))
+}
+
+/// String → dense index.
+#[derive(Debug, Default)]
+struct Interner {
+    map: HashMap<String, usize>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    fn get(&mut self, s: &str) -> usize {
+        if let Some(&i) = self.map.get(s) {
+            return i;
+        }
+        let i = self.names.len();
+        self.names.push(s.to_string());
+        self.map.insert(s.to_string(), i);
+        i
+    }
+}
+
+#[derive(Debug, Default)]
+struct OutcomeAcc {
+    outcomes: u64,
+    completions: u64,
+    failures: BTreeMap<String, u64>,
+    timeouts: u64,
+    retried: u64,
+    attempts_sum: u64,
+    latencies: Vec<u64>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct MsgAcc {
+    m: MessageMetrics,
+    latency_sum: u128,
+}
+
+#[derive(Debug, Default)]
+struct ServerState {
+    kind: usize,
+    last_t: u64,
+    busy: u32,
+    queue: u32,
+    max_busy: u32,
+    services: u64,
+    ended: u64,
+    enqueued: u64,
+    busy_ns: u128,
+    queue_ns: u128,
+    queue_max: u32,
+    queue_delay_sum: u128,
+    queue_delay_max: u64,
+    service_ns_sum: u128,
+}
+
+#[derive(Debug, Default)]
+struct Collector {
+    run: RunInfo,
+    last_t: u64,
+    kinds: Interner,
+    actors: HashMap<u32, (usize, String)>,
+    actor_count_by_kind: BTreeMap<String, u64>,
+    protocols: Interner,
+    outcomes: BTreeMap<(usize, usize), OutcomeAcc>,
+    msg_types: Interner,
+    messages: Vec<MsgAcc>,
+    drops_by_cause: BTreeMap<String, u64>,
+    attacks: BTreeMap<String, AttackMetrics>,
+    violations: ViolationMetrics,
+    timers: TimerMetrics,
+    notes: u64,
+    server_kinds: Interner,
+    servers: HashMap<u32, ServerState>,
+    buckets: TimeBuckets,
+}
+
+const UNKNOWN: &str = "unknown";
+
+impl Collector {
+    fn kind_of(&mut self, actor: u32) -> usize {
+        match self.actors.get(&actor) {
+            Some((k, _)) => *k,
+            None => self.kinds.get(UNKNOWN),
+        }
+    }
+
+    fn msg(&mut self, ty: Option<&str>) -> &mut MsgAcc {
+        let i = self.msg_types.get(ty.unwrap_or(UNKNOWN));
+        if self.messages.len() <= i {
+            self.messages.resize(i + 1, MsgAcc::default());
+        }
+        &mut self.messages[i]
+    }
+
+    /// The server's state, advanced (integrated) to `t`.
+    fn server_at(&mut self, actor: u32, t: u64) -> &mut ServerState {
+        if !self.servers.contains_key(&actor) {
+            let kind_name = match self.actors.get(&actor) {
+                Some((k, _)) => self.kinds.names[*k].clone(),
+                None => UNKNOWN.to_string(),
+            };
+            let kind = self.server_kinds.get(&kind_name);
+            self.servers.insert(
+                actor,
+                ServerState {
+                    kind,
+                    last_t: t,
+                    ..ServerState::default()
+                },
+            );
+        }
+        let s = self.servers.get_mut(&actor).expect("inserted above");
+        advance(s, &mut self.buckets, t);
+        s
+    }
+
+    fn record(&mut self, line: u64, r: &RawRecord<'_>) -> Result<()> {
+        self.last_t = self.last_t.max(r.t);
+        let t = r.t;
+        match r.ev.as_ref() {
+            "run_start" => {
+                self.run.schema = r.schema;
+                self.run.seed = r.seed;
+                self.run.scenario = r.scenario.as_deref().map(str::to_string);
+                self.run.crypto = r.crypto.as_deref().map(str::to_string);
+            }
+            "actor" => {
+                let id = r.need(r.id, "id", line)?;
+                let kind = r.kind.as_deref().unwrap_or(UNKNOWN);
+                let k = self.kinds.get(kind);
+                let name = r.name.as_deref().unwrap_or("").to_string();
+                if self.actors.insert(id, (k, name)).is_none() {
+                    *self
+                        .actor_count_by_kind
+                        .entry(kind.to_string())
+                        .or_default() += 1;
+                }
+            }
+            "send" => {
+                let bytes = u64::from(r.bytes.unwrap_or(0));
+                let m = &mut self.msg(r.msg_type.as_deref()).m;
+                m.sent += 1;
+                m.sent_bytes += bytes;
+            }
+            "duplicate" => self.msg(r.msg_type.as_deref()).m.duplicated += 1,
+            "deliver" => {
+                let bytes = u64::from(r.bytes.unwrap_or(0));
+                let lat = r.latency_ns.unwrap_or(0);
+                let a = self.msg(r.msg_type.as_deref());
+                a.m.delivered += 1;
+                a.m.delivered_bytes += bytes;
+                a.latency_sum += u128::from(lat);
+                a.m.net_latency_max_ns = a.m.net_latency_max_ns.max(lat);
+            }
+            "drop" => {
+                self.msg(r.msg_type.as_deref()).m.dropped += 1;
+                let cause = r.cause.as_deref().unwrap_or(UNKNOWN);
+                match self.drops_by_cause.get_mut(cause) {
+                    Some(n) => *n += 1,
+                    None => {
+                        self.drops_by_cause.insert(cause.to_string(), 1);
+                    }
+                }
+            }
+            "enqueue" => {
+                let actor = r.need(r.actor, "actor", line)?;
+                let q = r.queue_len.unwrap_or(0);
+                let s = self.server_at(actor, t);
+                s.queue = q;
+                s.queue_max = s.queue_max.max(q);
+                s.enqueued += 1;
+                let kind = s.kind;
+                self.buckets.queue_point(t, kind, q);
+            }
+            "service_start" => {
+                let actor = r.need(r.actor, "actor", line)?;
+                let q = r.queue_len.unwrap_or(0);
+                let busy = r.busy.unwrap_or(0);
+                let delay = r.queue_delay_ns.unwrap_or(0);
+                let s = self.server_at(actor, t);
+                s.busy = busy;
+                s.max_busy = s.max_busy.max(busy);
+                s.queue = q;
+                s.queue_max = s.queue_max.max(q);
+                s.services += 1;
+                s.queue_delay_sum += u128::from(delay);
+                s.queue_delay_max = s.queue_delay_max.max(delay);
+                let kind = s.kind;
+                self.buckets.queue_point(t, kind, q);
+            }
+            "service_end" => {
+                let actor = r.need(r.actor, "actor", line)?;
+                let sv = r.service_ns.unwrap_or(0);
+                let s = self.server_at(actor, t);
+                s.busy = s.busy.saturating_sub(1);
+                s.ended += 1;
+                s.service_ns_sum += u128::from(sv);
+            }
+            "timer_set" => self.timers.set += 1,
+            "timer_fire" => self.timers.fired += 1,
+            "timer_cancel" => self.timers.cancelled += 1,
+            "outcome" => {
+                let actor = r.need(r.actor, "actor", line)?;
+                let proto = self.protocols.get(r.protocol.as_deref().unwrap_or(UNKNOWN));
+                let kind = self.kind_of(actor);
+                let status = r.status.as_deref().unwrap_or(UNKNOWN);
+                let success = status == "success";
+                let attempts = r.attempts.unwrap_or(1);
+                let acc = self.outcomes.entry((proto, kind)).or_default();
+                acc.outcomes += 1;
+                acc.attempts_sum += u64::from(attempts);
+                if attempts > 1 {
+                    acc.retried += 1;
+                }
+                if success {
+                    acc.completions += 1;
+                    acc.latencies.push(r.latency_ns.unwrap_or(0));
+                } else {
+                    if status == "timeout" {
+                        acc.timeouts += 1;
+                    }
+                    match acc.failures.get_mut(status) {
+                        Some(n) => *n += 1,
+                        None => {
+                            acc.failures.insert(status.to_string(), 1);
+                        }
+                    }
+                }
+                self.buckets.outcome(t, proto, success);
+            }
+            "attack" => {
+                let a = self
+                    .attacks
+                    .entry(r.attack.as_deref().unwrap_or(UNKNOWN).to_string())
+                    .or_default();
+                a.attempts += 1;
+                if r.success == Some(true) {
+                    a.successes += 1;
+                }
+            }
+            "violation" => {
+                let inv = r.invariant.as_deref().unwrap_or(UNKNOWN).to_string();
+                self.violations.total += 1;
+                *self.violations.by_invariant.entry(inv.clone()).or_default() += 1;
+                if self.violations.first.len() < MAX_VIOLATIONS_KEPT {
+                    self.violations.first.push(ViolationEntry {
+                        t_ns: t,
+                        invariant: inv,
+                        detail: r.detail.as_deref().unwrap_or("").to_string(),
+                        chain: r.chain.clone().unwrap_or_default(),
+                    });
+                }
+            }
+            "note" => self.notes += 1,
+            "run_end" => {
+                self.run.end_reason = r.reason.as_deref().map(str::to_string);
+                self.run.events = r.events;
+            }
+            // Unknown event kinds from a newer schema are skipped, not fatal.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, stats: ReadStats) -> TraceAnalysis {
+        let end = self.last_t;
+        self.run.duration_ns = end;
+        self.run.records = stats.records;
+        self.run.trace_bytes = stats.bytes;
+        self.run.truncated_tail = stats.truncated_tail;
+
+        // Servers: integrate to the end, in id order.
+        let mut ids: Vec<u32> = self.servers.keys().copied().collect();
+        ids.sort_unstable();
+        let mut by_actor = BTreeMap::new();
+        let n_server_kinds = self.server_kinds.names.len();
+        let mut kind_capacity = vec![0u64; n_server_kinds];
+        let mut kind_servers = vec![0u64; n_server_kinds];
+        for id in ids {
+            let s = self.servers.get_mut(&id).expect("key from map");
+            advance(s, &mut self.buckets, end);
+            kind_capacity[s.kind] += u64::from(s.max_busy);
+            kind_servers[s.kind] += 1;
+            let (kind, name) = match self.actors.get(&id) {
+                Some((k, n)) => (self.kinds.names[*k].clone(), n.clone()),
+                None => (UNKNOWN.to_string(), String::new()),
+            };
+            let denom = f64::from(s.max_busy) * end as f64;
+            by_actor.insert(
+                id,
+                ServerActorMetrics {
+                    kind,
+                    name,
+                    capacity_workers: s.max_busy,
+                    services: s.services,
+                    enqueued: s.enqueued,
+                    busy_worker_ns: s.busy_ns,
+                    utilisation: ratio(s.busy_ns as f64, denom),
+                    queue_len_mean: ratio(s.queue_ns as f64, end as f64),
+                    queue_len_max: s.queue_max,
+                    queue_delay_mean_ns: ratio(s.queue_delay_sum as f64, s.services as f64),
+                    queue_delay_max_ns: s.queue_delay_max,
+                    service_mean_ns: ratio(s.service_ns_sum as f64, s.ended as f64),
+                },
+            );
+        }
+
+        let nb = self.buckets.count(end);
+        let widths: Vec<f64> = (0..nb)
+            .map(|i| self.buckets.effective_width(i, end) as f64)
+            .collect();
+        let bucket = |i: usize| self.buckets.buckets.get(i);
+        let mut by_kind = BTreeMap::new();
+        for (k, kname) in self.server_kinds.names.iter().enumerate() {
+            let mut series = ServerKindSeries {
+                servers: kind_servers[k],
+                capacity_workers: kind_capacity[k],
+                ..ServerKindSeries::default()
+            };
+            for (i, w) in widths.iter().enumerate() {
+                let b = bucket(i);
+                let busy = b.and_then(|b| b.busy.get(k)).copied().unwrap_or(0) as f64 / w;
+                let queue = b.and_then(|b| b.queue.get(k)).copied().unwrap_or(0) as f64 / w;
+                series.busy_workers_mean.push(busy);
+                series
+                    .utilisation
+                    .push(ratio(busy, kind_capacity[k] as f64).min(1.0));
+                series.queue_len_mean.push(queue);
+                series
+                    .queue_len_max
+                    .push(b.and_then(|b| b.queue_max.get(k)).copied().unwrap_or(0));
+            }
+            by_kind.insert(kname.clone(), series);
+        }
+
+        let mut throughput = Throughput {
+            bucket_ns: self.buckets.width_ns,
+            buckets: nb,
+            ..Throughput::default()
+        };
+        for (p, pname) in self.protocols.names.iter().enumerate() {
+            let get = |f: fn(&crate::buckets::Bucket) -> &Vec<u64>| -> Vec<u64> {
+                (0..nb)
+                    .map(|i| bucket(i).and_then(|b| f(b).get(p)).copied().unwrap_or(0))
+                    .collect()
+            };
+            throughput
+                .completions
+                .insert(pname.clone(), get(|b| &b.completions));
+            throughput
+                .failures
+                .insert(pname.clone(), get(|b| &b.failures));
+        }
+
+        // Outcomes: per (kind, protocol), then per protocol by merging.
+        let mut protocols_by_kind: BTreeMap<String, BTreeMap<String, ProtocolMetrics>> =
+            BTreeMap::new();
+        let mut merged: BTreeMap<String, OutcomeAcc> = BTreeMap::new();
+        for ((p, k), mut acc) in std::mem::take(&mut self.outcomes) {
+            let pname = self.protocols.names[p].clone();
+            let kname = self.kinds.names[k].clone();
+            acc.latencies.sort_unstable();
+            protocols_by_kind
+                .entry(kname)
+                .or_default()
+                .insert(pname.clone(), summarise(&acc));
+            let m = merged.entry(pname).or_default();
+            m.outcomes += acc.outcomes;
+            m.completions += acc.completions;
+            m.timeouts += acc.timeouts;
+            m.retried += acc.retried;
+            m.attempts_sum += acc.attempts_sum;
+            for (s, n) in acc.failures {
+                *m.failures.entry(s).or_default() += n;
+            }
+            m.latencies.extend_from_slice(&acc.latencies);
+        }
+        let mut protocols = BTreeMap::new();
+        let mut latencies_by_protocol = BTreeMap::new();
+        for (pname, mut acc) in merged {
+            acc.latencies.sort_unstable();
+            protocols.insert(pname.clone(), summarise(&acc));
+            latencies_by_protocol.insert(pname, std::mem::take(&mut acc.latencies));
+        }
+
+        let mut messages = BTreeMap::new();
+        let mut total = MsgAcc::default();
+        for (i, name) in self.msg_types.names.iter().enumerate() {
+            let mut a = self.messages.get(i).cloned().unwrap_or_default();
+            a.m.net_latency_mean_ns = ratio(a.latency_sum as f64, a.m.delivered as f64);
+            total.m.sent += a.m.sent;
+            total.m.sent_bytes += a.m.sent_bytes;
+            total.m.delivered += a.m.delivered;
+            total.m.delivered_bytes += a.m.delivered_bytes;
+            total.m.dropped += a.m.dropped;
+            total.m.duplicated += a.m.duplicated;
+            total.m.net_latency_max_ns = total.m.net_latency_max_ns.max(a.m.net_latency_max_ns);
+            total.latency_sum += a.latency_sum;
+            messages.insert(name.clone(), a.m);
+        }
+        total.m.net_latency_mean_ns = ratio(total.latency_sum as f64, total.m.delivered as f64);
+
+        TraceAnalysis {
+            metrics: Metrics {
+                run: self.run,
+                actors_by_kind: self.actor_count_by_kind,
+                protocols,
+                protocols_by_kind,
+                throughput,
+                servers: ServerMetrics { by_actor, by_kind },
+                messages,
+                message_totals: total.m,
+                drops_by_cause: self.drops_by_cause,
+                attacks: self.attacks,
+                violations: self.violations,
+                timers: self.timers,
+                notes: self.notes,
+            },
+            latencies_by_protocol,
+        }
+    }
+}
+
+/// Integrates the server's current (busy, queue) state from its last event to `t`.
+fn advance(s: &mut ServerState, buckets: &mut TimeBuckets, t: u64) {
+    if t > s.last_t {
+        let span = u128::from(t - s.last_t);
+        s.busy_ns += u128::from(s.busy) * span;
+        s.queue_ns += u128::from(s.queue) * span;
+        buckets.interval(s.kind, s.last_t, t, s.busy, s.queue);
+        s.last_t = t;
+    }
+}
+
+/// `a / b`, or 0 when `b` is 0.
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        a / b
+    } else {
+        0.0
+    }
+}
+
+fn summarise(acc: &OutcomeAcc) -> ProtocolMetrics {
+    let lat = &acc.latencies;
+    let latency = if lat.is_empty() {
+        None
+    } else {
+        let sum: u128 = lat.iter().map(|&x| u128::from(x)).sum();
+        let p = |q| percentile_sorted(lat, q).unwrap_or(0);
+        Some(LatencySummary {
+            count: lat.len() as u64,
+            min_ns: lat[0],
+            mean_ns: sum as f64 / lat.len() as f64,
+            p50_ns: p(50.0),
+            p90_ns: p(90.0),
+            p99_ns: p(99.0),
+            p999_ns: p(99.9),
+            max_ns: lat[lat.len() - 1],
+        })
+    };
+    ProtocolMetrics {
+        outcomes: acc.outcomes,
+        completions: acc.completions,
+        failures_by_status: acc.failures.clone(),
+        timeouts: acc.timeouts,
+        completion_rate: ratio(acc.completions as f64, acc.outcomes as f64),
+        retried: acc.retried,
+        attempts_mean: ratio(acc.attempts_sum as f64, acc.outcomes as f64),
+        latency,
+    }
+}

@@ -1,0 +1,320 @@
+//! From a validated [`Scenario`] to a running simulation: the network topology, the
+//! protocol world configuration, the key source, and the engine outcome the runner reports.
+
+use crate::keycache::DiskKeyCache;
+use crate::model::{self, ActorKind, Scenario};
+use crate::runner::{EngineOutcome, ExecContext, ProtocolStats, RunError, StopReason};
+use sim_core::crypto::{CryptoMode, GeneratingKeySource, KeySource};
+use sim_core::engine::{CpuSpec, Overflow, RunLimits, SimTime};
+use sim_core::net::{
+    GilbertElliott, GroupId, LatencyDist, LinkDirection, LinkSpec, Partition, PartitionScope,
+    Topology, TopologyConfig,
+};
+use sim_core::proto::acquisition::RoPolicy;
+use sim_core::proto::build::{build, Arrival, Kind, WorldConfig};
+use sim_core::proto::costs::CostTable;
+use sim_core::proto::workload::AgentWorkload;
+use sim_core::proto::world::{ProtoParams, Variants};
+use sim_core::trace::{TraceEvent, TraceRecorder};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+fn latency(d: &crate::dist::Dist) -> LatencyDist {
+    use crate::dist::Dist;
+    match *d {
+        Dist::Constant { value } => LatencyDist::Constant {
+            latency_ns: value.as_ns(),
+        },
+        Dist::Uniform { min, max } => LatencyDist::Uniform {
+            min_ns: min.as_ns(),
+            max_ns: max.as_ns(),
+        },
+        Dist::Exponential { mean } => LatencyDist::Exponential {
+            mean_ns: mean.as_ns() as f64,
+        },
+        Dist::Lognormal { median, sigma } => LatencyDist::LogNormal {
+            median_ns: median.as_ns() as f64,
+            sigma,
+        },
+        Dist::Pareto { scale, shape } => LatencyDist::Pareto {
+            scale_ns: scale.as_ns() as f64,
+            shape,
+        },
+    }
+}
+
+fn burst(g: &model::GilbertElliott) -> GilbertElliott {
+    GilbertElliott {
+        p_good_to_bad: g.p_good_to_bad.get(),
+        p_bad_to_good: g.p_bad_to_good.get(),
+        loss_good: g.loss_good.get(),
+        loss_bad: g.loss_bad.get(),
+    }
+}
+
+fn default_link(n: &model::Network) -> LinkSpec {
+    LinkSpec {
+        latency: latency(&n.latency),
+        jitter: n.jitter.as_ref().map(latency).unwrap_or_default(),
+        loss_probability: n.loss.map_or(0.0, |p| p.get()),
+        gilbert_elliott: n.burst_loss.as_ref().map(burst),
+        duplicate_probability: n.duplicate.get(),
+        bandwidth_bps: n.bandwidth_bps,
+        buffer_bytes: n.buffer_bytes,
+    }
+}
+
+/// The network model of `sc`.
+pub fn topology(sc: &Scenario, seed: u64) -> Result<Topology, RunError> {
+    let err = |e: sim_core::net::NetError| RunError::Engine(format!("network: {e}"));
+    let base = default_link(&sc.network);
+    let mut t = Topology::new(
+        seed,
+        TopologyConfig {
+            default_link: base,
+            ..Default::default()
+        },
+    )
+    .map_err(err)?;
+    for g in &sc.population.groups {
+        t.add_group(g).map_err(err)?;
+    }
+    for l in &sc.network.link {
+        let spec = LinkSpec {
+            latency: l.latency.as_ref().map_or(base.latency, latency),
+            jitter: l.jitter.as_ref().map_or(base.jitter, latency),
+            loss_probability: l.loss.map_or(base.loss_probability, |p| p.get()),
+            gilbert_elliott: l.burst_loss.as_ref().map(burst).or(base.gilbert_elliott),
+            duplicate_probability: l.duplicate.map_or(base.duplicate_probability, |p| p.get()),
+            bandwidth_bps: l.bandwidth_bps.or(base.bandwidth_bps),
+            buffer_bytes: l.buffer_bytes.or(base.buffer_bytes),
+        };
+        let dir = if l.symmetric {
+            LinkDirection::Symmetric
+        } else {
+            LinkDirection::Directed
+        };
+        t.add_link(&l.from, &l.to, spec, dir).map_err(err)?;
+    }
+    for p in &sc.network.partition {
+        let heal = p.heal.map_or(SimTime::MAX, |h| SimTime::from_ns(h.as_ns()));
+        for a in &p.a {
+            for b in &p.b {
+                let (Some(ga), Some(gb)) = (t.group(a), t.group(b)) else {
+                    return Err(RunError::Engine(format!(
+                        "partition names unknown group {a} or {b}"
+                    )));
+                };
+                t.add_partition(Partition {
+                    scope: PartitionScope::Pair(ga, gb),
+                    at: SimTime::from_ns(p.at.as_ns()),
+                    heal,
+                })
+                .map_err(err)?;
+            }
+        }
+    }
+    Ok(t)
+}
+
+fn cpu(s: &model::ServerCosts) -> CpuSpec {
+    CpuSpec::server(
+        s.workers,
+        s.queue_capacity,
+        match s.overflow {
+            model::Overflow::Drop => Overflow::Drop,
+            model::Overflow::Reject => Overflow::Reject,
+        },
+    )
+}
+
+/// The protocol world configuration of `sc` with `seed`.
+pub fn world_config(sc: &Scenario, seed: u64) -> WorldConfig {
+    let c = &sc.costs;
+    let w = &sc.workload;
+    let v = &sc.variants;
+    WorldConfig {
+        seed,
+        scenario: sc.scenario.name.clone(),
+        crypto: match sc.scenario.crypto {
+            model::CryptoMode::Real => CryptoMode::Real,
+            model::CryptoMode::Symbolic => CryptoMode::Symbolic,
+        },
+        rsa_bits: sc.scenario.rsa_bits.bits(),
+        agents: sc.population.agents + sc.population.sce_agents,
+        ris: sc.population.ris,
+        ocsp: sc.population.ocsp > 0,
+        arrival: match sc.population.arrival {
+            model::Arrival::AllAtStart {} => Arrival::AllAtStart,
+            model::Arrival::Poisson { rate_per_s } => Arrival::Poisson { rate_per_s },
+            model::Arrival::Ramp { over } => Arrival::Ramp {
+                over_ns: over.as_ns(),
+            },
+        },
+        ri_cpu: cpu(&c.ri),
+        ocsp_cpu: cpu(&c.ocsp),
+        costs: CostTable {
+            rsa1024_sign_ns: c.rsa1024_sign.as_ns(),
+            rsa1024_verify_ns: c.rsa1024_verify.as_ns(),
+            rsa2048_sign_ns: c.rsa2048_sign.as_ns(),
+            rsa2048_verify_ns: c.rsa2048_verify.as_ns(),
+            hmac_per_kb_ns: c.hmac_per_kb.as_ns(),
+            sha_per_kb_ns: c.sha_per_kb.as_ns(),
+            key_wrap_ns: c.key_wrap.as_ns(),
+            xml_parse_per_kb_ns: c.xml_parse_per_kb.as_ns(),
+            xml_serialize_per_kb_ns: c.xml_serialize_per_kb.as_ns(),
+            ..CostTable::default()
+        },
+        params: ProtoParams {
+            request_timeout_ns: w.request_timeout.as_ns(),
+            max_retries: w.max_retries,
+            backoff_base_ns: w.backoff.as_ns(),
+            backoff_multiplier: w.backoff_multiplier,
+            backoff_max_ns: w.backoff_max.as_ns(),
+            nonce_cache_per_device: w.nonce_cache_size as usize,
+            ..ProtoParams::default()
+        },
+        variants: Variants {
+            metering_response_signed: v.metering_response_signed,
+            fresh_nonce_retries: v.move_fresh_nonce_retries,
+            ri_nonce_tracking: v.ri_nonce_tracking,
+            domain_key_mac: match v.domain_key_mac {
+                model::DomainKeyMac::Xc14n => sim_core::pdu::MacInterpretation::NodeSet,
+                model::DomainKeyMac::Substring => sim_core::pdu::MacInterpretation::Substring,
+            },
+            domain_key_qualified: v.domain_key_qualified,
+            dea_count_once: v.dea_count_once,
+        },
+        workload: AgentWorkload {
+            register_at_arrival: w.registration_at_arrival,
+            acquire_rate_per_min: w.ro_acquire_rate_per_min,
+            consume_rate_per_min: w.consume_rate_per_min,
+            move_probability: w.move_probability.get(),
+            metering_interval_ns: w.metering_interval.map(|d| d.as_ns()),
+            join_domain_probability: w.join_domain_probability.get(),
+            leave_domain_probability: w.leave_domain_probability.get(),
+            ..AgentWorkload::default()
+        },
+        ro_policy: RoPolicy::default(),
+        ..WorldConfig::default()
+    }
+}
+
+/// Keys: the on-disk cache for real crypto (falls back to in-memory generation when no
+/// cache directory is usable); symbolic runs need no RSA keys at all.
+fn key_source(sc: &Scenario) -> Box<dyn KeySource> {
+    if sc.scenario.crypto == model::CryptoMode::Real {
+        if let Ok(c) = DiskKeyCache::open_default() {
+            return Box::new(c);
+        }
+    }
+    Box::new(GeneratingKeySource::new())
+}
+
+/// Builds and runs `sc`; the single call from the runner into sim-core.
+pub fn execute(sc: &Scenario, ctx: ExecContext<'_>) -> Result<EngineOutcome, RunError> {
+    let seed = ctx.seed;
+    let topo = topology(sc, seed)?;
+    let place = |kind: Kind, i: u32| -> (GroupId, String) {
+        let k = match kind {
+            Kind::Agent => ActorKind::Agent,
+            Kind::Ri => ActorKind::Ri,
+            Kind::Ocsp => ActorKind::Ocsp,
+        };
+        let name = sc.population.group_of(k, i).unwrap_or_default();
+        let id = topo.group(&name).unwrap_or(GroupId(0));
+        (id, name)
+    };
+    let mut trace = TraceRecorder::new(ctx.trace, ctx.sink);
+    let protocols: Rc<RefCell<BTreeMap<String, ProtocolStats>>> = Rc::default();
+    let p2 = protocols.clone();
+    trace.observe(Box::new(move |rec| {
+        if let TraceEvent::Outcome {
+            protocol, status, ..
+        } = &rec.ev
+        {
+            let mut m = p2.borrow_mut();
+            let s = m.entry(protocol.clone()).or_default();
+            s.started += 1;
+            if status == "success" {
+                s.completed += 1;
+            } else {
+                s.failed += 1;
+            }
+        }
+    }));
+    let keys = key_source(sc);
+    let keygen_bar = KeygenBar::new(ctx.progress.allowed());
+    let cfg = world_config(sc, seed);
+    let mut built = build(
+        &cfg,
+        Box::new(topo.clone()),
+        trace,
+        keys.as_ref(),
+        &place,
+        &mut |done, total| keygen_bar.update(done, total),
+    )
+    .map_err(|e| RunError::Engine(e.to_string()))?;
+    let limits = RunLimits {
+        horizon: Some(SimTime::from_ns(sc.scenario.horizon.as_ns())),
+        event_budget: sc.scenario.event_budget,
+        stop_flag: Some(ctx.interrupt.clone()),
+    };
+    let report = built
+        .sim
+        .run(&limits, &mut |t, n| ctx.progress.update(t.as_ns(), n));
+    let stop_reason = match report.reason {
+        sim_core::engine::StopReason::Horizon => StopReason::Horizon,
+        sim_core::engine::StopReason::Quiescent => StopReason::Quiescent,
+        sim_core::engine::StopReason::EventBudget => StopReason::EventBudget,
+        sim_core::engine::StopReason::Interrupted => StopReason::Interrupted,
+    };
+    let events = built.sim.events();
+    let end = built.sim.now().as_ns();
+    let recorder = built.sim.finish(report.reason);
+    let outcome = EngineOutcome {
+        end_time_ns: end,
+        events,
+        stop_reason,
+        trace_records: recorder.records(),
+        trace_digest: recorder.digest_hex(),
+        protocols: protocols.borrow().clone(),
+        invariants_checked: Vec::new(),
+        invariant_violations: BTreeMap::new(),
+        attacks: BTreeMap::new(),
+    };
+    // Dropping the recorder drops the sink, which the runner's trace file flushes and closes.
+    drop(recorder);
+    Ok(outcome)
+}
+
+/// Progress of obtaining RSA keys (a cold cache generates them: ~21 ms each at 1024 bits).
+struct KeygenBar {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl KeygenBar {
+    fn new(allowed: bool) -> Self {
+        use std::io::IsTerminal;
+        let bar = (allowed && std::io::stderr().is_terminal()).then(|| {
+            let b = indicatif::ProgressBar::new(0);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("keys {bar:30} {pos}/{len} ({eta})")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        });
+        KeygenBar { bar }
+    }
+
+    fn update(&self, done: u64, total: u64) {
+        if let Some(b) = &self.bar {
+            b.set_length(total);
+            b.set_position(done);
+            if done >= total {
+                b.finish_and_clear();
+            }
+        }
+    }
+}
