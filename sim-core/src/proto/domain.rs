@@ -666,6 +666,42 @@ fn build_join_response(
         });
         kmacs.push(kmac);
     }
+    let info = DomainInfo {
+        not_after,
+        domain_keys,
+    };
+    seal_join_response(ri, ctx, req, info, Some((&kmacs, profile)))
+}
+
+/// A DEA-supplied `<domainInfo>` (seed 000 §7.4.1.2) sent to the Device in a signed
+/// JoinDomainResponse as is (its MACs are the DEA's); for the DEA proxy path.
+pub fn ri_send_join_success(
+    ri: &mut Ri,
+    ctx: &mut Ctx<'_, SimMsg>,
+    to: ActorId,
+    req: &DomainRequest,
+    domain_info: DomainInfo,
+) {
+    match seal_join_response(ri, ctx, req, domain_info, None) {
+        Some(resp) => {
+            ri.count_status(JOIN, Status::Success);
+            ri.reply(ctx, to, Pdu::JoinDomainResponse(resp));
+        }
+        None => join_failure(ri, ctx, to, Status::UnknownError),
+    }
+}
+
+/// The JoinDomainResponse to `req` around `info`: with `macs` (one K_MAC per key and the
+/// RI's seed-002 reading) the Domain Key MACs are computed on the final PDU first, then the
+/// whole response is signed.
+fn seal_join_response(
+    ri: &mut Ri,
+    ctx: &mut Ctx<'_, SimMsg>,
+    req: &DomainRequest,
+    info: DomainInfo,
+    macs: Option<(&[SymKey], DomainKeyProfile)>,
+) -> Option<JoinDomainResponse> {
+    let world = ri.world.clone();
     let no_ocsp = req
         .extensions
         .iter()
@@ -676,10 +712,7 @@ fn build_join_response(
             device_id: req.device_id.clone(),
             ri_id: ri.me.id.clone(),
             nonce: req.nonce.clone(),
-            domain_info: DomainInfo {
-                not_after,
-                domain_keys,
-            },
+            domain_info: info,
             certificate_chain: None,
             ocsp_responses: if no_ocsp {
                 Vec::new()
@@ -692,23 +725,25 @@ fn build_join_response(
     };
     // MACs first (each `<mac>` lies outside every other key's MAC input), then the
     // signature over the whole response.
-    let draft = Pdu::JoinDomainResponse(resp.clone());
-    let body = resp.body.as_mut().expect("built above");
-    let inputs = DomainKeyMacInput::all(
-        world.mode(),
-        &draft,
-        &body.domain_info.domain_keys,
-        profile.mac,
-    )
-    .ok()?;
-    for ((kmac, input), dk) in kmacs
-        .iter()
-        .zip(&inputs)
-        .zip(body.domain_info.domain_keys.iter_mut())
-    {
-        dk.mac = world
-            .crypto
-            .mac(&mut ri.ops, kmac, world.params.mac_alg, input);
+    if let Some((kmacs, profile)) = macs {
+        let draft = Pdu::JoinDomainResponse(resp.clone());
+        let body = resp.body.as_mut().expect("built above");
+        let inputs = DomainKeyMacInput::all(
+            world.mode(),
+            &draft,
+            &body.domain_info.domain_keys,
+            profile.mac,
+        )
+        .ok()?;
+        for ((kmac, input), dk) in kmacs
+            .iter()
+            .zip(&inputs)
+            .zip(body.domain_info.domain_keys.iter_mut())
+        {
+            dk.mac = world
+                .crypto
+                .mac(&mut ri.ops, kmac, world.params.mac_alg, input);
+        }
     }
     let unsigned = Pdu::JoinDomainResponse(resp.clone());
     let sig = world
