@@ -1,6 +1,7 @@
 //! `drmsim`: validate and run drmsim scenarios.
 
 use clap::{Parser, Subcommand};
+use scenarios::cli::tools;
 use scenarios::runner::{self, RunError, RunOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -106,6 +107,113 @@ enum Command {
         #[arg(long)]
         no_progress: bool,
     },
+    /// Write metrics.json, charts (SVG and PNG) and a self-contained report.html for a run
+    #[command(
+        after_long_help = "Examples:\n  drmsim run scenarios/quickstart.toml --out runs/qs\n  drmsim report runs/qs"
+    )]
+    Report {
+        /// Output directory of `drmsim run` (holds trace.jsonl and summary.json)
+        #[arg(value_name = "RUN_DIR")]
+        run_dir: PathBuf,
+    },
+    /// Export a run's trace for viewers (Perfetto / Chrome, message sequence charts)
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// XML debugging aids
+    #[command(subcommand)]
+    Xml(XmlCommand),
+    /// Micro-benchmarks runnable from the shell
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ExportCommand {
+    /// Chrome Trace Event / Perfetto JSON (open in ui.perfetto.dev): one track per actor,
+    /// spans for protocol sessions and server service, flows for messages
+    #[command(
+        after_long_help = "Examples:\n  drmsim export chrome runs/qs\n  drmsim export chrome runs/qs --from 1s --to 5s --no-messages"
+    )]
+    Chrome {
+        /// Output directory of `drmsim run`
+        #[arg(value_name = "RUN_DIR")]
+        run_dir: PathBuf,
+        /// Start of the window (virtual time, e.g. 1.5s)
+        #[arg(long, value_name = "T", value_parser = parse_time)]
+        from: Option<u64>,
+        /// End of the window (virtual time)
+        #[arg(long, value_name = "T", value_parser = parse_time)]
+        to: Option<u64>,
+        /// Leave out message flow arrows (smaller file)
+        #[arg(long)]
+        no_messages: bool,
+    },
+    /// Message sequence chart (SVG and Mermaid) of one actor's exchanges
+    #[command(
+        after_long_help = "Examples:\n  drmsim export msc runs/qs --actor 5\n  drmsim export msc runs/qs --actor 5 --from 0s --to 2s"
+    )]
+    Msc {
+        /// Output directory of `drmsim run`
+        #[arg(value_name = "RUN_DIR")]
+        run_dir: PathBuf,
+        /// Actor id (see the `actor` records of trace.jsonl)
+        #[arg(long, value_name = "ID")]
+        actor: u32,
+        /// Start of the window (virtual time)
+        #[arg(long, value_name = "T", value_parser = parse_time)]
+        from: Option<u64>,
+        /// End of the window (virtual time)
+        #[arg(long, value_name = "T", value_parser = parse_time)]
+        to: Option<u64>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum XmlCommand {
+    /// Print the Exclusive XML Canonical form (without comments, empty PrefixList) of a
+    /// document or of one element with descendants excluded, as octets on stdout
+    #[command(
+        after_long_help = "NAME is `{uri}local` or `local` (no namespace); the first element of that name\nin document order is selected; --exclude removes every such element inside it with\nits subtree (XPath node-set semantics, seed 002).\n\nExamples:\n  drmsim xml c14n response.xml\n  drmsim xml c14n response.xml --select '{urn:oma:bac:dldrm:roap-1.0}domainKey' --exclude mac\n  drmsim xml c14n response.xml --select '{urn:oma:bac:dldrm:roap-1.0}domainKey' --exclude mac --variant substring"
+    )]
+    C14n {
+        /// XML file
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Element to canonicalise instead of the whole document
+        #[arg(long, value_name = "NAME")]
+        select: Option<String>,
+        /// Element to leave out (repeatable)
+        #[arg(long, value_name = "NAME")]
+        exclude: Vec<String>,
+        /// `xpath` (seed 002 interpretation 2, normative) or `substring` (interpretation 1)
+        #[arg(long, default_value = "xpath")]
+        variant: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// The bare-engine workload: N actors each rescheduling itself after a uniform 1–1000
+    /// tick delay; prints events/s (compare with other engines from the shell)
+    #[command(
+        after_long_help = "Examples:\n  drmsim bench engine\n  drmsim bench engine --actors 100000 --events 5000000"
+    )]
+    Engine {
+        /// Number of actors
+        #[arg(long, default_value_t = 10_000)]
+        actors: u32,
+        /// Events to process
+        #[arg(long, default_value_t = 10_000_000)]
+        events: u64,
+        /// Seed
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+}
+
+/// Parses a virtual time such as `1.5s` or `250ms` into nanoseconds.
+fn parse_time(s: &str) -> Result<u64, String> {
+    sim_core::engine::time::parse_duration_ns(s).map_err(|e| e.to_string())
 }
 
 fn print_load_error(e: &scenarios::ScenarioError) -> ExitCode {
@@ -222,5 +330,29 @@ fn main() -> ExitCode {
             capture_pdus,
             no_progress,
         } => run(file, seed, out, capture_pdus, no_progress),
+        Command::Report { run_dir } => tools::report(&run_dir),
+        Command::Export(ExportCommand::Chrome {
+            run_dir,
+            from,
+            to,
+            no_messages,
+        }) => tools::export_chrome(&run_dir, from, to, no_messages),
+        Command::Export(ExportCommand::Msc {
+            run_dir,
+            actor,
+            from,
+            to,
+        }) => tools::export_msc(&run_dir, actor, from, to),
+        Command::Xml(XmlCommand::C14n {
+            file,
+            select,
+            exclude,
+            variant,
+        }) => tools::xml_c14n(&file, select.as_deref(), &exclude, &variant),
+        Command::Bench(BenchCommand::Engine {
+            actors,
+            events,
+            seed,
+        }) => tools::bench_engine(actors, events, seed),
     }
 }

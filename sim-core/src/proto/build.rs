@@ -5,6 +5,7 @@
 use super::acquisition::RoPolicy;
 use super::agent::Agent;
 use super::costs::CostTable;
+use super::dea::Dea;
 use super::drm_time::DrmClock;
 use super::msg::SimMsg;
 use super::ocsp::OcspActor;
@@ -53,6 +54,8 @@ pub enum Kind {
     Ri,
     /// OCSP responder.
     Ocsp,
+    /// Domain Enforcement Agent.
+    Dea,
 }
 
 /// Everything needed to build a protocol run.
@@ -72,12 +75,16 @@ pub struct WorldConfig {
     pub ris: u32,
     /// Whether an OCSP responder exists.
     pub ocsp: bool,
+    /// Whether a Domain Enforcement Agent exists.
+    pub dea: bool,
     /// Agent arrival process.
     pub arrival: Arrival,
     /// CPU model of each RI.
     pub ri_cpu: CpuSpec,
     /// CPU model of the OCSP responder.
     pub ocsp_cpu: CpuSpec,
+    /// CPU model of the DEA.
+    pub dea_cpu: CpuSpec,
     /// Costs.
     pub costs: CostTable,
     /// Protocol parameters.
@@ -108,9 +115,11 @@ impl Default for WorldConfig {
             agents: 10,
             ris: 1,
             ocsp: true,
+            dea: false,
             arrival: Arrival::AllAtStart,
             ri_cpu: CpuSpec::server(4, 1024, crate::engine::Overflow::Drop),
             ocsp_cpu: CpuSpec::server(2, 4096, crate::engine::Overflow::Drop),
+            dea_cpu: CpuSpec::server(4, 4096, crate::engine::Overflow::Drop),
             costs: CostTable::default(),
             params: ProtoParams::default(),
             variants: Variants::default(),
@@ -153,6 +162,8 @@ pub struct Built {
     pub world: Rc<World>,
     /// OCSP responder actor.
     pub ocsp: Option<ActorId>,
+    /// The DEA actor.
+    pub dea: Option<ActorId>,
     /// RI actors, by index.
     pub ris: Vec<ActorId>,
     /// Agent actors, by index.
@@ -169,6 +180,8 @@ pub fn ri_name(i: u32) -> String {
 }
 /// Name of the OCSP responder.
 pub const OCSP_NAME: &str = "ocsp/0";
+/// Name of the DEA.
+pub const DEA_NAME: &str = "dea/0";
 /// Name of the root CA.
 pub const CA_NAME: &str = "ca/root";
 
@@ -184,7 +197,7 @@ pub fn build(
 ) -> Result<Built, BuildError> {
     let crypto = Crypto::new(cfg.crypto, cfg.seed);
     let mut ops = OpCounter::new();
-    let total_keys = 2 + cfg.ris as u64 + cfg.agents as u64;
+    let total_keys = 3 + cfg.ris as u64 + cfg.agents as u64;
     let mut done = 0u64;
     let mut key = |owner: &str| -> Result<_, BuildError> {
         let k = crypto.key_pair(keys, &KeySpec::new(cfg.seed, owner, cfg.rsa_bits))?;
@@ -246,6 +259,12 @@ pub fn build(
     trust
         .add_ocsp_responder(&crypto, &mut ops, &ocsp_ident.chain, SimTime::ZERO)
         .map_err(|e| BuildError::Trust(e.to_string()))?;
+    let dea_ident = if cfg.dea {
+        let k = key(DEA_NAME)?;
+        Some(issue(DEA_NAME, k, vec![KeyPurpose::Dea], &mut certs)?)
+    } else {
+        None
+    };
     let mut ri_idents = Vec::new();
     for i in 0..cfg.ris {
         let k = key(&ri_name(i))?;
@@ -276,9 +295,10 @@ pub fn build(
         .map(|i| i.chain[0].clone())
         .collect();
 
-    // Fixed actor order: [ocsp], ris, agents.
-    let first_ri = u32::from(cfg.ocsp);
+    // Fixed actor order: [ocsp], [dea], ris, agents.
     let ocsp_id = cfg.ocsp.then_some(ActorId(0));
+    let dea_id = cfg.dea.then_some(ActorId(u32::from(cfg.ocsp)));
+    let first_ri = u32::from(cfg.ocsp) + u32::from(cfg.dea);
     let world = Rc::new(World {
         crypto: crypto.clone(),
         costs: cfg.costs,
@@ -300,6 +320,8 @@ pub fn build(
             })
             .collect(),
         ocsp_chain: ocsp_ident.chain.clone(),
+        dea: dea_id,
+        dea_id: dea_ident.as_ref().map(|d| d.id.clone()),
     });
 
     let mut sim = Simulation::new(cfg.seed, net, trace);
@@ -337,6 +359,17 @@ pub fn build(
         ))
     } else {
         None
+    };
+    let dea = match dea_ident {
+        Some(ident) => {
+            let id = sim.add_actor(
+                spec(DEA_NAME, "dea", Kind::Dea, 0, cfg.dea_cpu, SimTime::ZERO),
+                Box::new(Dea::new(world.clone(), ident)),
+            );
+            debug_assert_eq!(Some(id), world.dea);
+            Some(id)
+        }
+        None => None,
     };
     let mut ris = Vec::new();
     for (i, ident) in ri_idents.into_iter().enumerate() {
@@ -394,6 +427,7 @@ pub fn build(
         sim,
         world,
         ocsp,
+        dea,
         ris,
         agents,
     })

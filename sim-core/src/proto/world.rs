@@ -137,6 +137,10 @@ pub struct World {
     pub ris: Vec<RiInfo>,
     /// Certificates of the OCSP responder (stapled so validators can check its signature).
     pub ocsp_chain: Vec<Certificate>,
+    /// The Domain Enforcement Agent, if the run has one.
+    pub dea: Option<ActorId>,
+    /// The DEA's ID (SHA-1 of its SPKI), when it exists.
+    pub dea_id: Option<Identifier>,
 }
 
 impl World {
@@ -186,6 +190,16 @@ impl World {
     ) {
         let ns = self.costs.drain_ns(ops) + extra_ns;
         ctx.charge_ns(ns);
+    }
+
+    /// The Master Key shared by the DEA and the RI/LRM named `peer` (their SCE-GEN Req/Res
+    /// Context, seed 000 §7.2.2). SCE-GEN registration is not in the seeds; drmsim derives
+    /// the key from the run seed so both ends hold it from the start.
+    pub fn dea_master_key(seed: u64, peer: &str) -> crate::crypto::SymKey {
+        let b = crate::engine::rng::stream_seed(seed, peer, "dea-master-key");
+        let mut k = [0u8; 16];
+        k.copy_from_slice(&b[..16]);
+        crate::crypto::SymKey(k)
     }
 
     /// Virtual time of the start of validity used for every certificate.

@@ -4,6 +4,7 @@ mod crypto;
 mod domain;
 mod engine;
 mod lifecycle;
+mod move_ro;
 mod net;
 mod pdu;
 mod pki;

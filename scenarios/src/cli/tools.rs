@@ -1,0 +1,123 @@
+//! `drmsim bench engine`, `drmsim xml c14n`, `drmsim report`, `drmsim export chrome|msc`.
+
+use sim_core::engine::bench::{engine_workload, run_engine_workload};
+use sim_core::xml::{c14n_command, C14nVariant};
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Runs the bare-engine workload and prints events per second (wall clock, one core).
+pub fn bench_engine(actors: u32, events: u64, seed: u64) -> ExitCode {
+    if actors == 0 || events == 0 {
+        eprintln!("error: --actors and --events must be positive");
+        return ExitCode::from(2);
+    }
+    let mut sim = engine_workload(actors, seed);
+    let start = Instant::now();
+    let done = run_engine_workload(&mut sim, events);
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "engine: {actors} actors, {done} events in {secs:.3} s = {:.2} M events/s ({:.1} ns/event)",
+        done as f64 / secs / 1e6,
+        secs * 1e9 / done as f64
+    );
+    ExitCode::SUCCESS
+}
+
+/// Prints the canonical octets of FILE (or of a selected element) to stdout.
+pub fn xml_c14n(file: &Path, select: Option<&str>, exclude: &[String], variant: &str) -> ExitCode {
+    let variant: C14nVariant = match variant.parse() {
+        Ok(v) => v,
+        Err(_) => {
+            eprintln!("error: --variant must be `xpath` or `substring`, not {variant:?}");
+            return ExitCode::from(2);
+        }
+    };
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {}: {e}", file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let ex: Vec<&str> = exclude.iter().map(String::as_str).collect();
+    match c14n_command(&bytes, select, &ex, variant) {
+        Ok(out) => {
+            let mut so = std::io::stdout().lock();
+            if so.write_all(&out).and_then(|_| so.flush()).is_err() {
+                return ExitCode::from(2);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", file.display());
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Writes metrics.json, charts and report.html into RUN_DIR.
+pub fn report(run_dir: &Path) -> ExitCode {
+    match analysis::report(run_dir) {
+        Ok(p) => {
+            println!("metrics  {}", p.metrics_json.display());
+            println!("report   {}", p.report_html.display());
+            for c in &p.charts {
+                println!("chart    {}  {}", c.svg.display(), c.png.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(if e.is_fatal() { 2 } else { 1 })
+        }
+    }
+}
+
+/// Writes a Chrome Trace Event / Perfetto JSON of RUN_DIR's trace.
+pub fn export_chrome(
+    run_dir: &Path,
+    from_ns: Option<u64>,
+    to_ns: Option<u64>,
+    no_messages: bool,
+) -> ExitCode {
+    let opts = analysis::ChromeOptions {
+        from_ns,
+        to_ns,
+        no_messages,
+    };
+    match analysis::export_chrome(run_dir, &opts) {
+        Ok(p) => {
+            println!("{}", p.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Writes a message sequence chart (Mermaid and SVG) of one actor's exchanges.
+pub fn export_msc(
+    run_dir: &Path,
+    actor: u32,
+    from_ns: Option<u64>,
+    to_ns: Option<u64>,
+) -> ExitCode {
+    let mut opts = analysis::MscOptions::new(actor);
+    opts.from_ns = from_ns;
+    opts.to_ns = to_ns;
+    match analysis::export_msc(run_dir, &opts) {
+        Ok(p) => {
+            println!("{}", p.mermaid.display());
+            println!("{}", p.svg.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
