@@ -10,7 +10,7 @@ use super::msg::{SimMsg, Wire};
 use super::rights::RightsObject;
 use super::workload::{next_poisson_ns, AgentWorkload};
 use super::world::{Identity, World};
-use super::{acquisition, metering, registration};
+use super::{acquisition, domain, metering, registration, trigger};
 use crate::crypto::OpCounter;
 use crate::engine::{Actor, ActorId, Ctx, Event, SimTime, TimerId};
 use crate::pdu::{Pdu, Status};
@@ -33,6 +33,8 @@ pub(crate) enum Activity {
     Move = 2,
     /// Periodic Metering Report (seed 004 §5.4.6.1).
     Metering = 3,
+    /// Workload-driven Leave Domain (domain.rs; one-shot, not recurring).
+    LeaveDomain = 4,
 }
 
 impl Activity {
@@ -42,6 +44,7 @@ impl Activity {
             1 => Some(Activity::Consume),
             2 => Some(Activity::Move),
             3 => Some(Activity::Metering),
+            4 => Some(Activity::LeaveDomain),
             _ => None,
         }
     }
@@ -69,6 +72,10 @@ pub(crate) enum SessionKind {
     Registration(Box<registration::AgentReg>),
     /// 2-pass RO acquisition.
     Acquisition(acquisition::AgentAcq),
+    /// 2-pass Join Domain.
+    JoinDomain(domain::AgentJoin),
+    /// 2-pass Leave Domain.
+    LeaveDomain(domain::AgentLeave),
     /// Move Device RO via RI (seed 003 §9.1).
     MoveDeviceRo(move_ro::AgentMove),
     /// 2-pass Metering Report (seed 004).
@@ -80,6 +87,8 @@ impl SessionKind {
         match self {
             SessionKind::Registration(_) => "registration",
             SessionKind::Acquisition(_) => "ro_acquisition",
+            SessionKind::JoinDomain(_) => domain::JOIN,
+            SessionKind::LeaveDomain(_) => domain::LEAVE,
             SessionKind::MoveDeviceRo(_) => move_ro::PROTOCOL,
             SessionKind::Metering(_) => metering::PROTOCOL,
         }
@@ -136,6 +145,8 @@ pub struct Agent {
     pub metering: MeteringStore,
     /// Counters.
     pub stats: AgentStats,
+    /// Domain Contexts, this Device's seed-002 reading, trigger state (domain.rs, trigger.rs).
+    pub domain: domain::AgentDomains,
     /// Move Device RO via RI state (seed 003 §9.1).
     pub moves: move_ro::AgentMoves,
     /// Metering Report protocol state (outstanding reports, Post Response GETs).
@@ -173,6 +184,7 @@ impl Agent {
             ros: BTreeMap::new(),
             metering: MeteringStore::new(max_ros),
             stats: AgentStats::default(),
+            domain: domain::AgentDomains::default(),
             moves: move_ro::AgentMoves::default(),
             metering_reports: metering::AgentMetering::default(),
         }
@@ -320,6 +332,8 @@ impl Agent {
         match &s.kind {
             SessionKind::Registration(_) => registration::agent_send(self, ctx, id),
             SessionKind::Acquisition(_) => acquisition::agent_send(self, ctx, id),
+            SessionKind::JoinDomain(_) => domain::agent_send_join(self, ctx, id),
+            SessionKind::LeaveDomain(_) => domain::agent_send_leave(self, ctx, id),
             SessionKind::MoveDeviceRo(_) => move_ro::agent_send(self, ctx, id),
             SessionKind::Metering(_) => metering::agent_send(self, ctx, id),
         }
@@ -329,6 +343,7 @@ impl Agent {
     fn on_abandon(&mut self, _ctx: &mut Ctx<'_, SimMsg>, kind: SessionKind) {
         match kind {
             SessionKind::Registration(_) | SessionKind::Acquisition(_) => {}
+            SessionKind::JoinDomain(_) | SessionKind::LeaveDomain(_) => {}
             SessionKind::MoveDeviceRo(m) => move_ro::agent_on_abandon(self, _ctx, m),
             // Seed 004 §11.3: no response, nothing deleted; the outstanding report is resent
             // at the next metering tick.
@@ -338,6 +353,7 @@ impl Agent {
 
     /// Registration with RI `ri` succeeded: the workload starts.
     pub(crate) fn on_registered(&mut self, ctx: &mut Ctx<'_, SimMsg>, ri: usize) {
+        trigger::on_registered(self, ctx, ri);
         if ri != self.home_ri {
             return;
         }
@@ -346,6 +362,7 @@ impl Agent {
         if metering::arm_once(self) {
             self.schedule(ctx, Activity::Metering);
         }
+        domain::on_registered(self, ctx, ri);
     }
 
     /// Sets a one-off timer for activity `a` in `delay_ns`.
@@ -357,6 +374,7 @@ impl Agent {
         let rate = match a {
             Activity::Acquire => self.workload.acquire_rate_per_min,
             Activity::Consume => self.workload.consume_rate_per_min,
+            Activity::LeaveDomain => 0.0,
             // Move timers are set one by one by `move_ro`, never on a Poisson clock.
             Activity::Move => 0.0,
             Activity::Metering => {
@@ -376,6 +394,7 @@ impl Agent {
         match a {
             Activity::Acquire => acquisition::agent_start(self, ctx, self.home_ri),
             Activity::Consume => self.consume(ctx),
+            Activity::LeaveDomain => domain::on_leave_activity(self, ctx),
             Activity::Move => move_ro::agent_on_timer(self, ctx),
             Activity::Metering => metering::agent_tick(self, ctx),
         }
@@ -424,10 +443,12 @@ impl Agent {
             Pdu::RiHello(h) => registration::agent_on_ri_hello(self, ctx, from, h),
             Pdu::RegistrationResponse(r) => registration::agent_on_response(self, ctx, from, r),
             Pdu::RoResponse(r) => acquisition::agent_on_response(self, ctx, from, r),
+            Pdu::JoinDomainResponse(r) => domain::agent_on_join_response(self, ctx, from, r),
+            Pdu::LeaveDomainResponse(r) => domain::agent_on_leave_response(self, ctx, from, r),
+            // Every trigger is validated in trigger.rs, which hands roAcquisition triggers
+            // naming RO IDs to move_ro::agent_on_ro_trigger.
+            Pdu::RoapTrigger(t) => trigger::agent_on_trigger(self, ctx, from, t),
             Pdu::MoveDeviceRoResponse(r) => move_ro::agent_on_response(self, ctx, from, r),
-            Pdu::RoapTrigger(t) if t.kind == crate::pdu::trigger::TriggerKind::RoAcquisition => {
-                move_ro::agent_on_ro_trigger(self, ctx, from, t)
-            }
             Pdu::MeteringReportResponse(r) => metering::agent_on_response(self, ctx, from, r),
             other => self.discard(ctx, &format!("unexpected {}", other.kind())),
         }

@@ -72,6 +72,10 @@ pub struct Ri {
     pub(crate) next_ro: u64,
     /// Counters.
     pub stats: RiStats,
+    /// RI-managed ROAP domains and this RI's seed-002 reading (domain.rs).
+    pub domains: super::domain::RiDomains,
+    /// Domain ID base → DEA User Domain it maps to (seed 000 §7.2.2); empty by default.
+    pub user_domain_map: BTreeMap<String, String>,
     /// Move Device RO via RI: ledger, moved rights in transit (seed 003 §9.1).
     pub moves: move_ro::RiMoves,
     /// Metering Report protocol state (Post Response URL policy, accepted report IDs).
@@ -106,6 +110,8 @@ impl Ri {
             policy,
             next_ro: 0,
             stats: RiStats::default(),
+            domains: super::domain::RiDomains::default(),
+            user_domain_map: BTreeMap::new(),
             moves: move_ro::RiMoves::default(),
             metering: metering::RiMetering::default(),
         }
@@ -207,6 +213,8 @@ impl Ri {
             Pdu::DeviceHello(h) => registration::ri_on_device_hello(self, ctx, from, h),
             Pdu::RegistrationRequest(r) => registration::ri_on_request(self, ctx, from, r),
             Pdu::RoRequest(r) => acquisition::ri_on_request(self, ctx, from, r),
+            Pdu::JoinDomainRequest(r) => super::domain::ri_on_join(self, ctx, from, r),
+            Pdu::LeaveDomainRequest(r) => super::domain::ri_on_leave(self, ctx, from, r),
             Pdu::MoveDeviceRoRequest(r) => move_ro::ri_on_request(self, ctx, from, r),
             Pdu::MeteringReportSubmit(r) => metering::ri_on_request(self, ctx, from, r),
             other => self.count_status(other.kind(), Status::UnknownRequest),
