@@ -63,6 +63,9 @@ pub struct Ri {
     next_session: u64,
     /// Registered Devices by Device ID.
     pub devices: BTreeMap<Identifier, DeviceContext>,
+    /// The same Devices by actor (an order independent of the crypto mode, for random picks
+    /// without scanning and cloning every Device Context).
+    pub devices_by_actor: BTreeMap<ActorId, Identifier>,
     /// The OCSP response on its own certificate it staples, with the time it was produced.
     pub stapled_ocsp: Option<(Vec<u8>, SimTime)>,
     /// Recently seen Device nonces (seed 003).
@@ -105,6 +108,7 @@ impl Ri {
             pending_regs: BTreeMap::new(),
             next_session: 0,
             devices: BTreeMap::new(),
+            devices_by_actor: BTreeMap::new(),
             stapled_ocsp: None,
             nonces,
             policy,
