@@ -9,7 +9,7 @@ use super::msg::{SimMsg, Wire};
 use super::rights::RightsObject;
 use super::workload::{next_poisson_ns, AgentWorkload};
 use super::world::{Identity, World};
-use super::{acquisition, registration};
+use super::{acquisition, domain, registration, trigger};
 use crate::crypto::OpCounter;
 use crate::engine::{Actor, ActorId, Ctx, Event, SimTime, TimerId};
 use crate::pdu::{Pdu, Status};
@@ -28,6 +28,8 @@ const TAG_MASK: u64 = 0xFF << 56;
 pub(crate) enum Activity {
     Acquire = 0,
     Consume = 1,
+    /// Workload-driven Leave Domain (domain.rs; one-shot, not recurring).
+    LeaveDomain = 2,
 }
 
 impl Activity {
@@ -35,6 +37,7 @@ impl Activity {
         match tag & !TAG_MASK {
             0 => Some(Activity::Acquire),
             1 => Some(Activity::Consume),
+            2 => Some(Activity::LeaveDomain),
             _ => None,
         }
     }
@@ -62,6 +65,10 @@ pub(crate) enum SessionKind {
     Registration(Box<registration::AgentReg>),
     /// 2-pass RO acquisition.
     Acquisition(acquisition::AgentAcq),
+    /// 2-pass Join Domain.
+    JoinDomain(domain::AgentJoin),
+    /// 2-pass Leave Domain.
+    LeaveDomain(domain::AgentLeave),
 }
 
 impl SessionKind {
@@ -69,6 +76,8 @@ impl SessionKind {
         match self {
             SessionKind::Registration(_) => "registration",
             SessionKind::Acquisition(_) => "ro_acquisition",
+            SessionKind::JoinDomain(_) => domain::JOIN,
+            SessionKind::LeaveDomain(_) => domain::LEAVE,
         }
     }
 }
@@ -123,6 +132,8 @@ pub struct Agent {
     pub metering: MeteringStore,
     /// Counters.
     pub stats: AgentStats,
+    /// Domain Contexts, this Device's seed-002 reading, trigger state (domain.rs, trigger.rs).
+    pub domain: domain::AgentDomains,
 }
 
 impl std::fmt::Debug for Agent {
@@ -156,6 +167,7 @@ impl Agent {
             ros: BTreeMap::new(),
             metering: MeteringStore::new(max_ros),
             stats: AgentStats::default(),
+            domain: domain::AgentDomains::default(),
         }
     }
 
@@ -301,6 +313,8 @@ impl Agent {
         match &s.kind {
             SessionKind::Registration(_) => registration::agent_send(self, ctx, id),
             SessionKind::Acquisition(_) => acquisition::agent_send(self, ctx, id),
+            SessionKind::JoinDomain(_) => domain::agent_send_join(self, ctx, id),
+            SessionKind::LeaveDomain(_) => domain::agent_send_leave(self, ctx, id),
         }
     }
 
@@ -308,22 +322,31 @@ impl Agent {
     fn on_abandon(&mut self, _ctx: &mut Ctx<'_, SimMsg>, kind: SessionKind) {
         match kind {
             SessionKind::Registration(_) | SessionKind::Acquisition(_) => {}
+            SessionKind::JoinDomain(_) | SessionKind::LeaveDomain(_) => {}
         }
     }
 
     /// Registration with RI `ri` succeeded: the workload starts.
     pub(crate) fn on_registered(&mut self, ctx: &mut Ctx<'_, SimMsg>, ri: usize) {
+        trigger::on_registered(self, ctx, ri);
         if ri != self.home_ri {
             return;
         }
         self.schedule(ctx, Activity::Acquire);
         self.schedule(ctx, Activity::Consume);
+        domain::on_registered(self, ctx, ri);
+    }
+
+    /// Arms a one-shot workload timer for `a` in `delay_ns`.
+    pub(crate) fn activity_after(&mut self, ctx: &mut Ctx<'_, SimMsg>, a: Activity, delay_ns: u64) {
+        ctx.set_timer(delay_ns, TAG_ACTIVITY | a as u64);
     }
 
     fn schedule(&mut self, ctx: &mut Ctx<'_, SimMsg>, a: Activity) {
         let rate = match a {
             Activity::Acquire => self.workload.acquire_rate_per_min,
             Activity::Consume => self.workload.consume_rate_per_min,
+            Activity::LeaveDomain => 0.0,
         };
         if let Some(d) = next_poisson_ns(ctx.rng(), rate) {
             ctx.set_timer(d, TAG_ACTIVITY | a as u64);
@@ -334,6 +357,7 @@ impl Agent {
         match a {
             Activity::Acquire => acquisition::agent_start(self, ctx, self.home_ri),
             Activity::Consume => self.consume(ctx),
+            Activity::LeaveDomain => domain::on_leave_activity(self, ctx),
         }
         self.schedule(ctx, a);
     }
@@ -380,6 +404,9 @@ impl Agent {
             Pdu::RiHello(h) => registration::agent_on_ri_hello(self, ctx, from, h),
             Pdu::RegistrationResponse(r) => registration::agent_on_response(self, ctx, from, r),
             Pdu::RoResponse(r) => acquisition::agent_on_response(self, ctx, from, r),
+            Pdu::JoinDomainResponse(r) => domain::agent_on_join_response(self, ctx, from, r),
+            Pdu::LeaveDomainResponse(r) => domain::agent_on_leave_response(self, ctx, from, r),
+            Pdu::RoapTrigger(t) => trigger::agent_on_trigger(self, ctx, from, t),
             other => self.discard(ctx, &format!("unexpected {}", other.kind())),
         }
     }

@@ -66,6 +66,10 @@ pub struct Ri {
     pub(crate) next_ro: u64,
     /// Counters.
     pub stats: RiStats,
+    /// RI-managed ROAP domains and this RI's seed-002 reading (domain.rs).
+    pub domains: super::domain::RiDomains,
+    /// Domain ID base → DEA User Domain it maps to (seed 000 §7.2.2); empty by default.
+    pub user_domain_map: BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for Ri {
@@ -96,6 +100,8 @@ impl Ri {
             policy,
             next_ro: 0,
             stats: RiStats::default(),
+            domains: super::domain::RiDomains::default(),
+            user_domain_map: BTreeMap::new(),
         }
     }
 
@@ -195,6 +201,8 @@ impl Ri {
             Pdu::DeviceHello(h) => registration::ri_on_device_hello(self, ctx, from, h),
             Pdu::RegistrationRequest(r) => registration::ri_on_request(self, ctx, from, r),
             Pdu::RoRequest(r) => acquisition::ri_on_request(self, ctx, from, r),
+            Pdu::JoinDomainRequest(r) => super::domain::ri_on_join(self, ctx, from, r),
+            Pdu::LeaveDomainRequest(r) => super::domain::ri_on_leave(self, ctx, from, r),
             other => self.count_status(other.kind(), Status::UnknownRequest),
         }
     }

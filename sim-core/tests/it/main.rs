@@ -1,6 +1,7 @@
 //! sim-core integration tests: one binary, one module per area.
 
 mod crypto;
+mod domain;
 mod engine;
 mod lifecycle;
 mod net;
