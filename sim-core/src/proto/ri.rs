@@ -70,6 +70,8 @@ pub struct Ri {
     pub domains: super::domain::RiDomains,
     /// Domain ID base → DEA User Domain it maps to (seed 000 §7.2.2); empty by default.
     pub user_domain_map: BTreeMap<String, String>,
+    /// The DEA context: MK, authorizations, proxied requests (dea_proxy.rs).
+    pub dea_proxy: super::dea_proxy::RiDea,
 }
 
 impl std::fmt::Debug for Ri {
@@ -102,6 +104,7 @@ impl Ri {
             stats: RiStats::default(),
             domains: super::domain::RiDomains::default(),
             user_domain_map: BTreeMap::new(),
+            dea_proxy: Default::default(),
         }
     }
 
@@ -203,6 +206,18 @@ impl Ri {
             Pdu::RoRequest(r) => acquisition::ri_on_request(self, ctx, from, r),
             Pdu::JoinDomainRequest(r) => super::domain::ri_on_join(self, ctx, from, r),
             Pdu::LeaveDomainRequest(r) => super::domain::ri_on_leave(self, ctx, from, r),
+            Pdu::GetUserDomainAuthorizationResponse(r) => {
+                super::dea_proxy::ri_on_authorization_response(self, ctx, r)
+            }
+            Pdu::ProxyJoinUserDomainResponse(r) => {
+                super::dea_proxy::ri_on_proxy_join_response(self, ctx, r)
+            }
+            Pdu::ProxyLeaveUserDomainResponse(r) => {
+                super::dea_proxy::ri_on_proxy_leave_response(self, ctx, r)
+            }
+            Pdu::ProxyLeaveUserDomainTrigger(t) => {
+                super::dea_proxy::ri_on_leave_trigger(self, ctx, t)
+            }
             other => self.count_status(other.kind(), Status::UnknownRequest),
         }
     }
@@ -211,8 +226,14 @@ impl Ri {
 impl Actor<SimMsg> for Ri {
     fn on_event(&mut self, ev: Event<SimMsg>, ctx: &mut Ctx<'_, SimMsg>) {
         match ev {
-            Event::Start => self.refresh_ocsp(ctx),
+            Event::Start => {
+                self.refresh_ocsp(ctx);
+                super::dea_proxy::ri_on_start(self, ctx);
+            }
             Event::Timer { tag, .. } if tag == TAG_OCSP_REFRESH => self.refresh_ocsp(ctx),
+            Event::Timer { tag, .. } if tag == super::dea_proxy::TAG_AUTHZ_RETRY => {
+                super::dea_proxy::ri_on_authz_timer(self, ctx)
+            }
             Event::Timer { .. } => {}
             Event::Message { from, msg, .. } => match &msg {
                 SimMsg::Pdu(w) => self.on_pdu(ctx, from, w),
