@@ -254,6 +254,9 @@ pub struct DeaUserDomains {
     pub authorizations: BTreeMap<Identifier, BTreeMap<String, Option<String>>>,
     /// Master Keys of the RI/LRM contexts, by peer ID.
     pub master_keys: BTreeMap<Identifier, SymKey>,
+    /// (User Domain, Device) pairs the DEA triggered to leave and still holds (the
+    /// workload does not trigger them again; bounded by the members).
+    pub evicting: BTreeSet<(String, Identifier)>,
     /// Counters.
     pub stats: DeaProxyStats,
 }
@@ -266,6 +269,7 @@ impl Default for DeaUserDomains {
             domains: BTreeMap::new(),
             authorizations: BTreeMap::new(),
             master_keys: BTreeMap::new(),
+            evicting: BTreeSet::new(),
             stats: DeaProxyStats::default(),
         }
     }
@@ -298,6 +302,7 @@ impl DeaUserDomains {
                 .iter()
                 .map(|r| (r.id.clone(), World::dea_master_key(seed, &r.name)))
                 .collect(),
+            evicting: BTreeSet::new(),
             stats: DeaProxyStats::default(),
         }
     }
@@ -474,11 +479,13 @@ pub(crate) fn dea_on_timer(dea: &mut Dea, ctx: &mut Ctx<'_, SimMsg>, tag: u64) {
         return;
     }
     // Workload: evict one random member of a random non-empty User Domain.
+    let evicting = &dea.user_domains.evicting;
     let candidates: Vec<(String, Identifier)> = dea
         .user_domains
         .domains
         .values()
         .flat_map(|u| u.members.keys().map(move |d| (u.id.clone(), d.clone())))
+        .filter(|k| !evicting.contains(k))
         .collect();
     if !candidates.is_empty() {
         let pick = ctx.rng().gen_range(0..candidates.len());
@@ -531,6 +538,11 @@ pub fn dea_trigger_leave(
         dea.reply(ctx, actor, Pdu::ProxyLeaveUserDomainTrigger(t));
         dea.user_domains.stats.triggers_sent += 1;
         sent += 1;
+    }
+    if sent > 0 {
+        dea.user_domains
+            .evicting
+            .insert((ud.to_string(), device.clone()));
     }
     sent
 }
@@ -946,6 +958,9 @@ fn proxy_leave_checks(dea: &mut Dea, now: SimTime, req: &ProxyDomainRequest) -> 
         ris.remove(ri);
         if ris.is_empty() {
             ud.members.remove(&dr.device_id);
+            dea.user_domains
+                .evicting
+                .remove(&(ud_id.clone(), dr.device_id.clone()));
             dea.user_domains.stats.associations_deleted += 1;
         } else {
             dea.user_domains.stats.ri_links_removed += 1;
