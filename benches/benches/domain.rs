@@ -49,6 +49,8 @@ fn response(generations: usize) -> (Pdu, Vec<DomainKey>) {
 }
 
 fn bench(c: &mut Criterion) {
+    // Plotters is built without system fonts; criterion's own plots need one.
+    analysis::register_fonts();
     let (pdu, keys) = response(3);
     let mut g = c.benchmark_group("domain_key_mac_input");
     for (name, how) in [

@@ -41,7 +41,9 @@ use rand::Rng;
 pub const JOIN: &str = "join_domain";
 /// Outcome protocol name of Leave Domain.
 pub const LEAVE: &str = "leave_domain";
-/// Outcome status: a Domain Key MAC did not verify (seed 002 interop failure; chosen name).
+/// Outcome status: a Domain Key failed key confirmation — its MAC did not verify under the
+/// Device's reading of seed 002 (the interop failure), or K_MAC‖K_D did not unwrap (chosen
+/// name).
 pub const DOMAIN_KEY_MAC_ERROR: &str = "DomainKeyMacError";
 /// Outcome status: `<domainKey>` in the form the Device's schema rejects (chosen name).
 pub const DOMAIN_KEY_FORM_ERROR: &str = "DomainKeyFormError";
