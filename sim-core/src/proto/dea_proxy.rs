@@ -1342,3 +1342,78 @@ pub(crate) fn ri_on_leave_trigger(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(b: u8) -> Identifier {
+        Identifier::new(vec![b; 20])
+    }
+
+    fn domain(max: usize) -> UserDomain {
+        let cfg = UserDomainConfig {
+            max_devices: max,
+            generation: 2,
+            ..Default::default()
+        };
+        let mut rng = crate::engine::rng::stream(1, "t", "udk");
+        UserDomain::new("ud".into(), &cfg, Expiry::Infinite, &mut rng)
+    }
+
+    /// Seed 000 §7.4.1 note: one Device through three RIs counts once; pre-CR only the
+    /// requesting RI's associations count.
+    #[test]
+    fn count_once_and_per_ri() {
+        let mut d = domain(2);
+        d.members
+            .insert(id(1), [id(10), id(11), id(12)].into_iter().collect());
+        d.members.insert(id(2), [id(10)].into_iter().collect());
+        assert_eq!(d.count(true, &id(11)), 2);
+        assert_eq!(d.count(false, &id(10)), 2);
+        assert_eq!(d.count(false, &id(11)), 1);
+        assert!(d.counted(true, &id(1), &id(13)));
+        assert!(!d.counted(false, &id(1), &id(13)));
+        assert!(!d.counted(true, &id(3), &id(10)));
+    }
+
+    /// Without hash chains every generation has its own random UDK; with them only the
+    /// newest is stored and K(g−1) = KDF2-SHA1(K(g), 16).
+    #[test]
+    fn udk_generations() {
+        let world_crypto = crate::crypto::Crypto::new(crate::crypto::CryptoMode::Symbolic, 1);
+        let d = domain(1);
+        assert_eq!(d.keys.len(), 3);
+        assert_ne!(d.keys[0], d.keys[1]);
+        let cfg = UserDomainConfig {
+            generation: 2,
+            hash_chains: true,
+            ..Default::default()
+        };
+        let mut rng = crate::engine::rng::stream(1, "t", "udk");
+        let h = UserDomain::new("ud".into(), &cfg, Expiry::Infinite, &mut rng);
+        assert_eq!(h.keys.len(), 1);
+        let mut ops = OpCounter::new();
+        let k1 = crate::crypto::primitives::kdf2_sha1(h.newest_key().as_bytes(), 16);
+        let k0 = crate::crypto::primitives::kdf2_sha1(&k1, 16);
+        let got = world_crypto
+            .udk_for_generation(&mut ops, &h.newest_key(), 2, 0)
+            .unwrap();
+        assert_eq!(got.as_bytes().as_slice(), k0.as_slice());
+    }
+
+    #[test]
+    fn resolve_prefers_the_requesting_ri() {
+        let mut s = DeaUserDomains::default();
+        s.authorizations.insert(
+            id(10),
+            BTreeMap::from([("u1".to_string(), Some("ud1-".to_string()))]),
+        );
+        s.authorizations
+            .insert(id(11), BTreeMap::from([("u1".to_string(), None)]));
+        assert_eq!(s.resolve(&id(10), "ud1-"), Some(("u1".into(), true)));
+        // Known through RI 10's mapping, but RI 11 has none: DomainAccessDenied later.
+        assert_eq!(s.resolve(&id(11), "ud1-"), Some(("u1".into(), false)));
+        assert_eq!(s.resolve(&id(11), "other-"), None);
+    }
+}
