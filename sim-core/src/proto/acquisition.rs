@@ -82,6 +82,16 @@ pub(crate) fn agent_start_with(
     }
 }
 
+/// Starts acquiring the ROs named `ro_ids` from RI `ri` (a ROAP trigger {roAcquisition}).
+pub(crate) fn agent_start_ros(
+    agent: &mut Agent,
+    ctx: &mut Ctx<'_, SimMsg>,
+    ri: usize,
+    ro_ids: Vec<String>,
+) {
+    agent_start_with(agent, ctx, ri, ro_ids, None, None);
+}
+
 /// Sends (or re-sends, with a fresh nonce) the RORequest of session `id`.
 pub(crate) fn agent_send(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, id: u64) {
     let world = agent.world.clone();
@@ -214,6 +224,7 @@ pub(crate) fn agent_on_response(
             agent.ros.insert(ro.ro_id.clone(), ro);
         }
     }
+    super::move_ro::agent_on_installed(agent, ctx, &body.protected_ros);
     agent.finish(ctx, id, "success");
 }
 
@@ -346,7 +357,17 @@ pub(crate) fn ri_on_request(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, from: ActorI
     };
     let mut protected_ros = Vec::new();
     for content_id in req.ro_ids.iter().take(crate::pdu::ro::MAX_RO_ITEMS) {
-        match issue_ro(ri, ctx, &dc.chain[0], content_id, domain.as_ref()) {
+        // Moved rights waiting for this Device are delivered instead (seed 003 §9.1);
+        // Domain RO requests never name moved Device ROs.
+        let moved = match domain {
+            None => super::move_ro::ri_deliver_moved(ri, ctx, &dc, content_id),
+            Some(_) => None,
+        };
+        let issued = match moved {
+            Some(moved) => moved,
+            None => issue_ro(ri, ctx, &dc.chain[0], content_id, domain.as_ref()),
+        };
+        match issued {
             Some(p) => protected_ros.push(p),
             None => return ro_failure(ri, ctx, from, Status::UnknownError),
         }
@@ -450,9 +471,14 @@ fn issue_ro(
         time_stamp: Some(world.datetime(ctx.now().as_ns())),
         enc_key,
     };
-    if domain.is_some() {
+    // Domain ROs are always signed (domain.rs); movable ROs carry the RI's signature too
+    // (seed 003 §9.1.1 step 3 names it).
+    let ro = if domain.is_some() {
         super::domain::ro::sign_ro(ri, &mut ro).ok()?;
-    }
+        ro
+    } else {
+        super::move_ro::ri_sign_movable(ri, ro)?
+    };
     let mut pro = ProtectedRo {
         ro,
         mac: Vec::new(),

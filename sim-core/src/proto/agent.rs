@@ -5,6 +5,7 @@
 
 use super::drm_time::DrmClock;
 use super::metering_store::MeteringStore;
+use super::move_ro;
 use super::msg::{SimMsg, Wire};
 use super::rights::RightsObject;
 use super::workload::{next_poisson_ns, AgentWorkload};
@@ -28,8 +29,10 @@ const TAG_MASK: u64 = 0xFF << 56;
 pub(crate) enum Activity {
     Acquire = 0,
     Consume = 1,
+    /// Move Device RO via RI work queue (seed 003 §9.1): move starts, Post Response URL GETs.
+    Move = 2,
     /// Workload-driven Leave Domain (domain.rs; one-shot, not recurring).
-    LeaveDomain = 2,
+    LeaveDomain = 3,
 }
 
 impl Activity {
@@ -37,7 +40,8 @@ impl Activity {
         match tag & !TAG_MASK {
             0 => Some(Activity::Acquire),
             1 => Some(Activity::Consume),
-            2 => Some(Activity::LeaveDomain),
+            2 => Some(Activity::Move),
+            3 => Some(Activity::LeaveDomain),
             _ => None,
         }
     }
@@ -69,6 +73,8 @@ pub(crate) enum SessionKind {
     JoinDomain(domain::AgentJoin),
     /// 2-pass Leave Domain.
     LeaveDomain(domain::AgentLeave),
+    /// Move Device RO via RI (seed 003 §9.1).
+    MoveDeviceRo(move_ro::AgentMove),
 }
 
 impl SessionKind {
@@ -78,6 +84,7 @@ impl SessionKind {
             SessionKind::Acquisition(_) => "ro_acquisition",
             SessionKind::JoinDomain(_) => domain::JOIN,
             SessionKind::LeaveDomain(_) => domain::LEAVE,
+            SessionKind::MoveDeviceRo(_) => move_ro::PROTOCOL,
         }
     }
 }
@@ -134,6 +141,8 @@ pub struct Agent {
     pub stats: AgentStats,
     /// Domain Contexts, this Device's seed-002 reading, trigger state (domain.rs, trigger.rs).
     pub domain: domain::AgentDomains,
+    /// Move Device RO via RI state (seed 003 §9.1).
+    pub moves: move_ro::AgentMoves,
 }
 
 impl std::fmt::Debug for Agent {
@@ -168,6 +177,7 @@ impl Agent {
             metering: MeteringStore::new(max_ros),
             stats: AgentStats::default(),
             domain: domain::AgentDomains::default(),
+            moves: move_ro::AgentMoves::default(),
         }
     }
 
@@ -315,6 +325,7 @@ impl Agent {
             SessionKind::Acquisition(_) => acquisition::agent_send(self, ctx, id),
             SessionKind::JoinDomain(_) => domain::agent_send_join(self, ctx, id),
             SessionKind::LeaveDomain(_) => domain::agent_send_leave(self, ctx, id),
+            SessionKind::MoveDeviceRo(_) => move_ro::agent_send(self, ctx, id),
         }
     }
 
@@ -323,6 +334,7 @@ impl Agent {
         match kind {
             SessionKind::Registration(_) | SessionKind::Acquisition(_) => {}
             SessionKind::JoinDomain(_) | SessionKind::LeaveDomain(_) => {}
+            SessionKind::MoveDeviceRo(m) => move_ro::agent_on_abandon(self, _ctx, m),
         }
     }
 
@@ -337,8 +349,8 @@ impl Agent {
         domain::on_registered(self, ctx, ri);
     }
 
-    /// Arms a one-shot workload timer for `a` in `delay_ns`.
-    pub(crate) fn activity_after(&mut self, ctx: &mut Ctx<'_, SimMsg>, a: Activity, delay_ns: u64) {
+    /// Sets a one-off timer for activity `a` in `delay_ns`.
+    pub(crate) fn set_activity_timer(&self, ctx: &mut Ctx<'_, SimMsg>, delay_ns: u64, a: Activity) {
         ctx.set_timer(delay_ns, TAG_ACTIVITY | a as u64);
     }
 
@@ -347,6 +359,8 @@ impl Agent {
             Activity::Acquire => self.workload.acquire_rate_per_min,
             Activity::Consume => self.workload.consume_rate_per_min,
             Activity::LeaveDomain => 0.0,
+            // Move timers are set one by one by `move_ro`, never on a Poisson clock.
+            Activity::Move => 0.0,
         };
         if let Some(d) = next_poisson_ns(ctx.rng(), rate) {
             ctx.set_timer(d, TAG_ACTIVITY | a as u64);
@@ -358,6 +372,7 @@ impl Agent {
             Activity::Acquire => acquisition::agent_start(self, ctx, self.home_ri),
             Activity::Consume => self.consume(ctx),
             Activity::LeaveDomain => domain::on_leave_activity(self, ctx),
+            Activity::Move => move_ro::agent_on_timer(self, ctx),
         }
         self.schedule(ctx, a);
     }
@@ -406,7 +421,10 @@ impl Agent {
             Pdu::RoResponse(r) => acquisition::agent_on_response(self, ctx, from, r),
             Pdu::JoinDomainResponse(r) => domain::agent_on_join_response(self, ctx, from, r),
             Pdu::LeaveDomainResponse(r) => domain::agent_on_leave_response(self, ctx, from, r),
+            // Every trigger is validated in trigger.rs, which hands roAcquisition triggers
+            // naming RO IDs to move_ro::agent_on_ro_trigger.
             Pdu::RoapTrigger(t) => trigger::agent_on_trigger(self, ctx, from, t),
+            Pdu::MoveDeviceRoResponse(r) => move_ro::agent_on_response(self, ctx, from, r),
             other => self.discard(ctx, &format!("unexpected {}", other.kind())),
         }
     }
@@ -423,6 +441,9 @@ impl Actor<SimMsg> for Agent {
             Event::Message { from, msg, .. } => {
                 if let SimMsg::Pdu(w) = &msg {
                     self.on_pdu(ctx, from, w);
+                }
+                if let SimMsg::HttpResponse { url, status, .. } = &msg {
+                    move_ro::agent_on_http_response(self, ctx, url, *status);
                 }
             }
             Event::Timer { tag, .. } => match tag & TAG_MASK {

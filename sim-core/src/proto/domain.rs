@@ -502,7 +502,7 @@ fn schedule_workload_leave(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>) {
     }
     let rate_per_min = 60.0e9 / agent.domain.mean_membership_ns.max(1) as f64;
     if let Some(d) = super::workload::next_poisson_ns(ctx.rng(), rate_per_min) {
-        agent.activity_after(ctx, Activity::LeaveDomain, d);
+        agent.set_activity_timer(ctx, d, Activity::LeaveDomain);
     }
 }
 

@@ -10,6 +10,7 @@ pub mod dea_proxy;
 pub mod domain;
 pub mod drm_time;
 pub mod metering_store;
+pub mod move_ro;
 pub mod msg;
 pub mod nonce_cache;
 pub mod ocsp;

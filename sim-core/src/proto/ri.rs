@@ -4,6 +4,7 @@
 
 use super::acquisition;
 use super::acquisition::RoPolicy;
+use super::move_ro;
 use super::msg::{OcspQuery, SimMsg, Wire};
 use super::nonce_cache::NonceCache;
 use super::pki_wire::decode_ocsp;
@@ -70,6 +71,8 @@ pub struct Ri {
     pub domains: super::domain::RiDomains,
     /// Domain ID base → DEA User Domain it maps to (seed 000 §7.2.2); empty by default.
     pub user_domain_map: BTreeMap<String, String>,
+    /// Move Device RO via RI: ledger, moved rights in transit (seed 003 §9.1).
+    pub moves: move_ro::RiMoves,
     /// The DEA context: MK, authorizations, proxied requests (dea_proxy.rs).
     pub dea_proxy: super::dea_proxy::RiDea,
 }
@@ -104,6 +107,7 @@ impl Ri {
             stats: RiStats::default(),
             domains: super::domain::RiDomains::default(),
             user_domain_map: BTreeMap::new(),
+            moves: move_ro::RiMoves::default(),
             dea_proxy: Default::default(),
         }
     }
@@ -206,6 +210,7 @@ impl Ri {
             Pdu::RoRequest(r) => acquisition::ri_on_request(self, ctx, from, r),
             Pdu::JoinDomainRequest(r) => super::domain::ri_on_join(self, ctx, from, r),
             Pdu::LeaveDomainRequest(r) => super::domain::ri_on_leave(self, ctx, from, r),
+            Pdu::MoveDeviceRoRequest(r) => move_ro::ri_on_request(self, ctx, from, r),
             Pdu::GetUserDomainAuthorizationResponse(r) => {
                 super::dea_proxy::ri_on_authorization_response(self, ctx, r)
             }
@@ -234,10 +239,14 @@ impl Actor<SimMsg> for Ri {
             Event::Timer { tag, .. } if tag == super::dea_proxy::TAG_AUTHZ_RETRY => {
                 super::dea_proxy::ri_on_authz_timer(self, ctx)
             }
+            Event::Timer { tag, .. } if tag == move_ro::RI_TAG_MOVE => {
+                move_ro::ri_on_timer(self, ctx)
+            }
             Event::Timer { .. } => {}
             Event::Message { from, msg, .. } => match &msg {
                 SimMsg::Pdu(w) => self.on_pdu(ctx, from, w),
                 SimMsg::OcspResponse(b) => self.on_ocsp(ctx, b),
+                SimMsg::HttpGet(u) => move_ro::ri_on_http_get(self, ctx, from, u),
                 _ => {}
             },
             Event::Overloaded { .. } => {}

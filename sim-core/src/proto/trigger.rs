@@ -218,7 +218,7 @@ fn authentic(agent: &mut Agent, ri: usize, t: &RoapTrigger) -> bool {
 pub(crate) fn agent_on_trigger(
     agent: &mut Agent,
     ctx: &mut Ctx<'_, SimMsg>,
-    _from: ActorId,
+    from: ActorId,
     t: RoapTrigger,
 ) {
     if t.version != TRIGGER_VERSION {
@@ -237,7 +237,7 @@ pub(crate) fn agent_on_trigger(
             return discard(agent, ctx, "missing or invalid signature");
         }
         remember(agent, &t);
-        dispatch(agent, ctx, ri, t);
+        dispatch(agent, ctx, from, ri, t);
         return;
     }
     // No RI Context: register first, then run the protocol (§5.2.1).
@@ -273,15 +273,29 @@ pub(crate) fn on_registered(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, ri: us
         .into_iter()
         .partition(|(r, _)| *r == ri);
     agent.domain.pending_triggers = rest;
+    let from = agent.world.ris[ri].actor;
     for (_, t) in ready {
-        dispatch(agent, ctx, ri, t);
+        dispatch(agent, ctx, from, ri, t);
     }
 }
 
 /// Starts the protocol a validated trigger names, with its nonce echoed.
-fn dispatch(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, ri: usize, t: RoapTrigger) {
+fn dispatch(
+    agent: &mut Agent,
+    ctx: &mut Ctx<'_, SimMsg>,
+    from: ActorId,
+    ri: usize,
+    t: RoapTrigger,
+) {
     let nonce = t.nonce.clone();
     match t.kind {
+        // RO IDs without a domain: the named (e.g. moved, seed 003 §9.1.3) ROs are fetched
+        // once each by the move module, which de-duplicates re-sent triggers (it checks the
+        // signature again: one extra verification per such trigger).
+        TriggerKind::RoAcquisition if t.domain_id.is_none() && !t.ro_ids.is_empty() => {
+            agent.domain.stats.triggers_accepted += 1;
+            super::move_ro::agent_on_ro_trigger(agent, ctx, from, t);
+        }
         TriggerKind::RoAcquisition => {
             let ids = if t.ro_ids.is_empty() {
                 t.content_ids.clone()

@@ -100,9 +100,8 @@ impl Run {
     }
 
     /// Runs until nominal time `secs`, i.e. for `secs` minus the previous nominal time
-    /// from wherever the clock stands: the engine may step past a horizon when a cancelled
-    /// timer lies just before it (it peeks tombstones), and relative steps keep later
-    /// injections in the future.
+    /// from wherever the clock stands, so an injection made after a step is always in the
+    /// future of the next one.
     fn run_to(&mut self, secs: u64) {
         let step = secs.saturating_sub(self.t_s);
         self.t_s = secs;
