@@ -10,7 +10,7 @@ use super::msg::{SimMsg, Wire};
 use super::rights::RightsObject;
 use super::workload::{next_poisson_ns, AgentWorkload};
 use super::world::{Identity, World};
-use super::{acquisition, domain, registration, trigger};
+use super::{acquisition, domain, metering, registration, trigger};
 use crate::crypto::OpCounter;
 use crate::engine::{Actor, ActorId, Ctx, Event, SimTime, TimerId};
 use crate::pdu::{Pdu, Status};
@@ -31,8 +31,10 @@ pub(crate) enum Activity {
     Consume = 1,
     /// Move Device RO via RI work queue (seed 003 §9.1): move starts, Post Response URL GETs.
     Move = 2,
+    /// Periodic Metering Report (seed 004 §5.4.6.1).
+    Metering = 3,
     /// Workload-driven Leave Domain (domain.rs; one-shot, not recurring).
-    LeaveDomain = 3,
+    LeaveDomain = 4,
 }
 
 impl Activity {
@@ -41,7 +43,8 @@ impl Activity {
             0 => Some(Activity::Acquire),
             1 => Some(Activity::Consume),
             2 => Some(Activity::Move),
-            3 => Some(Activity::LeaveDomain),
+            3 => Some(Activity::Metering),
+            4 => Some(Activity::LeaveDomain),
             _ => None,
         }
     }
@@ -75,6 +78,8 @@ pub(crate) enum SessionKind {
     LeaveDomain(domain::AgentLeave),
     /// Move Device RO via RI (seed 003 §9.1).
     MoveDeviceRo(move_ro::AgentMove),
+    /// 2-pass Metering Report (seed 004).
+    Metering(metering::AgentMeter),
 }
 
 impl SessionKind {
@@ -85,6 +90,7 @@ impl SessionKind {
             SessionKind::JoinDomain(_) => domain::JOIN,
             SessionKind::LeaveDomain(_) => domain::LEAVE,
             SessionKind::MoveDeviceRo(_) => move_ro::PROTOCOL,
+            SessionKind::Metering(_) => metering::PROTOCOL,
         }
     }
 }
@@ -143,6 +149,8 @@ pub struct Agent {
     pub domain: domain::AgentDomains,
     /// Move Device RO via RI state (seed 003 §9.1).
     pub moves: move_ro::AgentMoves,
+    /// Metering Report protocol state (outstanding reports, Post Response GETs).
+    pub metering_reports: metering::AgentMetering,
 }
 
 impl std::fmt::Debug for Agent {
@@ -178,6 +186,7 @@ impl Agent {
             stats: AgentStats::default(),
             domain: domain::AgentDomains::default(),
             moves: move_ro::AgentMoves::default(),
+            metering_reports: metering::AgentMetering::default(),
         }
     }
 
@@ -326,6 +335,7 @@ impl Agent {
             SessionKind::JoinDomain(_) => domain::agent_send_join(self, ctx, id),
             SessionKind::LeaveDomain(_) => domain::agent_send_leave(self, ctx, id),
             SessionKind::MoveDeviceRo(_) => move_ro::agent_send(self, ctx, id),
+            SessionKind::Metering(_) => metering::agent_send(self, ctx, id),
         }
     }
 
@@ -335,6 +345,9 @@ impl Agent {
             SessionKind::Registration(_) | SessionKind::Acquisition(_) => {}
             SessionKind::JoinDomain(_) | SessionKind::LeaveDomain(_) => {}
             SessionKind::MoveDeviceRo(m) => move_ro::agent_on_abandon(self, _ctx, m),
+            // Seed 004 §11.3: no response, nothing deleted; the outstanding report is resent
+            // at the next metering tick.
+            SessionKind::Metering(_) => {}
         }
     }
 
@@ -346,6 +359,9 @@ impl Agent {
         }
         self.schedule(ctx, Activity::Acquire);
         self.schedule(ctx, Activity::Consume);
+        if metering::arm_once(self) {
+            self.schedule(ctx, Activity::Metering);
+        }
         domain::on_registered(self, ctx, ri);
     }
 
@@ -361,6 +377,13 @@ impl Agent {
             Activity::LeaveDomain => 0.0,
             // Move timers are set one by one by `move_ro`, never on a Poisson clock.
             Activity::Move => 0.0,
+            Activity::Metering => {
+                // Periodic, not Poisson (workload `metering_interval_ns`).
+                if let Some(d) = self.workload.metering_interval_ns {
+                    ctx.set_timer(d.max(1), TAG_ACTIVITY | a as u64);
+                }
+                return;
+            }
         };
         if let Some(d) = next_poisson_ns(ctx.rng(), rate) {
             ctx.set_timer(d, TAG_ACTIVITY | a as u64);
@@ -373,6 +396,7 @@ impl Agent {
             Activity::Consume => self.consume(ctx),
             Activity::LeaveDomain => domain::on_leave_activity(self, ctx),
             Activity::Move => move_ro::agent_on_timer(self, ctx),
+            Activity::Metering => metering::agent_tick(self, ctx),
         }
         self.schedule(ctx, a);
     }
@@ -425,6 +449,7 @@ impl Agent {
             // naming RO IDs to move_ro::agent_on_ro_trigger.
             Pdu::RoapTrigger(t) => trigger::agent_on_trigger(self, ctx, from, t),
             Pdu::MoveDeviceRoResponse(r) => move_ro::agent_on_response(self, ctx, from, r),
+            Pdu::MeteringReportResponse(r) => metering::agent_on_response(self, ctx, from, r),
             other => self.discard(ctx, &format!("unexpected {}", other.kind())),
         }
     }
@@ -442,8 +467,17 @@ impl Actor<SimMsg> for Agent {
                 if let SimMsg::Pdu(w) = &msg {
                     self.on_pdu(ctx, from, w);
                 }
-                if let SimMsg::HttpResponse { url, status, .. } = &msg {
-                    move_ro::agent_on_http_response(self, ctx, url, *status);
+                if let SimMsg::HttpResponse {
+                    url,
+                    status,
+                    trigger,
+                } = &msg
+                {
+                    if metering::owns_url(url) {
+                        metering::agent_on_http_response(self, ctx, url, *status, trigger.as_ref());
+                    } else {
+                        move_ro::agent_on_http_response(self, ctx, url, *status);
+                    }
                 }
             }
             Event::Timer { tag, .. } => match tag & TAG_MASK {

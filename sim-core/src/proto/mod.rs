@@ -9,6 +9,7 @@ pub mod dea;
 pub mod dea_proxy;
 pub mod domain;
 pub mod drm_time;
+pub mod metering;
 pub mod metering_store;
 pub mod move_ro;
 pub mod msg;

@@ -4,6 +4,7 @@
 
 use super::acquisition;
 use super::acquisition::RoPolicy;
+use super::metering;
 use super::move_ro;
 use super::msg::{OcspQuery, SimMsg, Wire};
 use super::nonce_cache::NonceCache;
@@ -44,6 +45,10 @@ pub struct RiStats {
     pub rights_units_issued: u64,
     /// Requests rejected as replays (seed 003 nonce tracking).
     pub replays_rejected: u64,
+    /// Accepted metered uses by (Device ID hex, RO ID) (seed 004 §11.2).
+    pub metered_uses: BTreeMap<(String, String), u64>,
+    /// Metering Reports received again after acceptance (answered Success, not counted).
+    pub metering_duplicates: u64,
 }
 
 /// A Rights Issuer.
@@ -73,6 +78,8 @@ pub struct Ri {
     pub user_domain_map: BTreeMap<String, String>,
     /// Move Device RO via RI: ledger, moved rights in transit (seed 003 §9.1).
     pub moves: move_ro::RiMoves,
+    /// Metering Report protocol state (Post Response URL policy, accepted report IDs).
+    pub metering: metering::RiMetering,
     /// The DEA context: MK, authorizations, proxied requests (dea_proxy.rs).
     pub dea_proxy: super::dea_proxy::RiDea,
 }
@@ -108,6 +115,7 @@ impl Ri {
             domains: super::domain::RiDomains::default(),
             user_domain_map: BTreeMap::new(),
             moves: move_ro::RiMoves::default(),
+            metering: metering::RiMetering::default(),
             dea_proxy: Default::default(),
         }
     }
@@ -211,6 +219,7 @@ impl Ri {
             Pdu::JoinDomainRequest(r) => super::domain::ri_on_join(self, ctx, from, r),
             Pdu::LeaveDomainRequest(r) => super::domain::ri_on_leave(self, ctx, from, r),
             Pdu::MoveDeviceRoRequest(r) => move_ro::ri_on_request(self, ctx, from, r),
+            Pdu::MeteringReportSubmit(r) => metering::ri_on_request(self, ctx, from, r),
             Pdu::GetUserDomainAuthorizationResponse(r) => {
                 super::dea_proxy::ri_on_authorization_response(self, ctx, r)
             }
@@ -246,6 +255,10 @@ impl Actor<SimMsg> for Ri {
             Event::Message { from, msg, .. } => match &msg {
                 SimMsg::Pdu(w) => self.on_pdu(ctx, from, w),
                 SimMsg::OcspResponse(b) => self.on_ocsp(ctx, b),
+                SimMsg::HttpGet(url) if metering::owns_url(url) => {
+                    ctx.charge_ns(self.world.costs.request_base_ns);
+                    metering::ri_on_http_get(self, ctx, from, url)
+                }
                 SimMsg::HttpGet(u) => move_ro::ri_on_http_get(self, ctx, from, u),
                 _ => {}
             },

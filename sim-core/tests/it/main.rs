@@ -5,6 +5,7 @@ mod dea;
 mod domain;
 mod engine;
 mod lifecycle;
+mod metering;
 mod move_ro;
 mod net;
 mod pdu;
