@@ -31,6 +31,8 @@ struct Recorder {
     seen: Rc<RefCell<Vec<(ActorId, ActorId, Pdu)>>>,
     corrupt_proxy_join_mac: Rc<RefCell<bool>>,
     mode: CryptoMode,
+    /// Get User Domain Authorization Requests still to drop.
+    drop_authz: Rc<RefCell<u32>>,
 }
 
 impl Tap<SimMsg> for Recorder {
@@ -44,6 +46,12 @@ impl Tap<SimMsg> for Recorder {
         if let SimMsg::Pdu(w) = &msg {
             if let Ok(p) = w.open() {
                 self.seen.borrow_mut().push((from, to, p.clone()));
+                if matches!(p, Pdu::GetUserDomainAuthorizationRequest(_))
+                    && *self.drop_authz.borrow() > 0
+                {
+                    *self.drop_authz.borrow_mut() -= 1;
+                    return Verdict::Drop;
+                }
                 if let Pdu::ProxyJoinUserDomainResponse(mut r) = p {
                     if *self.corrupt_proxy_join_mac.borrow() {
                         r.signature[0] ^= 0x55;
@@ -62,12 +70,18 @@ struct Run {
     outcomes: Rc<RefCell<Outcomes>>,
     seen: Rc<RefCell<Vec<(ActorId, ActorId, Pdu)>>>,
     corrupt: Rc<RefCell<bool>>,
+    drop_authz: Rc<RefCell<u32>>,
     rng: sim_core::engine::SimRng,
     seed: u64,
 }
 
 impl Run {
     fn new(cfg: &WorldConfig) -> Run {
+        Self::with_authz_drops(cfg, 0)
+    }
+
+    /// A run whose first `drops` Get User Domain Authorization Requests are lost.
+    fn with_authz_drops(cfg: &WorldConfig, drops: u32) -> Run {
         let outcomes = Rc::new(RefCell::new(BTreeMap::new()));
         let mut trace = TraceRecorder::new(TraceConfig::default(), Box::new(VecSink::default()));
         let o2 = outcomes.clone();
@@ -94,16 +108,19 @@ impl Run {
         .expect("builds");
         let seen = Rc::new(RefCell::new(Vec::new()));
         let corrupt = Rc::new(RefCell::new(false));
+        let drop_authz = Rc::new(RefCell::new(drops));
         built.sim.set_tap(Box::new(Recorder {
             seen: seen.clone(),
             corrupt_proxy_join_mac: corrupt.clone(),
             mode: cfg.crypto,
+            drop_authz: drop_authz.clone(),
         }));
         Run {
             built,
             outcomes,
             seen,
             corrupt,
+            drop_authz,
             rng: sim_core::engine::rng::stream(7, "test", "dea"),
             seed: cfg.seed,
         }
@@ -790,4 +807,56 @@ fn real_and_symbolic_modes_give_the_same_outcomes() {
     assert_eq!(real, symbolic);
     assert_eq!(real_run.count("join_domain", "success"), 2);
     assert_eq!(real_run.count("join_domain", "DomainKeyMacError"), 2);
+}
+
+#[test]
+fn a_lost_authorization_request_is_retried_with_a_fresh_nonce() {
+    let cfg = joining(2, 1);
+    let timeout_s = cfg.params.request_timeout_ns / 1_000_000_000;
+    let mut run = Run::with_authz_drops(&cfg, 2);
+    run.run_for(2);
+    // Unmapped while unanswered: the Device's domain is unknown at the RI.
+    assert!(run.ri(0).user_domain_map.is_empty());
+    assert_eq!(run.count("join_domain", "InvalidDomain"), 2);
+    run.run_for(2 * timeout_s + 5);
+    assert_eq!(*run.drop_authz.borrow(), 0);
+    assert_eq!(run.ri(0).user_domain_map.get(UD_BASE).unwrap(), UD);
+    let nonces: Vec<Vec<u8>> = run
+        .seen
+        .borrow()
+        .iter()
+        .filter_map(|(_, _, p)| match p {
+            Pdu::GetUserDomainAuthorizationRequest(r) => Some(r.header.nonce.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(nonces.len(), 3, "two lost, the third answered, no more");
+    assert!(nonces[0] != nonces[1] && nonces[1] != nonces[2]);
+    // Now the agents can join.
+    run.trigger(0, 0, TriggerKind::JoinDomain, "ud0-000");
+    run.run_for(5);
+    assert_eq!(run.count("join_domain", "success"), 1);
+}
+
+#[test]
+fn an_expired_user_domain_refuses_joins() {
+    let mut cfg = quiet(1, 1);
+    cfg.user_domains.lifetime_ns = Some(60 * 1_000_000_000);
+    let mut run = Run::new(&cfg);
+    run.run_for(10);
+    run.trigger(0, 0, TriggerKind::JoinDomain, "ud0-000");
+    run.run_for(5);
+    assert_eq!(run.count("join_domain", "success"), 1);
+    // notAfter = epoch + 60 s, as the Device's context records it.
+    let na = run.agent(0).domain.contexts[UD_BASE].not_after;
+    assert_eq!(
+        na,
+        sim_core::pdu::Expiry::At(sim_core::pdu::DateTime::from_unix_s(
+            sim_core::proto::build::EPOCH_UNIX_S + 60
+        ))
+    );
+    run.run_for(60);
+    run.trigger(0, 0, TriggerKind::JoinDomain, "ud0-000");
+    run.run_for(5);
+    assert_eq!(run.count("join_domain", "DomainAccessDenied"), 1);
 }
