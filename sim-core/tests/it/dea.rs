@@ -860,3 +860,42 @@ fn an_expired_user_domain_refuses_joins() {
     run.run_for(5);
     assert_eq!(run.count("join_domain", "DomainAccessDenied"), 1);
 }
+
+#[test]
+fn join_response_chain_and_ocsp_follow_the_request_extensions() {
+    let mut run = Run::new(&quiet(2, 1));
+    run.run_for(10);
+    let world = run.built.world.clone();
+    let ri_id = world.ris[0].id.clone();
+    let plain = run.device_request(0, 0, "ud0-000", true, vec![], false);
+    let terse = run.device_request(
+        1,
+        0,
+        "ud0-000",
+        true,
+        vec![
+            Ext::new(Extension::PeerKeyIdentifier(Some(ri_id))),
+            Ext::new(Extension::NoOcspResponse),
+        ],
+        false,
+    );
+    let ri = run.built.ris[0];
+    for (i, r) in [(0, plain), (1, terse)] {
+        let a = run.built.agents[i];
+        let pdu = Pdu::JoinDomainRequest(JoinDomainRequest(r));
+        run.built
+            .sim
+            .inject(a, ri, SimMsg::Pdu(Wire::new(world.mode(), pdu)));
+    }
+    run.run_for(5);
+    let full = run.join_responses_to(0).pop().unwrap().body.unwrap();
+    assert_eq!(
+        full.certificate_chain.as_ref(),
+        Some(&run.ri(0).identity().chain_wire)
+    );
+    assert_eq!(full.ocsp_responses.len(), 1, "the stapled response");
+    let short = run.join_responses_to(1).pop().unwrap().body.unwrap();
+    assert!(short.certificate_chain.is_none());
+    assert!(short.ocsp_responses.is_empty());
+    assert_eq!(run.dea_status("proxy_join_user_domain", "Success"), 2);
+}
