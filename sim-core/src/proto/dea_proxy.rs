@@ -787,9 +787,10 @@ fn proxy_join_checks(
     if !ud.counted(count_once, &dr.device_id, &ri) && ud.count(count_once, &ri) >= ud.max_devices {
         return Err(Status::DomainFull);
     }
-    // "Any other reason" (listed last): no §7.2.2 mapping for this RI, or an expired domain.
+    // "Any other reason" (listed last): no §7.2.2 mapping for this RI, an expired domain,
+    // or a Device request addressed to another RI (relayed by this one).
     let expired = matches!(ud.not_after, Expiry::At(t) if world.drm_ns(&t) <= ctx.now().as_ns());
-    if !authorized || expired {
+    if !authorized || expired || dr.ri_id != ri {
         return Err(Status::DomainAccessDenied);
     }
     let hash_chain = ud.hash_chain
@@ -833,7 +834,7 @@ fn proxy_join_checks(
         not_after: ud.not_after,
         domain_keys,
     };
-    mac_domain_keys(dea, dr, &mut info, &kmacs)?;
+    mac_domain_keys(dea, dr, &ri, &mut info, &kmacs)?;
     dea.user_domains
         .domains
         .get_mut(&ud_id)
@@ -855,6 +856,7 @@ fn proxy_join_checks(
 fn mac_domain_keys(
     dea: &mut Dea,
     dr: &DomainRequest,
+    ri: &Identifier,
     info: &mut DomainInfo,
     kmacs: &[SymKey],
 ) -> Result<(), Status> {
@@ -863,7 +865,7 @@ fn mac_domain_keys(
         status: Status::Success,
         body: Some(JoinDomainResponseBody {
             device_id: dr.device_id.clone(),
-            ri_id: dr.ri_id.clone(),
+            ri_id: ri.clone(),
             nonce: dr.nonce.clone(),
             domain_info: info.clone(),
             certificate_chain: None,

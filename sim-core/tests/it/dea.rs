@@ -538,6 +538,14 @@ fn every_proxy_join_status_path() {
         run.dea_status("proxy_join_user_domain", "DomainAccessDenied"),
         1
     );
+    // RI 0 relays a request the Device addressed to RI 1: refused for "other reasons".
+    let r = run.device_request(4, 1, "ud0-000", true, vec![], false);
+    run.inject_proxy(0, r, true, mk0);
+    run.run_for(2);
+    assert_eq!(
+        run.dea_status("proxy_join_user_domain", "DomainAccessDenied"),
+        2
+    );
     // A requester the DEA shares no MK with.
     let world = run.built.world.clone();
     let r = run.device_request(4, 0, "ud0-000", true, vec![], false);
