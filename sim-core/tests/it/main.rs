@@ -1,6 +1,7 @@
 //! sim-core integration tests: one binary, one module per area.
 
 mod crypto;
+mod dea;
 mod domain;
 mod engine;
 mod lifecycle;
