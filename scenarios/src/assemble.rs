@@ -199,6 +199,8 @@ pub fn world_config(sc: &Scenario, seed: u64) -> WorldConfig {
             ..AgentWorkload::default()
         },
         ro_policy: RoPolicy::default(),
+        lrms: sc.population.lrms,
+        sce_agents: sc.population.sce_agents,
         ..WorldConfig::default()
     }
 }
@@ -219,11 +221,16 @@ pub fn execute(sc: &Scenario, ctx: ExecContext<'_>) -> Result<EngineOutcome, Run
     let seed = ctx.seed;
     let topo = topology(sc, seed)?;
     let place = |kind: Kind, i: u32| -> (GroupId, String) {
-        let k = match kind {
-            Kind::Agent => ActorKind::Agent,
-            Kind::Ri => ActorKind::Ri,
-            Kind::Ocsp => ActorKind::Ocsp,
-            Kind::Dea => ActorKind::Dea,
+        let (k, i) = match kind {
+            // The last `sce_agents` agents are the SCE agents (WorldConfig::sce_agents).
+            Kind::Agent if i >= sc.population.agents => {
+                (ActorKind::SceAgent, i - sc.population.agents)
+            }
+            Kind::Agent => (ActorKind::Agent, i),
+            Kind::Ri => (ActorKind::Ri, i),
+            Kind::Ocsp => (ActorKind::Ocsp, i),
+            Kind::Dea => (ActorKind::Dea, i),
+            Kind::Lrm => (ActorKind::Lrm, i),
         };
         let name = sc.population.group_of(k, i).unwrap_or_default();
         let id = topo.group(&name).unwrap_or(GroupId(0));

@@ -9,7 +9,7 @@ use super::msg::{SimMsg, Wire};
 use super::rights::RightsObject;
 use super::workload::{next_poisson_ns, AgentWorkload};
 use super::world::{Identity, World};
-use super::{acquisition, registration};
+use super::{acquisition, pairing, registration};
 use crate::crypto::OpCounter;
 use crate::engine::{Actor, ActorId, Ctx, Event, SimTime, TimerId};
 use crate::pdu::{Pdu, Status};
@@ -28,6 +28,8 @@ const TAG_MASK: u64 = 0xFF << 56;
 pub(crate) enum Activity {
     Acquire = 0,
     Consume = 1,
+    Import = 2,
+    Pair = 3,
 }
 
 impl Activity {
@@ -35,6 +37,8 @@ impl Activity {
         match tag & !TAG_MASK {
             0 => Some(Activity::Acquire),
             1 => Some(Activity::Consume),
+            2 => Some(Activity::Import),
+            3 => Some(Activity::Pair),
             _ => None,
         }
     }
@@ -62,6 +66,8 @@ pub(crate) enum SessionKind {
     Registration(Box<registration::AgentReg>),
     /// 2-pass RO acquisition.
     Acquisition(acquisition::AgentAcq),
+    /// Seed 001 pairing: Join Domain for Pairing, Import, dmpPair.
+    Pairing(Box<pairing::AgentPairSession>),
 }
 
 impl SessionKind {
@@ -69,6 +75,7 @@ impl SessionKind {
         match self {
             SessionKind::Registration(_) => "registration",
             SessionKind::Acquisition(_) => "ro_acquisition",
+            SessionKind::Pairing(p) => p.protocol(),
         }
     }
 }
@@ -123,6 +130,8 @@ pub struct Agent {
     pub metering: MeteringStore,
     /// Counters.
     pub stats: AgentStats,
+    /// Seed 001 pairing state (Master Key, tickets, SACs, Imported ROs).
+    pub pairing: pairing::AgentPairing,
 }
 
 impl std::fmt::Debug for Agent {
@@ -143,6 +152,7 @@ impl Agent {
         workload: AgentWorkload,
     ) -> Self {
         let max_ros = world.params.max_ros_per_device;
+        let world_params = world.params;
         Agent {
             world,
             me,
@@ -156,6 +166,7 @@ impl Agent {
             ros: BTreeMap::new(),
             metering: MeteringStore::new(max_ros),
             stats: AgentStats::default(),
+            pairing: pairing::AgentPairing::new(&world_params),
         }
     }
 
@@ -189,7 +200,7 @@ impl Agent {
         }
         let id = self.next_session;
         self.next_session += 1;
-        let peer = self.world.ris[ri].actor;
+        let peer = self.world.ris.get(ri).map_or(ActorId(0), |r| r.actor);
         self.sessions.insert(
             id,
             Session {
@@ -301,6 +312,7 @@ impl Agent {
         match &s.kind {
             SessionKind::Registration(_) => registration::agent_send(self, ctx, id),
             SessionKind::Acquisition(_) => acquisition::agent_send(self, ctx, id),
+            SessionKind::Pairing(_) => pairing::agent_send(self, ctx, id),
         }
     }
 
@@ -308,6 +320,7 @@ impl Agent {
     fn on_abandon(&mut self, _ctx: &mut Ctx<'_, SimMsg>, kind: SessionKind) {
         match kind {
             SessionKind::Registration(_) | SessionKind::Acquisition(_) => {}
+            SessionKind::Pairing(p) => pairing::agent_on_abandon(self, &p),
         }
     }
 
@@ -320,10 +333,12 @@ impl Agent {
         self.schedule(ctx, Activity::Consume);
     }
 
-    fn schedule(&mut self, ctx: &mut Ctx<'_, SimMsg>, a: Activity) {
+    pub(crate) fn schedule(&mut self, ctx: &mut Ctx<'_, SimMsg>, a: Activity) {
         let rate = match a {
             Activity::Acquire => self.workload.acquire_rate_per_min,
             Activity::Consume => self.workload.consume_rate_per_min,
+            Activity::Import => self.workload.import_rate_per_min,
+            Activity::Pair => self.workload.pair_rate_per_min,
         };
         if let Some(d) = next_poisson_ns(ctx.rng(), rate) {
             ctx.set_timer(d, TAG_ACTIVITY | a as u64);
@@ -334,6 +349,8 @@ impl Agent {
         match a {
             Activity::Acquire => acquisition::agent_start(self, ctx, self.home_ri),
             Activity::Consume => self.consume(ctx),
+            Activity::Import => pairing::agent_import_activity(self, ctx),
+            Activity::Pair => pairing::agent_pair_activity(self, ctx),
         }
         self.schedule(ctx, a);
     }
@@ -380,6 +397,14 @@ impl Agent {
             Pdu::RiHello(h) => registration::agent_on_ri_hello(self, ctx, from, h),
             Pdu::RegistrationResponse(r) => registration::agent_on_response(self, ctx, from, r),
             Pdu::RoResponse(r) => acquisition::agent_on_response(self, ctx, from, r),
+            Pdu::PairingJoinDomainResponse(r) => pairing::agent_on_join_response(self, ctx, r),
+            Pdu::PairingTicketResponse(r) => pairing::agent_on_ticket_response(self, ctx, r),
+            Pdu::AuthenticationRequest(r) => pairing::agent_on_auth_request(self, ctx, from, r),
+            Pdu::AuthenticationResponse(r) => pairing::agent_on_auth_response(self, ctx, r),
+            Pdu::ImportInitiation(m) => pairing::agent_on_import_initiation(self, ctx, m),
+            Pdu::ImportedRoResponse(r) => {
+                pairing::agent_on_imported_ro_response(self, ctx, from, r)
+            }
             other => self.discard(ctx, &format!("unexpected {}", other.kind())),
         }
     }
@@ -392,6 +417,7 @@ impl Actor<SimMsg> for Agent {
                 if self.workload.register_at_arrival {
                     registration::agent_start(self, ctx, self.home_ri);
                 }
+                pairing::agent_on_start(self, ctx);
             }
             Event::Message { from, msg, .. } => {
                 if let SimMsg::Pdu(w) = &msg {

@@ -29,6 +29,8 @@ pub struct Dea {
     pub(crate) ops: OpCounter,
     /// Counters.
     pub stats: DeaStats,
+    /// Seed 001 pairing state (Master Keys of SCE agents and LRMs).
+    pub pairing: super::pairing_dea::DeaPairing,
 }
 
 impl std::fmt::Debug for Dea {
@@ -45,6 +47,7 @@ impl Dea {
             me,
             ops: OpCounter::new(),
             stats: DeaStats::default(),
+            pairing: super::pairing_dea::DeaPairing::default(),
         }
     }
 
@@ -83,6 +86,12 @@ impl Dea {
         // Protocol modules (dea_proxy, pairing) add their arms here.
         #[allow(clippy::match_single_binding)]
         match pdu {
+            Pdu::PairingJoinDomainRequest(r) => {
+                super::pairing_dea::dea_on_join(self, ctx, _from, r)
+            }
+            Pdu::PairingTicketRequest(r) => {
+                super::pairing_dea::dea_on_ticket_request(self, ctx, _from, r)
+            }
             other => self.count_status(other.kind(), Status::UnknownRequest),
         }
     }

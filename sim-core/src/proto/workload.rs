@@ -27,6 +27,12 @@ pub struct AgentWorkload {
     pub ro_count: u32,
     /// Probability that an issued RO is count-constrained (else unlimited).
     pub ro_stateful_probability: f64,
+    /// Mean agent-initiated Imports per minute from a random LRM (SCE agents; seed 001).
+    pub import_rate_per_min: f64,
+    /// Mean dmpPair Move/Copy attempts per minute (SCE agents; seed 001 §7.2.1.3).
+    pub pair_rate_per_min: f64,
+    /// Probability that a dmpPair attempt is a Copy rather than a Move.
+    pub pair_copy_probability: f64,
 }
 
 impl Default for AgentWorkload {
@@ -42,6 +48,9 @@ impl Default for AgentWorkload {
             ros_per_request: 1,
             ro_count: 5,
             ro_stateful_probability: 0.5,
+            import_rate_per_min: 0.0,
+            pair_rate_per_min: 0.0,
+            pair_copy_probability: 0.0,
         }
     }
 }
