@@ -145,6 +145,11 @@ pub struct AgentPairing {
     pub init_nonces: NonceCache,
     /// Counters.
     pub stats: PairingStats,
+    /// Planned dmpPair operations (destination index in `World::sce_agents`, RO ID, copy),
+    /// run first by the pair activity (tests, scripted scenarios).
+    pub pair_script: std::collections::VecDeque<(usize, String, bool)>,
+    /// Whether the pair activity picks random Moves/Copies once the script is empty.
+    pub pair_random: bool,
 }
 
 impl AgentPairing {
@@ -162,6 +167,8 @@ impl AgentPairing {
             auth_nonces: NonceCache::new(params.nonce_cache_per_device, MAX_TICKETS * 16),
             init_nonces: NonceCache::new(params.nonce_cache_per_device, MAX_TICKETS),
             stats: PairingStats::default(),
+            pair_script: std::collections::VecDeque::new(),
+            pair_random: true,
         }
     }
 
@@ -1378,8 +1385,8 @@ pub(crate) fn agent_import_activity(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>
     agent_start_import(agent, ctx, lrm, ro_ids);
 }
 
-/// Workload: resume a parked Move, else Move or Copy a random Imported RO to a random other
-/// SCE agent.
+/// Workload: resume a parked Move, else run the next scripted operation, else Move or Copy
+/// a random Imported RO to a random other SCE agent.
 pub(crate) fn agent_pair_activity(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>) {
     if !agent.pairing.sce {
         return;
@@ -1396,6 +1403,13 @@ pub(crate) fn agent_pair_activity(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>) 
         }) {
             agent_start_pair(agent, ctx, dest, &ro_id, false);
         }
+        return;
+    }
+    if let Some((dest, ro_id, copy)) = agent.pairing.pair_script.pop_front() {
+        agent_start_pair(agent, ctx, dest, &ro_id, copy);
+        return;
+    }
+    if !agent.pairing.pair_random {
         return;
     }
     let peers: Vec<usize> = (0..agent.world.sce_agents.len())

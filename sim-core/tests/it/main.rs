@@ -4,6 +4,7 @@ mod crypto;
 mod engine;
 mod lifecycle;
 mod net;
+mod pairing;
 mod pdu;
 mod pki;
 mod xml;
