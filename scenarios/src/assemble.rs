@@ -196,11 +196,19 @@ pub fn world_config(sc: &Scenario, seed: u64) -> WorldConfig {
             metering_interval_ns: w.metering_interval.map(|d| d.as_ns()),
             join_domain_probability: w.join_domain_probability.get(),
             leave_domain_probability: w.leave_domain_probability.get(),
+            import_rate_per_min: w.import_rate_per_min,
+            pair_rate_per_min: w.pair_rate_per_min,
+            pair_copy_probability: w.pair_copy_probability.get(),
             ..AgentWorkload::default()
         },
         ro_policy: RoPolicy::default(),
         lrms: sc.population.lrms,
         sce_agents: sc.population.sce_agents,
+        lrm_policy: sim_core::proto::lrm::LrmPolicy {
+            import_rate_per_min: w.lrm_import_rate_per_min,
+            copy_probability: w.lrm_copy_probability.get(),
+            ..Default::default()
+        },
         ..WorldConfig::default()
     }
 }

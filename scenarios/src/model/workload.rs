@@ -33,6 +33,16 @@ pub struct Workload {
     pub backoff_max: DurationNs,
     /// Device nonces an RI remembers for replay detection (seed 003), >= 1.
     pub nonce_cache_size: u32,
+    /// Mean agent-initiated Imports per SCE agent per minute from a random LRM (seed 001).
+    pub import_rate_per_min: f64,
+    /// Mean dmpPair Move/Copy attempts per SCE agent per minute (seed 001 §7.2.1.3).
+    pub pair_rate_per_min: f64,
+    /// Probability that a dmpPair attempt is a Copy rather than a Move.
+    pub pair_copy_probability: Probability,
+    /// Mean Import Initiations per LRM per minute, each to a random SCE agent (seed 001).
+    pub lrm_import_rate_per_min: f64,
+    /// Probability that an Imported RO permits dmpPair Copy.
+    pub lrm_copy_probability: Probability,
 }
 
 impl Default for Workload {
@@ -51,6 +61,11 @@ impl Default for Workload {
             backoff_multiplier: 2.0,
             backoff_max: DurationNs::from_secs(30),
             nonce_cache_size: 1024,
+            import_rate_per_min: 0.0,
+            pair_rate_per_min: 0.0,
+            pair_copy_probability: Probability::ZERO,
+            lrm_import_rate_per_min: 0.0,
+            lrm_copy_probability: Probability::ZERO,
         }
     }
 }

@@ -6,7 +6,7 @@
 //! An SCE agent runs each Import or dmpPair as ONE session whose step advances
 //! Ticket → Authentication → Transfer (the ticket step is skipped while a valid ticket for the
 //! target is held, §7.2.1.2 "if the DRM Agent does not have a valid Pairing Ticket"), so each
-//! flow ends in exactly one outcome (`import`, `dmp_pair_move`, `dmp_pair_copy`); joining is
+//! flow ends in exactly one outcome (`import`, `pairing` for a Move, `pairing_copy`); joining is
 //! its own session (`pairing_join`). Retries re-send the current step with a fresh nonce.
 //!
 //! dmpPair transfer (§7.2.1.3 stops after the SAC; chosen, see docs/protocols.md): the
@@ -220,8 +220,8 @@ impl AgentPairSession {
         match &self.flow {
             Flow::Join => "pairing_join",
             Flow::Import { .. } => "import",
-            Flow::Pair { copy: false, .. } => "dmp_pair_move",
-            Flow::Pair { copy: true, .. } => "dmp_pair_copy",
+            Flow::Pair { copy: false, .. } => "pairing",
+            Flow::Pair { copy: true, .. } => "pairing_copy",
         }
     }
 }

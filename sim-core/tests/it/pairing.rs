@@ -201,7 +201,7 @@ fn dmp_pair_move_leaves_the_ro_on_exactly_one_agent() {
     let (mut b, o) = imported(CryptoMode::Symbolic, 0.0);
     script(&mut b, 0, 1, "song-1", false);
     run_to(&mut b, 30);
-    assert_eq!(count(&o, "dmp_pair_move", "success"), 1, "{o:?}");
+    assert_eq!(count(&o, "pairing", "success"), 1, "{o:?}");
     assert!(!agent(&b, 0).ros.contains_key("song-1"));
     assert!(!agent(&b, 0).pairing.imported.contains_key("song-1"));
     let r = &agent(&b, 1).ros["song-1"];
@@ -215,7 +215,7 @@ fn dmp_pair_move_leaves_the_ro_on_exactly_one_agent() {
     // The destination can move it on (back to agent 0): its own ticket, same DEA.
     script(&mut b, 1, 0, "song-1", false);
     run_to(&mut b, 40);
-    assert_eq!(count(&o, "dmp_pair_move", "success"), 2, "{o:?}");
+    assert_eq!(count(&o, "pairing", "success"), 2, "{o:?}");
     assert!(agent(&b, 0).ros.contains_key("song-1"));
     assert_eq!(holders(&b, "song-1"), (1, 1));
 }
@@ -226,13 +226,13 @@ fn copy_needs_the_permission() {
     let (mut b, o) = imported(CryptoMode::Symbolic, 0.0);
     script(&mut b, 0, 1, "song-2", true);
     run_to(&mut b, 20);
-    assert_eq!(count(&o, "dmp_pair_copy", "AccessDenied"), 1, "{o:?}");
+    assert_eq!(count(&o, "pairing_copy", "AccessDenied"), 1, "{o:?}");
     assert_eq!(holders(&b, "song-2"), (1, 1));
     // copy_probability 1: both hold a usable copy afterwards.
     let (mut b, o) = imported(CryptoMode::Symbolic, 1.0);
     script(&mut b, 0, 1, "song-2", true);
     run_to(&mut b, 20);
-    assert_eq!(count(&o, "dmp_pair_copy", "success"), 1, "{o:?}");
+    assert_eq!(count(&o, "pairing_copy", "success"), 1, "{o:?}");
     assert_eq!(holders(&b, "song-2"), (2, 2));
 }
 
@@ -250,7 +250,7 @@ fn a_consumed_count_ro_is_not_moved() {
         .unwrap();
     script(&mut b, 0, 1, "song-1", false);
     run_to(&mut b, 20);
-    assert_eq!(count(&o, "dmp_pair_move", "AccessDenied"), 1, "{o:?}");
+    assert_eq!(count(&o, "pairing", "AccessDenied"), 1, "{o:?}");
     assert_eq!(agent(&b, 0).ros["song-1"].available_count(), 3);
     assert!(!agent(&b, 0).ros["song-1"].unusable);
 }
@@ -292,7 +292,7 @@ fn move_under_lost_confirmations_retries_without_duplicating() {
     }));
     script(&mut b, 0, 1, "song-1", false);
     run_to(&mut b, 120);
-    assert_eq!(count(&o, "dmp_pair_move", "success"), 1, "{o:?}");
+    assert_eq!(count(&o, "pairing", "success"), 1, "{o:?}");
     assert_eq!(holders(&b, "song-1"), (1, 1));
     assert!(agent(&b, 1).ros.contains_key("song-1"));
     // Two confirmations lost → two retried transfers answered as duplicates.
@@ -314,8 +314,8 @@ fn move_abandoned_after_last_retry_is_parked_then_resumed() {
     run_to(&mut b, 200);
     // The first attempt times out; the parked Move is resumed by later pair activities,
     // which time out too while the loss lasts.
-    assert!(count(&o, "dmp_pair_move", "timeout") >= 1, "{o:?}");
-    assert_eq!(count(&o, "dmp_pair_move", "success"), 0, "{o:?}");
+    assert!(count(&o, "pairing", "timeout") >= 1, "{o:?}");
+    assert_eq!(count(&o, "pairing", "success"), 0, "{o:?}");
     // Never usable on two agents: the source keeps it parked (unusable), the destination
     // installed it.
     assert_eq!(holders(&b, "song-1"), (2, 1));
@@ -328,7 +328,7 @@ fn move_abandoned_after_last_retry_is_parked_then_resumed() {
         drop_after_first: 0,
     }));
     run_to(&mut b, 400);
-    assert!(count(&o, "dmp_pair_move", "success") >= 1, "{o:?}");
+    assert!(count(&o, "pairing", "success") >= 1, "{o:?}");
     assert_eq!(holders(&b, "song-1"), (1, 1));
     assert!(agent(&b, 0).pairing.parked.is_empty());
 }
@@ -483,11 +483,11 @@ fn real_and_symbolic_modes_give_the_same_pairing_outcomes() {
     let real = scripted_outcomes(CryptoMode::Real);
     assert_eq!(sym, real);
     assert_eq!(
-        sym.get(&("dmp_pair_move".to_string(), "success".to_string())),
+        sym.get(&("pairing".to_string(), "success".to_string())),
         Some(&1)
     );
     assert_eq!(
-        sym.get(&("dmp_pair_copy".to_string(), "success".to_string())),
+        sym.get(&("pairing_copy".to_string(), "success".to_string())),
         Some(&1)
     );
 }
@@ -504,7 +504,7 @@ fn random_pairing_workload_conserves_every_moved_ro() {
         b.sim.actor_mut::<Agent>(a).unwrap().pairing.pair_random = true;
     }
     run_to(&mut b, 600);
-    let moves = count(&o, "dmp_pair_move", "success");
+    let moves = count(&o, "pairing", "success");
     assert!(moves > 5, "{o:?}");
     assert!(count(&o, "import", "success") > 5, "{o:?}");
     // Every Imported RO the LRM issued is usable on at most one agent (a Move in flight at
