@@ -5,6 +5,7 @@
 
 use super::drm_time::DrmClock;
 use super::metering_store::MeteringStore;
+use super::move_ro;
 use super::msg::{SimMsg, Wire};
 use super::rights::RightsObject;
 use super::workload::{next_poisson_ns, AgentWorkload};
@@ -28,8 +29,10 @@ const TAG_MASK: u64 = 0xFF << 56;
 pub(crate) enum Activity {
     Acquire = 0,
     Consume = 1,
-    Import = 2,
-    Pair = 3,
+    /// Move Device RO via RI work queue (seed 003 §9.1): move starts, Post Response URL GETs.
+    Move = 2,
+    Import = 3,
+    Pair = 4,
 }
 
 impl Activity {
@@ -37,8 +40,9 @@ impl Activity {
         match tag & !TAG_MASK {
             0 => Some(Activity::Acquire),
             1 => Some(Activity::Consume),
-            2 => Some(Activity::Import),
-            3 => Some(Activity::Pair),
+            2 => Some(Activity::Move),
+            3 => Some(Activity::Import),
+            4 => Some(Activity::Pair),
             _ => None,
         }
     }
@@ -66,6 +70,8 @@ pub(crate) enum SessionKind {
     Registration(Box<registration::AgentReg>),
     /// 2-pass RO acquisition.
     Acquisition(acquisition::AgentAcq),
+    /// Move Device RO via RI (seed 003 §9.1).
+    MoveDeviceRo(move_ro::AgentMove),
     /// Seed 001 pairing: Join Domain for Pairing, Import, dmpPair.
     Pairing(Box<pairing::AgentPairSession>),
 }
@@ -75,6 +81,7 @@ impl SessionKind {
         match self {
             SessionKind::Registration(_) => "registration",
             SessionKind::Acquisition(_) => "ro_acquisition",
+            SessionKind::MoveDeviceRo(_) => move_ro::PROTOCOL,
             SessionKind::Pairing(p) => p.protocol(),
         }
     }
@@ -130,6 +137,8 @@ pub struct Agent {
     pub metering: MeteringStore,
     /// Counters.
     pub stats: AgentStats,
+    /// Move Device RO via RI state (seed 003 §9.1).
+    pub moves: move_ro::AgentMoves,
     /// Seed 001 pairing state (Master Key, tickets, SACs, Imported ROs).
     pub pairing: pairing::AgentPairing,
 }
@@ -166,6 +175,7 @@ impl Agent {
             ros: BTreeMap::new(),
             metering: MeteringStore::new(max_ros),
             stats: AgentStats::default(),
+            moves: move_ro::AgentMoves::default(),
             pairing: pairing::AgentPairing::new(&world_params),
         }
     }
@@ -312,6 +322,7 @@ impl Agent {
         match &s.kind {
             SessionKind::Registration(_) => registration::agent_send(self, ctx, id),
             SessionKind::Acquisition(_) => acquisition::agent_send(self, ctx, id),
+            SessionKind::MoveDeviceRo(_) => move_ro::agent_send(self, ctx, id),
             SessionKind::Pairing(_) => pairing::agent_send(self, ctx, id),
         }
     }
@@ -320,6 +331,7 @@ impl Agent {
     fn on_abandon(&mut self, _ctx: &mut Ctx<'_, SimMsg>, kind: SessionKind) {
         match kind {
             SessionKind::Registration(_) | SessionKind::Acquisition(_) => {}
+            SessionKind::MoveDeviceRo(m) => move_ro::agent_on_abandon(self, _ctx, m),
             SessionKind::Pairing(p) => pairing::agent_on_abandon(self, &p),
         }
     }
@@ -333,10 +345,17 @@ impl Agent {
         self.schedule(ctx, Activity::Consume);
     }
 
+    /// Sets a one-off timer for activity `a` in `delay_ns`.
+    pub(crate) fn set_activity_timer(&self, ctx: &mut Ctx<'_, SimMsg>, delay_ns: u64, a: Activity) {
+        ctx.set_timer(delay_ns, TAG_ACTIVITY | a as u64);
+    }
+
     pub(crate) fn schedule(&mut self, ctx: &mut Ctx<'_, SimMsg>, a: Activity) {
         let rate = match a {
             Activity::Acquire => self.workload.acquire_rate_per_min,
             Activity::Consume => self.workload.consume_rate_per_min,
+            // Move timers are set one by one by `move_ro`, never on a Poisson clock.
+            Activity::Move => 0.0,
             Activity::Import => self.workload.import_rate_per_min,
             Activity::Pair => self.workload.pair_rate_per_min,
         };
@@ -349,6 +368,7 @@ impl Agent {
         match a {
             Activity::Acquire => acquisition::agent_start(self, ctx, self.home_ri),
             Activity::Consume => self.consume(ctx),
+            Activity::Move => move_ro::agent_on_timer(self, ctx),
             Activity::Import => pairing::agent_import_activity(self, ctx),
             Activity::Pair => pairing::agent_pair_activity(self, ctx),
         }
@@ -397,6 +417,10 @@ impl Agent {
             Pdu::RiHello(h) => registration::agent_on_ri_hello(self, ctx, from, h),
             Pdu::RegistrationResponse(r) => registration::agent_on_response(self, ctx, from, r),
             Pdu::RoResponse(r) => acquisition::agent_on_response(self, ctx, from, r),
+            Pdu::MoveDeviceRoResponse(r) => move_ro::agent_on_response(self, ctx, from, r),
+            Pdu::RoapTrigger(t) if t.kind == crate::pdu::trigger::TriggerKind::RoAcquisition => {
+                move_ro::agent_on_ro_trigger(self, ctx, from, t)
+            }
             Pdu::PairingJoinDomainResponse(r) => pairing::agent_on_join_response(self, ctx, r),
             Pdu::PairingTicketResponse(r) => pairing::agent_on_ticket_response(self, ctx, r),
             Pdu::AuthenticationRequest(r) => pairing::agent_on_auth_request(self, ctx, from, r),
@@ -422,6 +446,9 @@ impl Actor<SimMsg> for Agent {
             Event::Message { from, msg, .. } => {
                 if let SimMsg::Pdu(w) = &msg {
                     self.on_pdu(ctx, from, w);
+                }
+                if let SimMsg::HttpResponse { url, status, .. } = &msg {
+                    move_ro::agent_on_http_response(self, ctx, url, *status);
                 }
             }
             Event::Timer { tag, .. } => match tag & TAG_MASK {

@@ -9,6 +9,7 @@ pub mod dea;
 pub mod drm_time;
 pub mod lrm;
 pub mod metering_store;
+pub mod move_ro;
 pub mod msg;
 pub mod nonce_cache;
 pub mod ocsp;

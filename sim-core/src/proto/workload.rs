@@ -27,6 +27,10 @@ pub struct AgentWorkload {
     pub ro_count: u32,
     /// Probability that an issued RO is count-constrained (else unlimited).
     pub ro_stateful_probability: f64,
+    /// Mean delay from acquiring an RO to moving it (exponential), when it is moved.
+    pub move_delay_mean_ns: u64,
+    /// Probability that a Move of a count RO is partial (half its counts) rather than full.
+    pub move_partial_probability: f64,
     /// Mean agent-initiated Imports per minute from a random LRM (SCE agents; seed 001).
     pub import_rate_per_min: f64,
     /// Mean dmpPair Move/Copy attempts per minute (SCE agents; seed 001 §7.2.1.3).
@@ -48,6 +52,8 @@ impl Default for AgentWorkload {
             ros_per_request: 1,
             ro_count: 5,
             ro_stateful_probability: 0.5,
+            move_delay_mean_ns: 60 * NS_PER_S,
+            move_partial_probability: 0.5,
             import_rate_per_min: 0.0,
             pair_rate_per_min: 0.0,
             pair_copy_probability: 0.0,

@@ -3,6 +3,7 @@
 mod crypto;
 mod engine;
 mod lifecycle;
+mod move_ro;
 mod net;
 mod pairing;
 mod pdu;
