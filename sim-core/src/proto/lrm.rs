@@ -352,6 +352,7 @@ impl Lrm {
                 &entry,
                 &pk,
                 time,
+                None,
             ) {
                 Some(p) => out.push(p),
                 None => {

@@ -136,9 +136,12 @@ pub struct AgentPairing {
     pub imported: BTreeMap<String, ImportedEntry>,
     /// Moves whose transfer was sent but never confirmed: RO ID → destination index. The RO
     /// stays unusable and the Move is resumed on the next pairing activity.
-    pub parked: BTreeMap<String, usize>,
-    /// dmpPair transfers installed here: RO ID → source ID (idempotent confirmation).
-    pub received: BTreeMap<String, Identifier>,
+    pub parked: BTreeMap<String, (usize, String)>,
+    /// dmpPair transfers installed here: (source ID, transfer ID) → RO ID. A retried or
+    /// resumed transfer repeats its transfer ID and is confirmed again without installing.
+    pub received: BTreeMap<(Identifier, String), String>,
+    /// Transfer IDs issued by this agent as a dmpPair source.
+    pub next_transfer: u64,
     /// Authentication Request nonces seen, per requester (replay check).
     pub auth_nonces: NonceCache,
     /// Import Initiation nonces seen, per LRM (replay check).
@@ -164,6 +167,7 @@ impl AgentPairing {
             imported: BTreeMap::new(),
             parked: BTreeMap::new(),
             received: BTreeMap::new(),
+            next_transfer: 0,
             auth_nonces: NonceCache::new(params.nonce_cache_per_device, MAX_TICKETS * 16),
             init_nonces: NonceCache::new(params.nonce_cache_per_device, MAX_TICKETS),
             stats: PairingStats::default(),
@@ -212,6 +216,8 @@ pub(crate) struct AgentPairSession {
     pk: Option<SymKey>,
     /// A Move's transfer has been sent at least once (the RO may be at the destination).
     transfer_sent: bool,
+    /// dmpPair transfer ID (`<encKey Id>`), stable across retries and resumption.
+    transfer_id: String,
 }
 
 impl AgentPairSession {
@@ -260,6 +266,7 @@ fn open(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, flow: Flow, step: Step) ->
         step,
         pk: None,
         transfer_sent: false,
+        transfer_id: String::new(),
     }));
     let id = agent.open_session(ctx, agent.home_ri, kind)?;
     if let Some(s) = agent.sessions.get_mut(&id) {
@@ -289,7 +296,13 @@ pub fn agent_start_import(
     lrm: usize,
     ro_ids: Vec<String>,
 ) {
-    start_flow(agent, ctx, Flow::Import { lrm, ro_ids }, false);
+    start_flow(
+        agent,
+        ctx,
+        Flow::Import { lrm, ro_ids },
+        false,
+        String::new(),
+    );
 }
 
 /// Starts a dmpPair Move (`copy = false`) or Copy of Imported RO `ro_id` to SCE agent `dest`
@@ -309,7 +322,15 @@ pub fn agent_start_pair(
     if agent.world.sce_agents.get(dest).map(|p| &p.id) == Some(&agent.me.id) {
         return;
     }
-    let resuming = agent.pairing.parked.get(ro_id) == Some(&dest) && !copy;
+    let parked = agent.pairing.parked.get(ro_id).cloned();
+    let resuming = !copy && parked.as_ref().is_some_and(|(d, _)| *d == dest);
+    let transfer_id = match parked.filter(|_| resuming) {
+        Some((_, t)) => t,
+        None => {
+            agent.pairing.next_transfer += 1;
+            format!("t{}", agent.pairing.next_transfer)
+        }
+    };
     if !resuming {
         if let Err(status) = check_transfer_allowed(agent, ro_id, copy) {
             if let Some(id) = open(agent, ctx, flow, Step::Ticket) {
@@ -325,7 +346,7 @@ pub fn agent_start_pair(
             }
         }
     }
-    let id = start_flow(agent, ctx, flow, resuming);
+    let id = start_flow(agent, ctx, flow, resuming, transfer_id);
     if id.is_none() && !copy && !resuming {
         // No session could be opened (bound reached): nothing was sent, undo the marking.
         if let Some(ro) = agent.ros.get_mut(ro_id) {
@@ -415,6 +436,7 @@ fn start_flow(
     ctx: &mut Ctx<'_, SimMsg>,
     flow: Flow,
     resumed: bool,
+    transfer_id: String,
 ) -> Option<u64> {
     let now = agent.drm_now(ctx.now());
     let (_, target) = target_of(&agent.world, &flow)?;
@@ -434,6 +456,7 @@ fn start_flow(
     if let Some(p) = session_mut(agent, id) {
         p.pk = held;
         p.transfer_sent = resumed;
+        p.transfer_id = transfer_id;
     }
     agent_send(agent, ctx, id);
     Some(id)
@@ -612,8 +635,18 @@ fn build_transfer(
                 .cloned()
                 .ok_or(Status::NotFound)?;
             let time = world.datetime(agent.drm_now(ctx.now()));
-            let pro = protect_imported(&world.crypto, &mut agent.ops, &world, ro_id, &e, &pk, time)
-                .ok_or(Status::UnknownError)?;
+            let tid = Some(p.transfer_id.clone());
+            let pro = protect_imported(
+                &world.crypto,
+                &mut agent.ops,
+                &world,
+                ro_id,
+                &e,
+                &pk,
+                time,
+                tid,
+            )
+            .ok_or(Status::UnknownError)?;
             let mut msg = ImportedRoResponse {
                 status: Status::Success,
                 device_id: target_id,
@@ -635,7 +668,10 @@ fn build_transfer(
 }
 
 /// An Imported RO for the wire: K_MAC‖K_REK wrapped under the Pairing Key (the SAC key,
-/// AES-WRAP), `<signature>` = the LRM's over `<rights>`, `<mac>` under K_MAC.
+/// AES-WRAP), `<signature>` = the LRM's over `<rights>`, `<mac>` under K_MAC. A dmpPair
+/// source names the transfer in `<encKey Id>` (under the RO MAC) so the destination can
+/// recognise a retried transfer.
+#[allow(clippy::too_many_arguments)]
 pub fn protect_imported(
     crypto: &Crypto,
     ops: &mut OpCounter,
@@ -644,6 +680,7 @@ pub fn protect_imported(
     e: &ImportedEntry,
     pk: &SymKey,
     time: DateTime,
+    transfer_id: Option<String>,
 ) -> Option<ProtectedRo> {
     let cipher = crypto.wrap(ops, pk, &e.keys).ok()?;
     let ro = Ro {
@@ -655,7 +692,7 @@ pub fn protect_imported(
         signature: Some(e.lrm_signature.clone()),
         time_stamp: Some(time),
         enc_key: Encrypted {
-            id: None,
+            id: transfer_id,
             algorithm: ALG_KW_AES128.to_string(),
             key_info: None,
             cipher,
@@ -759,7 +796,10 @@ fn undo_move(agent: &mut Agent, p: &AgentPairSession) {
     {
         if p.transfer_sent {
             // The destination may hold it: keep it unusable, resume later (never duplicate).
-            agent.pairing.parked.insert(ro_id.clone(), *dest);
+            agent
+                .pairing
+                .parked
+                .insert(ro_id.clone(), (*dest, p.transfer_id.clone()));
         } else if let Some(ro) = agent.ros.get_mut(ro_id) {
             ro.restore_after_failed_move();
         }
@@ -972,6 +1012,16 @@ pub(crate) fn agent_on_auth_response(
         )
         .is_ok();
     if r.status != Status::Success {
+        if p.step == Step::Transfer && mac_ok {
+            // A MAC'd refusal of the transfer is the destination's word that it did not
+            // install the RO: a Move may restore it (an unauthenticated one may not).
+            if let Some(q) = session_mut(agent, id) {
+                q.transfer_sent = false;
+            }
+            if let Flow::Pair { ro_id, .. } = &p.flow {
+                agent.pairing.parked.remove(ro_id);
+            }
+        }
         if p.step == Step::Auth && r.status == Status::InvalidPairingTicket {
             // The target refused our ticket: never present it again.
             agent.pairing.tickets.remove(&target_id);
@@ -1121,33 +1171,37 @@ fn dest_on_transfer(
     }
     let pro = &r.protected_ros[0];
     let ro_id = pro.ro.id.clone();
-    let status =
-        if agent.pairing.received.get(&ro_id) == Some(&source) && agent.ros.contains_key(&ro_id) {
-            // A retried transfer whose confirmation was lost: confirm again, install nothing.
-            agent.pairing.stats.duplicate_transfers += 1;
-            Status::Success
-        } else if agent.ros.contains_key(&ro_id) {
-            Status::AccessDenied
-        } else {
-            match open_imported(&world.crypto, &mut agent.ops, &world, &pk, pro) {
-                None => Status::SignatureError,
-                Some((e, lrm)) => {
-                    if install(agent, &ro_id, e, lrm) {
-                        let rec = &mut agent.pairing.received;
-                        if rec.len() >= MAX_RECEIVED {
-                            if let Some(k) = rec.keys().next().cloned() {
-                                rec.remove(&k);
-                            }
+    let key = (
+        source.clone(),
+        pro.ro.enc_key.id.clone().unwrap_or_default(),
+    );
+    let status = if agent.pairing.received.get(&key) == Some(&ro_id) {
+        // A retried (or resumed) transfer whose confirmation was lost: confirm again,
+        // install nothing — even if the RO has since moved on from here.
+        agent.pairing.stats.duplicate_transfers += 1;
+        Status::Success
+    } else if agent.ros.contains_key(&ro_id) {
+        Status::AccessDenied
+    } else {
+        match open_imported(&world.crypto, &mut agent.ops, &world, &pk, pro) {
+            None => Status::SignatureError,
+            Some((e, lrm)) => {
+                if install(agent, &ro_id, e, lrm) {
+                    let rec = &mut agent.pairing.received;
+                    if rec.len() >= MAX_RECEIVED {
+                        if let Some(k) = rec.keys().next().cloned() {
+                            rec.remove(&k);
                         }
-                        rec.insert(ro_id, source.clone());
-                        agent.pairing.stats.transfers_in += 1;
-                        Status::Success
-                    } else {
-                        Status::AccessDenied
                     }
+                    rec.insert(key, ro_id);
+                    agent.pairing.stats.transfers_in += 1;
+                    Status::Success
+                } else {
+                    Status::AccessDenied
                 }
             }
-        };
+        }
+    };
     let mut conf = AuthenticationResponse {
         status,
         requester_id: source,
@@ -1396,7 +1450,7 @@ pub(crate) fn agent_pair_activity(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>) 
         .parked
         .iter()
         .next()
-        .map(|(r, d)| (r.clone(), *d))
+        .map(|(r, d)| (r.clone(), d.0))
     {
         if !agent.sessions.values().any(|s| {
             matches!(&s.kind, SessionKind::Pairing(p) if matches!(&p.flow, Flow::Pair { ro_id: r, .. } if *r == ro_id))

@@ -320,7 +320,10 @@ fn move_abandoned_after_last_retry_is_parked_then_resumed() {
     // installed it.
     assert_eq!(holders(&b, "song-1"), (2, 1));
     assert!(agent(&b, 0).ros["song-1"].unusable);
-    assert_eq!(agent(&b, 0).pairing.parked.get("song-1"), Some(&1));
+    assert_eq!(
+        agent(&b, 0).pairing.parked.get("song-1").map(|p| p.0),
+        Some(1)
+    );
     // Network heals: the parked Move resumes on the next pair activity and completes.
     b.sim.set_tap(Box::new(DropConfirmations {
         from: dest,
@@ -518,4 +521,19 @@ fn random_pairing_workload_conserves_every_moved_ro() {
             "{ro}: {held}/{usable}"
         );
     }
+}
+
+#[test]
+fn a_destination_refusal_restores_the_move_at_the_source() {
+    // agent 1 already holds a Copy of song-2: the Move of song-2 to it is refused with a
+    // MAC'd AccessDenied, so the source knows it was not installed and restores it.
+    let (mut b, o) = imported(CryptoMode::Symbolic, 1.0);
+    script(&mut b, 0, 1, "song-2", true);
+    script(&mut b, 0, 1, "song-2", false);
+    run_to(&mut b, 30);
+    assert_eq!(count(&o, "pairing_copy", "success"), 1, "{o:?}");
+    assert_eq!(count(&o, "pairing", "AccessDenied"), 1, "{o:?}");
+    assert!(!agent(&b, 0).ros["song-2"].unusable);
+    assert!(agent(&b, 0).pairing.parked.is_empty());
+    assert_eq!(holders(&b, "song-2"), (2, 2));
 }
