@@ -32,6 +32,13 @@ use crate::pki::{Certificate, PurposeRule, Revocation};
 use rand::Rng;
 use std::collections::BTreeMap;
 
+mod imported;
+mod target;
+pub use imported::*;
+use imported::{initial_constraint, install};
+pub use target::*;
+use target::{dest_on_transfer, put_sac};
+
 /// The User Domain every SCE agent joins for pairing unless a test or scenario sets another
 /// (`AgentPairing::user_domain`).
 pub const DEFAULT_USER_DOMAIN: &str = "ud/0";
@@ -65,23 +72,6 @@ pub struct PeerInfo {
     pub chain: Vec<Certificate>,
 }
 
-/// `<rights>` as the LRM signs them (seed 001 §7.2.1.2 "The Imported Rights-Objects SHALL
-/// contain a `<rights>` element that is signed by an LRM `<signature>`").
-pub struct SignedRights<'a>(pub &'a Rights);
-
-impl Signable for SignedRights<'_> {
-    fn signed_bytes(&self) -> Vec<u8> {
-        crate::xml::canonicalize_element(&self.0.to_element()).unwrap_or_default()
-    }
-    fn symbolic_digest(&self) -> u64 {
-        crate::pdu::digest::fnv1a_of(&("dmp:rights", self.0))
-    }
-    fn signed_len(&self) -> usize {
-        let c: usize = self.0.permissions.iter().map(|p| p.constraints.len()).sum();
-        300 + 130 * self.0.assets.len() + 70 * self.0.permissions.len() + 90 * c
-    }
-}
-
 /// A held Pairing Ticket and its Pairing Key.
 #[derive(Debug, Clone)]
 pub struct HeldTicket {
@@ -91,19 +81,6 @@ pub struct HeldTicket {
     pub pairing_key: SymKey,
     /// Expiry, ns since virtual zero.
     pub not_after_ns: u64,
-}
-
-/// An Imported RO as its holder keeps it: the LRM-signed rights and its content keys.
-#[derive(Debug, Clone)]
-pub struct ImportedEntry {
-    /// The `<rights>` signed by the LRM.
-    pub rights: Rights,
-    /// The LRM signature over `rights`.
-    pub lrm_signature: Vec<u8>,
-    /// Issuer (the LRM's) ID.
-    pub issuer_id: Identifier,
-    /// K_MAC ‖ K_REK.
-    pub keys: Vec<u8>,
 }
 
 /// Counters of the pairing protocols at an agent or LRM.
@@ -379,56 +356,6 @@ fn check_transfer_allowed(agent: &Agent, ro_id: &str, copy: bool) -> Result<(), 
     Ok(())
 }
 
-/// `<move>` without `<system>` or with `<system>` naming dmpPair.
-pub fn permits_move(r: &Rights) -> bool {
-    r.permissions
-        .iter()
-        .filter(|p| p.action == Action::Move)
-        .any(|p| system_allows(&p.constraints, SYSTEM_DMP_PAIR))
-}
-
-/// `oma-dd:export` with `<system>` naming dmpPairCopy (chosen: OMA REL has no copy action;
-/// an export to another SCE agent of the same User Domain is what a Copy is).
-pub fn permits_copy(r: &Rights) -> bool {
-    r.permissions
-        .iter()
-        .filter(|p| p.action == Action::Export)
-        .any(|p| {
-            p.constraints
-                .iter()
-                .any(|c| matches!(c, Constraint::System(s) if s.iter().any(|x| x == SYSTEM_DMP_PAIR_COPY)))
-        })
-}
-
-fn system_allows(cs: &[Constraint], system: &str) -> bool {
-    let systems: Vec<&Vec<String>> = cs
-        .iter()
-        .filter_map(|c| match c {
-            Constraint::System(s) => Some(s),
-            _ => None,
-        })
-        .collect();
-    systems.is_empty() || systems.iter().any(|s| s.iter().any(|x| x == system))
-}
-
-/// The installed-state constraint an Imported RO starts with.
-fn initial_constraint(r: &Rights) -> RoConstraint {
-    r.permissions
-        .iter()
-        .find(|p| matches!(p.action, Action::Play | Action::Display))
-        .and_then(|p| {
-            p.constraints.iter().find_map(|c| match c {
-                Constraint::Count(n) => Some(RoConstraint::Count { remaining: *n }),
-                Constraint::Interval(s) => Some(RoConstraint::Interval {
-                    duration_ns: s.saturating_mul(NS_PER_S),
-                    started_at_ns: None,
-                }),
-                _ => None,
-            })
-        })
-        .unwrap_or(RoConstraint::Unlimited)
-}
-
 /// Opens and starts a flow; `resumed` marks a parked Move whose transfer may already be at
 /// the destination (never restored on failure).
 fn start_flow(
@@ -665,115 +592,6 @@ fn build_transfer(
         }
         Flow::Join => Err(Status::UnknownError),
     }
-}
-
-/// An Imported RO for the wire: K_MAC‖K_REK wrapped under the Pairing Key (the SAC key,
-/// AES-WRAP), `<signature>` = the LRM's over `<rights>`, `<mac>` under K_MAC. A dmpPair
-/// source names the transfer in `<encKey Id>` (under the RO MAC) so the destination can
-/// recognise a retried transfer.
-#[allow(clippy::too_many_arguments)]
-pub fn protect_imported(
-    crypto: &Crypto,
-    ops: &mut OpCounter,
-    world: &World,
-    ro_id: &str,
-    e: &ImportedEntry,
-    pk: &SymKey,
-    time: DateTime,
-    transfer_id: Option<String>,
-) -> Option<ProtectedRo> {
-    let cipher = crypto.wrap(ops, pk, &e.keys).ok()?;
-    let ro = Ro {
-        id: ro_id.to_string(),
-        version: "2.1".into(),
-        domain_ro: false,
-        ri_id: e.issuer_id.clone(),
-        rights: e.rights.clone(),
-        signature: Some(e.lrm_signature.clone()),
-        time_stamp: Some(time),
-        enc_key: Encrypted {
-            id: transfer_id,
-            algorithm: ALG_KW_AES128.to_string(),
-            key_info: None,
-            cipher,
-        },
-    };
-    let kmac = SymKey::from_slice(e.keys.get(..16)?).ok()?;
-    let mut pro = ProtectedRo {
-        ro,
-        mac: Vec::new(),
-    };
-    pro.mac = crypto.mac(ops, &kmac, world.params.mac_alg, &pro);
-    Some(pro)
-}
-
-/// Opens an Imported RO received under Pairing Key `pk`: unwrap, RO MAC, LRM signature over
-/// `<rights>` (the LRM is found by the RO's issuer ID). `None` if any check fails.
-pub fn open_imported(
-    crypto: &Crypto,
-    ops: &mut OpCounter,
-    world: &World,
-    pk: &SymKey,
-    pro: &ProtectedRo,
-) -> Option<(ImportedEntry, usize)> {
-    let keys = crypto.unwrap(ops, pk, &pro.ro.enc_key.cipher).ok()?;
-    if keys.len() != 32 {
-        return None;
-    }
-    let kmac = SymKey::from_slice(&keys[..16]).ok()?;
-    crypto
-        .verify_mac(ops, &kmac, world.params.mac_alg, pro, &pro.mac)
-        .ok()?;
-    let (lrm, info) = world
-        .lrms
-        .iter()
-        .enumerate()
-        .find(|(_, l)| l.id == pro.ro.ri_id)?;
-    let sig = pro.ro.signature.as_ref()?;
-    crypto
-        .verify(
-            ops,
-            info.chain.first()?.public_key(),
-            world.params.sig_alg,
-            &SignedRights(&pro.ro.rights),
-            sig,
-        )
-        .ok()?;
-    Some((
-        ImportedEntry {
-            rights: pro.ro.rights.clone(),
-            lrm_signature: sig.clone(),
-            issuer_id: pro.ro.ri_id.clone(),
-            keys,
-        },
-        lrm,
-    ))
-}
-
-fn install(agent: &mut Agent, ro_id: &str, e: ImportedEntry, lrm: usize) -> bool {
-    if agent.ros.len() >= agent.world.params.max_ros_per_device && !agent.ros.contains_key(ro_id) {
-        return false;
-    }
-    let ro = RightsObject {
-        ro_id: ro_id.to_string(),
-        issuer: agent.world.lrms[lrm].name.clone(),
-        content_id: e
-            .rights
-            .assets
-            .first()
-            .map(|a| a.content_id.clone())
-            .unwrap_or_default(),
-        binding: Binding::UserDomain(agent.pairing.user_domain.clone()),
-        constraint: initial_constraint(&e.rights),
-        move_permission: permits_move(&e.rights)
-            .then_some(Some(super::rights::MoveSystem::DmpPair)),
-        metered: false,
-        unusable: false,
-        unusable_count: 0,
-    };
-    agent.ros.insert(ro_id.to_string(), ro);
-    agent.pairing.imported.insert(ro_id.to_string(), e);
-    true
 }
 
 /// Ends a pairing session, undoing a Move's unusable marking when the RO was never sent.
@@ -1058,21 +876,6 @@ pub(crate) fn agent_on_auth_response(
     }
 }
 
-fn put_sac(st: &mut AgentPairing, peer: Identifier, pk: SymKey, not_after_ns: u64) {
-    st.sacs.remove(&peer);
-    if st.sacs.len() >= MAX_TICKETS {
-        if let Some(k) = st
-            .sacs
-            .iter()
-            .min_by_key(|(_, (_, e))| *e)
-            .map(|(k, _)| k.clone())
-        {
-            st.sacs.remove(&k);
-        }
-    }
-    st.sacs.insert(peer, (pk, not_after_ns));
-}
-
 /// Imported-RO Response: the LRM's answer to our request, or a dmpPair transfer pushed by a
 /// source agent over its SAC with us.
 pub(crate) fn agent_on_imported_ro_response(
@@ -1131,298 +934,6 @@ fn import_response(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, id: u64, r: Imp
         install(agent, &ro_id, e, lrm);
     }
     finish_flow(agent, ctx, id, Status::Success);
-}
-
-/// Destination side of a dmpPair transfer: MAC under the SAC key, LRM signature, install
-/// (idempotently), confirm.
-fn dest_on_transfer(
-    agent: &mut Agent,
-    ctx: &mut Ctx<'_, SimMsg>,
-    from: ActorId,
-    r: ImportedRoResponse,
-) {
-    let world = agent.world.clone();
-    let now = agent.drm_now(ctx.now());
-    let source = r.lrm_id.clone();
-    let Some((pk, _)) = agent
-        .pairing
-        .sacs
-        .get(&source)
-        .copied()
-        .filter(|(_, e)| *e > now)
-    else {
-        return agent.discard(ctx, "transfer from a peer without a SAC");
-    };
-    if world
-        .crypto
-        .verify_mac(
-            &mut agent.ops,
-            &pk,
-            world.params.mac_alg,
-            &Pdu::ImportedRoResponse(r.clone()),
-            &r.mac,
-        )
-        .is_err()
-        || r.device_id != agent.me.id
-        || r.status != Status::Success
-        || r.protected_ros.len() != 1
-    {
-        return agent.discard(ctx, "transfer MAC does not verify");
-    }
-    let pro = &r.protected_ros[0];
-    let ro_id = pro.ro.id.clone();
-    let key = (
-        source.clone(),
-        pro.ro.enc_key.id.clone().unwrap_or_default(),
-    );
-    let status = if agent.pairing.received.get(&key) == Some(&ro_id) {
-        // A retried (or resumed) transfer whose confirmation was lost: confirm again,
-        // install nothing — even if the RO has since moved on from here.
-        agent.pairing.stats.duplicate_transfers += 1;
-        Status::Success
-    } else if agent.ros.contains_key(&ro_id) {
-        Status::AccessDenied
-    } else {
-        match open_imported(&world.crypto, &mut agent.ops, &world, &pk, pro) {
-            None => Status::SignatureError,
-            Some((e, lrm)) => {
-                if install(agent, &ro_id, e, lrm) {
-                    let rec = &mut agent.pairing.received;
-                    if rec.len() >= MAX_RECEIVED {
-                        if let Some(k) = rec.keys().next().cloned() {
-                            rec.remove(&k);
-                        }
-                    }
-                    rec.insert(key, ro_id);
-                    agent.pairing.stats.transfers_in += 1;
-                    Status::Success
-                } else {
-                    Status::AccessDenied
-                }
-            }
-        }
-    };
-    let mut conf = AuthenticationResponse {
-        status,
-        requester_id: source,
-        target_id: agent.me.id.clone(),
-        nonce: r.nonce,
-        mac: Vec::new(),
-    };
-    conf.mac = world.crypto.mac(
-        &mut agent.ops,
-        &pk,
-        world.params.mac_alg,
-        &Pdu::AuthenticationResponse(conf.clone()),
-    );
-    agent.send_pdu(ctx, from, Pdu::AuthenticationResponse(conf));
-}
-
-/// Why a target refused an Authentication Request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum AuthReject {
-    /// Ticket not for us, not from our DEA, bad MAC (forged/modified), expired, or its
-    /// Pairing Key does not unwrap.
-    #[error("invalid pairing ticket")]
-    Ticket,
-    /// The request's HMAC under the Pairing Key does not verify.
-    #[error("request MAC does not verify")]
-    Mac,
-    /// The nonce was seen before (replay).
-    #[error("replayed request")]
-    Replay,
-}
-
-impl AuthReject {
-    /// Status answered.
-    pub fn status(self) -> Status {
-        match self {
-            AuthReject::Ticket => Status::InvalidPairingTicket,
-            AuthReject::Mac => Status::SignatureError,
-            AuthReject::Replay => Status::AccessDenied,
-        }
-    }
-    /// Always fatal for the request.
-    pub fn is_fatal(self) -> bool {
-        true
-    }
-}
-
-/// Target checks of an Authentication Request (§7.2.1.2/§7.2.1.3): the ticket is for `me`,
-/// from our DEA, HMAC'd under our Master Key, issued to the requester, unexpired at `now_ns`;
-/// the Pairing Key unwraps; the request HMAC under it verifies; the nonce is fresh.
-/// Returns the Pairing Key and the ticket expiry.
-#[allow(clippy::too_many_arguments)]
-pub fn target_verify_auth(
-    world: &World,
-    ops: &mut OpCounter,
-    me: &Identifier,
-    mk: Option<SymKey>,
-    nonces: &mut NonceCache,
-    now_ns: u64,
-    req: &AuthenticationRequest,
-) -> Result<(SymKey, u64), (AuthReject, Option<SymKey>)> {
-    let t = &req.ticket;
-    let bad = Err((AuthReject::Ticket, None));
-    let Some(mk) = mk else {
-        return bad;
-    };
-    if &req.target_id != me || &t.target_id != me || Some(&t.dea_id) != world.dea_id.as_ref() {
-        return bad;
-    }
-    if t.requester_id != req.requester_id {
-        return bad;
-    }
-    if world
-        .crypto
-        .verify_mac(ops, &mk, world.params.mac_alg, t, &t.mac)
-        .is_err()
-    {
-        return bad;
-    }
-    let not_after = match t.not_after {
-        Expiry::Infinite => u64::MAX,
-        Expiry::At(d) => world.drm_ns(&d),
-    };
-    if not_after <= now_ns {
-        return bad;
-    }
-    let Some(pk) = world
-        .crypto
-        .unwrap(ops, &mk, &t.enc_pairing_key.cipher)
-        .ok()
-        .and_then(|b| SymKey::from_slice(&b).ok())
-    else {
-        return bad;
-    };
-    if world
-        .crypto
-        .verify_mac(
-            ops,
-            &pk,
-            world.params.mac_alg,
-            &Pdu::AuthenticationRequest(req.clone()),
-            &req.mac,
-        )
-        .is_err()
-    {
-        return Err((AuthReject::Mac, None));
-    }
-    // Checked after the MACs so forgeries cannot fill the cache; the ticket expiry bounds
-    // how long a replay could be attempted, the cache how many nonces are remembered.
-    if !nonces.check_and_insert(&hex::encode(&req.requester_id.hash), &req.nonce) {
-        return Err((AuthReject::Replay, Some(pk)));
-    }
-    Ok((pk, not_after))
-}
-
-/// The Authentication Response a target sends (HMAC under the Pairing Key when known).
-pub fn auth_response(
-    world: &World,
-    ops: &mut OpCounter,
-    req: &AuthenticationRequest,
-    status: Status,
-    pk: Option<SymKey>,
-) -> AuthenticationResponse {
-    let mut r = AuthenticationResponse {
-        status,
-        requester_id: req.requester_id.clone(),
-        target_id: req.target_id.clone(),
-        nonce: req.nonce.clone(),
-        mac: Vec::new(),
-    };
-    if let Some(pk) = pk {
-        r.mac = world.crypto.mac(
-            ops,
-            &pk,
-            world.params.mac_alg,
-            &Pdu::AuthenticationResponse(r.clone()),
-        );
-    }
-    r
-}
-
-/// Authentication Request at a destination agent (§7.2.1.3).
-pub(crate) fn agent_on_auth_request(
-    agent: &mut Agent,
-    ctx: &mut Ctx<'_, SimMsg>,
-    from: ActorId,
-    req: AuthenticationRequest,
-) {
-    let world = agent.world.clone();
-    let now = agent.drm_now(ctx.now());
-    let mk = agent.pairing.mk(now);
-    let res = target_verify_auth(
-        &world,
-        &mut agent.ops,
-        &agent.me.id,
-        mk,
-        &mut agent.pairing.auth_nonces,
-        now,
-        &req,
-    );
-    let resp = match res {
-        Ok((pk, exp)) => {
-            agent.pairing.stats.auth_accepted += 1;
-            put_sac(&mut agent.pairing, req.requester_id.clone(), pk, exp);
-            auth_response(&world, &mut agent.ops, &req, Status::Success, Some(pk))
-        }
-        Err((why, pk)) => {
-            *agent
-                .pairing
-                .stats
-                .auth_rejected
-                .entry(why.status().as_str().to_string())
-                .or_default() += 1;
-            auth_response(&world, &mut agent.ops, &req, why.status(), pk)
-        }
-    };
-    agent.send_pdu(ctx, from, Pdu::AuthenticationResponse(resp));
-}
-
-/// Import Initiation from an LRM (§7.2.1.2): LRM signature, our ID, fresh nonce, then Import.
-pub(crate) fn agent_on_import_initiation(
-    agent: &mut Agent,
-    ctx: &mut Ctx<'_, SimMsg>,
-    m: ImportInitiation,
-) {
-    let world = agent.world.clone();
-    if !agent.pairing.sce {
-        return agent.discard(ctx, "importInitiation at a non-SCE agent");
-    }
-    let Some((lrm, info)) = world
-        .lrms
-        .iter()
-        .enumerate()
-        .find(|(_, l)| l.id == m.lrm_id)
-    else {
-        return agent.discard(ctx, "importInitiation from an unknown LRM");
-    };
-    let Some(key) = info.chain.first().map(|c| c.public_key().clone()) else {
-        return;
-    };
-    if m.device_id != agent.me.id
-        || world
-            .crypto
-            .verify(
-                &mut agent.ops,
-                &key,
-                world.params.sig_alg,
-                &Pdu::ImportInitiation(m.clone()),
-                &m.signature,
-            )
-            .is_err()
-    {
-        return agent.discard(ctx, "importInitiation signature does not verify");
-    }
-    if !agent
-        .pairing
-        .init_nonces
-        .check_and_insert(&hex::encode(&m.lrm_id.hash), &m.nonce)
-    {
-        return agent.discard(ctx, "replayed importInitiation");
-    }
-    agent_start_import(agent, ctx, lrm, m.ro_ids);
 }
 
 /// Workload: an agent-initiated Import of fresh content from a random LRM.
