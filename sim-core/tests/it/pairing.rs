@@ -537,3 +537,64 @@ fn a_destination_refusal_restores_the_move_at_the_source() {
     assert!(agent(&b, 0).pairing.parked.is_empty());
     assert_eq!(holders(&b, "song-2"), (2, 2));
 }
+
+#[test]
+fn a_plain_agent_cannot_join_for_pairing_and_runs_are_deterministic() {
+    // The DEA refuses a Join Domain for Pairing from a certificate without sceDrmAgent.
+    let mut cfg = config(CryptoMode::Symbolic, 1);
+    cfg.agents = 2;
+    let (mut b, _) = start(&cfg);
+    run_to(&mut b, 5);
+    let world = b.world.clone();
+    let plain = agent(&b, 0).identity().clone();
+    let mut req = sim_core::pdu::pairing::PairingJoinDomainRequest {
+        device_id: plain.id.clone(),
+        dea_id: world.dea_id.clone().unwrap(),
+        user_domain_id: "ud/0".into(),
+        nonce: vec![1; 14],
+        time: world.datetime(5_000_000_000),
+        certificate_chain: Some(plain.chain_wire.clone()),
+        signature: Vec::new(),
+    };
+    req.signature = world
+        .crypto
+        .sign(
+            &mut OpCounter::new(),
+            &plain.key,
+            world.params.sig_alg,
+            &Pdu::PairingJoinDomainRequest(req.clone()),
+        )
+        .unwrap();
+    let msg = SimMsg::Pdu(Wire::new(world.mode(), Pdu::PairingJoinDomainRequest(req)));
+    let (from, to) = (b.agents[0], b.dea.unwrap());
+    b.sim.inject(from, to, msg);
+    run_to(&mut b, 10);
+    let dea = b.sim.actor::<Dea>(b.dea.unwrap()).unwrap();
+    let st = |s: &str| {
+        dea.stats
+            .statuses
+            .get(&("pairing_join".to_string(), s.to_string()))
+            .copied()
+            .unwrap_or(0)
+    };
+    assert_eq!(st("AccessDenied"), 1);
+    assert_eq!(st("Success"), 1, "the SCE agent joined");
+    assert_eq!(dea.pairing.masters.len(), 2, "SCE agent + LRM");
+
+    // Same seed, same trace digest, with imports and moves running.
+    let digest = |seed: u64| {
+        let mut cfg = config(CryptoMode::Symbolic, 3);
+        cfg.seed = seed;
+        cfg.workload.import_rate_per_min = 2.0;
+        cfg.workload.pair_copy_probability = 0.3;
+        cfg.lrm_policy.copy_probability = 0.5;
+        let (mut b, _) = start(&cfg);
+        for a in b.agents.clone() {
+            b.sim.actor_mut::<Agent>(a).unwrap().pairing.pair_random = true;
+        }
+        run_to(&mut b, 120);
+        b.sim.trace().digest_hex()
+    };
+    assert_eq!(digest(4), digest(4));
+    assert_ne!(digest(4), digest(5));
+}

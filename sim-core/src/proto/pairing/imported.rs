@@ -191,3 +191,87 @@ pub(super) fn install(agent: &mut Agent, ro_id: &str, e: ImportedEntry, lrm: usi
     agent.pairing.imported.insert(ro_id.to_string(), e);
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pdu::ro::{Asset, Permission};
+
+    fn rights(perms: Vec<Permission>) -> Rights {
+        Rights {
+            uid: "r".into(),
+            assets: vec![Asset {
+                content_id: "cid:1".into(),
+                dcf_hash: None,
+            }],
+            permissions: perms,
+            user_domains: Vec::new(),
+            move_indication: Vec::new(),
+        }
+    }
+
+    fn perm(action: Action, constraints: Vec<Constraint>) -> Permission {
+        Permission {
+            action,
+            constraints,
+        }
+    }
+
+    #[test]
+    fn move_and_copy_permissions() {
+        let sys = |s: &str| Constraint::System(vec![s.to_string()]);
+        // <move> without <system>: any protocol, dmpPair included.
+        assert!(permits_move(&rights(vec![perm(Action::Move, vec![])])));
+        assert!(permits_move(&rights(vec![perm(
+            Action::Move,
+            vec![sys(SYSTEM_DMP_PAIR)]
+        )])));
+        // <move> restricted to Move-via-RI: not dmpPair.
+        assert!(!permits_move(&rights(vec![perm(
+            Action::Move,
+            vec![sys("moveDeviceROviaRI")]
+        )])));
+        assert!(!permits_move(&rights(vec![perm(Action::Play, vec![])])));
+        // Copy needs export with <system> dmpPairCopy; a bare export is not enough.
+        assert!(permits_copy(&rights(vec![perm(
+            Action::Export,
+            vec![sys(SYSTEM_DMP_PAIR_COPY)]
+        )])));
+        assert!(!permits_copy(&rights(vec![perm(Action::Export, vec![])])));
+        assert!(!permits_copy(&rights(vec![perm(Action::Move, vec![])])));
+    }
+
+    #[test]
+    fn initial_state_of_count_interval_and_unlimited_rights() {
+        let r = rights(vec![perm(Action::Play, vec![Constraint::Count(4)])]);
+        assert_eq!(initial_constraint(&r), RoConstraint::Count { remaining: 4 });
+        let r = rights(vec![perm(Action::Play, vec![Constraint::Interval(10)])]);
+        assert_eq!(
+            initial_constraint(&r),
+            RoConstraint::Interval {
+                duration_ns: 10 * NS_PER_S,
+                started_at_ns: None
+            }
+        );
+        let r = rights(vec![perm(Action::Play, vec![])]);
+        assert_eq!(initial_constraint(&r), RoConstraint::Unlimited);
+    }
+
+    #[test]
+    fn signed_rights_cover_every_permission() {
+        let a = rights(vec![perm(Action::Play, vec![Constraint::Count(4)])]);
+        let b = rights(vec![perm(Action::Play, vec![Constraint::Count(5)])]);
+        assert_ne!(
+            SignedRights(&a).symbolic_digest(),
+            SignedRights(&b).symbolic_digest()
+        );
+        assert_ne!(
+            SignedRights(&a).signed_bytes(),
+            SignedRights(&b).signed_bytes()
+        );
+        let bytes = String::from_utf8(SignedRights(&a).signed_bytes()).unwrap();
+        // Exclusive C14N of the unqualified <rights> element alone, count included.
+        assert!(bytes.starts_with("<rights><o-ex:context"), "{bytes}");
+        assert!(bytes.contains("<o-dd:count>4</o-dd:count>"), "{bytes}");
+    }
+}
