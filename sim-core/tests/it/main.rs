@@ -1,8 +1,10 @@
 //! sim-core integration tests: one binary, one module per area.
 
 mod crypto;
+mod domain;
 mod engine;
 mod lifecycle;
+mod metering;
 mod move_ro;
 mod net;
 mod pairing;
