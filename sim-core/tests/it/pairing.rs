@@ -380,7 +380,16 @@ fn rejected(b: &Built, status: &str) -> u64 {
 
 #[test]
 fn forged_modified_expired_and_replayed_tickets_are_rejected() {
-    let (mut b, _o) = imported(CryptoMode::Symbolic, 0.0);
+    ticket_rejections(CryptoMode::Symbolic);
+}
+
+#[test]
+fn ticket_rejections_hold_in_real_crypto_mode() {
+    ticket_rejections(CryptoMode::Real);
+}
+
+fn ticket_rejections(mode: CryptoMode) {
+    let (mut b, _o) = imported(mode, 0.0);
     let world = b.world.clone();
     let (ticket, pk) = held_ticket(&b);
     let accepted = lrm(&b).stats.pairing.auth_accepted;
