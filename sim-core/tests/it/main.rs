@@ -8,6 +8,7 @@ mod lifecycle;
 mod metering;
 mod move_ro;
 mod net;
+mod pairing;
 mod pdu;
 mod pki;
 mod xml;
