@@ -170,29 +170,43 @@ impl<T> EventQueue<T> {
     }
 }
 
-/// A 4-ary min-heap of `(time, key)` pairs. Half the depth of a binary heap and children
-/// adjacent in memory: pops (the engine's hottest operation) touch fewer cache lines.
+/// A 4-ary min-heap of `(time, key)` pairs stored as single `u128` words (time in the high
+/// half), so a comparison is one wide compare instead of a branchy tuple compare. Half the
+/// depth of a binary heap and children adjacent in memory: pops (the engine's hottest
+/// operation) touch fewer cache lines.
 #[derive(Default)]
 struct QuadHeap {
-    v: Vec<(u64, u64)>,
+    v: Vec<u128>,
+}
+
+#[inline]
+fn pack(x: (u64, u64)) -> u128 {
+    ((x.0 as u128) << 64) | x.1 as u128
+}
+
+#[inline]
+fn unpack(w: u128) -> (u64, u64) {
+    ((w >> 64) as u64, w as u64)
 }
 
 impl QuadHeap {
     #[inline]
     fn peek(&self) -> Option<(u64, u64)> {
-        self.v.first().copied()
+        self.v.first().map(|w| unpack(*w))
     }
 
     #[inline]
     fn push(&mut self, x: (u64, u64)) {
+        let x = pack(x);
         let mut i = self.v.len();
         self.v.push(x);
         while i > 0 {
             let parent = (i - 1) / 4;
-            if self.v[parent] <= x {
+            let p = self.v[parent];
+            if p <= x {
                 break;
             }
-            self.v[i] = self.v[parent];
+            self.v[i] = p;
             i = parent;
         }
         self.v[i] = x;
@@ -201,10 +215,9 @@ impl QuadHeap {
     #[inline]
     fn pop(&mut self) -> Option<(u64, u64)> {
         let last = self.v.pop()?;
-        if self.v.is_empty() {
-            return Some(last);
-        }
-        let top = self.v[0];
+        let Some(&top) = self.v.first() else {
+            return Some(unpack(last));
+        };
         let n = self.v.len();
         let mut i = 0;
         loop {
@@ -212,21 +225,34 @@ impl QuadHeap {
             if first >= n {
                 break;
             }
-            let end = (first + 4).min(n);
-            let mut best = first;
-            for c in first + 1..end {
-                if self.v[c] < self.v[best] {
-                    best = c;
+            let (off, best) = if first + 4 <= n {
+                // Full node: a tournament of selects the compiler turns into conditional
+                // moves, with one bounds check for the four children.
+                let k: &[u128; 4] = self.v[first..first + 4].try_into().expect("4 children");
+                let (i1, m1) = if k[1] < k[0] { (1, k[1]) } else { (0, k[0]) };
+                let (i2, m2) = if k[3] < k[2] { (3, k[3]) } else { (2, k[2]) };
+                if m2 < m1 {
+                    (i2, m2)
+                } else {
+                    (i1, m1)
                 }
-            }
-            if self.v[best] >= last {
+            } else {
+                let kids = &self.v[first..n];
+                let (off, &best) = kids
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, w)| **w)
+                    .expect("at least one child");
+                (off, best)
+            };
+            if best >= last {
                 break;
             }
-            self.v[i] = self.v[best];
-            i = best;
+            self.v[i] = best;
+            i = first + off;
         }
         self.v[i] = last;
-        Some(top)
+        Some(unpack(top))
     }
 }
 
