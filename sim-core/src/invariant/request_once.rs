@@ -16,6 +16,15 @@ pub enum RequestKey {
     Registration(String),
 }
 
+impl std::fmt::Display for RequestKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RequestKey::Ro(n) => write!(f, "RO Request nonce {}", hex::encode(n)),
+            RequestKey::Registration(s) => write!(f, "Registration session {s}"),
+        }
+    }
+}
+
 /// The key of a request PDU, if it is one this monitor tracks.
 pub fn request_key(p: &Pdu) -> Option<RequestKey> {
     match p {
@@ -85,7 +94,7 @@ impl Monitor for RequestOnce {
                 tokens.sort_unstable();
                 found.push(Finding {
                     detail: format!(
-                        "actor {} answered {:?} from actor {} with Success twice",
+                        "actor {} answered {} from actor {} with Success twice",
                         obs.from.0, key.2, obs.to.0
                     ),
                     tokens,
