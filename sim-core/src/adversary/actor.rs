@@ -141,9 +141,14 @@ pub struct Installed {
 impl Installed {
     /// Runs the offline invariant checks (call after the run, before `finish`).
     pub fn check_end(&self, sim: &mut Simulation<SimMsg>) {
-        let mut sh = self.shared.borrow_mut();
-        let Shared { monitors, ids, .. } = &mut *sh;
-        monitors.at_end(sim, &self.roster, ids);
+        let records = {
+            let mut sh = self.shared.borrow_mut();
+            let Shared { monitors, ids, .. } = &mut *sh;
+            monitors.at_end(sim, &self.roster, ids)
+        };
+        for ev in records {
+            sim.record(ev);
+        }
     }
 }
 

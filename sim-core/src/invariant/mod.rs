@@ -176,23 +176,25 @@ impl MonitorSet {
         }
     }
 
-    /// Runs the offline checks; violation records are written to the simulation's trace.
+    /// Runs the offline checks; returns the violation records for the caller to write to
+    /// the trace (after releasing any borrow the trace observers need).
     pub fn at_end(
         &mut self,
-        sim: &mut Simulation<SimMsg>,
+        sim: &Simulation<SimMsg>,
         roster: &Roster,
         ids: &BTreeMap<u64, u64>,
-    ) {
+    ) -> Vec<TraceEvent> {
         let mut found = Vec::new();
+        let mut out = Vec::new();
         let t = sim.now().as_ns();
         for i in 0..self.monitors.len() {
             self.monitors[i].at_end(sim, roster, &mut found);
             let name = self.monitors[i].name();
             for f in found.drain(..) {
-                let ev = self.record(name, f, ids, t);
-                sim.record(ev);
+                out.push(self.record(name, f, ids, t));
             }
         }
+        out
     }
 
     /// Total violations.

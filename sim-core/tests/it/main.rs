@@ -1,7 +1,9 @@
 //! sim-core integration tests: one binary, one module per area.
 
+mod adversary;
 mod crypto;
 mod engine;
+mod invariant;
 mod lifecycle;
 mod net;
 mod pdu;
