@@ -79,6 +79,8 @@ struct ServerState {
     busy: u32,
     queue: u32,
     max_busy: u32,
+    /// Workers declared in the `actor` record (0 = unknown: fall back to `max_busy`).
+    workers: u32,
     services: u64,
     ended: u64,
     enqueued: u64,
@@ -96,6 +98,7 @@ struct Collector {
     last_t: u64,
     kinds: Interner,
     actors: HashMap<u32, (usize, String)>,
+    workers: HashMap<u32, u32>,
     actor_count_by_kind: BTreeMap<String, u64>,
     protocols: Interner,
     outcomes: BTreeMap<(usize, usize), OutcomeAcc>,
@@ -137,11 +140,13 @@ impl Collector {
                 None => UNKNOWN.to_string(),
             };
             let kind = self.server_kinds.get(&kind_name);
+            let workers = self.workers.get(&actor).copied().unwrap_or(0);
             self.servers.insert(
                 actor,
                 ServerState {
                     kind,
                     last_t: t,
+                    workers,
                     ..ServerState::default()
                 },
             );
@@ -166,6 +171,9 @@ impl Collector {
                 let kind = r.kind.as_deref().unwrap_or(UNKNOWN);
                 let k = self.kinds.get(kind);
                 let name = r.name.as_deref().unwrap_or("").to_string();
+                if let Some(w) = r.workers.filter(|w| *w > 0) {
+                    self.workers.insert(id, w);
+                }
                 if self.actors.insert(id, (k, name)).is_none() {
                     *self
                         .actor_count_by_kind
@@ -316,19 +324,22 @@ impl Collector {
         for id in ids {
             let s = self.servers.get_mut(&id).expect("key from map");
             advance(s, &mut self.buckets, end);
-            kind_capacity[s.kind] += u64::from(s.max_busy);
+            // Capacity is the declared worker count; traces without it fall back to the
+            // largest number of busy workers seen (which over-reports utilisation).
+            let capacity = if s.workers > 0 { s.workers } else { s.max_busy };
+            kind_capacity[s.kind] += u64::from(capacity);
             kind_servers[s.kind] += 1;
             let (kind, name) = match self.actors.get(&id) {
                 Some((k, n)) => (self.kinds.names[*k].clone(), n.clone()),
                 None => (UNKNOWN.to_string(), String::new()),
             };
-            let denom = f64::from(s.max_busy) * end as f64;
+            let denom = f64::from(capacity) * end as f64;
             by_actor.insert(
                 id,
                 ServerActorMetrics {
                     kind,
                     name,
-                    capacity_workers: s.max_busy,
+                    capacity_workers: capacity,
                     services: s.services,
                     enqueued: s.enqueued,
                     busy_worker_ns: s.busy_ns,

@@ -49,6 +49,9 @@ pub struct RawRecord<'a> {
     /// `actor`: network group.
     #[serde(borrow)]
     pub group: Option<Cow<'a, str>>,
+    /// `actor`: CPU workers of a server (0 = no CPU model; absent in old traces).
+    #[serde(default)]
+    pub workers: Option<u32>,
     /// Message id.
     pub msg: Option<u64>,
     /// `duplicate`: id of the copy.

@@ -201,6 +201,7 @@ impl Gen {
                     kind: "agent".into(),
                     name: format!("agent/{a}"),
                     group: "devices".into(),
+                    workers: 0,
                 },
             )?;
         }
@@ -213,6 +214,7 @@ impl Gen {
                     kind: "ri".into(),
                     name: format!("ri/{r}"),
                     group: "core".into(),
+                    workers: self.cfg.workers,
                 },
             )?;
         }

@@ -260,6 +260,11 @@ pub fn execute(sc: &Scenario, ctx: ExecContext<'_>) -> Result<EngineOutcome, Run
     )
     .map_err(|e| RunError::Engine(e.to_string()))?;
     let installed = install_adversaries(sc, &topo, &mut built)?;
+    let capture_error = if ctx.capture_pdus {
+        Some(install_capture(&mut built, ctx.out_dir)?)
+    } else {
+        None
+    };
     let limits = RunLimits {
         horizon: Some(SimTime::from_ns(sc.scenario.horizon.as_ns())),
         event_budget: sc.scenario.event_budget,
@@ -297,6 +302,9 @@ pub fn execute(sc: &Scenario, ctx: ExecContext<'_>) -> Result<EngineOutcome, Run
     }
     // Dropping the recorder drops the sink, which the runner's trace file flushes and closes.
     drop(recorder);
+    if let Some(Some(e)) = capture_error.map(|c| c.borrow_mut().take()) {
+        return Err(e);
+    }
     Ok(outcome)
 }
 
@@ -453,4 +461,59 @@ fn fill_outcome(o: &mut EngineOutcome, ins: &sim_core::adversary::Installed) {
             )
         })
         .collect();
+}
+
+type CaptureError = Rc<RefCell<Option<RunError>>>;
+
+/// `--capture-pdus`: writes the PKI as PEM (`pki/<subject>.cert.pem`, `.pub.pem`) now and
+/// every PDU entering the network as `pdus/<msg id>-<from>-<to>-<type>.xml` during the run.
+/// In symbolic mode the XML is the PDU's encoding but its signatures are symbolic terms.
+fn install_capture(
+    built: &mut sim_core::proto::build::Built,
+    out_dir: &std::path::Path,
+) -> Result<CaptureError, RunError> {
+    let io = |path: &std::path::Path| {
+        let path = path.to_path_buf();
+        move |source| RunError::Io { path, source }
+    };
+    let pki = out_dir.join("pki");
+    let pdus = out_dir.join("pdus");
+    std::fs::create_dir_all(&pki).map_err(io(&pki))?;
+    std::fs::create_dir_all(&pdus).map_err(io(&pdus))?;
+    for cert in built.world.certs.certificates() {
+        let stem = cert.subject().replace('/', "-");
+        if let Ok(pem) = cert.to_pem() {
+            let p = pki.join(format!("{stem}.cert.pem"));
+            std::fs::write(&p, pem).map_err(io(&p))?;
+        }
+        if let Ok(pem) = cert.public_key().to_pem() {
+            let p = pki.join(format!("{stem}.pub.pem"));
+            std::fs::write(&p, pem).map_err(io(&p))?;
+        }
+    }
+    let err: CaptureError = Rc::default();
+    let e2 = err.clone();
+    built
+        .sim
+        .set_send_observer(Box::new(move |_t, msg_id, from, to, msg| {
+            if e2.borrow().is_some() {
+                return;
+            }
+            let sim_core::proto::msg::SimMsg::Pdu(w) = msg else {
+                return;
+            };
+            let bytes = match w.xml() {
+                Some(x) => x.to_vec(),
+                None => match w.open() {
+                    Ok(p) => p.encode(),
+                    Err(_) => return,
+                },
+            };
+            let kind = w.kind().replace(':', "_");
+            let p = pdus.join(format!("{msg_id:08}-{}-{}-{kind}.xml", from.0, to.0));
+            if let Err(source) = std::fs::write(&p, bytes) {
+                *e2.borrow_mut() = Some(RunError::Io { path: p, source });
+            }
+        }));
+    Ok(err)
 }

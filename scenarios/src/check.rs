@@ -278,6 +278,7 @@ pub fn run_seed(sc: &Scenario, seed: u64) -> SeedResult {
                 timers: false,
             },
             capture_pdus: false,
+            out_dir: Path::new("."),
             sink: Box::new(SharedSink(buf.clone())),
             interrupt: Arc::new(AtomicBool::new(false)),
             progress: &progress,

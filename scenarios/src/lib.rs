@@ -17,6 +17,7 @@ pub mod progress;
 pub mod runner;
 pub mod spans;
 pub mod sweep;
+pub mod sweep_run;
 pub mod trace_file;
 pub mod units;
 pub mod validate;

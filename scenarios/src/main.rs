@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use scenarios::cli::tools;
 use scenarios::runner::{self, RunError, RunOptions};
+use scenarios::sweep_run::{self, ChartChoice, MergeOptions, Shard, SweepError, SweepOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,7 +23,8 @@ const EXAMPLES: &str = "\
 Examples:
   drmsim validate scenarios/quickstart.toml
   drmsim run scenarios/quickstart.toml
-  drmsim run scenarios/quickstart.toml --seed 7 --out runs/qs7 --capture-pdus";
+  drmsim run scenarios/quickstart.toml --seed 7 --out runs/qs7 --capture-pdus
+  drmsim sweep scenarios/capacity.toml --out runs/capacity --jobs 2";
 
 const VALIDATE_LONG: &str = "\
 Load a scenario, check it (syntax, unknown or misspelled fields, value ranges, group and
@@ -68,6 +70,73 @@ Examples:
   drmsim run scenarios/quickstart.toml
   drmsim run scenarios/quickstart.toml --seed 42 --out /tmp/qs42
   drmsim run scenarios/examples/metering-spoof.toml --capture-pdus";
+
+const SWEEP_LONG: &str = "\
+Run every point of a scenario's [sweep] (the product of its axes times its seeds) in
+parallel and collect one row per run.
+
+Output directory layout:
+  runs/<point-id>/     scenario.toml (the concrete point), trace.jsonl, summary.json
+  results.csv          one row per run, sorted by point index (stable column order)
+  results.jsonl        the same rows as JSON objects
+  charts/              capacity charts (p99, p50, completion rate vs the x axis) + capacity.json
+  sweep.toml           copy of the sweep file; sweep.json: seeds, point count, shard
+
+Point ids look like p0007-agents=5000-loss=0.01-seed=103: the point index, then each
+axis as <last path segment>=<value>, then the seed. Axes are taken in lexicographic
+order of their paths; the first varies slowest, the seed fastest.
+
+Resuming: run the same command again. A point is skipped when runs/<id>/summary.json
+says \"interrupted\": false, runs/<id>/scenario.toml is exactly this point, and the
+SHA-256 of its trace equals the digest in summary.json; every other point runs again.
+results.csv is written only once every point (of the shard) is complete, and is
+byte-identical to an uninterrupted sweep's.
+
+Sharding: --shard K/N runs only the points whose index % N == K-1 (K counts from 1),
+so N machines can share a sweep; combine their directories with `drmsim merge`.
+See docs/sweeps.md (Slurm: scenarios/slurm/sweep.sbatch).
+
+Ctrl-C stops starting new runs and interrupts the running ones (their summaries say
+\"interrupted\": true, so they are redone on resume); a second Ctrl-C aborts at once.
+
+Exit status:
+  0    every point is complete; results and charts written
+  1    the scenario or one of its points is invalid
+  2    a file could not be read or written, or the command line is wrong
+  3    some runs failed (listed on stderr; rerun to retry them)
+  130  interrupted (rerun the same command to resume)";
+
+const SWEEP_EXAMPLES: &str = "\
+Examples:
+  drmsim sweep scenarios/capacity.toml --out runs/capacity
+  drmsim sweep scenarios/capacity.toml --out runs/capacity --jobs 2 --seeds 5
+  drmsim sweep scenarios/examples/lossy-wan-sweep.toml --out /tmp/wan --protocol registration
+  drmsim sweep scenarios/capacity.toml --out /scratch/cap/shard-3 --shard 3/8 --no-charts";
+
+const MERGE_LONG: &str = "\
+Combine the output directories of the shards of one sweep (drmsim sweep --shard K/N)
+into one directory, as if the sweep had run unsharded: the union of their runs, then
+results.csv, results.jsonl and the capacity charts.
+
+All inputs must come from the same sweep file and seed count (sweep.toml / sweep.json).
+Every run is verified before it is used (not interrupted, concrete scenario, trace
+SHA-256 equal to the digest in summary.json); incomplete runs are ignored. The same
+point complete in two inputs with different digests is an error, as is a point with no
+complete run anywhere. Runs are copied (not linked), so the output stays valid if a shard
+is rerun later. The output may be one of the inputs, and merging again is cheap.
+
+Exit status:
+  0    merged; results and charts written
+  1    the sweep file recorded in the inputs is invalid
+  2    an input is not a sweep directory, inputs come from different sweeps, a point is
+       missing or conflicting, a file could not be read or written, or the command line
+       is wrong
+  3    a verified trace could not be analysed";
+
+const MERGE_EXAMPLES: &str = "\
+Examples:
+  drmsim merge runs/cap/shard-1 runs/cap/shard-2 --out runs/cap/all
+  drmsim merge /scratch/cap/shard-* --out /scratch/cap/merged --jobs 4";
 
 #[derive(Parser, Debug)]
 #[command(name = "drmsim", version, about = ABOUT, long_about = LONG_ABOUT, after_long_help = EXAMPLES)]
@@ -125,6 +194,48 @@ enum Command {
         /// Where shrunk reproducers are written
         #[arg(long, default_value = "runs/check", value_name = "DIR")]
         out: PathBuf,
+    },
+    /// Run every point of a [sweep] in parallel; resumable and shardable
+    #[command(long_about = SWEEP_LONG, after_long_help = SWEEP_EXAMPLES)]
+    Sweep {
+        /// Scenario file with a [sweep] section (without one: a single point)
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Output directory (created; reused when resuming)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Runs in parallel (default: every core)
+        #[arg(long, short = 'j', value_name = "N")]
+        jobs: Option<usize>,
+        /// Run only shard K of N: the points whose index % N == K-1 (K counts from 1)
+        #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
+        shard: Option<Shard>,
+        /// Repetitions of every point (overrides [sweep] seeds)
+        #[arg(long, value_name = "N")]
+        seeds: Option<u64>,
+        #[command(flatten)]
+        charts: ChartArgs,
+        /// Never show the progress bar
+        #[arg(long)]
+        no_progress: bool,
+    },
+    /// Combine the shard directories of one sweep into one directory
+    #[command(long_about = MERGE_LONG, after_long_help = MERGE_EXAMPLES)]
+    Merge {
+        /// Shard output directories (of `drmsim sweep --shard K/N`)
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// Output directory (may be one of the inputs)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Verifications in parallel (default: every core)
+        #[arg(long, short = 'j', value_name = "N")]
+        jobs: Option<usize>,
+        #[command(flatten)]
+        charts: ChartArgs,
+        /// Never show the progress bar
+        #[arg(long)]
+        no_progress: bool,
     },
     /// Write metrics.json, charts (SVG and PNG) and a self-contained report.html for a run
     #[command(
@@ -233,6 +344,31 @@ enum BenchCommand {
 /// Parses a virtual time such as `1.5s` or `250ms` into nanoseconds.
 fn parse_time(s: &str) -> Result<u64, String> {
     sim_core::engine::time::parse_duration_ns(s).map_err(|e| e.to_string())
+}
+
+/// Capacity chart options shared by `sweep` and `merge`.
+#[derive(clap::Args, Debug)]
+struct ChartArgs {
+    /// Axis path on the charts' x axis (default: population.agents if swept, else the
+    /// first numeric axis)
+    #[arg(long, value_name = "PATH")]
+    x_axis: Option<String>,
+    /// Protocol whose latency and completion rate are charted (default: the one with the
+    /// most started runs)
+    #[arg(long, value_name = "NAME")]
+    protocol: Option<String>,
+    /// Do not draw the capacity charts (e.g. for shards)
+    #[arg(long)]
+    no_charts: bool,
+}
+
+impl ChartArgs {
+    fn choice(self) -> Option<ChartChoice> {
+        (!self.no_charts).then_some(ChartChoice {
+            x_axis: self.x_axis,
+            protocol: self.protocol,
+        })
+    }
 }
 
 fn print_load_error(e: &scenarios::ScenarioError) -> ExitCode {
@@ -385,6 +521,156 @@ fn check(
     }
 }
 
+/// Installs the Ctrl-C handler: the first press sets the returned flag, the second exits.
+fn interrupt_flag(what: &str) -> Arc<AtomicBool> {
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let flag = interrupt.clone();
+    let what = what.to_string();
+    let handler = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            eprintln!("\ninterrupted twice: aborting");
+            std::process::exit(130);
+        }
+        eprintln!("\ninterrupt: stopping the {what} (Ctrl-C again to abort)");
+    });
+    if let Err(e) = handler {
+        eprintln!("warning: cannot install the Ctrl-C handler: {e}");
+    }
+    interrupt
+}
+
+fn sweep_error(e: &SweepError) -> ExitCode {
+    match e {
+        SweepError::Scenario(s) => {
+            for err in s.errors() {
+                eprintln!("error: {err}");
+            }
+        }
+        other => eprintln!("error: {other}"),
+    }
+    ExitCode::from(e.exit_code())
+}
+
+fn print_charts(charts: &Option<Result<sweep_run::ChartsOutcome, String>>) {
+    match charts {
+        Some(Ok(c)) => {
+            println!(
+                "charts     {} (x = {}, protocol {}, {} configuration(s))",
+                c.dir.display(),
+                c.x_axis,
+                c.protocol,
+                c.configs
+            );
+            if c.rows_without_latency > 0 {
+                println!(
+                    "           {} run(s) left out: no successful {} outcome",
+                    c.rows_without_latency, c.protocol
+                );
+            }
+        }
+        Some(Err(why)) => eprintln!("warning: capacity charts not drawn: {why}"),
+        None => {}
+    }
+}
+
+fn sweep(
+    file: PathBuf,
+    out: PathBuf,
+    jobs: Option<usize>,
+    shard: Option<Shard>,
+    seeds: Option<u64>,
+    charts: Option<ChartChoice>,
+    no_progress: bool,
+) -> ExitCode {
+    let scenario = match scenarios::load_scenario(&file) {
+        Ok(s) => s,
+        Err(e) => return print_load_error(&e),
+    };
+    let opts = SweepOptions {
+        out_dir: out,
+        jobs: jobs.unwrap_or(0),
+        shard,
+        seeds,
+        charts,
+        interrupt: interrupt_flag("sweep"),
+        progress: !no_progress,
+    };
+    let r = match sweep_run::run_sweep(&scenario, &opts, runner::run) {
+        Ok(r) => r,
+        Err(e) => return sweep_error(&e),
+    };
+    let shard_note = shard
+        .map(|s| format!(" (shard {s}: {} point(s))", r.shard_points))
+        .unwrap_or_default();
+    println!(
+        "sweep      {}: {} point(s){shard_note}, {} worker(s)",
+        scenario.scenario.name, r.total_points, r.workers
+    );
+    println!(
+        "runs       {} run, {} reused, {} failed",
+        r.ran, r.reused, r.failed
+    );
+    for f in &r.failures {
+        eprintln!("error: point {}: {}", f.point_id, f.message);
+    }
+    if r.failed > r.failures.len() as u64 {
+        eprintln!(
+            "error: … and {} more failed point(s)",
+            r.failed - r.failures.len() as u64
+        );
+    }
+    if let Some(files) = &r.results {
+        println!(
+            "results    {}, {}",
+            files.csv.display(),
+            files.jsonl.display()
+        );
+        print_charts(&r.charts);
+        return ExitCode::SUCCESS;
+    }
+    let done = r.ran + r.reused;
+    eprintln!(
+        "sweep incomplete: {done} of {} point(s) complete; run the same command again to resume",
+        r.shard_points
+    );
+    if r.failed > 0 {
+        ExitCode::from(3)
+    } else {
+        ExitCode::from(130)
+    }
+}
+
+fn merge(
+    dirs: Vec<PathBuf>,
+    out: PathBuf,
+    jobs: Option<usize>,
+    charts: Option<ChartChoice>,
+    no_progress: bool,
+) -> ExitCode {
+    let opts = MergeOptions {
+        out_dir: out,
+        jobs: jobs.unwrap_or(0),
+        charts,
+        progress: !no_progress,
+    };
+    match sweep_run::merge(&dirs, &opts) {
+        Ok(m) => {
+            println!(
+                "merge      {} input(s), {} points: {} copied, {} already present, {} incomplete run(s) ignored",
+                m.inputs, m.total_points, m.copied, m.already_present, m.ignored_incomplete
+            );
+            println!(
+                "results    {}, {}",
+                m.results.csv.display(),
+                m.results.jsonl.display()
+            );
+            print_charts(&m.charts);
+            ExitCode::SUCCESS
+        }
+        Err(e) => sweep_error(&e),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -403,6 +689,22 @@ fn main() -> ExitCode {
             no_shrink,
             out,
         } => check(&paths, seeds, jobs, no_shrink, out),
+        Command::Sweep {
+            file,
+            out,
+            jobs,
+            shard,
+            seeds,
+            charts,
+            no_progress,
+        } => sweep(file, out, jobs, shard, seeds, charts.choice(), no_progress),
+        Command::Merge {
+            dirs,
+            out,
+            jobs,
+            charts,
+            no_progress,
+        } => merge(dirs, out, jobs, charts.choice(), no_progress),
         Command::Report { run_dir } => tools::report(&run_dir),
         Command::Export(ExportCommand::Chrome {
             run_dir,

@@ -185,8 +185,10 @@ pub struct ExecContext<'a> {
     pub seed: u64,
     /// Trace recording switches.
     pub trace: TraceConfig,
-    /// Capture PDU bytes in trace records.
+    /// Write every PDU that crosses the network (XML) and the PKI (PEM) under `out_dir`.
     pub capture_pdus: bool,
+    /// The run's output directory.
+    pub out_dir: &'a Path,
     /// Where trace lines go (the trace file, or a null sink when tracing is off).
     pub sink: Box<dyn LineSink>,
     /// Poll this between events (e.g. as `RunLimits::stop_flag`); stop with
@@ -284,6 +286,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunErro
             seed,
             trace: trace_cfg,
             capture_pdus,
+            out_dir: &out_dir,
             sink,
             interrupt: opts.interrupt.clone(),
             progress: &progress,

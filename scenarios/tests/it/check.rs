@@ -75,7 +75,10 @@ fn wrong_expectation_is_a_mismatch_with_a_shrunk_reproducer() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("bad.toml");
     std::fs::write(&file, text).unwrap();
-    let r = check(std::slice::from_ref(&file), &opts(1, "drmsim-check-mismatch/out"));
+    let r = check(
+        std::slice::from_ref(&file),
+        &opts(1, "drmsim-check-mismatch/out"),
+    );
     assert!(!r.all_passed());
     let s = &r.scenarios[0];
     let seed = &s.seeds[0];

@@ -5,3 +5,4 @@ mod scenarios_bundled;
 mod scenarios_cli;
 mod scenarios_errors;
 mod scenarios_sweep;
+mod sweep_run;

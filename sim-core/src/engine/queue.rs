@@ -112,9 +112,20 @@ impl<T> EventQueue<T> {
         None
     }
 
-    /// Time of the earliest entry (live or tombstoned).
-    pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|(at, _)| SimTime(at))
+    /// Time of the earliest live entry (cancelled entries at the top are discarded first, so
+    /// a horizon check never lets a later live entry slip past it).
+    pub fn peek_time(&mut self) -> Option<SimTime> {
+        while let Some((at, key)) = self.heap.peek() {
+            let slot = (key & SLOT_MASK) as u32;
+            let e = &mut self.slots[slot as usize];
+            if e.item.is_some() {
+                return Some(SimTime(at));
+            }
+            self.heap.pop();
+            e.gen = e.gen.wrapping_add(1);
+            self.free.push(slot);
+        }
+        None
     }
 
     /// Cancels a scheduled entry; returns it if it was still pending.
@@ -232,6 +243,17 @@ mod tests {
         q.push(SimTime(5), "b3");
         let order: Vec<_> = std::iter::from_fn(|| q.pop()).map(|(_, _, x)| x).collect();
         assert_eq!(order, ["a", "b1", "b2", "b3"]);
+    }
+
+    #[test]
+    fn peek_skips_cancelled_entries() {
+        let mut q = EventQueue::new();
+        let a = q.push(SimTime(1), 1);
+        q.push(SimTime(9), 2);
+        q.cancel(a);
+        assert_eq!(q.peek_time(), Some(SimTime(9)));
+        assert_eq!(q.pop().map(|(t, _, x)| (t, x)), Some((SimTime(9), 2)));
+        assert_eq!(q.peek_time(), None);
     }
 
     #[test]

@@ -180,7 +180,12 @@ pub struct Core<M: Message> {
     groups: Vec<GroupId>,
     events: u64,
     tap: Option<(Box<dyn Tap<M>>, SimRng)>,
+    send_observer: Option<SendObserver<M>>,
 }
+
+/// Sees every message as it enters the network: (virtual time, message id, from, to, message).
+/// For capture and monitoring only; it cannot change anything.
+pub type SendObserver<M> = Box<dyn FnMut(SimTime, MsgId, ActorId, ActorId, &M)>;
 
 impl<M: Message> Core<M> {
     pub(crate) fn set_timer(&mut self, actor: ActorId, delay_ns: u64, tag: u64) -> TimerId {
@@ -274,6 +279,9 @@ impl<M: Message> Core<M> {
         let kind = out.msg.kind();
         let bytes = out.msg.size_bytes();
         self.trace_send(msg_id, from, to, kind, bytes);
+        if let Some(obs) = self.send_observer.as_mut() {
+            obs(self.now, msg_id, from, to, &out.msg);
+        }
         let (Some(&fg), Some(&tg)) = (
             self.groups.get(from.0 as usize),
             self.groups.get(to.0 as usize),
@@ -378,6 +386,7 @@ impl<M: Message> Simulation<M> {
                 groups: Vec::new(),
                 events: 0,
                 tap: None,
+                send_observer: None,
             },
             slots: Vec::new(),
         }
@@ -415,6 +424,7 @@ impl<M: Message> Simulation<M> {
                 kind: spec.kind.clone(),
                 name: spec.name.clone(),
                 group: spec.group_name.clone(),
+                workers: spec.cpu.workers,
             },
         );
         self.slots.push(Slot {
@@ -496,6 +506,11 @@ impl<M: Message> Simulation<M> {
     pub fn set_tap(&mut self, tap: Box<dyn Tap<M>>) {
         let rng = stream(self.core.seed, "tap", "adversary");
         self.core.tap = Some((tap, rng));
+    }
+
+    /// Installs an observer of every message entering the network (PDU capture).
+    pub fn set_send_observer(&mut self, obs: SendObserver<M>) {
+        self.core.send_observer = Some(obs);
     }
 
     /// Schedules a message from `from` to `to` as if `from` sent it now (tests, injectors).

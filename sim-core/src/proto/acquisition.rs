@@ -58,6 +58,24 @@ pub(crate) fn agent_start(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, ri: usiz
     }
 }
 
+/// Starts acquiring the ROs named `ro_ids` from RI `ri` (a ROAP trigger {roAcquisition}).
+pub(crate) fn agent_start_ros(
+    agent: &mut Agent,
+    ctx: &mut Ctx<'_, SimMsg>,
+    ri: usize,
+    ro_ids: Vec<String>,
+) {
+    if !agent.ri_contexts.contains_key(&ri) {
+        return;
+    }
+    let kind = SessionKind::Acquisition(AgentAcq {
+        content_ids: ro_ids,
+    });
+    if let Some(id) = agent.open_session(ctx, ri, kind) {
+        agent_send(agent, ctx, id);
+    }
+}
+
 /// Sends (or re-sends, with a fresh nonce) the RORequest of session `id`.
 pub(crate) fn agent_send(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, id: u64) {
     let world = agent.world.clone();
@@ -184,6 +202,7 @@ pub(crate) fn agent_on_response(
             agent.ros.insert(ro.ro_id.clone(), ro);
         }
     }
+    super::move_ro::agent_on_installed(agent, ctx, &body.protected_ros);
     agent.finish(ctx, id, "success");
 }
 
@@ -307,7 +326,12 @@ pub(crate) fn ri_on_request(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, from: ActorI
     }
     let mut protected_ros = Vec::new();
     for content_id in req.ro_ids.iter().take(crate::pdu::ro::MAX_RO_ITEMS) {
-        match issue_ro(ri, ctx, &dc.chain[0], content_id) {
+        // Moved rights waiting for this Device are delivered instead (seed 003 §9.1).
+        let issued = match super::move_ro::ri_deliver_moved(ri, ctx, &dc, content_id) {
+            Some(moved) => moved,
+            None => issue_ro(ri, ctx, &dc.chain[0], content_id),
+        };
+        match issued {
             Some(p) => protected_ros.push(p),
             None => return ro_failure(ri, ctx, from, Status::UnknownError),
         }
@@ -406,6 +430,8 @@ fn issue_ro(
             cipher,
         },
     };
+    // Movable ROs carry the RI's signature (seed 003 §9.1.1 step 3 names it).
+    let ro = super::move_ro::ri_sign_movable(ri, ro)?;
     let mut pro = ProtectedRo {
         ro,
         mac: Vec::new(),

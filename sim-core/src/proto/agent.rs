@@ -5,6 +5,7 @@
 
 use super::drm_time::DrmClock;
 use super::metering_store::MeteringStore;
+use super::move_ro;
 use super::msg::{SimMsg, Wire};
 use super::rights::RightsObject;
 use super::workload::{next_poisson_ns, AgentWorkload};
@@ -28,6 +29,8 @@ const TAG_MASK: u64 = 0xFF << 56;
 pub(crate) enum Activity {
     Acquire = 0,
     Consume = 1,
+    /// Move Device RO via RI work queue (seed 003 §9.1): move starts, Post Response URL GETs.
+    Move = 2,
 }
 
 impl Activity {
@@ -35,6 +38,7 @@ impl Activity {
         match tag & !TAG_MASK {
             0 => Some(Activity::Acquire),
             1 => Some(Activity::Consume),
+            2 => Some(Activity::Move),
             _ => None,
         }
     }
@@ -62,6 +66,8 @@ pub(crate) enum SessionKind {
     Registration(Box<registration::AgentReg>),
     /// 2-pass RO acquisition.
     Acquisition(acquisition::AgentAcq),
+    /// Move Device RO via RI (seed 003 §9.1).
+    MoveDeviceRo(move_ro::AgentMove),
 }
 
 impl SessionKind {
@@ -69,6 +75,7 @@ impl SessionKind {
         match self {
             SessionKind::Registration(_) => "registration",
             SessionKind::Acquisition(_) => "ro_acquisition",
+            SessionKind::MoveDeviceRo(_) => move_ro::PROTOCOL,
         }
     }
 }
@@ -123,6 +130,8 @@ pub struct Agent {
     pub metering: MeteringStore,
     /// Counters.
     pub stats: AgentStats,
+    /// Move Device RO via RI state (seed 003 §9.1).
+    pub moves: move_ro::AgentMoves,
 }
 
 impl std::fmt::Debug for Agent {
@@ -156,6 +165,7 @@ impl Agent {
             ros: BTreeMap::new(),
             metering: MeteringStore::new(max_ros),
             stats: AgentStats::default(),
+            moves: move_ro::AgentMoves::default(),
         }
     }
 
@@ -301,6 +311,7 @@ impl Agent {
         match &s.kind {
             SessionKind::Registration(_) => registration::agent_send(self, ctx, id),
             SessionKind::Acquisition(_) => acquisition::agent_send(self, ctx, id),
+            SessionKind::MoveDeviceRo(_) => move_ro::agent_send(self, ctx, id),
         }
     }
 
@@ -308,6 +319,7 @@ impl Agent {
     fn on_abandon(&mut self, _ctx: &mut Ctx<'_, SimMsg>, kind: SessionKind) {
         match kind {
             SessionKind::Registration(_) | SessionKind::Acquisition(_) => {}
+            SessionKind::MoveDeviceRo(m) => move_ro::agent_on_abandon(self, _ctx, m),
         }
     }
 
@@ -320,10 +332,17 @@ impl Agent {
         self.schedule(ctx, Activity::Consume);
     }
 
+    /// Sets a one-off timer for activity `a` in `delay_ns`.
+    pub(crate) fn set_activity_timer(&self, ctx: &mut Ctx<'_, SimMsg>, delay_ns: u64, a: Activity) {
+        ctx.set_timer(delay_ns, TAG_ACTIVITY | a as u64);
+    }
+
     fn schedule(&mut self, ctx: &mut Ctx<'_, SimMsg>, a: Activity) {
         let rate = match a {
             Activity::Acquire => self.workload.acquire_rate_per_min,
             Activity::Consume => self.workload.consume_rate_per_min,
+            // Move timers are set one by one by `move_ro`, never on a Poisson clock.
+            Activity::Move => 0.0,
         };
         if let Some(d) = next_poisson_ns(ctx.rng(), rate) {
             ctx.set_timer(d, TAG_ACTIVITY | a as u64);
@@ -334,6 +353,7 @@ impl Agent {
         match a {
             Activity::Acquire => acquisition::agent_start(self, ctx, self.home_ri),
             Activity::Consume => self.consume(ctx),
+            Activity::Move => move_ro::agent_on_timer(self, ctx),
         }
         self.schedule(ctx, a);
     }
@@ -380,6 +400,10 @@ impl Agent {
             Pdu::RiHello(h) => registration::agent_on_ri_hello(self, ctx, from, h),
             Pdu::RegistrationResponse(r) => registration::agent_on_response(self, ctx, from, r),
             Pdu::RoResponse(r) => acquisition::agent_on_response(self, ctx, from, r),
+            Pdu::MoveDeviceRoResponse(r) => move_ro::agent_on_response(self, ctx, from, r),
+            Pdu::RoapTrigger(t) if t.kind == crate::pdu::trigger::TriggerKind::RoAcquisition => {
+                move_ro::agent_on_ro_trigger(self, ctx, from, t)
+            }
             other => self.discard(ctx, &format!("unexpected {}", other.kind())),
         }
     }
@@ -396,6 +420,9 @@ impl Actor<SimMsg> for Agent {
             Event::Message { from, msg, .. } => {
                 if let SimMsg::Pdu(w) = &msg {
                     self.on_pdu(ctx, from, w);
+                }
+                if let SimMsg::HttpResponse { url, status, .. } = &msg {
+                    move_ro::agent_on_http_response(self, ctx, url, *status);
                 }
             }
             Event::Timer { tag, .. } => match tag & TAG_MASK {

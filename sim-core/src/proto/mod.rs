@@ -8,6 +8,7 @@ pub mod costs;
 pub mod dea;
 pub mod drm_time;
 pub mod metering_store;
+pub mod move_ro;
 pub mod msg;
 pub mod nonce_cache;
 pub mod ocsp;

@@ -47,6 +47,11 @@ impl CertDirectory {
         }
     }
 
+    /// Every registered certificate, in wire-octet order.
+    pub fn certificates(&self) -> impl Iterator<Item = &Certificate> {
+        self.by_bytes.values()
+    }
+
     /// Registers an issued certificate.
     pub fn register(&mut self, mode: CryptoMode, cert: &Certificate) {
         self.by_bytes

@@ -4,6 +4,7 @@
 
 use super::acquisition;
 use super::acquisition::RoPolicy;
+use super::move_ro;
 use super::msg::{OcspQuery, SimMsg, Wire};
 use super::nonce_cache::NonceCache;
 use super::pki_wire::decode_ocsp;
@@ -66,6 +67,8 @@ pub struct Ri {
     pub(crate) next_ro: u64,
     /// Counters.
     pub stats: RiStats,
+    /// Move Device RO via RI: ledger, moved rights in transit (seed 003 §9.1).
+    pub moves: move_ro::RiMoves,
 }
 
 impl std::fmt::Debug for Ri {
@@ -96,6 +99,7 @@ impl Ri {
             policy,
             next_ro: 0,
             stats: RiStats::default(),
+            moves: move_ro::RiMoves::default(),
         }
     }
 
@@ -195,6 +199,7 @@ impl Ri {
             Pdu::DeviceHello(h) => registration::ri_on_device_hello(self, ctx, from, h),
             Pdu::RegistrationRequest(r) => registration::ri_on_request(self, ctx, from, r),
             Pdu::RoRequest(r) => acquisition::ri_on_request(self, ctx, from, r),
+            Pdu::MoveDeviceRoRequest(r) => move_ro::ri_on_request(self, ctx, from, r),
             other => self.count_status(other.kind(), Status::UnknownRequest),
         }
     }
@@ -205,10 +210,14 @@ impl Actor<SimMsg> for Ri {
         match ev {
             Event::Start => self.refresh_ocsp(ctx),
             Event::Timer { tag, .. } if tag == TAG_OCSP_REFRESH => self.refresh_ocsp(ctx),
+            Event::Timer { tag, .. } if tag == move_ro::RI_TAG_MOVE => {
+                move_ro::ri_on_timer(self, ctx)
+            }
             Event::Timer { .. } => {}
             Event::Message { from, msg, .. } => match &msg {
                 SimMsg::Pdu(w) => self.on_pdu(ctx, from, w),
                 SimMsg::OcspResponse(b) => self.on_ocsp(ctx, b),
+                SimMsg::HttpGet(u) => move_ro::ri_on_http_get(self, ctx, from, u),
                 _ => {}
             },
             Event::Overloaded { .. } => {}

@@ -27,6 +27,10 @@ pub struct AgentWorkload {
     pub ro_count: u32,
     /// Probability that an issued RO is count-constrained (else unlimited).
     pub ro_stateful_probability: f64,
+    /// Mean delay from acquiring an RO to moving it (exponential), when it is moved.
+    pub move_delay_mean_ns: u64,
+    /// Probability that a Move of a count RO is partial (half its counts) rather than full.
+    pub move_partial_probability: f64,
 }
 
 impl Default for AgentWorkload {
@@ -42,6 +46,8 @@ impl Default for AgentWorkload {
             ros_per_request: 1,
             ro_count: 5,
             ro_stateful_probability: 0.5,
+            move_delay_mean_ns: 60 * NS_PER_S,
+            move_partial_probability: 0.5,
         }
     }
 }

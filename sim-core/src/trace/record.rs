@@ -65,6 +65,8 @@ pub enum TraceEvent {
         name: String,
         /// Network group.
         group: String,
+        /// CPU workers (0 = no CPU model: handlers run on arrival).
+        workers: u32,
     },
     /// A message left its sender.
     Send {

@@ -451,3 +451,37 @@ fn on_path_tap_drops_delays_and_replays() {
     );
     assert_eq!(*drops.borrow(), vec![DropCause::Adversary]);
 }
+
+/// Sets a timer at 5 ns and one at 100 ns, cancels the first at start.
+struct CancelFirst;
+
+impl Actor<Ping> for CancelFirst {
+    fn on_event(&mut self, ev: Event<Ping>, ctx: &mut Ctx<'_, Ping>) {
+        if let Event::Start = ev {
+            let t = ctx.set_timer(5, 0);
+            ctx.set_timer(100, 1);
+            ctx.cancel_timer(t);
+        }
+    }
+}
+
+#[test]
+fn horizon_holds_when_the_earliest_entry_is_a_cancelled_timer() {
+    let mut sim = Simulation::new(
+        1,
+        Box::new(IdealNetwork { latency_ns: 1 }),
+        TraceRecorder::disabled(),
+    );
+    sim.add_actor(spec("c", CpuSpec::UNLIMITED), Box::new(CancelFirst));
+    let r = sim.run(
+        &RunLimits {
+            horizon: Some(SimTime::from_ns(50)),
+            ..Default::default()
+        },
+        &mut |_, _| {},
+    );
+    assert_eq!(
+        (r.reason, r.end, r.events),
+        (StopReason::Horizon, SimTime::from_ns(50), 1)
+    );
+}

@@ -5,6 +5,7 @@ mod crypto;
 mod engine;
 mod invariant;
 mod lifecycle;
+mod move_ro;
 mod net;
 mod pdu;
 mod pki;

@@ -1,0 +1,292 @@
+//! The RI side of MoveDeviceRORequest (seed 003 §9.1): Device Context, DRM time, signature,
+//! nonce tracking (seed 003 §1), RO checks, the ledger, then the moved rights are recorded
+//! for a destination Device and the signed response is sent.
+
+use super::{
+    arm_timer, ledger_decision, record_ledger, send_trigger, LedgerDecision, MovedRights, Refusal,
+    MAX_IN_TRANSIT, MOVED_MARK, PROTOCOL, PR_PATH, SYSTEM_ID,
+};
+use crate::engine::{ActorId, Ctx};
+use crate::pdu::common::ALG_KEM;
+use crate::pdu::moves::{MoveRequest, MoveResponse, MovedRo};
+use crate::pdu::ro::{Action, Binding, Constraint, Ro};
+use crate::pdu::{Encrypted, Ext, Extension, Identifier, Pdu, Status};
+use crate::proto::msg::SimMsg;
+use crate::proto::ri::{DeviceContext, Ri};
+use rand::Rng;
+use std::collections::BTreeSet;
+
+/// One RO of a request that passed the checks.
+pub(super) struct Checked {
+    pub(super) ro_id: String,
+    pub(super) issued_units: u64,
+    pub(super) units: u64,
+    pub(super) rights: crate::pdu::ro::Rights,
+}
+
+/// The RI's RO checks for one `<roInfo>` (seed 003 §9.1.1 steps 1 and 3, seen from the RI).
+fn check_ro(ri: &mut Ri, device: &Identifier, m: &MovedRo) -> Result<Checked, Refusal> {
+    let world = ri.world.clone();
+    let ro = &m.protected_ro.ro;
+    // Issued by this RI: its ID and its signature.
+    let sig = ro.signature.as_ref().ok_or(Refusal::NotIssuedHere)?;
+    if ro.ri_id != ri.me.id {
+        return Err(Refusal::NotIssuedHere);
+    }
+    let key = ri.me.chain[0].public_key().clone();
+    world
+        .crypto
+        .verify(&mut ri.ops, &key, world.params.sig_alg, ro, sig)
+        .map_err(|_| Refusal::NotIssuedHere)?;
+    // A Device RO of the requester.
+    if ro.binding() != Binding::Device(device.hash.clone()) {
+        return Err(Refusal::NotBoundToSource);
+    }
+    // <move> with no <system>, or a <system> naming this protocol.
+    let mv = ro.rights.move_permission().ok_or(Refusal::NotMovable)?;
+    let allowed = mv.constraints.iter().all(|c| match c {
+        Constraint::System(s) => s.iter().any(|x| x == SYSTEM_ID),
+        _ => true,
+    });
+    if !allowed {
+        return Err(Refusal::NotMovable);
+    }
+    // What is moved: for count ROs the State Information says how many counts.
+    let mut rights = ro.rights.clone();
+    let mut issued_units = 1;
+    let mut units = 1;
+    let mut seen_count = false;
+    for p in rights
+        .permissions
+        .iter_mut()
+        .filter(|p| matches!(p.action, Action::Play | Action::Display))
+    {
+        for c in p.constraints.iter_mut() {
+            match c {
+                Constraint::Count(n) => {
+                    let moved = m
+                        .state
+                        .as_ref()
+                        .and_then(|s| s.count)
+                        .filter(|k| *k >= 1 && k <= n)
+                        .ok_or(Refusal::BadRightsInfo)?;
+                    if seen_count {
+                        return Err(Refusal::BadRightsInfo);
+                    }
+                    seen_count = true;
+                    issued_units = *n as u64;
+                    units = moved as u64;
+                    *n = moved;
+                }
+                Constraint::Interval(s) => {
+                    if let Some(left) = m.state.as_ref().and_then(|s| s.interval_s) {
+                        if left > *s || left == 0 {
+                            return Err(Refusal::BadRightsInfo);
+                        }
+                        *s = left;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(Checked {
+        ro_id: ro.id.clone(),
+        issued_units,
+        units,
+        rights,
+    })
+}
+
+fn ri_respond(
+    ri: &mut Ri,
+    ctx: &mut Ctx<'_, SimMsg>,
+    to: ActorId,
+    req: &MoveRequest,
+    status: Status,
+) {
+    let world = ri.world.clone();
+    let mut extensions = Vec::new();
+    if status == Status::Success && ri.moves.post_response_url {
+        let url = format!("{}{PR_PATH}", world.ris[ri.index].url);
+        extensions.push(Ext::new(Extension::PostResponseUrl(url)));
+    }
+    let no_ocsp = req
+        .extensions
+        .iter()
+        .any(|e| matches!(e.ext, Extension::NoOcspResponse));
+    let mut resp = MoveResponse {
+        status,
+        req_id: req.req_id.clone(),
+        res_id: ri.me.id.clone(),
+        nonce: req.nonce.clone(),
+        ri_authorizations: Vec::new(),
+        certificate_chain: None,
+        ocsp_responses: if no_ocsp {
+            Vec::new()
+        } else {
+            ri.staple(ctx.now()).into_iter().collect()
+        },
+        extensions,
+        signature: Vec::new(),
+    };
+    let unsigned = Pdu::MoveDeviceRoResponse(resp.clone());
+    let Ok(sig) = world
+        .crypto
+        .sign(&mut ri.ops, &ri.me.key, world.params.sig_alg, &unsigned)
+    else {
+        ri.count_status(PROTOCOL, Status::UnknownError);
+        return;
+    };
+    resp.signature = sig;
+    ri.count_status(PROTOCOL, status);
+    ri.reply(ctx, to, Pdu::MoveDeviceRoResponse(resp));
+}
+
+fn refuse(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, to: ActorId, req: &MoveRequest, why: Refusal) {
+    *ri.moves.stats.refused.entry(why).or_default() += 1;
+    ri_respond(ri, ctx, to, req, why.status());
+}
+
+/// MoveDeviceRORequest at the RI: Device Context, DRM time, signature, nonce, RO checks,
+/// ledger, then the rights are recorded for a destination Device.
+pub(crate) fn ri_on_request(
+    ri: &mut Ri,
+    ctx: &mut Ctx<'_, SimMsg>,
+    from: ActorId,
+    req: MoveRequest,
+) {
+    let world = ri.world.clone();
+    let Some(dc) = ri.devices.get(&req.req_id).cloned() else {
+        return refuse(ri, ctx, from, &req, Refusal::NotRegistered);
+    };
+    if !crate::proto::drm_time::time_acceptable(
+        world.drm_ns(&req.time),
+        ctx.now(),
+        world.params.time_tolerance_ns,
+    ) {
+        return refuse(ri, ctx, from, &req, Refusal::DeviceTime);
+    }
+    let key = dc.chain[0].public_key().clone();
+    let sig = req.signature.clone();
+    if world
+        .crypto
+        .verify(
+            &mut ri.ops,
+            &key,
+            world.params.sig_alg,
+            &Pdu::MoveDeviceRoRequest(req.clone()),
+            &sig,
+        )
+        .is_err()
+    {
+        return refuse(ri, ctx, from, &req, Refusal::Signature);
+    }
+    // Seed 003 §1: the RI tracks recent Device nonces; a seen nonce is a replay.
+    if world.variants.ri_nonce_tracking
+        && !ri
+            .nonces
+            .check_and_insert(&hex::encode(&req.req_id.hash), &req.nonce)
+    {
+        ri.stats.replays_rejected += 1;
+        return refuse(ri, ctx, from, &req, Refusal::Replay);
+    }
+    if req.res_id != ri.me.id {
+        return refuse(ri, ctx, from, &req, Refusal::NotForThisRi);
+    }
+    if req.rights_info.ros.is_empty() {
+        return refuse(ri, ctx, from, &req, Refusal::BadRightsInfo);
+    }
+    let mut fresh = Vec::new();
+    let mut seen = BTreeSet::new();
+    for m in &req.rights_info.ros {
+        let c = match check_ro(ri, &dc.device_id, m) {
+            Ok(c) => c,
+            Err(why) => return refuse(ri, ctx, from, &req, why),
+        };
+        if !seen.insert(c.ro_id.clone()) {
+            return refuse(ri, ctx, from, &req, Refusal::BadRightsInfo);
+        }
+        let entry = ri.moves.ledger.get(&c.ro_id);
+        match ledger_decision(
+            entry,
+            &dc.device_id,
+            c.units,
+            world.variants.ri_nonce_tracking,
+        ) {
+            LedgerDecision::New => fresh.push(c),
+            LedgerDecision::Retransmission => {}
+            LedgerDecision::AlreadyMoved => {
+                return refuse(ri, ctx, from, &req, Refusal::AlreadyMoved)
+            }
+        }
+    }
+    if fresh.is_empty() {
+        ri.moves.stats.retransmissions += 1;
+        return ri_respond(ri, ctx, from, &req, Status::Success);
+    }
+    // The Sink: another Device registered with this RI (see module doc).
+    // In actor order: Device IDs are key hashes, which differ between crypto modes.
+    let mut candidates: Vec<DeviceContext> = ri
+        .devices
+        .values()
+        .filter(|d| d.device_id != dc.device_id)
+        .cloned()
+        .collect();
+    candidates.sort_by_key(|d| d.actor);
+    if candidates.is_empty() {
+        return refuse(ri, ctx, from, &req, Refusal::NoDestination);
+    }
+    if ri.moves.in_transit.len() + ri.moves.delivered.len() + fresh.len() > MAX_IN_TRANSIT {
+        return refuse(ri, ctx, from, &req, Refusal::Internal);
+    }
+    let seed = ctx.master_seed();
+    let name = ri.me.name.clone();
+    let rng = ri
+        .moves
+        .dest_rng
+        .get_or_insert_with(|| crate::engine::rng::stream(seed, &name, "move-destination"));
+    let dest = candidates[rng.gen_range(0..candidates.len())].clone();
+    let mut minted = Vec::new();
+    for c in fresh {
+        record_ledger(ri, &dc.device_id, &c);
+        ri.moves.next_moved += 1;
+        let ro_id = format!("{}{MOVED_MARK}{}", ri.me.name, ri.moves.next_moved);
+        let ro = Ro {
+            id: ro_id.clone(),
+            version: "2.0".into(),
+            domain_ro: false,
+            ri_id: ri.me.id.clone(),
+            rights: crate::pdu::ro::Rights {
+                uid: ro_id.clone(),
+                ..c.rights
+            },
+            signature: None,
+            time_stamp: None,
+            enc_key: Encrypted {
+                id: None,
+                algorithm: ALG_KEM.to_string(),
+                key_info: None,
+                cipher: Vec::new(),
+            },
+        };
+        ri.moves.in_transit.insert(
+            ro_id.clone(),
+            MovedRights {
+                ro_id: ro_id.clone(),
+                source_ro_id: c.ro_id,
+                dest: dest.device_id.clone(),
+                dest_actor: dest.actor,
+                units: c.units,
+                ro,
+                triggers_sent: 1,
+                at: ctx.now(),
+            },
+        );
+        minted.push(ro_id);
+    }
+    ri.moves.stats.accepted += 1;
+    ri_respond(ri, ctx, from, &req, Status::Success);
+    send_trigger(ri, ctx, dest.actor, minted);
+    arm_timer(ri, ctx);
+}
