@@ -14,6 +14,7 @@
 
 pub mod actor;
 pub mod flooder;
+pub mod mover;
 pub mod replayer;
 pub mod tamperer;
 
@@ -527,7 +528,7 @@ pub fn attack_for(spec: &AdversarySpec, me: ActorId) -> Result<Box<dyn Attack>, 
         AdversaryKind::Replayer => Box::new(replayer::Replayer::new(spec.clone())),
         AdversaryKind::Tamperer => Box::new(tamperer::Tamperer::new(spec.clone())),
         AdversaryKind::Flooder => Box::new(flooder::FloodReferee::new(spec.clone(), me)),
-        AdversaryKind::MoveAttacker => return Err(unsupported("Move via RI is not merged")),
+        AdversaryKind::MoveAttacker => Box::new(mover::MoveAttacker::new(spec.clone())),
         AdversaryKind::MeteringSpoofer => return Err(unsupported("Metering Report is not merged")),
         AdversaryKind::Impersonator => return Err(unsupported("not implemented yet")),
         AdversaryKind::DomainStuffer => return Err(unsupported("DEA user domains are not merged")),

@@ -14,6 +14,8 @@ pub enum RequestKey {
     Ro(Vec<u8>),
     /// Registration: session ID.
     Registration(String),
+    /// Move Device RO via RI: Device nonce (seed 003 §9.1.1).
+    Move(Vec<u8>),
 }
 
 impl std::fmt::Display for RequestKey {
@@ -21,6 +23,7 @@ impl std::fmt::Display for RequestKey {
         match self {
             RequestKey::Ro(n) => write!(f, "RO Request nonce {}", hex::encode(n)),
             RequestKey::Registration(s) => write!(f, "Registration session {s}"),
+            RequestKey::Move(n) => write!(f, "Move request nonce {}", hex::encode(n)),
         }
     }
 }
@@ -30,6 +33,7 @@ pub fn request_key(p: &Pdu) -> Option<RequestKey> {
     match p {
         Pdu::RoRequest(r) => Some(RequestKey::Ro(r.nonce.clone())),
         Pdu::RegistrationRequest(r) => Some(RequestKey::Registration(r.session_id.clone())),
+        Pdu::MoveDeviceRoRequest(r) => Some(RequestKey::Move(r.nonce.clone())),
         _ => None,
     }
 }
@@ -45,6 +49,7 @@ pub fn response_key(p: &Pdu) -> Option<(Option<RequestKey>, Status)> {
             Some(RequestKey::Registration(r.session_id.clone())),
             r.status,
         )),
+        Pdu::MoveDeviceRoResponse(r) => Some((Some(RequestKey::Move(r.nonce.clone())), r.status)),
         _ => None,
     }
 }

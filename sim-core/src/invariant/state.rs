@@ -3,12 +3,14 @@
 use super::{names, Finding, Monitor, Roster};
 use crate::engine::Simulation;
 use crate::proto::agent::Agent;
+use crate::proto::move_ro::rights_accounting;
 use crate::proto::msg::SimMsg;
 use crate::proto::ri::Ri;
 use std::collections::BTreeMap;
 
 /// "No rights duplicated": a Device RO (issuer, RO ID) is usable on at most one Device, and
-/// the rights units Devices hold from an RI never exceed what that RI issued.
+/// the rights units in existence (held, in transit, minus those counted twice during a
+/// Move) never exceed what the RIs issued.
 #[derive(Debug, Default)]
 pub struct RightsOnce;
 
@@ -19,13 +21,11 @@ impl Monitor for RightsOnce {
 
     fn at_end(&mut self, sim: &Simulation<SimMsg>, roster: &Roster, found: &mut Vec<Finding>) {
         let mut holders: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-        let mut units: BTreeMap<String, u64> = BTreeMap::new();
         for &a in &roster.agents {
             let Some(agent) = sim.actor::<Agent>(a) else {
                 continue;
             };
             for ro in agent.ros.values() {
-                *units.entry(ro.issuer.clone()).or_default() += ro.rights_units();
                 if !ro.unusable {
                     holders
                         .entry((ro.issuer.clone(), ro.ro_id.clone()))
@@ -40,20 +40,31 @@ impl Monitor for RightsOnce {
                 tokens: Vec::new(),
             });
         }
-        for &r in &roster.ris {
-            let Some(ri) = sim.actor::<Ri>(r) else {
-                continue;
-            };
-            let held = units.get(&ri.me.name).copied().unwrap_or(0);
-            if held > ri.stats.rights_units_issued {
-                found.push(Finding {
-                    detail: format!(
-                        "devices hold {held} rights units from {} which issued {}",
-                        ri.me.name, ri.stats.rights_units_issued
-                    ),
-                    tokens: Vec::new(),
-                });
-            }
+        // Conservation (seed 003 §9.1): units held + in transit − counted twice never exceed
+        // what the RIs issued.
+        let agents: Vec<&Agent> = roster
+            .agents
+            .iter()
+            .filter_map(|&a| sim.actor::<Agent>(a))
+            .collect();
+        let ris: Vec<&Ri> = roster
+            .ris
+            .iter()
+            .filter_map(|&r| sim.actor::<Ri>(r))
+            .collect();
+        let acc = rights_accounting(&agents, &ris);
+        let issued: u64 = ris.iter().map(|r| r.stats.rights_units_issued).sum();
+        if acc.total_units() > issued {
+            found.push(Finding {
+                detail: format!(
+                    "{} rights units exist (held {}, in transit {}, counted twice {}) but RIs issued {issued}",
+                    acc.total_units(),
+                    acc.held_units,
+                    acc.in_transit_units,
+                    acc.pending_source_units
+                ),
+                tokens: Vec::new(),
+            });
         }
     }
 }
