@@ -18,16 +18,31 @@ pub type Records = Rc<RefCell<Vec<TraceEvent>>>;
 /// A built run of `agents` agents on one RI with adversaries `specs` and the standard
 /// monitors installed; every actor sits in group 0.
 pub fn setup(agents: u32, tracking: bool, specs: &[AdversarySpec]) -> (Built, Installed, Records) {
+    setup_with(agents, tracking, true, 0.0, specs)
+}
+
+/// Like [`setup`], with fresh-nonce retries and the Move probability chosen.
+pub fn setup_with(
+    agents: u32,
+    tracking: bool,
+    fresh_nonce: bool,
+    move_probability: f64,
+    specs: &[AdversarySpec],
+) -> (Built, Installed, Records) {
     let mut cfg = WorldConfig {
         agents,
         ris: 1,
         workload: AgentWorkload {
             acquire_rate_per_min: 6.0,
+            move_probability,
+            // Consumption would hide duplicated units from the conservation check.
+            consume_rate_per_min: if move_probability > 0.0 { 0.0 } else { 2.0 },
             ..AgentWorkload::default()
         },
         ..WorldConfig::default()
     };
     cfg.variants.ri_nonce_tracking = tracking;
+    cfg.variants.fresh_nonce_retries = fresh_nonce;
     let records: Records = Rc::default();
     let r2 = records.clone();
     let mut trace = TraceRecorder::new(TraceConfig::default(), Box::new(VecSink::default()));
@@ -277,4 +292,58 @@ fn same_seed_same_attack_trace() {
         b.sim.trace().digest_hex()
     };
     assert_eq!(digest(), digest());
+}
+
+fn mover(kind: &str, budget: u64) -> AdversarySpec {
+    let mut s = AdversarySpec::new(
+        AdversaryKind::MoveAttacker,
+        "mover",
+        Position::OnPath {
+            links: vec![(GroupId(0), GroupId(0))],
+        },
+    );
+    s.messages = vec![kind.into()];
+    s.budget = budget;
+    s
+}
+
+fn mover_stats(tracking: bool, fresh: bool, kind: &str) -> (AttackStatsTuple, u64, u64) {
+    let (mut b, ins, _) = setup_with(4, tracking, fresh, 1.0, &[mover(kind, 4)]);
+    run(&mut b, &ins, 300);
+    let sh = ins.shared.borrow();
+    let st = sh.stats["mover"];
+    (
+        (st.attempts, st.succeeded, st.blocked),
+        sh.monitors.counts[names::NO_RIGHTS_DUPLICATED],
+        sh.monitors.counts[names::NO_REQUEST_ACCEPTED_TWICE],
+    )
+}
+
+type AttackStatsTuple = (u64, u64, u64);
+
+#[test]
+fn replayed_move_requests_blocked_with_tracking_accepted_without() {
+    let (st, dup, twice) = mover_stats(true, true, "sceroap:moveDeviceRORequest");
+    assert_eq!(st, (4, 0, 4));
+    assert_eq!((dup, twice), (0, 0));
+    let (st, _, twice) = mover_stats(false, true, "sceroap:moveDeviceRORequest");
+    assert_eq!(st.0, 4);
+    assert!(
+        st.1 >= 1,
+        "a replayed Move is accepted twice without tracking: {st:?}"
+    );
+    assert_eq!(
+        twice, st.1,
+        "each accepted replay is an accepted-twice violation"
+    );
+}
+
+#[test]
+fn dropped_move_responses_conserve_rights_only_with_fresh_nonces() {
+    let (st, dup, _) = mover_stats(true, true, "sceroap:moveDeviceROResponse");
+    assert_eq!(st, (4, 0, 4), "fresh-nonce retries are answered Success");
+    assert_eq!(dup, 0);
+    let (st, dup, _) = mover_stats(true, false, "sceroap:moveDeviceROResponse");
+    assert_eq!(st, (4, 4, 0), "reused nonces are refused as replays");
+    assert_eq!(dup, 1, "the Sources restored rights the RI moved");
 }
