@@ -40,6 +40,10 @@ impl Default for RoPolicy {
 #[derive(Debug, Clone)]
 pub(crate) struct AgentAcq {
     content_ids: Vec<String>,
+    /// `<domainID>` when Domain ROs are requested (domain.rs).
+    pub(crate) domain_id: Option<String>,
+    /// Nonce of the ROAP trigger that started the run, echoed as `triggerNonce` (trigger.rs).
+    pub(crate) trigger_nonce: Option<Vec<u8>>,
 }
 
 /// Starts acquiring ROs from RI `ri` (the Device must be registered with it).
@@ -51,9 +55,29 @@ pub(crate) fn agent_start(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, ri: usiz
     let content_ids = (0..n)
         .map(|_| format!("cid:{:08x}", ctx.rng().gen::<u32>()))
         .collect();
-    if let Some(id) =
-        agent.open_session(ctx, ri, SessionKind::Acquisition(AgentAcq { content_ids }))
-    {
+    let domain_id = super::domain::workload_domain_for_acquisition(agent, ctx, ri);
+    agent_start_with(agent, ctx, ri, content_ids, domain_id, None);
+}
+
+/// Starts acquiring the ROs for `content_ids` from RI `ri`, as Domain ROs of `domain_id` if
+/// given, echoing `trigger_nonce` (ROAP trigger, §5.2.1).
+pub(crate) fn agent_start_with(
+    agent: &mut Agent,
+    ctx: &mut Ctx<'_, SimMsg>,
+    ri: usize,
+    content_ids: Vec<String>,
+    domain_id: Option<String>,
+    trigger_nonce: Option<Vec<u8>>,
+) {
+    if !agent.ri_contexts.contains_key(&ri) {
+        return;
+    }
+    let acq = AgentAcq {
+        content_ids,
+        domain_id,
+        trigger_nonce,
+    };
+    if let Some(id) = agent.open_session(ctx, ri, SessionKind::Acquisition(acq)) {
         agent_send(agent, ctx, id);
     }
 }
@@ -65,15 +89,7 @@ pub(crate) fn agent_start_ros(
     ri: usize,
     ro_ids: Vec<String>,
 ) {
-    if !agent.ri_contexts.contains_key(&ri) {
-        return;
-    }
-    let kind = SessionKind::Acquisition(AgentAcq {
-        content_ids: ro_ids,
-    });
-    if let Some(id) = agent.open_session(ctx, ri, kind) {
-        agent_send(agent, ctx, id);
-    }
+    agent_start_with(agent, ctx, ri, ro_ids, None, None);
 }
 
 /// Sends (or re-sends, with a fresh nonce) the RORequest of session `id`.
@@ -103,9 +119,9 @@ pub(crate) fn agent_send(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, id: u64) 
     }
     let drm_now = agent.drm_now(ctx.now());
     let mut req = RoRequest {
-        trigger_nonce: None,
+        trigger_nonce: acq.trigger_nonce.clone(),
         device_id: agent.me.id.clone(),
-        domain_id: None,
+        domain_id: acq.domain_id.clone(),
         ri_id: world.ris[ri].id.clone(),
         nonce: nonce.clone(),
         time: world.datetime(drm_now),
@@ -187,11 +203,17 @@ pub(crate) fn agent_on_response(
         return agent.discard(ctx, "ROResponse signature does not verify");
     }
     let mut installed = Vec::new();
+    let drm_now = agent.drm_now(ctx.now());
     for pro in &body.protected_ros {
-        match open_ro(agent, pro) {
-            Some(ro) => installed.push(ro),
-            None => {
-                agent.finish_status(ctx, id, Status::SignatureError);
+        let opened = if pro.ro.domain_ro {
+            super::domain::ro::open_domain_ro(agent, drm_now, pro).map_err(|e| e.status())
+        } else {
+            open_ro(agent, pro).ok_or(Status::SignatureError)
+        };
+        match opened {
+            Ok(ro) => installed.push(ro),
+            Err(status) => {
+                agent.finish_status(ctx, id, status);
                 return;
             }
         }
@@ -324,12 +346,26 @@ pub(crate) fn ri_on_request(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, from: ActorI
         ri.stats.replays_rejected += 1;
         return ro_failure(ri, ctx, from, Status::AccessDenied);
     }
+    ri.domains.note_trigger_nonce(req.trigger_nonce.as_deref());
+    // Domain ROs (domain.rs): only for members of a domain this RI manages.
+    let domain = match &req.domain_id {
+        None => None,
+        Some(d) => match super::domain::ro::ri_domain_key(ri, &req.device_id, d) {
+            Ok(k) => Some(k),
+            Err(status) => return ro_failure(ri, ctx, from, status),
+        },
+    };
     let mut protected_ros = Vec::new();
     for content_id in req.ro_ids.iter().take(crate::pdu::ro::MAX_RO_ITEMS) {
-        // Moved rights waiting for this Device are delivered instead (seed 003 §9.1).
-        let issued = match super::move_ro::ri_deliver_moved(ri, ctx, &dc, content_id) {
+        // Moved rights waiting for this Device are delivered instead (seed 003 §9.1);
+        // Domain RO requests never name moved Device ROs.
+        let moved = match domain {
+            None => super::move_ro::ri_deliver_moved(ri, ctx, &dc, content_id),
+            Some(_) => None,
+        };
+        let issued = match moved {
             Some(moved) => moved,
-            None => issue_ro(ri, ctx, &dc.chain[0], content_id),
+            None => issue_ro(ri, ctx, &dc.chain[0], content_id, domain.as_ref()),
         };
         match issued {
             Some(p) => protected_ros.push(p),
@@ -371,12 +407,14 @@ pub(crate) fn ri_on_request(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, from: ActorI
     ri.reply(ctx, from, Pdu::RoResponse(resp));
 }
 
-/// Builds one Device RO for `content_id`, bound to the Device key in `device_cert`.
+/// Builds one Device RO for `content_id`, bound to the Device key in `device_cert`, or —
+/// with `domain` (domain ID, Domain Key) — a signed Domain RO wrapped under the Domain Key.
 fn issue_ro(
     ri: &mut Ri,
     ctx: &mut Ctx<'_, SimMsg>,
     device_cert: &crate::pki::Certificate,
     content_id: &str,
+    domain: Option<&(String, SymKey)>,
 ) -> Option<ProtectedRo> {
     let world = ri.world.clone();
     let policy = ri.policy;
@@ -402,14 +440,22 @@ fn issue_ro(
     let kmac = SymKey::random(ctx.rng());
     let krek = SymKey::random(ctx.rng());
     let material = [kmac.as_bytes().as_slice(), krek.as_bytes().as_slice()].concat();
-    let cipher = world
-        .crypto
-        .kem_wrap(&mut ri.ops, ctx.rng(), device_cert.public_key(), &material)
-        .ok()?;
-    let ro = Ro {
+    let enc_key = match domain {
+        Some((did, kd)) => super::domain::ro::wrap_under_domain_key(ri, did, kd, &material).ok()?,
+        None => Encrypted {
+            id: None,
+            algorithm: ALG_KEM.to_string(),
+            key_info: Some(KeyInfo::SpkiHash(device_cert.key_id().as_bytes().to_vec())),
+            cipher: world
+                .crypto
+                .kem_wrap(&mut ri.ops, ctx.rng(), device_cert.public_key(), &material)
+                .ok()?,
+        },
+    };
+    let mut ro = Ro {
         id: ro_id.clone(),
         version: "2.0".into(),
-        domain_ro: false,
+        domain_ro: domain.is_some(),
         ri_id: ri.me.id.clone(),
         rights: Rights {
             uid: ro_id,
@@ -423,15 +469,16 @@ fn issue_ro(
         },
         signature: None,
         time_stamp: Some(world.datetime(ctx.now().as_ns())),
-        enc_key: Encrypted {
-            id: None,
-            algorithm: ALG_KEM.to_string(),
-            key_info: Some(KeyInfo::SpkiHash(device_cert.key_id().as_bytes().to_vec())),
-            cipher,
-        },
+        enc_key,
     };
-    // Movable ROs carry the RI's signature (seed 003 §9.1.1 step 3 names it).
-    let ro = super::move_ro::ri_sign_movable(ri, ro)?;
+    // Domain ROs are always signed (domain.rs); movable ROs carry the RI's signature too
+    // (seed 003 §9.1.1 step 3 names it).
+    let ro = if domain.is_some() {
+        super::domain::ro::sign_ro(ri, &mut ro).ok()?;
+        ro
+    } else {
+        super::move_ro::ri_sign_movable(ri, ro)?
+    };
     let mut pro = ProtectedRo {
         ro,
         mac: Vec::new(),

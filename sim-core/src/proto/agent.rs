@@ -10,7 +10,7 @@ use super::msg::{SimMsg, Wire};
 use super::rights::RightsObject;
 use super::workload::{next_poisson_ns, AgentWorkload};
 use super::world::{Identity, World};
-use super::{acquisition, registration};
+use super::{acquisition, domain, metering, registration, trigger};
 use crate::crypto::OpCounter;
 use crate::engine::{Actor, ActorId, Ctx, Event, SimTime, TimerId};
 use crate::pdu::{Pdu, Status};
@@ -31,6 +31,10 @@ pub(crate) enum Activity {
     Consume = 1,
     /// Move Device RO via RI work queue (seed 003 §9.1): move starts, Post Response URL GETs.
     Move = 2,
+    /// Periodic Metering Report (seed 004 §5.4.6.1).
+    Metering = 3,
+    /// Workload-driven Leave Domain (domain.rs; one-shot, not recurring).
+    LeaveDomain = 4,
 }
 
 impl Activity {
@@ -39,6 +43,8 @@ impl Activity {
             0 => Some(Activity::Acquire),
             1 => Some(Activity::Consume),
             2 => Some(Activity::Move),
+            3 => Some(Activity::Metering),
+            4 => Some(Activity::LeaveDomain),
             _ => None,
         }
     }
@@ -66,8 +72,14 @@ pub(crate) enum SessionKind {
     Registration(Box<registration::AgentReg>),
     /// 2-pass RO acquisition.
     Acquisition(acquisition::AgentAcq),
+    /// 2-pass Join Domain.
+    JoinDomain(domain::AgentJoin),
+    /// 2-pass Leave Domain.
+    LeaveDomain(domain::AgentLeave),
     /// Move Device RO via RI (seed 003 §9.1).
     MoveDeviceRo(move_ro::AgentMove),
+    /// 2-pass Metering Report (seed 004).
+    Metering(metering::AgentMeter),
 }
 
 impl SessionKind {
@@ -75,7 +87,10 @@ impl SessionKind {
         match self {
             SessionKind::Registration(_) => "registration",
             SessionKind::Acquisition(_) => "ro_acquisition",
+            SessionKind::JoinDomain(_) => domain::JOIN,
+            SessionKind::LeaveDomain(_) => domain::LEAVE,
             SessionKind::MoveDeviceRo(_) => move_ro::PROTOCOL,
+            SessionKind::Metering(_) => metering::PROTOCOL,
         }
     }
 }
@@ -130,8 +145,12 @@ pub struct Agent {
     pub metering: MeteringStore,
     /// Counters.
     pub stats: AgentStats,
+    /// Domain Contexts, this Device's seed-002 reading, trigger state (domain.rs, trigger.rs).
+    pub domain: domain::AgentDomains,
     /// Move Device RO via RI state (seed 003 §9.1).
     pub moves: move_ro::AgentMoves,
+    /// Metering Report protocol state (outstanding reports, Post Response GETs).
+    pub metering_reports: metering::AgentMetering,
 }
 
 impl std::fmt::Debug for Agent {
@@ -165,7 +184,9 @@ impl Agent {
             ros: BTreeMap::new(),
             metering: MeteringStore::new(max_ros),
             stats: AgentStats::default(),
+            domain: domain::AgentDomains::default(),
             moves: move_ro::AgentMoves::default(),
+            metering_reports: metering::AgentMetering::default(),
         }
     }
 
@@ -311,7 +332,10 @@ impl Agent {
         match &s.kind {
             SessionKind::Registration(_) => registration::agent_send(self, ctx, id),
             SessionKind::Acquisition(_) => acquisition::agent_send(self, ctx, id),
+            SessionKind::JoinDomain(_) => domain::agent_send_join(self, ctx, id),
+            SessionKind::LeaveDomain(_) => domain::agent_send_leave(self, ctx, id),
             SessionKind::MoveDeviceRo(_) => move_ro::agent_send(self, ctx, id),
+            SessionKind::Metering(_) => metering::agent_send(self, ctx, id),
         }
     }
 
@@ -319,17 +343,26 @@ impl Agent {
     fn on_abandon(&mut self, _ctx: &mut Ctx<'_, SimMsg>, kind: SessionKind) {
         match kind {
             SessionKind::Registration(_) | SessionKind::Acquisition(_) => {}
+            SessionKind::JoinDomain(_) | SessionKind::LeaveDomain(_) => {}
             SessionKind::MoveDeviceRo(m) => move_ro::agent_on_abandon(self, _ctx, m),
+            // Seed 004 §11.3: no response, nothing deleted; the outstanding report is resent
+            // at the next metering tick.
+            SessionKind::Metering(_) => {}
         }
     }
 
     /// Registration with RI `ri` succeeded: the workload starts.
     pub(crate) fn on_registered(&mut self, ctx: &mut Ctx<'_, SimMsg>, ri: usize) {
+        trigger::on_registered(self, ctx, ri);
         if ri != self.home_ri {
             return;
         }
         self.schedule(ctx, Activity::Acquire);
         self.schedule(ctx, Activity::Consume);
+        if metering::arm_once(self) {
+            self.schedule(ctx, Activity::Metering);
+        }
+        domain::on_registered(self, ctx, ri);
     }
 
     /// Sets a one-off timer for activity `a` in `delay_ns`.
@@ -341,8 +374,16 @@ impl Agent {
         let rate = match a {
             Activity::Acquire => self.workload.acquire_rate_per_min,
             Activity::Consume => self.workload.consume_rate_per_min,
+            Activity::LeaveDomain => 0.0,
             // Move timers are set one by one by `move_ro`, never on a Poisson clock.
             Activity::Move => 0.0,
+            Activity::Metering => {
+                // Periodic, not Poisson (workload `metering_interval_ns`).
+                if let Some(d) = self.workload.metering_interval_ns {
+                    ctx.set_timer(d.max(1), TAG_ACTIVITY | a as u64);
+                }
+                return;
+            }
         };
         if let Some(d) = next_poisson_ns(ctx.rng(), rate) {
             ctx.set_timer(d, TAG_ACTIVITY | a as u64);
@@ -353,7 +394,9 @@ impl Agent {
         match a {
             Activity::Acquire => acquisition::agent_start(self, ctx, self.home_ri),
             Activity::Consume => self.consume(ctx),
+            Activity::LeaveDomain => domain::on_leave_activity(self, ctx),
             Activity::Move => move_ro::agent_on_timer(self, ctx),
+            Activity::Metering => metering::agent_tick(self, ctx),
         }
         self.schedule(ctx, a);
     }
@@ -400,10 +443,13 @@ impl Agent {
             Pdu::RiHello(h) => registration::agent_on_ri_hello(self, ctx, from, h),
             Pdu::RegistrationResponse(r) => registration::agent_on_response(self, ctx, from, r),
             Pdu::RoResponse(r) => acquisition::agent_on_response(self, ctx, from, r),
+            Pdu::JoinDomainResponse(r) => domain::agent_on_join_response(self, ctx, from, r),
+            Pdu::LeaveDomainResponse(r) => domain::agent_on_leave_response(self, ctx, from, r),
+            // Every trigger is validated in trigger.rs, which hands roAcquisition triggers
+            // naming RO IDs to move_ro::agent_on_ro_trigger.
+            Pdu::RoapTrigger(t) => trigger::agent_on_trigger(self, ctx, from, t),
             Pdu::MoveDeviceRoResponse(r) => move_ro::agent_on_response(self, ctx, from, r),
-            Pdu::RoapTrigger(t) if t.kind == crate::pdu::trigger::TriggerKind::RoAcquisition => {
-                move_ro::agent_on_ro_trigger(self, ctx, from, t)
-            }
+            Pdu::MeteringReportResponse(r) => metering::agent_on_response(self, ctx, from, r),
             other => self.discard(ctx, &format!("unexpected {}", other.kind())),
         }
     }
@@ -421,8 +467,17 @@ impl Actor<SimMsg> for Agent {
                 if let SimMsg::Pdu(w) = &msg {
                     self.on_pdu(ctx, from, w);
                 }
-                if let SimMsg::HttpResponse { url, status, .. } = &msg {
-                    move_ro::agent_on_http_response(self, ctx, url, *status);
+                if let SimMsg::HttpResponse {
+                    url,
+                    status,
+                    trigger,
+                } = &msg
+                {
+                    if metering::owns_url(url) {
+                        metering::agent_on_http_response(self, ctx, url, *status, trigger.as_ref());
+                    } else {
+                        move_ro::agent_on_http_response(self, ctx, url, *status);
+                    }
                 }
             }
             Event::Timer { tag, .. } => match tag & TAG_MASK {

@@ -101,6 +101,8 @@ pub struct WorldConfig {
     pub clock_drift_max_ppm: u64,
     /// The first `revoked_agents` agents have revoked certificates.
     pub revoked_agents: u32,
+    /// ROAP domains the RIs manage and the agents' seed-002 readings (domain.rs).
+    pub domains: super::domain::DomainConfig,
 }
 
 impl Default for WorldConfig {
@@ -126,6 +128,7 @@ impl Default for WorldConfig {
             clock_offset_max_ns: 0,
             clock_drift_max_ppm: 0,
             revoked_agents: 0,
+            domains: Default::default(),
         }
     }
 }
@@ -371,9 +374,17 @@ pub fn build(
     let mut ris = Vec::new();
     for (i, ident) in ri_idents.into_iter().enumerate() {
         let name = ident.name.clone();
+        let mut ri = Ri::new(world.clone(), ident, i, cfg.ro_policy);
+        ri.domains = super::domain::RiDomains::provision(
+            &cfg.domains,
+            super::domain::DomainKeyProfile::from_variants(&cfg.variants),
+            i,
+            EPOCH_UNIX_S,
+            &mut stream(cfg.seed, &name, "domain-keys"),
+        );
         let id = sim.add_actor(
             spec(&name, "ri", Kind::Ri, i as u32, cfg.ri_cpu, SimTime::ZERO),
-            Box::new(Ri::new(world.clone(), ident, i, cfg.ro_policy)),
+            Box::new(ri),
         );
         debug_assert_eq!(id, world.ris[i].actor);
         ris.push(id);
@@ -405,9 +416,11 @@ pub fn build(
             (i % cfg.ris) as usize
         };
         let name = ident.name.clone();
+        let mut agent = Agent::new(world.clone(), ident, home, clock, cfg.workload);
+        agent.domain = super::domain::AgentDomains::provision(&cfg.domains, &cfg.variants, i, home);
         agents.push(sim.add_actor(
             spec(&name, "agent", Kind::Agent, i, CpuSpec::UNLIMITED, start_at),
-            Box::new(Agent::new(world.clone(), ident, home, clock, cfg.workload)),
+            Box::new(agent),
         ));
     }
     Ok(Built {

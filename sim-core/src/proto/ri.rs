@@ -4,6 +4,7 @@
 
 use super::acquisition;
 use super::acquisition::RoPolicy;
+use super::metering;
 use super::move_ro;
 use super::msg::{OcspQuery, SimMsg, Wire};
 use super::nonce_cache::NonceCache;
@@ -44,6 +45,10 @@ pub struct RiStats {
     pub rights_units_issued: u64,
     /// Requests rejected as replays (seed 003 nonce tracking).
     pub replays_rejected: u64,
+    /// Accepted metered uses by (Device ID hex, RO ID) (seed 004 §11.2).
+    pub metered_uses: BTreeMap<(String, String), u64>,
+    /// Metering Reports received again after acceptance (answered Success, not counted).
+    pub metering_duplicates: u64,
 }
 
 /// A Rights Issuer.
@@ -67,8 +72,14 @@ pub struct Ri {
     pub(crate) next_ro: u64,
     /// Counters.
     pub stats: RiStats,
+    /// RI-managed ROAP domains and this RI's seed-002 reading (domain.rs).
+    pub domains: super::domain::RiDomains,
+    /// Domain ID base → DEA User Domain it maps to (seed 000 §7.2.2); empty by default.
+    pub user_domain_map: BTreeMap<String, String>,
     /// Move Device RO via RI: ledger, moved rights in transit (seed 003 §9.1).
     pub moves: move_ro::RiMoves,
+    /// Metering Report protocol state (Post Response URL policy, accepted report IDs).
+    pub metering: metering::RiMetering,
 }
 
 impl std::fmt::Debug for Ri {
@@ -99,7 +110,10 @@ impl Ri {
             policy,
             next_ro: 0,
             stats: RiStats::default(),
+            domains: super::domain::RiDomains::default(),
+            user_domain_map: BTreeMap::new(),
             moves: move_ro::RiMoves::default(),
+            metering: metering::RiMetering::default(),
         }
     }
 
@@ -199,7 +213,10 @@ impl Ri {
             Pdu::DeviceHello(h) => registration::ri_on_device_hello(self, ctx, from, h),
             Pdu::RegistrationRequest(r) => registration::ri_on_request(self, ctx, from, r),
             Pdu::RoRequest(r) => acquisition::ri_on_request(self, ctx, from, r),
+            Pdu::JoinDomainRequest(r) => super::domain::ri_on_join(self, ctx, from, r),
+            Pdu::LeaveDomainRequest(r) => super::domain::ri_on_leave(self, ctx, from, r),
             Pdu::MoveDeviceRoRequest(r) => move_ro::ri_on_request(self, ctx, from, r),
+            Pdu::MeteringReportSubmit(r) => metering::ri_on_request(self, ctx, from, r),
             other => self.count_status(other.kind(), Status::UnknownRequest),
         }
     }
@@ -217,6 +234,10 @@ impl Actor<SimMsg> for Ri {
             Event::Message { from, msg, .. } => match &msg {
                 SimMsg::Pdu(w) => self.on_pdu(ctx, from, w),
                 SimMsg::OcspResponse(b) => self.on_ocsp(ctx, b),
+                SimMsg::HttpGet(url) if metering::owns_url(url) => {
+                    ctx.charge_ns(self.world.costs.request_base_ns);
+                    metering::ri_on_http_get(self, ctx, from, url)
+                }
                 SimMsg::HttpGet(u) => move_ro::ri_on_http_get(self, ctx, from, u),
                 _ => {}
             },

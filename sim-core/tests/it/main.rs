@@ -2,9 +2,11 @@
 
 mod adversary;
 mod crypto;
+mod domain;
 mod engine;
 mod invariant;
 mod lifecycle;
+mod metering;
 mod move_ro;
 mod net;
 mod pdu;
