@@ -143,8 +143,24 @@ impl Installed {
     pub fn check_end(&self, sim: &mut Simulation<SimMsg>) {
         let records = {
             let mut sh = self.shared.borrow_mut();
-            let Shared { monitors, ids, .. } = &mut *sh;
-            monitors.at_end(sim, &self.roster, ids)
+            let Shared {
+                monitors,
+                ids,
+                end_checks,
+                stats,
+                ..
+            } = &mut *sh;
+            let mut records = Vec::new();
+            for (name, me, check) in end_checks.iter_mut() {
+                let st = stats.entry(name.clone()).or_default();
+                for (success, detail, target) in check(sim, &self.roster) {
+                    super::score(st, &mut records, *me, name, target, success, detail);
+                }
+            }
+            // Scored once: a second check_end must not count the attempts again.
+            end_checks.clear();
+            records.extend(monitors.at_end(sim, &self.roster, ids));
+            records
         };
         for ev in records {
             sim.record(ev);
@@ -211,7 +227,11 @@ pub fn install(
         layout.groups.push(group);
         layout.names.push(format!("adversary/{}", s.name));
         shared.borrow_mut().stats.entry(s.name.clone()).or_default();
-        attacks.push((attack_for(s, id)?, id));
+        let (attack, end_check) = attack_for(s, id)?;
+        if let Some(c) = end_check {
+            shared.borrow_mut().end_checks.push((s.name.clone(), id, c));
+        }
+        attacks.push((attack, id));
         actors.push(id);
     }
     sim.set_tap(Box::new(AdversaryTap::new(attacks, layout, shared.clone())));

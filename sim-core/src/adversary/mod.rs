@@ -16,10 +16,11 @@ pub mod actor;
 pub mod flooder;
 pub mod mover;
 pub mod replayer;
+pub mod spoofer;
 pub mod tamperer;
 
-use crate::engine::{ActorId, Message, SimTime, Tap, TapCtx, Verdict};
-use crate::invariant::{MonitorSet, Observed};
+use crate::engine::{ActorId, Message, SimTime, Simulation, Tap, TapCtx, Verdict};
+use crate::invariant::{MonitorSet, Observed, Roster};
 use crate::net::GroupId;
 use crate::pdu::Pdu;
 use crate::proto::msg::SimMsg;
@@ -257,13 +258,20 @@ pub trait Attack {
     }
 }
 
+/// An end-of-run scoring of an adversary's attempts: `(succeeded, detail, target)` each.
+pub type EndCheck =
+    Box<dyn FnMut(&Simulation<SimMsg>, &Roster) -> Vec<(bool, String, Option<ActorId>)>>;
+
 /// State shared between the tap, the id-tracking trace observer and the runner.
 #[derive(Default)]
+#[allow(clippy::type_complexity)]
 pub struct Shared {
     /// Scoreboard per adversary name.
     pub stats: BTreeMap<String, AttackStats>,
     /// Online and offline invariant monitors.
     pub monitors: MonitorSet,
+    /// End-of-run scorings: adversary name, its actor, the check.
+    pub(crate) end_checks: Vec<(String, ActorId, EndCheck)>,
     /// Message id the engine will assign to the next message it sends.
     pub(crate) next_msg_id: u64,
     /// Observation token → message id, once known.
@@ -517,19 +525,26 @@ pub fn decode(msg: &SimMsg) -> Option<Pdu> {
     }
 }
 
-/// Builds the attack behaviour for `spec`, whose actor is `me`.
-pub fn attack_for(spec: &AdversarySpec, me: ActorId) -> Result<Box<dyn Attack>, AdversaryError> {
+/// Builds the attack behaviour for `spec`, whose actor is `me`, and its end-of-run scoring
+/// when it has one.
+pub fn attack_for(
+    spec: &AdversarySpec,
+    me: ActorId,
+) -> Result<(Box<dyn Attack>, Option<EndCheck>), AdversaryError> {
     let unsupported = |why| AdversaryError::Unsupported {
         name: spec.name.clone(),
         kind: spec.kind.as_str(),
         why,
     };
     Ok(match spec.kind {
-        AdversaryKind::Replayer => Box::new(replayer::Replayer::new(spec.clone())),
-        AdversaryKind::Tamperer => Box::new(tamperer::Tamperer::new(spec.clone())),
-        AdversaryKind::Flooder => Box::new(flooder::FloodReferee::new(spec.clone(), me)),
-        AdversaryKind::MoveAttacker => Box::new(mover::MoveAttacker::new(spec.clone())),
-        AdversaryKind::MeteringSpoofer => return Err(unsupported("Metering Report is not merged")),
+        AdversaryKind::Replayer => (Box::new(replayer::Replayer::new(spec.clone())), None),
+        AdversaryKind::Tamperer => (Box::new(tamperer::Tamperer::new(spec.clone())), None),
+        AdversaryKind::Flooder => (Box::new(flooder::FloodReferee::new(spec.clone(), me)), None),
+        AdversaryKind::MoveAttacker => (Box::new(mover::MoveAttacker::new(spec.clone())), None),
+        AdversaryKind::MeteringSpoofer => {
+            let (a, check) = spoofer::MeteringSpoofer::new(spec.clone());
+            (Box::new(a), Some(check))
+        }
         AdversaryKind::Impersonator => return Err(unsupported("not implemented yet")),
         AdversaryKind::DomainStuffer => return Err(unsupported("DEA user domains are not merged")),
         AdversaryKind::TicketForger => return Err(unsupported("pairing/LRM is not merged")),

@@ -6,6 +6,7 @@
 //! Each monitor must be able to fire: `sim-core/tests/it/invariant.rs` crafts a violation
 //! for every one of them.
 
+pub mod metering;
 pub mod request_once;
 pub mod state;
 
@@ -25,6 +26,9 @@ pub mod names {
     /// Completed protocols leave consistent state on both sides (a Device's RI Context
     /// implies the RI's Device Context; a Device's RO was issued by its RI).
     pub const CONSISTENT_STATE: &str = "consistent_state";
+    /// A Device deletes metering information only for uses an RI accepted (seed 004 §11.3).
+    pub const METERING_DELETED_ONLY_AFTER_SUCCESS: &str =
+        "metering_deleted_only_after_authentic_success";
 }
 
 /// One message as every monitor (and the attack referee) sees it, at send time.
@@ -114,6 +118,9 @@ impl MonitorSet {
         s.add(Box::new(request_once::RequestOnce::default()));
         s.add(Box::new(state::RightsOnce));
         s.add(Box::new(state::ConsistentState));
+        s.add(Box::new(
+            metering::MeteringDeletedOnlyAfterSuccess::default(),
+        ));
         s
     }
 
