@@ -43,6 +43,11 @@ pub fn setup_with(
     };
     cfg.variants.ri_nonce_tracking = tracking;
     cfg.variants.fresh_nonce_retries = fresh_nonce;
+    setup_cfg(&cfg, specs)
+}
+
+/// A run of `cfg` with adversaries `specs` and the standard monitors.
+pub fn setup_cfg(cfg: &WorldConfig, specs: &[AdversarySpec]) -> (Built, Installed, Records) {
     let records: Records = Rc::default();
     let r2 = records.clone();
     let mut trace = TraceRecorder::new(TraceConfig::default(), Box::new(VecSink::default()));
@@ -55,7 +60,7 @@ pub fn setup_with(
         }
     }));
     let mut built = build(
-        &cfg,
+        cfg,
         Box::new(IdealNetwork {
             latency_ns: 20_000_000,
         }),
@@ -346,4 +351,64 @@ fn dropped_move_responses_conserve_rights_only_with_fresh_nonces() {
     let (st, dup, _) = mover_stats(true, false, "sceroap:moveDeviceROResponse");
     assert_eq!(st, (4, 4, 0), "reused nonces are refused as replays");
     assert_eq!(dup, 1, "the Sources restored rights the RI moved");
+}
+
+fn metering_run(signed: bool, kind: &str) -> (AttackStatsTuple, u64, u64) {
+    let mut cfg = WorldConfig {
+        agents: 3,
+        ris: 1,
+        workload: AgentWorkload {
+            acquire_rate_per_min: 2.0,
+            consume_rate_per_min: 6.0,
+            metering_interval_ns: Some(30_000_000_000),
+            ..AgentWorkload::default()
+        },
+        ..WorldConfig::default()
+    };
+    cfg.variants.metering_response_signed = signed;
+    let mut s = mover(kind, 4);
+    s.kind = AdversaryKind::MeteringSpoofer;
+    s.name = "spoofer".into();
+    s.from_ns = 40_000_000_000;
+    let (mut b, ins, _) = setup_cfg(&cfg, &[s]);
+    run(&mut b, &ins, 180);
+    let sh = ins.shared.borrow();
+    let st = sh.stats["spoofer"];
+    let discarded: u64 = b
+        .agents
+        .iter()
+        .map(|&a| {
+            b.sim
+                .actor::<sim_core::proto::agent::Agent>(a)
+                .unwrap()
+                .metering_reports
+                .stats
+                .responses_discarded
+        })
+        .sum();
+    (
+        (st.attempts, st.succeeded, st.blocked),
+        sh.monitors.counts[names::METERING_DELETED_ONLY_AFTER_SUCCESS],
+        discarded,
+    )
+}
+
+#[test]
+fn forged_metering_success_deletes_data_only_when_unsigned() {
+    let (st, violations, discarded) = metering_run(true, "roap:meteringReportSubmit");
+    assert_eq!(st, (4, 0, 4));
+    assert_eq!(violations, 0);
+    assert_eq!(discarded, 4, "every forgery fails the RI signature check");
+    let (st, violations, _) = metering_run(false, "roap:meteringReportSubmit");
+    assert_eq!(st, (4, 4, 0));
+    assert!(violations >= 1, "a Device lost metered uses");
+}
+
+#[test]
+fn dropped_metering_responses_lose_nothing() {
+    for signed in [true, false] {
+        let (st, violations, _) = metering_run(signed, "roap:meteringReportResponse");
+        assert_eq!(st, (4, 0, 4));
+        assert_eq!(violations, 0);
+    }
 }

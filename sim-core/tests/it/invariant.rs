@@ -107,6 +107,7 @@ fn honest_run_violates_nothing() {
         sh.monitors.names(),
         vec![
             names::CONSISTENT_STATE.to_string(),
+            names::METERING_DELETED_ONLY_AFTER_SUCCESS.to_string(),
             names::NO_REQUEST_ACCEPTED_TWICE.to_string(),
             names::NO_RIGHTS_DUPLICATED.to_string()
         ]
@@ -174,4 +175,30 @@ fn consistency_monitor_fires_on_a_forgotten_device_context() {
         ins.shared.borrow().monitors.counts[names::CONSISTENT_STATE],
         1 + 1 + ros
     );
+}
+
+#[test]
+fn metering_monitor_fires_when_a_device_deletes_unaccepted_uses() {
+    let (mut b, ins, _) = setup(2, true, &[]);
+    run(&mut b, &ins, 30);
+    assert_eq!(
+        ins.shared.borrow().monitors.counts[names::METERING_DELETED_ONLY_AFTER_SUCCESS],
+        0
+    );
+    // No RI accepted anything from agent 0 (no metering in this run): any deletion is a loss.
+    b.sim
+        .actor_mut::<Agent>(b.agents[0])
+        .unwrap()
+        .metering_reports
+        .stats
+        .uses_deleted = 3;
+    ins.check_end(&mut b.sim);
+    let sh = ins.shared.borrow();
+    assert_eq!(
+        sh.monitors.counts[names::METERING_DELETED_ONLY_AFTER_SUCCESS],
+        1
+    );
+    assert!(sh.monitors.violations[0]
+        .detail
+        .contains("deleted 3 metered uses"));
 }
