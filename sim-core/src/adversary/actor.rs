@@ -227,7 +227,18 @@ pub fn install(
         layout.groups.push(group);
         layout.names.push(format!("adversary/{}", s.name));
         shared.borrow_mut().stats.entry(s.name.clone()).or_default();
-        let (attack, end_check) = attack_for(s, id)?;
+        let device_ids: Vec<Identifier> = roster
+            .agents
+            .iter()
+            .filter_map(|&a| sim.actor::<crate::proto::agent::Agent>(a))
+            .map(|a| a.identity().id.clone())
+            .collect();
+        let bcx = super::BuildCx {
+            sim,
+            world,
+            device_ids: &device_ids,
+        };
+        let (attack, end_check) = attack_for(s, id, &bcx)?;
         if let Some(c) = end_check {
             shared.borrow_mut().end_checks.push((s.name.clone(), id, c));
         }

@@ -14,6 +14,7 @@
 
 pub mod actor;
 pub mod flooder;
+pub mod impersonator;
 pub mod mover;
 pub mod replayer;
 pub mod spoofer;
@@ -525,11 +526,22 @@ pub fn decode(msg: &SimMsg) -> Option<Pdu> {
     }
 }
 
+/// What building an attack may look at.
+pub struct BuildCx<'a> {
+    /// The run (actors' state, e.g. a compromised endpoint's keys).
+    pub sim: &'a Simulation<SimMsg>,
+    /// The shared world.
+    pub world: &'a std::rc::Rc<crate::proto::world::World>,
+    /// Every Device ID (public information).
+    pub device_ids: &'a [crate::pdu::Identifier],
+}
+
 /// Builds the attack behaviour for `spec`, whose actor is `me`, and its end-of-run scoring
 /// when it has one.
 pub fn attack_for(
     spec: &AdversarySpec,
     me: ActorId,
+    cx: &BuildCx<'_>,
 ) -> Result<(Box<dyn Attack>, Option<EndCheck>), AdversaryError> {
     let unsupported = |why| AdversaryError::Unsupported {
         name: spec.name.clone(),
@@ -545,7 +557,26 @@ pub fn attack_for(
             let (a, check) = spoofer::MeteringSpoofer::new(spec.clone());
             (Box::new(a), Some(check))
         }
-        AdversaryKind::Impersonator => return Err(unsupported("not implemented yet")),
+        AdversaryKind::Impersonator => {
+            let Position::Compromised { endpoint } = spec.position else {
+                return Err(unsupported(
+                    "an impersonator must be a compromised endpoint",
+                ));
+            };
+            let key = cx
+                .sim
+                .actor::<crate::proto::agent::Agent>(endpoint)
+                .map(|a| a.identity().key.clone());
+            (
+                Box::new(impersonator::Impersonator::new(
+                    spec.clone(),
+                    cx.world.clone(),
+                    key,
+                    cx.device_ids.to_vec(),
+                )),
+                None,
+            )
+        }
         AdversaryKind::DomainStuffer => return Err(unsupported("DEA user domains are not merged")),
         AdversaryKind::TicketForger => return Err(unsupported("pairing/LRM is not merged")),
     })

@@ -412,3 +412,26 @@ fn dropped_metering_responses_lose_nothing() {
         assert_eq!(violations, 0);
     }
 }
+
+#[test]
+fn impersonation_with_a_compromised_key_is_refused() {
+    let (b0, _, _) = setup(3, true, &[]);
+    let endpoint = b0.agents[0];
+    let mut s = AdversarySpec::new(
+        AdversaryKind::Impersonator,
+        "impersonator",
+        Position::Compromised { endpoint },
+    );
+    s.messages = vec!["roap:roRequest".into()];
+    s.budget = 5;
+    let (mut b, ins, _) = setup(3, true, &[s]);
+    run(&mut b, &ins, 120);
+    let st = ins.shared.borrow().stats["impersonator"];
+    // Five of agent 0's RO Requests claimed other Devices: five SignatureErrors.
+    assert_eq!((st.attempts, st.succeeded, st.blocked), (5, 0, 5));
+    let ri = b.sim.actor::<Ri>(b.ris[0]).unwrap();
+    assert_eq!(
+        ri.stats.statuses[&("ro_acquisition".to_string(), "SignatureError".to_string())],
+        5
+    );
+}
