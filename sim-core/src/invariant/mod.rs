@@ -26,6 +26,8 @@ pub mod names {
     /// Completed protocols leave consistent state on both sides (a Device's RI Context
     /// implies the RI's Device Context; a Device's RO was issued by its RI).
     pub const CONSISTENT_STATE: &str = "consistent_state";
+    /// No RI-managed domain has more members than its limit.
+    pub const DOMAIN_WITHIN_LIMIT: &str = "domain_within_limit";
     /// A Device deletes metering information only for uses an RI accepted (seed 004 §11.3).
     pub const METERING_DELETED_ONLY_AFTER_SUCCESS: &str =
         "metering_deleted_only_after_authentic_success";
@@ -118,6 +120,7 @@ impl MonitorSet {
         s.add(Box::new(request_once::RequestOnce::default()));
         s.add(Box::new(state::RightsOnce));
         s.add(Box::new(state::ConsistentState));
+        s.add(Box::new(state::DomainLimit));
         s.add(Box::new(
             metering::MeteringDeletedOnlyAfterSuccess::default(),
         ));

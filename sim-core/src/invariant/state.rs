@@ -119,3 +119,35 @@ impl Monitor for ConsistentState {
         }
     }
 }
+
+/// "No domain above its limit": an RI-managed ROAP domain never has more member Devices than
+/// its maximum (§5.4.3.1 join; members are a set, so a Device joining repeatedly counts once).
+#[derive(Debug, Default)]
+pub struct DomainLimit;
+
+impl Monitor for DomainLimit {
+    fn name(&self) -> &'static str {
+        names::DOMAIN_WITHIN_LIMIT
+    }
+
+    fn at_end(&mut self, sim: &Simulation<SimMsg>, roster: &Roster, found: &mut Vec<Finding>) {
+        for &r in &roster.ris {
+            let Some(ri) = sim.actor::<Ri>(r) else {
+                continue;
+            };
+            for (base, d) in &ri.domains.domains {
+                if d.members.len() > d.max_members {
+                    found.push(Finding {
+                        detail: format!(
+                            "domain {base} of {} has {} members, limit {}",
+                            ri.me.name,
+                            d.members.len(),
+                            d.max_members
+                        ),
+                        tokens: Vec::new(),
+                    });
+                }
+            }
+        }
+    }
+}

@@ -107,6 +107,7 @@ fn honest_run_violates_nothing() {
         sh.monitors.names(),
         vec![
             names::CONSISTENT_STATE.to_string(),
+            names::DOMAIN_WITHIN_LIMIT.to_string(),
             names::METERING_DELETED_ONLY_AFTER_SUCCESS.to_string(),
             names::NO_REQUEST_ACCEPTED_TWICE.to_string(),
             names::NO_RIGHTS_DUPLICATED.to_string()
@@ -201,4 +202,35 @@ fn metering_monitor_fires_when_a_device_deletes_unaccepted_uses() {
     assert!(sh.monitors.violations[0]
         .detail
         .contains("deleted 3 metered uses"));
+}
+
+#[test]
+fn domain_monitor_fires_on_a_domain_over_its_limit() {
+    let mut cfg = sim_core::proto::build::WorldConfig {
+        agents: 3,
+        ris: 1,
+        ..Default::default()
+    };
+    cfg.workload.join_domain_probability = 1.0;
+    let (mut b, ins, _) = crate::adversary::setup_cfg(&cfg, &[]);
+    run(&mut b, &ins, 60);
+    assert_eq!(
+        ins.shared.borrow().monitors.counts[names::DOMAIN_WITHIN_LIMIT],
+        0
+    );
+    let ri = b.sim.actor_mut::<Ri>(b.ris[0]).unwrap();
+    let d = ri
+        .domains
+        .domains
+        .values_mut()
+        .next()
+        .expect("the RI manages a domain");
+    d.max_members = 1;
+    d.members.insert(Identifier { hash: vec![1; 20] });
+    d.members.insert(Identifier { hash: vec![2; 20] });
+    ins.check_end(&mut b.sim);
+    assert_eq!(
+        ins.shared.borrow().monitors.counts[names::DOMAIN_WITHIN_LIMIT],
+        1
+    );
 }
