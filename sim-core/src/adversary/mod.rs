@@ -583,3 +583,55 @@ pub fn attack_for(
 }
 
 pub use actor::{install, AdversaryActor, AdversaryError, Installed};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_patterns() {
+        assert!(pattern_matches("roap:*", "roap:roRequest", ':'));
+        assert!(!pattern_matches(
+            "roap:*",
+            "sceroap:moveDeviceRORequest",
+            ':'
+        ));
+        assert!(pattern_matches("agent/*", "agent/12", '/'));
+        assert!(!pattern_matches("agent/1", "agent/12", '/'));
+        assert!(pattern_matches("ri/0", "ri/0", '/'));
+        let mut s = AdversarySpec::new(
+            AdversaryKind::Replayer,
+            "r",
+            Position::OffPath { group: GroupId(0) },
+        );
+        assert!(s.targets_kind("anything") && s.targets_actor("anyone"));
+        s.from_ns = 10;
+        s.to_ns = 20;
+        assert!(!s.active(SimTime::from_ns(9)));
+        assert!(s.active(SimTime::from_ns(10)));
+        assert!(!s.active(SimTime::from_ns(20)));
+    }
+
+    #[test]
+    fn shared_learns_ids_of_released_messages() {
+        let mut sh = Shared::default();
+        sh.pending.push((1, 2, "roap:roRequest", 500, 7));
+        let rec = |t, msg| TraceRecord {
+            t,
+            seq: 0,
+            ev: TraceEvent::Send {
+                msg,
+                from: 1,
+                to: 2,
+                msg_type: "roap:roRequest".into(),
+                bytes: 10,
+            },
+        };
+        sh.on_record(&rec(400, 3));
+        assert!(sh.ids.is_empty(), "not due yet");
+        sh.on_record(&rec(500, 4));
+        assert_eq!(sh.ids[&7], 4);
+        assert_eq!(sh.next_msg_id, 5);
+        assert_eq!(sh.msg_ids(&[7, 8]), vec![4]);
+    }
+}
