@@ -365,8 +365,15 @@ fn install_adversaries(
     for (i, &r) in built.ris.iter().enumerate() {
         put(r, sim_core::proto::build::ri_name(i as u32));
     }
+    // SCE agents are built after the plain agents; scenarios call them `sce_agent/N`.
+    let plain = sc.population.agents as usize;
     for (i, &a) in built.agents.iter().enumerate() {
-        put(a, sim_core::proto::build::agent_name(i as u32));
+        let name = if i < plain {
+            sim_core::proto::build::agent_name(i as u32)
+        } else {
+            format!("sce_agent/{}", i - plain)
+        };
+        put(a, name);
     }
     let groups = (0..n as u32)
         .map(|i| {
@@ -393,7 +400,11 @@ fn install_adversaries(
             },
             model::Position::Compromised => {
                 let ep = a.endpoint.as_deref().unwrap_or_default();
-                let id = built.sim.lookup(ep).ok_or_else(|| {
+                let sce = ep
+                    .strip_prefix("sce_agent/")
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .and_then(|n| built.agents.get(plain + n).copied());
+                let id = sce.or_else(|| built.sim.lookup(ep)).ok_or_else(|| {
                     RunError::Engine(format!("adversary endpoint {ep} is not an actor"))
                 })?;
                 Position::Compromised { endpoint: id }
