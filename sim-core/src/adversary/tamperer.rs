@@ -1,5 +1,5 @@
 //! The Tamperer: modifies one field of a request in transit (signature, nonce, Device ID,
-//! requested RO IDs, DRM time) and re-encodes it. The receiver must refuse it: requests are
+//! requested RO IDs, DRM time, the moved count of a Move request) and re-encodes it. The receiver must refuse it: requests are
 //! signed over every field (ROAP §5.4.2.1.3, §5.4.2.3.1). The attack succeeds when the
 //! server answers the modified request with Success.
 
@@ -27,6 +27,8 @@ pub enum Field {
     RoIds,
     /// The DRM time (one hour later).
     Time,
+    /// The moved count of a Move request (doubled, or 2 when absent).
+    Count,
 }
 
 /// Flips the lowest bit of the first byte (or appends a byte to an empty field).
@@ -56,18 +58,27 @@ pub fn tamper(pdu: &Pdu, field: Field) -> Option<Pdu> {
         (Pdu::RegistrationRequest(r), Field::Signature) => flip(&mut r.signature),
         (Pdu::RegistrationRequest(r), Field::Nonce) => flip(&mut r.nonce),
         (Pdu::RegistrationRequest(r), Field::Time) => r.time.unix_s += 3_600,
+        (Pdu::MoveDeviceRoRequest(r), Field::Signature) => flip(&mut r.signature),
+        (Pdu::MoveDeviceRoRequest(r), Field::Nonce) => flip(&mut r.nonce),
+        (Pdu::MoveDeviceRoRequest(r), Field::Time) => r.time.unix_s += 3_600,
+        (Pdu::MoveDeviceRoRequest(r), Field::Count) => {
+            let moved = r.rights_info.ros.first_mut()?;
+            let st = moved.state.get_or_insert_with(Default::default);
+            st.count = Some(st.count.unwrap_or(1).saturating_mul(2));
+        }
         _ => return None,
     }
     Some(p)
 }
 
 /// The fields tried, in the order a random draw indexes them.
-pub const FIELDS: [Field; 5] = [
+pub const FIELDS: [Field; 6] = [
     Field::Signature,
     Field::Nonce,
     Field::DeviceId,
     Field::RoIds,
     Field::Time,
+    Field::Count,
 ];
 
 /// The tampering attacker.
