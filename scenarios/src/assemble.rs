@@ -199,6 +199,18 @@ pub fn world_config(sc: &Scenario, seed: u64) -> WorldConfig {
             ..AgentWorkload::default()
         },
         ro_policy: RoPolicy::default(),
+        domains: sim_core::proto::domain::DomainConfig {
+            agents_other_mac_fraction: v.domain_key_mac_other_fraction.get(),
+            ..Default::default()
+        },
+        user_domains: sim_core::proto::dea_proxy::UserDomainConfig {
+            user_domains: sc.user_domains.count,
+            max_devices: sc.user_domains.max_devices as usize,
+            generation: sc.user_domains.generation,
+            hash_chains: sc.user_domains.hash_chains,
+            trigger_leave_rate_per_min: w.dea_trigger_leave_rate_per_min,
+            ..Default::default()
+        },
         ..WorldConfig::default()
     }
 }

@@ -439,6 +439,32 @@ fn costs_and_workload(c: &mut Checker, s: &Scenario) {
             ),
         );
     }
+    let r = w.dea_trigger_leave_rate_per_min;
+    if !(r.is_finite() && r >= 0.0) {
+        c.bad(
+            path!["workload", "dea_trigger_leave_rate_per_min"],
+            format!("must be finite and >= 0, not {r}"),
+        );
+    }
+    let u = &s.user_domains;
+    if u.count > 10_000 {
+        c.bad(
+            path!["user_domains", "count"],
+            format!("at most 10000, not {}", u.count),
+        );
+    }
+    if u.max_devices == 0 {
+        c.bad(path!["user_domains", "max_devices"], "must be at least 1");
+    }
+    if u.generation > 999 {
+        c.bad(
+            path!["user_domains", "generation"],
+            format!(
+                "at most 999 (3-digit domain generation), not {}",
+                u.generation
+            ),
+        );
+    }
     if w.nonce_cache_size == 0 || w.nonce_cache_size > MAX_QUEUE {
         c.bad(
             path!["workload", "nonce_cache_size"],

@@ -14,7 +14,7 @@ pub use costs::{Costs, Overflow, ServerCosts};
 pub use expect::{Expect, Protocol};
 pub use network::{GilbertElliott, LinkOverride, Network, Partition};
 pub use population::{ActorKind, Arrival, GroupList, Placement, Population};
-pub use workload::{DomainKeyMac, Variants, Workload};
+pub use workload::{DomainKeyMac, UserDomains, Variants, Workload};
 
 use crate::sweep::SweepSpec;
 use crate::units::{DurationNs, RsaBits};
@@ -50,6 +50,9 @@ pub struct Scenario {
     /// `[expect]`: what the run must show.
     #[serde(default)]
     pub expect: Expect,
+    /// `[user_domains]`: User Domains at the DEA (seed 000).
+    #[serde(default)]
+    pub user_domains: UserDomains,
     /// `[sweep]`: parameter axes (ignored by a single run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep: Option<SweepSpec>,

@@ -33,6 +33,8 @@ pub struct Workload {
     pub backoff_max: DurationNs,
     /// Device nonces an RI remembers for replay detection (seed 003), >= 1.
     pub nonce_cache_size: u32,
+    /// DEA-triggered leaves per minute over the whole DEA (seed 000 §7.7; Poisson, 0 = none).
+    pub dea_trigger_leave_rate_per_min: f64,
 }
 
 impl Default for Workload {
@@ -51,6 +53,7 @@ impl Default for Workload {
             backoff_multiplier: 2.0,
             backoff_max: DurationNs::from_secs(30),
             nonce_cache_size: 1024,
+            dea_trigger_leave_rate_per_min: 0.0,
         }
     }
 }
@@ -72,6 +75,9 @@ pub struct Variants {
     /// The DEA counts an agent once against the domain limit however often it is listed
     /// in a Proxy Join User Domain Request (seed 000).
     pub dea_count_once: bool,
+    /// Fraction of agents that read the Domain Key MAC input (seed 002) the other way
+    /// than `domain_key_mac` (a mixed population; spread evenly over agent indices).
+    pub domain_key_mac_other_fraction: Probability,
 }
 
 impl Default for Variants {
@@ -83,6 +89,33 @@ impl Default for Variants {
             domain_key_mac: DomainKeyMac::Xc14n,
             domain_key_qualified: true,
             dea_count_once: true,
+            domain_key_mac_other_fraction: Probability::ZERO,
+        }
+    }
+}
+
+/// `[user_domains]`: the User Domains the DEA manages (seed 000); used when
+/// `population.dea` is 1.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UserDomains {
+    /// Number of User Domains (every RI asks the DEA for all of them at start).
+    pub count: u32,
+    /// Maximum number of Devices per User Domain.
+    pub max_devices: u32,
+    /// Newest UDK generation at start (keys exist for 0..=generation).
+    pub generation: u32,
+    /// The DEA manages UDKs with the DRM v2.1 hash chain.
+    pub hash_chains: bool,
+}
+
+impl Default for UserDomains {
+    fn default() -> Self {
+        UserDomains {
+            count: 1,
+            max_devices: 10,
+            generation: 0,
+            hash_chains: false,
         }
     }
 }

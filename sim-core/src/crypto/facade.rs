@@ -171,7 +171,7 @@ impl Crypto {
         match self.mode {
             CryptoMode::Real => {
                 let bytes = msg.signed_bytes();
-                ops.record(alg.hash_op(bytes.len()));
+                ops.record(alg.hash_op(msg.signed_len()));
                 ops.record(Op::RsaSign { bits: key.bits() });
                 let rsa_key = match &key.material {
                     PrivateMaterial::Real(k) => k,
@@ -223,7 +223,7 @@ impl Crypto {
         match self.mode {
             CryptoMode::Real => {
                 let bytes = msg.signed_bytes();
-                ops.record(alg.hash_op(bytes.len()));
+                ops.record(alg.hash_op(msg.signed_len()));
                 ops.record(Op::RsaVerify { bits: key.bits() });
                 let rsa_key = match &key.material {
                     PublicMaterial::Real { key, .. } => key,
@@ -308,7 +308,7 @@ impl Crypto {
         match self.mode {
             CryptoMode::Real => {
                 let bytes = msg.signed_bytes();
-                ops.record(Op::hmac(bytes.len()));
+                ops.record(Op::hmac(msg.signed_len()));
                 match alg {
                     MacAlg::HmacSha1 => prim::hmac_sha1(&key.0, &bytes).to_vec(),
                     MacAlg::HmacSha256 => prim::hmac_sha256(&key.0, &bytes).to_vec(),

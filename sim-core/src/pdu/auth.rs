@@ -221,6 +221,10 @@ impl Signable for super::common::DomainKey {
         c.mac.clear();
         digest_blank("domainKey", &c)
     }
+    /// Structural estimate: symbolic runs never build the XML.
+    fn signed_len(&self) -> usize {
+        super::digest::estimate_size_of(self)
+    }
 }
 
 impl Signable for super::metering::MeteringReport {
@@ -232,6 +236,10 @@ impl Signable for super::metering::MeteringReport {
         let mut c = self.clone();
         c.mac.clear();
         digest_blank("meteringReport", &c)
+    }
+    /// Structural estimate: symbolic runs never build the XML.
+    fn signed_len(&self) -> usize {
+        super::digest::estimate_size_of(self)
     }
 }
 
@@ -248,6 +256,10 @@ impl Signable for super::moves::UserDomainAuthorization {
         c.signature.clear();
         digest_blank("userDomainAuthorization", &c)
     }
+    /// Structural estimate: symbolic runs never build the XML.
+    fn signed_len(&self) -> usize {
+        super::digest::estimate_size_of(self)
+    }
 }
 
 impl Signable for super::pairing::PairingTicket {
@@ -259,6 +271,10 @@ impl Signable for super::pairing::PairingTicket {
         let mut c = self.clone();
         c.mac.clear();
         digest_blank("pairingTicket", &c)
+    }
+    /// Structural estimate: symbolic runs never build the XML.
+    fn signed_len(&self) -> usize {
+        super::digest::estimate_size_of(self)
     }
 }
 
@@ -275,6 +291,10 @@ impl Signable for super::ro::Ro {
         c.signature = None;
         digest_blank("ro", &c)
     }
+    /// Structural estimate: symbolic runs never build the XML.
+    fn signed_len(&self) -> usize {
+        super::digest::estimate_size_of(self)
+    }
 }
 
 impl Signable for super::ro::ProtectedRo {
@@ -284,5 +304,9 @@ impl Signable for super::ro::ProtectedRo {
     }
     fn symbolic_digest(&self) -> u64 {
         digest_blank("protectedRO", &self.ro)
+    }
+    /// Structural estimate: symbolic runs never build the XML.
+    fn signed_len(&self) -> usize {
+        super::digest::estimate_size_of(&self.ro)
     }
 }

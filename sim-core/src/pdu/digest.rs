@@ -117,6 +117,20 @@ pub fn estimate_size(pdu: &super::Pdu) -> usize {
         + c.scalars * BYTES_PER_SCALAR
 }
 
+/// Estimate of the canonical size of any PDU part (an RO, a domain key, a metering report…)
+/// from its structure, as [`estimate_size`] does for whole PDUs but without the root overhead.
+/// Used to charge hashing costs in symbolic mode without producing XML.
+pub fn estimate_size_of<T: Hash + ?Sized>(v: &T) -> usize {
+    let mut c = SizeCounter::default();
+    v.hash(&mut c);
+    let binary = c.raw_bytes.saturating_sub(c.string_bytes);
+    binary * 4 / 3
+        + c.string_bytes
+        + c.markup
+        + c.items * MARKUP_PER_ITEM
+        + c.scalars * BYTES_PER_SCALAR
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

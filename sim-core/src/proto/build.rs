@@ -103,6 +103,10 @@ pub struct WorldConfig {
     pub revoked_agents: u32,
     /// ROAP domains the RIs manage and the agents' seed-002 readings (domain.rs).
     pub domains: super::domain::DomainConfig,
+    /// DEA User Domains (dea_proxy.rs); used when `dea` is set.
+    pub user_domains: super::dea_proxy::UserDomainConfig,
+    /// The last `sce_agents` agents' certificates also carry oma-kp-sceDrmAgent.
+    pub sce_agents: u32,
 }
 
 impl Default for WorldConfig {
@@ -129,6 +133,8 @@ impl Default for WorldConfig {
             clock_drift_max_ppm: 0,
             revoked_agents: 0,
             domains: Default::default(),
+            user_domains: Default::default(),
+            sce_agents: 0,
         }
     }
 }
@@ -278,12 +284,11 @@ pub fn build(
     let mut agent_idents = Vec::new();
     for i in 0..cfg.agents {
         let k = key(&agent_name(i))?;
-        agent_idents.push(issue(
-            &agent_name(i),
-            k,
-            vec![KeyPurpose::DrmAgent],
-            &mut certs,
-        )?);
+        let mut purposes = vec![KeyPurpose::DrmAgent];
+        if i >= cfg.agents.saturating_sub(cfg.sce_agents) {
+            purposes.push(KeyPurpose::SceDrmAgent);
+        }
+        agent_idents.push(issue(&agent_name(i), k, purposes, &mut certs)?);
     }
     let mut revocations = RevocationList::new();
     for ident in agent_idents.iter().take(cfg.revoked_agents as usize) {
@@ -364,7 +369,17 @@ pub fn build(
         Some(ident) => {
             let id = sim.add_actor(
                 spec(DEA_NAME, "dea", Kind::Dea, 0, cfg.dea_cpu, SimTime::ZERO),
-                Box::new(Dea::new(world.clone(), ident)),
+                Box::new({
+                    let mut dea = Dea::new(world.clone(), ident);
+                    dea.user_domains = super::dea_proxy::DeaUserDomains::provision(
+                        &cfg.user_domains,
+                        super::domain::DomainKeyProfile::from_variants(&cfg.variants),
+                        &world,
+                        cfg.seed,
+                        &mut stream(cfg.seed, DEA_NAME, "user-domain-keys"),
+                    );
+                    dea
+                }),
             );
             debug_assert_eq!(Some(id), world.dea);
             Some(id)
@@ -382,6 +397,9 @@ pub fn build(
             EPOCH_UNIX_S,
             &mut stream(cfg.seed, &name, "domain-keys"),
         );
+        if cfg.dea {
+            ri.dea_proxy = super::dea_proxy::RiDea::provision(&cfg.user_domains, cfg.seed, &name);
+        }
         let id = sim.add_actor(
             spec(&name, "ri", Kind::Ri, i as u32, cfg.ri_cpu, SimTime::ZERO),
             Box::new(ri),
@@ -418,6 +436,12 @@ pub fn build(
         let name = ident.name.clone();
         let mut agent = Agent::new(world.clone(), ident, home, clock, cfg.workload);
         agent.domain = super::domain::AgentDomains::provision(&cfg.domains, &cfg.variants, i, home);
+        if cfg.dea {
+            agent
+                .domain
+                .known
+                .extend(cfg.user_domains.roap_domain_ids());
+        }
         agents.push(sim.add_actor(
             spec(&name, "agent", Kind::Agent, i, CpuSpec::UNLIMITED, start_at),
             Box::new(agent),

@@ -29,6 +29,8 @@ pub struct Dea {
     pub(crate) ops: OpCounter,
     /// Counters.
     pub stats: DeaStats,
+    /// User Domains, authorizations and Master Keys (dea_proxy.rs).
+    pub user_domains: super::dea_proxy::DeaUserDomains,
 }
 
 impl std::fmt::Debug for Dea {
@@ -45,6 +47,7 @@ impl Dea {
             me,
             ops: OpCounter::new(),
             stats: DeaStats::default(),
+            user_domains: Default::default(),
         }
     }
 
@@ -83,6 +86,15 @@ impl Dea {
         // Protocol modules (dea_proxy, pairing) add their arms here.
         #[allow(clippy::match_single_binding)]
         match pdu {
+            Pdu::GetUserDomainAuthorizationRequest(r) => {
+                super::dea_proxy::dea_on_get_authorization(self, ctx, _from, r)
+            }
+            Pdu::ProxyJoinUserDomainRequest(r) => {
+                super::dea_proxy::dea_on_proxy_join(self, ctx, _from, r)
+            }
+            Pdu::ProxyLeaveUserDomainRequest(r) => {
+                super::dea_proxy::dea_on_proxy_leave(self, ctx, _from, r)
+            }
             other => self.count_status(other.kind(), Status::UnknownRequest),
         }
     }
@@ -96,7 +108,9 @@ impl Actor<SimMsg> for Dea {
                     self.on_pdu(ctx, from, w);
                 }
             }
-            Event::Start | Event::Timer { .. } | Event::Overloaded { .. } => {}
+            Event::Start => super::dea_proxy::dea_on_start(self, ctx),
+            Event::Timer { tag, .. } => super::dea_proxy::dea_on_timer(self, ctx, tag),
+            Event::Overloaded { .. } => {}
         }
         let mut ops = std::mem::take(&mut self.ops);
         self.world.charge(ctx, &mut ops, 0);

@@ -92,10 +92,10 @@ fn ri_forward_join(
     ri: &mut Ri,
     ctx: &mut Ctx<'_, SimMsg>,
     from: ActorId,
-    _req: JoinDomainRequest,
+    req: JoinDomainRequest,
     _user_domain: String,
 ) {
-    join_failure(ri, ctx, from, Status::DomainAccessDenied);
+    super::dea_proxy::ri_forward_join(ri, ctx, from, req);
 }
 
 /// Extension point for DEA-managed User Domains (seed 000 §7.5.1), see [`ri_forward_join`].
@@ -103,10 +103,10 @@ fn ri_forward_leave(
     ri: &mut Ri,
     ctx: &mut Ctx<'_, SimMsg>,
     from: ActorId,
-    _req: LeaveDomainRequest,
+    req: LeaveDomainRequest,
     _user_domain: String,
 ) {
-    leave_failure(ri, ctx, from, Status::DomainAccessDenied);
+    super::dea_proxy::ri_forward_leave(ri, ctx, from, req);
 }
 
 // ------------------------------------------------------------------ Device side

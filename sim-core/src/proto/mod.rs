@@ -6,6 +6,7 @@ pub mod agent;
 pub mod build;
 pub mod costs;
 pub mod dea;
+pub mod dea_proxy;
 pub mod domain;
 pub mod drm_time;
 pub mod metering;

@@ -505,6 +505,8 @@ fn complete(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, p: PendingReg, ocsp: Option<
     if let Some(b) = resp.body.as_mut() {
         b.signature = sig;
     }
+    ri.devices_by_actor
+        .insert(p.context.actor, p.context.device_id.clone());
     ri.devices.insert(p.context.device_id.clone(), p.context);
     ri.count_status("registration", Status::Success);
     ri.reply(ctx, p.device, Pdu::RegistrationResponse(resp));

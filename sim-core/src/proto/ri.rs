@@ -63,6 +63,9 @@ pub struct Ri {
     next_session: u64,
     /// Registered Devices by Device ID.
     pub devices: BTreeMap<Identifier, DeviceContext>,
+    /// The same Devices by actor (an order independent of the crypto mode, for random picks
+    /// without scanning and cloning every Device Context).
+    pub devices_by_actor: BTreeMap<ActorId, Identifier>,
     /// The OCSP response on its own certificate it staples, with the time it was produced.
     pub stapled_ocsp: Option<(Vec<u8>, SimTime)>,
     /// Recently seen Device nonces (seed 003).
@@ -80,6 +83,8 @@ pub struct Ri {
     pub moves: move_ro::RiMoves,
     /// Metering Report protocol state (Post Response URL policy, accepted report IDs).
     pub metering: metering::RiMetering,
+    /// The DEA context: MK, authorizations, proxied requests (dea_proxy.rs).
+    pub dea_proxy: super::dea_proxy::RiDea,
 }
 
 impl std::fmt::Debug for Ri {
@@ -105,6 +110,7 @@ impl Ri {
             pending_regs: BTreeMap::new(),
             next_session: 0,
             devices: BTreeMap::new(),
+            devices_by_actor: BTreeMap::new(),
             stapled_ocsp: None,
             nonces,
             policy,
@@ -114,6 +120,7 @@ impl Ri {
             user_domain_map: BTreeMap::new(),
             moves: move_ro::RiMoves::default(),
             metering: metering::RiMetering::default(),
+            dea_proxy: Default::default(),
         }
     }
 
@@ -217,6 +224,18 @@ impl Ri {
             Pdu::LeaveDomainRequest(r) => super::domain::ri_on_leave(self, ctx, from, r),
             Pdu::MoveDeviceRoRequest(r) => move_ro::ri_on_request(self, ctx, from, r),
             Pdu::MeteringReportSubmit(r) => metering::ri_on_request(self, ctx, from, r),
+            Pdu::GetUserDomainAuthorizationResponse(r) => {
+                super::dea_proxy::ri_on_authorization_response(self, ctx, r)
+            }
+            Pdu::ProxyJoinUserDomainResponse(r) => {
+                super::dea_proxy::ri_on_proxy_join_response(self, ctx, r)
+            }
+            Pdu::ProxyLeaveUserDomainResponse(r) => {
+                super::dea_proxy::ri_on_proxy_leave_response(self, ctx, r)
+            }
+            Pdu::ProxyLeaveUserDomainTrigger(t) => {
+                super::dea_proxy::ri_on_leave_trigger(self, ctx, t)
+            }
             other => self.count_status(other.kind(), Status::UnknownRequest),
         }
     }
@@ -225,8 +244,14 @@ impl Ri {
 impl Actor<SimMsg> for Ri {
     fn on_event(&mut self, ev: Event<SimMsg>, ctx: &mut Ctx<'_, SimMsg>) {
         match ev {
-            Event::Start => self.refresh_ocsp(ctx),
+            Event::Start => {
+                self.refresh_ocsp(ctx);
+                super::dea_proxy::ri_on_start(self, ctx);
+            }
             Event::Timer { tag, .. } if tag == TAG_OCSP_REFRESH => self.refresh_ocsp(ctx),
+            Event::Timer { tag, .. } if tag == super::dea_proxy::TAG_AUTHZ_RETRY => {
+                super::dea_proxy::ri_on_authz_timer(self, ctx)
+            }
             Event::Timer { tag, .. } if tag == move_ro::RI_TAG_MOVE => {
                 move_ro::ri_on_timer(self, ctx)
             }

@@ -2,6 +2,7 @@
 
 mod adversary;
 mod crypto;
+mod dea;
 mod domain;
 mod engine;
 mod invariant;

@@ -12,7 +12,7 @@ use crate::pdu::moves::{MoveRequest, MoveResponse, MovedRo};
 use crate::pdu::ro::{Action, Binding, Constraint, Ro};
 use crate::pdu::{Encrypted, Ext, Extension, Identifier, Pdu, Status};
 use crate::proto::msg::SimMsg;
-use crate::proto::ri::{DeviceContext, Ri};
+use crate::proto::ri::Ri;
 use rand::Rng;
 use std::collections::BTreeSet;
 
@@ -227,14 +227,9 @@ pub(crate) fn ri_on_request(
     }
     // The Sink: another Device registered with this RI (see module doc).
     // In actor order: Device IDs are key hashes, which differ between crypto modes.
-    let mut candidates: Vec<DeviceContext> = ri
-        .devices
-        .values()
-        .filter(|d| d.device_id != dc.device_id)
-        .cloned()
-        .collect();
-    candidates.sort_by_key(|d| d.actor);
-    if candidates.is_empty() {
+    let source = dc.actor;
+    let count = ri.devices_by_actor.len() - usize::from(ri.devices_by_actor.contains_key(&source));
+    if count == 0 {
         return refuse(ri, ctx, from, &req, Refusal::NoDestination);
     }
     if ri.moves.in_transit.len() + ri.moves.delivered.len() + fresh.len() > MAX_IN_TRANSIT {
@@ -246,7 +241,12 @@ pub(crate) fn ri_on_request(
         .moves
         .dest_rng
         .get_or_insert_with(|| crate::engine::rng::stream(seed, &name, "move-destination"));
-    let dest = candidates[rng.gen_range(0..candidates.len())].clone();
+    let pick = rng.gen_range(0..count);
+    let dest_id = other_devices(ri, source)
+        .nth(pick)
+        .map(|(_, id)| id.clone())
+        .expect("pick < count");
+    let dest = ri.devices[&dest_id].clone();
     let mut minted = Vec::new();
     for c in fresh {
         record_ledger(ri, &dc.device_id, &c);
@@ -289,4 +289,12 @@ pub(crate) fn ri_on_request(
     ri_respond(ri, ctx, from, &req, Status::Success);
     send_trigger(ri, ctx, dest.actor, minted);
     arm_timer(ri, ctx);
+}
+
+/// Registered Devices other than `source`, in actor order (the same in both crypto modes,
+/// where Device IDs — key hashes — differ).
+fn other_devices(ri: &Ri, source: ActorId) -> impl Iterator<Item = (&ActorId, &Identifier)> {
+    ri.devices_by_actor
+        .iter()
+        .filter(move |(a, _)| **a != source)
 }
