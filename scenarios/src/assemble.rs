@@ -445,6 +445,7 @@ fn install_adversaries(
     let roster = sim_core::invariant::Roster {
         agents: built.agents.clone(),
         ris: built.ris.clone(),
+        dea: built.dea,
     };
     let world = built.world.clone();
     adv::install(

@@ -26,7 +26,8 @@ pub mod names {
     /// Completed protocols leave consistent state on both sides (a Device's RI Context
     /// implies the RI's Device Context; a Device's RO was issued by its RI).
     pub const CONSISTENT_STATE: &str = "consistent_state";
-    /// No RI-managed domain has more members than its limit.
+    /// No RI-managed domain and no DEA User Domain has more member Devices than its limit
+    /// (seed 000: a Device counts once however many RIs it joins through).
     pub const DOMAIN_WITHIN_LIMIT: &str = "domain_within_limit";
     /// A Device deletes metering information only for uses an RI accepted (seed 004 §11.3).
     pub const METERING_DELETED_ONLY_AFTER_SUCCESS: &str =
@@ -75,6 +76,8 @@ pub struct Roster {
     pub agents: Vec<ActorId>,
     /// RI actors, by RI index.
     pub ris: Vec<ActorId>,
+    /// The Domain Enforcement Agent, if the run has one.
+    pub dea: Option<ActorId>,
 }
 
 /// A security invariant.

@@ -121,7 +121,8 @@ impl Monitor for ConsistentState {
 }
 
 /// "No domain above its limit": an RI-managed ROAP domain never has more member Devices than
-/// its maximum (§5.4.3.1 join; members are a set, so a Device joining repeatedly counts once).
+/// its maximum (§5.4.3.1 join; members are a set, so a Device joining repeatedly counts once),
+/// and neither does a DEA User Domain (seed 000 §7.4.2).
 #[derive(Debug, Default)]
 pub struct DomainLimit;
 
@@ -143,6 +144,24 @@ impl Monitor for DomainLimit {
                             ri.me.name,
                             d.members.len(),
                             d.max_members
+                        ),
+                        tokens: Vec::new(),
+                    });
+                }
+            }
+        }
+        // Seed 000 §7.4.2: the User Domain limit counts distinct Devices.
+        if let Some(dea) = roster
+            .dea
+            .and_then(|d| sim.actor::<crate::proto::dea::Dea>(d))
+        {
+            for (id, ud) in &dea.user_domains.domains {
+                if ud.members.len() > ud.max_devices {
+                    found.push(Finding {
+                        detail: format!(
+                            "User Domain {id} has {} Devices, limit {}",
+                            ud.members.len(),
+                            ud.max_devices
                         ),
                         tokens: Vec::new(),
                     });

@@ -87,6 +87,7 @@ pub fn setup_cfg(cfg: &WorldConfig, specs: &[AdversarySpec]) -> (Built, Installe
     let roster = Roster {
         agents: built.agents.clone(),
         ris: built.ris.clone(),
+        dea: built.dea,
     };
     let world = built.world.clone();
     let ins = install(

@@ -234,3 +234,42 @@ fn domain_monitor_fires_on_a_domain_over_its_limit() {
         1
     );
 }
+
+#[test]
+fn domain_monitor_fires_on_a_user_domain_over_its_limit() {
+    let mut cfg = sim_core::proto::build::WorldConfig {
+        agents: 2,
+        ris: 1,
+        dea: true,
+        ..Default::default()
+    };
+    cfg.user_domains.user_domains = 1;
+    cfg.user_domains.max_devices = 2;
+    let (mut b, ins, _) = crate::adversary::setup_cfg(&cfg, &[]);
+    run(&mut b, &ins, 10);
+    assert_eq!(
+        ins.shared.borrow().monitors.counts[names::DOMAIN_WITHIN_LIMIT],
+        0
+    );
+    let dea = b
+        .sim
+        .actor_mut::<sim_core::proto::dea::Dea>(b.dea.expect("a DEA"))
+        .unwrap();
+    let ud = dea
+        .user_domains
+        .domains
+        .values_mut()
+        .next()
+        .expect("one User Domain");
+    // Three distinct Devices in a User Domain of two.
+    for k in 1..=3u8 {
+        ud.members
+            .insert(Identifier { hash: vec![k; 20] }, Default::default());
+    }
+    ins.check_end(&mut b.sim);
+    let sh = ins.shared.borrow();
+    assert_eq!(sh.monitors.counts[names::DOMAIN_WITHIN_LIMIT], 1);
+    assert!(sh.monitors.violations[0]
+        .detail
+        .contains("has 3 Devices, limit 2"));
+}
