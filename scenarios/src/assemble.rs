@@ -196,6 +196,9 @@ pub fn world_config(sc: &Scenario, seed: u64) -> WorldConfig {
             metering_interval_ns: w.metering_interval.map(|d| d.as_ns()),
             join_domain_probability: w.join_domain_probability.get(),
             leave_domain_probability: w.leave_domain_probability.get(),
+            import_rate_per_min: w.import_rate_per_min,
+            pair_rate_per_min: w.pair_rate_per_min,
+            pair_copy_probability: w.pair_copy_probability.get(),
             ..AgentWorkload::default()
         },
         ro_policy: RoPolicy::default(),
@@ -209,6 +212,13 @@ pub fn world_config(sc: &Scenario, seed: u64) -> WorldConfig {
             generation: sc.user_domains.generation,
             hash_chains: sc.user_domains.hash_chains,
             trigger_leave_rate_per_min: w.dea_trigger_leave_rate_per_min,
+            ..Default::default()
+        },
+        lrms: sc.population.lrms,
+        sce_agents: sc.population.sce_agents,
+        lrm_policy: sim_core::proto::lrm::LrmPolicy {
+            import_rate_per_min: w.lrm_import_rate_per_min,
+            copy_probability: w.lrm_copy_probability.get(),
             ..Default::default()
         },
         ..WorldConfig::default()
@@ -231,11 +241,16 @@ pub fn execute(sc: &Scenario, ctx: ExecContext<'_>) -> Result<EngineOutcome, Run
     let seed = ctx.seed;
     let topo = topology(sc, seed)?;
     let place = |kind: Kind, i: u32| -> (GroupId, String) {
-        let k = match kind {
-            Kind::Agent => ActorKind::Agent,
-            Kind::Ri => ActorKind::Ri,
-            Kind::Ocsp => ActorKind::Ocsp,
-            Kind::Dea => ActorKind::Dea,
+        let (k, i) = match kind {
+            // The last `sce_agents` agents are the SCE agents (WorldConfig::sce_agents).
+            Kind::Agent if i >= sc.population.agents => {
+                (ActorKind::SceAgent, i - sc.population.agents)
+            }
+            Kind::Agent => (ActorKind::Agent, i),
+            Kind::Ri => (ActorKind::Ri, i),
+            Kind::Ocsp => (ActorKind::Ocsp, i),
+            Kind::Dea => (ActorKind::Dea, i),
+            Kind::Lrm => (ActorKind::Lrm, i),
         };
         let name = sc.population.group_of(k, i).unwrap_or_default();
         let id = topo.group(&name).unwrap_or(GroupId(0));

@@ -406,6 +406,9 @@ fn costs_and_workload(c: &mut Checker, s: &Scenario) {
     for (name, v) in [
         ("ro_acquire_rate_per_min", w.ro_acquire_rate_per_min),
         ("consume_rate_per_min", w.consume_rate_per_min),
+        ("import_rate_per_min", w.import_rate_per_min),
+        ("pair_rate_per_min", w.pair_rate_per_min),
+        ("lrm_import_rate_per_min", w.lrm_import_rate_per_min),
     ] {
         if !(v.is_finite() && v >= 0.0) {
             c.bad(

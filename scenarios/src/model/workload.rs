@@ -35,6 +35,16 @@ pub struct Workload {
     pub nonce_cache_size: u32,
     /// DEA-triggered leaves per minute over the whole DEA (seed 000 §7.7; Poisson, 0 = none).
     pub dea_trigger_leave_rate_per_min: f64,
+    /// Mean agent-initiated Imports per SCE agent per minute from a random LRM (seed 001).
+    pub import_rate_per_min: f64,
+    /// Mean dmpPair Move/Copy attempts per SCE agent per minute (seed 001 §7.2.1.3).
+    pub pair_rate_per_min: f64,
+    /// Probability that a dmpPair attempt is a Copy rather than a Move.
+    pub pair_copy_probability: Probability,
+    /// Mean Import Initiations per LRM per minute, each to a random SCE agent (seed 001).
+    pub lrm_import_rate_per_min: f64,
+    /// Probability that an Imported RO permits dmpPair Copy.
+    pub lrm_copy_probability: Probability,
 }
 
 impl Default for Workload {
@@ -54,6 +64,11 @@ impl Default for Workload {
             backoff_max: DurationNs::from_secs(30),
             nonce_cache_size: 1024,
             dea_trigger_leave_rate_per_min: 0.0,
+            import_rate_per_min: 0.0,
+            pair_rate_per_min: 0.0,
+            pair_copy_probability: Probability::ZERO,
+            lrm_import_rate_per_min: 0.0,
+            lrm_copy_probability: Probability::ZERO,
         }
     }
 }

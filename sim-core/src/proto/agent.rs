@@ -10,7 +10,7 @@ use super::msg::{SimMsg, Wire};
 use super::rights::RightsObject;
 use super::workload::{next_poisson_ns, AgentWorkload};
 use super::world::{Identity, World};
-use super::{acquisition, domain, metering, registration, trigger};
+use super::{acquisition, domain, metering, pairing, registration, trigger};
 use crate::crypto::OpCounter;
 use crate::engine::{Actor, ActorId, Ctx, Event, SimTime, TimerId};
 use crate::pdu::{Pdu, Status};
@@ -35,6 +35,8 @@ pub(crate) enum Activity {
     Metering = 3,
     /// Workload-driven Leave Domain (domain.rs; one-shot, not recurring).
     LeaveDomain = 4,
+    Import = 5,
+    Pair = 6,
 }
 
 impl Activity {
@@ -45,6 +47,8 @@ impl Activity {
             2 => Some(Activity::Move),
             3 => Some(Activity::Metering),
             4 => Some(Activity::LeaveDomain),
+            5 => Some(Activity::Import),
+            6 => Some(Activity::Pair),
             _ => None,
         }
     }
@@ -80,6 +84,8 @@ pub(crate) enum SessionKind {
     MoveDeviceRo(move_ro::AgentMove),
     /// 2-pass Metering Report (seed 004).
     Metering(metering::AgentMeter),
+    /// Seed 001 pairing: Join Domain for Pairing, Import, dmpPair.
+    Pairing(Box<pairing::AgentPairSession>),
 }
 
 impl SessionKind {
@@ -91,6 +97,7 @@ impl SessionKind {
             SessionKind::LeaveDomain(_) => domain::LEAVE,
             SessionKind::MoveDeviceRo(_) => move_ro::PROTOCOL,
             SessionKind::Metering(_) => metering::PROTOCOL,
+            SessionKind::Pairing(p) => p.protocol(),
         }
     }
 }
@@ -151,6 +158,8 @@ pub struct Agent {
     pub moves: move_ro::AgentMoves,
     /// Metering Report protocol state (outstanding reports, Post Response GETs).
     pub metering_reports: metering::AgentMetering,
+    /// Seed 001 pairing state (Master Key, tickets, SACs, Imported ROs).
+    pub pairing: pairing::AgentPairing,
 }
 
 impl std::fmt::Debug for Agent {
@@ -171,6 +180,7 @@ impl Agent {
         workload: AgentWorkload,
     ) -> Self {
         let max_ros = world.params.max_ros_per_device;
+        let world_params = world.params;
         Agent {
             world,
             me,
@@ -187,6 +197,7 @@ impl Agent {
             domain: domain::AgentDomains::default(),
             moves: move_ro::AgentMoves::default(),
             metering_reports: metering::AgentMetering::default(),
+            pairing: pairing::AgentPairing::new(&world_params),
         }
     }
 
@@ -220,7 +231,7 @@ impl Agent {
         }
         let id = self.next_session;
         self.next_session += 1;
-        let peer = self.world.ris[ri].actor;
+        let peer = self.world.ris.get(ri).map_or(ActorId(0), |r| r.actor);
         self.sessions.insert(
             id,
             Session {
@@ -336,6 +347,7 @@ impl Agent {
             SessionKind::LeaveDomain(_) => domain::agent_send_leave(self, ctx, id),
             SessionKind::MoveDeviceRo(_) => move_ro::agent_send(self, ctx, id),
             SessionKind::Metering(_) => metering::agent_send(self, ctx, id),
+            SessionKind::Pairing(_) => pairing::agent_send(self, ctx, id),
         }
     }
 
@@ -348,6 +360,7 @@ impl Agent {
             // Seed 004 §11.3: no response, nothing deleted; the outstanding report is resent
             // at the next metering tick.
             SessionKind::Metering(_) => {}
+            SessionKind::Pairing(p) => pairing::agent_on_abandon(self, &p),
         }
     }
 
@@ -370,7 +383,7 @@ impl Agent {
         ctx.set_timer(delay_ns, TAG_ACTIVITY | a as u64);
     }
 
-    fn schedule(&mut self, ctx: &mut Ctx<'_, SimMsg>, a: Activity) {
+    pub(crate) fn schedule(&mut self, ctx: &mut Ctx<'_, SimMsg>, a: Activity) {
         let rate = match a {
             Activity::Acquire => self.workload.acquire_rate_per_min,
             Activity::Consume => self.workload.consume_rate_per_min,
@@ -384,6 +397,8 @@ impl Agent {
                 }
                 return;
             }
+            Activity::Import => self.workload.import_rate_per_min,
+            Activity::Pair => self.workload.pair_rate_per_min,
         };
         if let Some(d) = next_poisson_ns(ctx.rng(), rate) {
             ctx.set_timer(d, TAG_ACTIVITY | a as u64);
@@ -397,6 +412,8 @@ impl Agent {
             Activity::LeaveDomain => domain::on_leave_activity(self, ctx),
             Activity::Move => move_ro::agent_on_timer(self, ctx),
             Activity::Metering => metering::agent_tick(self, ctx),
+            Activity::Import => pairing::agent_import_activity(self, ctx),
+            Activity::Pair => pairing::agent_pair_activity(self, ctx),
         }
         self.schedule(ctx, a);
     }
@@ -450,6 +467,14 @@ impl Agent {
             Pdu::RoapTrigger(t) => trigger::agent_on_trigger(self, ctx, from, t),
             Pdu::MoveDeviceRoResponse(r) => move_ro::agent_on_response(self, ctx, from, r),
             Pdu::MeteringReportResponse(r) => metering::agent_on_response(self, ctx, from, r),
+            Pdu::PairingJoinDomainResponse(r) => pairing::agent_on_join_response(self, ctx, r),
+            Pdu::PairingTicketResponse(r) => pairing::agent_on_ticket_response(self, ctx, r),
+            Pdu::AuthenticationRequest(r) => pairing::agent_on_auth_request(self, ctx, from, r),
+            Pdu::AuthenticationResponse(r) => pairing::agent_on_auth_response(self, ctx, r),
+            Pdu::ImportInitiation(m) => pairing::agent_on_import_initiation(self, ctx, m),
+            Pdu::ImportedRoResponse(r) => {
+                pairing::agent_on_imported_ro_response(self, ctx, from, r)
+            }
             other => self.discard(ctx, &format!("unexpected {}", other.kind())),
         }
     }
@@ -462,6 +487,7 @@ impl Actor<SimMsg> for Agent {
                 if self.workload.register_at_arrival {
                     registration::agent_start(self, ctx, self.home_ri);
                 }
+                pairing::agent_on_start(self, ctx);
             }
             Event::Message { from, msg, .. } => {
                 if let SimMsg::Pdu(w) = &msg {

@@ -7,8 +7,11 @@ use super::agent::Agent;
 use super::costs::CostTable;
 use super::dea::Dea;
 use super::drm_time::DrmClock;
+use super::lrm::{Lrm, LrmPolicy};
 use super::msg::SimMsg;
 use super::ocsp::OcspActor;
+use super::pairing::PeerInfo;
+use super::pairing_dea::DeaPairing;
 use super::pki_wire::CertDirectory;
 use super::ri::Ri;
 use super::workload::AgentWorkload;
@@ -56,6 +59,8 @@ pub enum Kind {
     Ocsp,
     /// Domain Enforcement Agent.
     Dea,
+    /// Local Rights Manager.
+    Lrm,
 }
 
 /// Everything needed to build a protocol run.
@@ -105,8 +110,15 @@ pub struct WorldConfig {
     pub domains: super::domain::DomainConfig,
     /// DEA User Domains (dea_proxy.rs); used when `dea` is set.
     pub user_domains: super::dea_proxy::UserDomainConfig,
-    /// The last `sce_agents` agents' certificates also carry oma-kp-sceDrmAgent.
+    /// Local Rights Managers (seed 001), added after the agents in actor order.
+    pub lrms: u32,
+    /// The LAST `sce_agents` of the `agents` carry `oma-kp-sceDrmAgent` and take part in
+    /// pairing (join the DEA's User Domain at start).
     pub sce_agents: u32,
+    /// CPU model of each LRM.
+    pub lrm_cpu: CpuSpec,
+    /// What LRMs import and how often (`import_rate_per_min` defaults to 0).
+    pub lrm_policy: LrmPolicy,
 }
 
 impl Default for WorldConfig {
@@ -134,7 +146,10 @@ impl Default for WorldConfig {
             revoked_agents: 0,
             domains: Default::default(),
             user_domains: Default::default(),
+            lrms: 0,
             sce_agents: 0,
+            lrm_cpu: CpuSpec::server(4, 1024, crate::engine::Overflow::Drop),
+            lrm_policy: LrmPolicy::default(),
         }
     }
 }
@@ -174,6 +189,8 @@ pub struct Built {
     pub ris: Vec<ActorId>,
     /// Agent actors, by index.
     pub agents: Vec<ActorId>,
+    /// LRM actors, by index.
+    pub lrms: Vec<ActorId>,
 }
 
 /// Stable actor names.
@@ -183,6 +200,10 @@ pub fn agent_name(i: u32) -> String {
 /// Stable RI names.
 pub fn ri_name(i: u32) -> String {
     format!("ri/{i}")
+}
+/// Stable LRM names.
+pub fn lrm_name(i: u32) -> String {
+    format!("lrm/{i}")
 }
 /// Name of the OCSP responder.
 pub const OCSP_NAME: &str = "ocsp/0";
@@ -203,7 +224,7 @@ pub fn build(
 ) -> Result<Built, BuildError> {
     let crypto = Crypto::new(cfg.crypto, cfg.seed);
     let mut ops = OpCounter::new();
-    let total_keys = 3 + cfg.ris as u64 + cfg.agents as u64;
+    let total_keys = 3 + cfg.ris as u64 + cfg.agents as u64 + cfg.lrms as u64;
     let mut done = 0u64;
     let mut key = |owner: &str| -> Result<_, BuildError> {
         let k = crypto.key_pair(keys, &KeySpec::new(cfg.seed, owner, cfg.rsa_bits))?;
@@ -282,13 +303,20 @@ pub fn build(
         )?);
     }
     let mut agent_idents = Vec::new();
+    let first_sce = cfg.agents.saturating_sub(cfg.sce_agents);
     for i in 0..cfg.agents {
         let k = key(&agent_name(i))?;
-        let mut purposes = vec![KeyPurpose::DrmAgent];
-        if i >= cfg.agents.saturating_sub(cfg.sce_agents) {
-            purposes.push(KeyPurpose::SceDrmAgent);
-        }
+        let purposes = if i >= first_sce {
+            vec![KeyPurpose::DrmAgent, KeyPurpose::SceDrmAgent]
+        } else {
+            vec![KeyPurpose::DrmAgent]
+        };
         agent_idents.push(issue(&agent_name(i), k, purposes, &mut certs)?);
+    }
+    let mut lrm_idents = Vec::new();
+    for i in 0..cfg.lrms {
+        let k = key(&lrm_name(i))?;
+        lrm_idents.push(issue(&lrm_name(i), k, vec![KeyPurpose::Lrm], &mut certs)?);
     }
     let mut revocations = RevocationList::new();
     for ident in agent_idents.iter().take(cfg.revoked_agents as usize) {
@@ -297,6 +325,7 @@ pub fn build(
     let all_certs: Vec<_> = std::iter::once(&ocsp_ident)
         .chain(&ri_idents)
         .chain(&agent_idents)
+        .chain(&lrm_idents)
         .map(|i| i.chain[0].clone())
         .collect();
 
@@ -304,6 +333,14 @@ pub fn build(
     let ocsp_id = cfg.ocsp.then_some(ActorId(0));
     let dea_id = cfg.dea.then_some(ActorId(u32::from(cfg.ocsp)));
     let first_ri = u32::from(cfg.ocsp) + u32::from(cfg.dea);
+    let first_agent = first_ri + cfg.ris;
+    let first_lrm = first_agent + cfg.agents;
+    let peer = |id: &Identity, actor: u32| PeerInfo {
+        name: id.name.clone(),
+        actor: ActorId(actor),
+        id: id.id.clone(),
+        chain: id.chain.clone(),
+    };
     let world = Rc::new(World {
         crypto: crypto.clone(),
         costs: cfg.costs,
@@ -327,6 +364,17 @@ pub fn build(
         ocsp_chain: ocsp_ident.chain.clone(),
         dea: dea_id,
         dea_id: dea_ident.as_ref().map(|d| d.id.clone()),
+        lrms: lrm_idents
+            .iter()
+            .enumerate()
+            .map(|(i, id)| peer(id, first_lrm + i as u32))
+            .collect(),
+        sce_agents: agent_idents
+            .iter()
+            .enumerate()
+            .skip(first_sce as usize)
+            .map(|(i, id)| peer(id, first_agent + i as u32))
+            .collect(),
     });
 
     let mut sim = Simulation::new(cfg.seed, net, trace);
@@ -367,18 +415,27 @@ pub fn build(
     };
     let dea = match dea_ident {
         Some(ident) => {
+            let mut d = Dea::new(world.clone(), ident);
+            // LRM Master Keys: provisioned like the RI ones (see pairing_dea).
+            d.pairing = DeaPairing::new(
+                &cfg.params,
+                world
+                    .lrms
+                    .iter()
+                    .map(|l| (l.id.clone(), World::dea_master_key(cfg.seed, &l.name)))
+                    .collect(),
+            );
             let id = sim.add_actor(
                 spec(DEA_NAME, "dea", Kind::Dea, 0, cfg.dea_cpu, SimTime::ZERO),
                 Box::new({
-                    let mut dea = Dea::new(world.clone(), ident);
-                    dea.user_domains = super::dea_proxy::DeaUserDomains::provision(
+                    d.user_domains = super::dea_proxy::DeaUserDomains::provision(
                         &cfg.user_domains,
                         super::domain::DomainKeyProfile::from_variants(&cfg.variants),
                         &world,
                         cfg.seed,
                         &mut stream(cfg.seed, DEA_NAME, "user-domain-keys"),
                     );
-                    dea
+                    d
                 }),
             );
             debug_assert_eq!(Some(id), world.dea);
@@ -442,10 +499,29 @@ pub fn build(
                 .known
                 .extend(cfg.user_domains.roap_domain_ids());
         }
+        agent.pairing.sce = i >= first_sce;
         agents.push(sim.add_actor(
             spec(&name, "agent", Kind::Agent, i, CpuSpec::UNLIMITED, start_at),
             Box::new(agent),
         ));
+    }
+    let mut lrms = Vec::new();
+    for (i, ident) in lrm_idents.into_iter().enumerate() {
+        let name = ident.name.clone();
+        let mk = World::dea_master_key(cfg.seed, &name);
+        let id = sim.add_actor(
+            spec(
+                &name,
+                "lrm",
+                Kind::Lrm,
+                i as u32,
+                cfg.lrm_cpu,
+                SimTime::ZERO,
+            ),
+            Box::new(Lrm::new(world.clone(), ident, i, mk, cfg.lrm_policy)),
+        );
+        debug_assert_eq!(id, world.lrms[i].actor);
+        lrms.push(id);
     }
     Ok(Built {
         sim,
@@ -454,6 +530,7 @@ pub fn build(
         dea,
         ris,
         agents,
+        lrms,
     })
 }
 

@@ -31,6 +31,8 @@ pub struct Dea {
     pub stats: DeaStats,
     /// User Domains, authorizations and Master Keys (dea_proxy.rs).
     pub user_domains: super::dea_proxy::DeaUserDomains,
+    /// Seed 001 pairing state (Master Keys of SCE agents and LRMs).
+    pub pairing: super::pairing_dea::DeaPairing,
 }
 
 impl std::fmt::Debug for Dea {
@@ -48,6 +50,7 @@ impl Dea {
             ops: OpCounter::new(),
             stats: DeaStats::default(),
             user_domains: Default::default(),
+            pairing: super::pairing_dea::DeaPairing::default(),
         }
     }
 
@@ -94,6 +97,12 @@ impl Dea {
             }
             Pdu::ProxyLeaveUserDomainRequest(r) => {
                 super::dea_proxy::dea_on_proxy_leave(self, ctx, _from, r)
+            }
+            Pdu::PairingJoinDomainRequest(r) => {
+                super::pairing_dea::dea_on_join(self, ctx, _from, r)
+            }
+            Pdu::PairingTicketRequest(r) => {
+                super::pairing_dea::dea_on_ticket_request(self, ctx, _from, r)
             }
             other => self.count_status(other.kind(), Status::UnknownRequest),
         }

@@ -31,6 +31,12 @@ pub struct AgentWorkload {
     pub move_delay_mean_ns: u64,
     /// Probability that a Move of a count RO is partial (half its counts) rather than full.
     pub move_partial_probability: f64,
+    /// Mean agent-initiated Imports per minute from a random LRM (SCE agents; seed 001).
+    pub import_rate_per_min: f64,
+    /// Mean dmpPair Move/Copy attempts per minute (SCE agents; seed 001 §7.2.1.3).
+    pub pair_rate_per_min: f64,
+    /// Probability that a dmpPair attempt is a Copy rather than a Move.
+    pub pair_copy_probability: f64,
 }
 
 impl Default for AgentWorkload {
@@ -48,6 +54,9 @@ impl Default for AgentWorkload {
             ro_stateful_probability: 0.5,
             move_delay_mean_ns: 60 * NS_PER_S,
             move_partial_probability: 0.5,
+            import_rate_per_min: 0.0,
+            pair_rate_per_min: 0.0,
+            pair_copy_probability: 0.0,
         }
     }
 }

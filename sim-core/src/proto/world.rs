@@ -141,6 +141,10 @@ pub struct World {
     pub dea: Option<ActorId>,
     /// The DEA's ID (SHA-1 of its SPKI), when it exists.
     pub dea_id: Option<Identifier>,
+    /// Local Rights Managers, by index (seed 001 §7.2.1.2).
+    pub lrms: Vec<super::pairing::PeerInfo>,
+    /// SCE DRM Agents (certificate with `oma-kp-sceDrmAgent`), by index: pairing peers.
+    pub sce_agents: Vec<super::pairing::PeerInfo>,
 }
 
 impl World {

@@ -10,6 +10,7 @@ mod lifecycle;
 mod metering;
 mod move_ro;
 mod net;
+mod pairing;
 mod pdu;
 mod pki;
 mod xml;
