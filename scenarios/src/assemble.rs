@@ -286,6 +286,7 @@ pub fn execute(sc: &Scenario, ctx: ExecContext<'_>) -> Result<EngineOutcome, Run
         &mut |done, total| keygen_bar.update(done, total),
     )
     .map_err(|e| RunError::Engine(e.to_string()))?;
+    let installed = install_adversaries(sc, &topo, &mut built)?;
     let capture_error = if ctx.capture_pdus {
         Some(install_capture(&mut built, ctx.out_dir)?)
     } else {
@@ -305,6 +306,9 @@ pub fn execute(sc: &Scenario, ctx: ExecContext<'_>) -> Result<EngineOutcome, Run
         sim_core::engine::StopReason::EventBudget => StopReason::EventBudget,
         sim_core::engine::StopReason::Interrupted => StopReason::Interrupted,
     };
+    if let Some(ins) = &installed {
+        ins.check_end(&mut built.sim);
+    }
     let events = built.sim.events();
     let end = built.sim.now().as_ns();
     let recorder = built.sim.finish(report.reason);
@@ -319,6 +323,10 @@ pub fn execute(sc: &Scenario, ctx: ExecContext<'_>) -> Result<EngineOutcome, Run
         invariant_violations: BTreeMap::new(),
         attacks: BTreeMap::new(),
     };
+    let mut outcome = outcome;
+    if let Some(ins) = &installed {
+        fill_outcome(&mut outcome, ins);
+    }
     // Dropping the recorder drops the sink, which the runner's trace file flushes and closes.
     drop(recorder);
     if let Some(Some(e)) = capture_error.map(|c| c.borrow_mut().take()) {
@@ -355,6 +363,143 @@ impl KeygenBar {
             }
         }
     }
+}
+
+/// Installs the scenario's adversaries and the invariant monitors (only when the scenario
+/// has adversaries or `[expect] invariants`: monitors decode every PDU).
+fn install_adversaries(
+    sc: &Scenario,
+    topo: &Topology,
+    built: &mut sim_core::proto::build::Built,
+) -> Result<Option<sim_core::adversary::Installed>, RunError> {
+    use sim_core::adversary::{self as adv, AdversaryKind as K, AdversarySpec, Layout, Position};
+    if sc.adversaries.is_empty() && sc.expect.invariants.is_empty() {
+        return Ok(None);
+    }
+    let n = built.sim.actor_count();
+    let mut names = vec![String::new(); n];
+    let mut put = |id: sim_core::engine::ActorId, name: String| {
+        if let Some(slot) = names.get_mut(id.0 as usize) {
+            *slot = name;
+        }
+    };
+    if let Some(o) = built.ocsp {
+        put(o, sim_core::proto::build::OCSP_NAME.into());
+    }
+    if let Some(d) = built.dea {
+        put(d, sim_core::proto::build::DEA_NAME.into());
+    }
+    for (i, &r) in built.ris.iter().enumerate() {
+        put(r, sim_core::proto::build::ri_name(i as u32));
+    }
+    // SCE agents are built after the plain agents; scenarios call them `sce_agent/N`.
+    let plain = sc.population.agents as usize;
+    for (i, &a) in built.agents.iter().enumerate() {
+        let name = if i < plain {
+            sim_core::proto::build::agent_name(i as u32)
+        } else {
+            format!("sce_agent/{}", i - plain)
+        };
+        put(a, name);
+    }
+    let groups = (0..n as u32)
+        .map(|i| {
+            built
+                .sim
+                .group_of(sim_core::engine::ActorId(i))
+                .unwrap_or(GroupId(0))
+        })
+        .collect();
+    let layout = Layout { groups, names };
+    let group = |g: &str| topo.group(g).unwrap_or(GroupId(0));
+    let mut specs = Vec::new();
+    for (i, a) in sc.adversaries.iter().enumerate() {
+        let position = match a.position {
+            model::Position::OnPath => Position::OnPath {
+                links: a.links.iter().map(|[f, t]| (group(f), group(t))).collect(),
+            },
+            model::Position::OffPath => Position::OffPath {
+                group: a
+                    .group
+                    .as_deref()
+                    .map(group)
+                    .unwrap_or_else(|| group(sc.population.groups.first().map_or("", |g| g))),
+            },
+            model::Position::Compromised => {
+                let ep = a.endpoint.as_deref().unwrap_or_default();
+                let sce = ep
+                    .strip_prefix("sce_agent/")
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .and_then(|n| built.agents.get(plain + n).copied());
+                let id = sce.or_else(|| built.sim.lookup(ep)).ok_or_else(|| {
+                    RunError::Engine(format!("adversary endpoint {ep} is not an actor"))
+                })?;
+                Position::Compromised { endpoint: id }
+            }
+        };
+        let kind = match a.kind {
+            model::AdversaryKind::Replayer => K::Replayer,
+            model::AdversaryKind::MoveAttacker => K::MoveAttacker,
+            model::AdversaryKind::MeteringSpoofer => K::MeteringSpoofer,
+            model::AdversaryKind::Tamperer => K::Tamperer,
+            model::AdversaryKind::Impersonator => K::Impersonator,
+            model::AdversaryKind::DomainStuffer => K::DomainStuffer,
+            model::AdversaryKind::TicketForger => K::TicketForger,
+            model::AdversaryKind::Flooder => K::Flooder,
+        };
+        let mut s = AdversarySpec::new(kind, &a.display_name(i), position);
+        s.messages = a.targets.messages.clone();
+        s.actors = a.targets.actors.clone();
+        s.from_ns = a.window.from.map_or(0, |d| d.as_ns());
+        s.to_ns = a.window.to.map_or(u64::MAX, |d| d.as_ns());
+        s.budget = a.budget;
+        s.rate_per_s = a.rate_per_s;
+        s.replay_delay_ns = a.replay_delay.map_or(0, |d| d.as_ns());
+        specs.push(s);
+    }
+    let roster = sim_core::invariant::Roster {
+        agents: built.agents.clone(),
+        ris: built.ris.clone(),
+        dea: built.dea,
+    };
+    let world = built.world.clone();
+    adv::install(
+        &mut built.sim,
+        &world,
+        layout,
+        roster,
+        &specs,
+        sim_core::invariant::MonitorSet::standard(),
+    )
+    .map(Some)
+    .map_err(|e| RunError::Engine(e.to_string()))
+}
+
+/// Copies the monitors' and adversaries' results into the runner's outcome.
+fn fill_outcome(o: &mut EngineOutcome, ins: &sim_core::adversary::Installed) {
+    let sh = ins.shared.borrow();
+    o.invariants_checked = sh.monitors.names();
+    o.invariant_violations = sh
+        .monitors
+        .counts
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| (k.clone(), *n))
+        .collect();
+    o.attacks = sh
+        .stats
+        .iter()
+        .map(|(k, s)| {
+            (
+                k.clone(),
+                crate::runner::AttackStats {
+                    attempts: s.attempts,
+                    succeeded: s.succeeded,
+                    blocked: s.blocked,
+                },
+            )
+        })
+        .collect();
 }
 
 type CaptureError = Rc<RefCell<Option<RunError>>>;

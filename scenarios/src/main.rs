@@ -176,6 +176,25 @@ enum Command {
         #[arg(long)]
         no_progress: bool,
     },
+    /// Security regression suite: run scenarios over several seeds, tabulate attack outcomes
+    #[command(long_about = CHECK_LONG)]
+    Check {
+        /// Scenario files or directories of *.toml (e.g. scenarios/attacks)
+        #[arg(required = true, value_name = "FILE_OR_DIR")]
+        paths: Vec<PathBuf>,
+        /// Seeds per scenario (its seed and the following ones)
+        #[arg(long, default_value_t = 3, value_name = "N")]
+        seeds: u64,
+        /// Worker threads (default: available cores)
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Do not shrink failing runs
+        #[arg(long)]
+        no_shrink: bool,
+        /// Where shrunk reproducers are written
+        #[arg(long, default_value = "runs/check", value_name = "DIR")]
+        out: PathBuf,
+    },
     /// Run every point of a [sweep] in parallel; resumable and shardable
     #[command(long_about = SWEEP_LONG, after_long_help = SWEEP_EXAMPLES)]
     Sweep {
@@ -455,6 +474,53 @@ fn run(
     }
 }
 
+const CHECK_LONG: &str = "\
+Run every scenario over a set of seeds in parallel and print a table of scenario x attack x
+outcome (blocked / succeeded / inconclusive, counted per seed) x expected. For every run that
+misses an [expect] item: the seed, the failed items, the violated invariant with the messages
+of its causal chain, and the `drmsim run FILE --seed N` command; the first failing seed of a
+scenario is shrunk (fewer agents, shorter horizon, fewer events) to a reproducer file.
+
+Exit status:
+  0  every run met its expectations
+  1  a run missed an expectation (mismatch)
+  2  a file could not be read or loaded, or the command line is wrong";
+
+fn check(
+    paths: &[PathBuf],
+    seeds: u64,
+    jobs: Option<usize>,
+    no_shrink: bool,
+    out: PathBuf,
+) -> ExitCode {
+    use scenarios::check::{self, CheckOptions};
+    let files = match check::collect_files(paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut opts = CheckOptions {
+        seeds,
+        shrink: !no_shrink,
+        out_dir: out,
+        ..CheckOptions::default()
+    };
+    if let Some(j) = jobs {
+        opts.jobs = j.max(1);
+    }
+    let report = check::check(&files, &opts);
+    print!("{}", check::render(&report));
+    if !report.load_errors.is_empty() {
+        ExitCode::from(2)
+    } else if report.all_passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
 /// Installs the Ctrl-C handler: the first press sets the returned flag, the second exits.
 fn interrupt_flag(what: &str) -> Arc<AtomicBool> {
     let interrupt = Arc::new(AtomicBool::new(false));
@@ -616,6 +682,13 @@ fn main() -> ExitCode {
             capture_pdus,
             no_progress,
         } => run(file, seed, out, capture_pdus, no_progress),
+        Command::Check {
+            paths,
+            seeds,
+            jobs,
+            no_shrink,
+            out,
+        } => check(&paths, seeds, jobs, no_shrink, out),
         Command::Sweep {
             file,
             out,

@@ -1,5 +1,6 @@
 //! scenarios integration tests: one binary, one module per area.
 
+mod check;
 mod scenarios_bundled;
 mod scenarios_cli;
 mod scenarios_errors;

@@ -1,9 +1,11 @@
 //! sim-core integration tests: one binary, one module per area.
 
+mod adversary;
 mod crypto;
 mod dea;
 mod domain;
 mod engine;
+mod invariant;
 mod lifecycle;
 mod metering;
 mod move_ro;

@@ -1,0 +1,438 @@
+//! Adversaries against registration and RO acquisition, in both spec variants.
+
+use sim_core::adversary::{install, AdversaryKind, AdversarySpec, Installed, Layout, Position};
+use sim_core::crypto::GeneratingKeySource;
+use sim_core::engine::{ActorId, RunLimits, SimTime};
+use sim_core::invariant::{names, MonitorSet, Roster};
+use sim_core::net::{GroupId, IdealNetwork};
+use sim_core::proto::build::{agent_name, build, ri_name, Built, WorldConfig, OCSP_NAME};
+use sim_core::proto::ri::Ri;
+use sim_core::proto::workload::AgentWorkload;
+use sim_core::trace::{TraceConfig, TraceEvent, TraceRecorder, VecSink};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// Trace records of one kind, collected by an observer.
+pub type Records = Rc<RefCell<Vec<TraceEvent>>>;
+
+/// A built run of `agents` agents on one RI with adversaries `specs` and the standard
+/// monitors installed; every actor sits in group 0.
+pub fn setup(agents: u32, tracking: bool, specs: &[AdversarySpec]) -> (Built, Installed, Records) {
+    setup_with(agents, tracking, true, 0.0, specs)
+}
+
+/// Like [`setup`], with fresh-nonce retries and the Move probability chosen.
+pub fn setup_with(
+    agents: u32,
+    tracking: bool,
+    fresh_nonce: bool,
+    move_probability: f64,
+    specs: &[AdversarySpec],
+) -> (Built, Installed, Records) {
+    let mut cfg = WorldConfig {
+        agents,
+        ris: 1,
+        workload: AgentWorkload {
+            acquire_rate_per_min: 6.0,
+            move_probability,
+            // Consumption would hide duplicated units from the conservation check.
+            consume_rate_per_min: if move_probability > 0.0 { 0.0 } else { 2.0 },
+            ..AgentWorkload::default()
+        },
+        ..WorldConfig::default()
+    };
+    cfg.variants.ri_nonce_tracking = tracking;
+    cfg.variants.fresh_nonce_retries = fresh_nonce;
+    setup_cfg(&cfg, specs)
+}
+
+/// A run of `cfg` with adversaries `specs` and the standard monitors.
+pub fn setup_cfg(cfg: &WorldConfig, specs: &[AdversarySpec]) -> (Built, Installed, Records) {
+    let records: Records = Rc::default();
+    let r2 = records.clone();
+    let mut trace = TraceRecorder::new(TraceConfig::default(), Box::new(VecSink::default()));
+    trace.observe(Box::new(move |rec| {
+        if matches!(
+            rec.ev,
+            TraceEvent::Attack { .. } | TraceEvent::Violation { .. }
+        ) {
+            r2.borrow_mut().push(rec.ev.clone());
+        }
+    }));
+    let mut built = build(
+        cfg,
+        Box::new(IdealNetwork {
+            latency_ns: 20_000_000,
+        }),
+        trace,
+        &GeneratingKeySource::new(),
+        &|_, _| (GroupId(0), "all".into()),
+        &mut |_, _| {},
+    )
+    .expect("builds");
+    let mut names = vec![String::new(); built.sim.actor_count()];
+    if let Some(o) = built.ocsp {
+        names[o.0 as usize] = OCSP_NAME.into();
+    }
+    for (i, r) in built.ris.iter().enumerate() {
+        names[r.0 as usize] = ri_name(i as u32);
+    }
+    for (i, a) in built.agents.iter().enumerate() {
+        names[a.0 as usize] = agent_name(i as u32);
+    }
+    let layout = Layout {
+        groups: vec![GroupId(0); names.len()],
+        names,
+    };
+    let roster = Roster {
+        agents: built.agents.clone(),
+        ris: built.ris.clone(),
+        dea: built.dea,
+    };
+    let world = built.world.clone();
+    let ins = install(
+        &mut built.sim,
+        &world,
+        layout,
+        roster,
+        specs,
+        MonitorSet::standard(),
+    )
+    .expect("installs");
+    (built, ins, records)
+}
+
+/// Runs for `secs` of virtual time, then the offline checks.
+pub fn run(built: &mut Built, ins: &Installed, secs: u64) {
+    built.sim.run(
+        &RunLimits {
+            horizon: Some(SimTime::from_secs(secs)),
+            ..Default::default()
+        },
+        &mut |_, _| {},
+    );
+    ins.check_end(&mut built.sim);
+}
+
+fn replayer(delay_s: u64, budget: u64) -> AdversarySpec {
+    let mut s = AdversarySpec::new(
+        AdversaryKind::Replayer,
+        "replayer",
+        Position::OnPath {
+            links: vec![(GroupId(0), GroupId(0))],
+        },
+    );
+    s.messages = vec!["roap:roRequest".into()];
+    s.actors = vec!["ri/*".into()];
+    s.replay_delay_ns = delay_s * 1_000_000_000;
+    s.budget = budget;
+    s
+}
+
+fn violations(ins: &Installed, name: &str) -> u64 {
+    ins.shared.borrow().monitors.counts[name]
+}
+
+#[test]
+fn replayed_ro_requests_are_refused_with_nonce_tracking() {
+    let (mut b, ins, recs) = setup(3, true, &[replayer(5, 6)]);
+    run(&mut b, &ins, 120);
+    let st = ins.shared.borrow().stats["replayer"];
+    // Budget 6: six requests replayed, each answered AccessDenied (seed 003 replay check).
+    assert_eq!(st.attempts, 6);
+    assert_eq!(st.succeeded, 0);
+    assert_eq!(st.blocked, 6);
+    let ri = b.sim.actor::<Ri>(b.ris[0]).unwrap();
+    assert_eq!(ri.stats.replays_rejected, 6);
+    assert_eq!(violations(&ins, names::NO_REQUEST_ACCEPTED_TWICE), 0);
+    let attacks = recs
+        .borrow()
+        .iter()
+        .filter(|e| matches!(e, TraceEvent::Attack { success: false, .. }))
+        .count();
+    assert_eq!(attacks, 6, "one attack record per decided attempt");
+}
+
+#[test]
+fn replayed_ro_requests_are_accepted_without_nonce_tracking() {
+    let (mut b, ins, recs) = setup(3, false, &[replayer(5, 6)]);
+    run(&mut b, &ins, 120);
+    let st = ins.shared.borrow().stats["replayer"];
+    assert_eq!((st.attempts, st.succeeded, st.blocked), (6, 6, 0));
+    let ri = b.sim.actor::<Ri>(b.ris[0]).unwrap();
+    assert_eq!(ri.stats.replays_rejected, 0);
+    // Each accepted replay is one "accepted twice" violation with a 4-message chain:
+    // request, answer, replayed request, second answer.
+    assert_eq!(violations(&ins, names::NO_REQUEST_ACCEPTED_TWICE), 6);
+    let recs = recs.borrow();
+    let chains: Vec<&Vec<u64>> = recs
+        .iter()
+        .filter_map(|e| match e {
+            TraceEvent::Violation { chain, .. } => Some(chain),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(chains.len(), 6);
+    assert!(chains
+        .iter()
+        .all(|c| c.len() == 4 && c.windows(2).all(|w| w[0] < w[1])));
+    // The Device never installs the second copy: rights are not duplicated.
+    assert_eq!(violations(&ins, names::NO_RIGHTS_DUPLICATED), 0);
+}
+
+#[test]
+fn replays_respect_window_and_budget() {
+    let mut s = replayer(1, 1_000);
+    s.from_ns = 1_000_000_000_000; // never active within the run
+    let (mut b, ins, _) = setup(2, false, &[s]);
+    run(&mut b, &ins, 60);
+    assert_eq!(ins.shared.borrow().stats["replayer"].attempts, 0);
+    let (mut b, ins, _) = setup(2, false, &[replayer(1, 2)]);
+    run(&mut b, &ins, 60);
+    assert_eq!(ins.shared.borrow().stats["replayer"].attempts, 2);
+}
+
+#[test]
+fn registration_replays_are_refused_in_both_variants() {
+    for tracking in [true, false] {
+        let mut s = replayer(2, 3);
+        s.messages = vec!["roap:registrationRequest".into()];
+        let (mut b, ins, _) = setup(3, tracking, &[s]);
+        run(&mut b, &ins, 60);
+        let st = ins.shared.borrow().stats["replayer"];
+        // The RI consumed the registration session: the replay gets Abort (§5.4.2.1).
+        assert_eq!((st.attempts, st.succeeded, st.blocked), (3, 0, 3));
+    }
+}
+
+#[test]
+fn tampered_requests_are_all_refused() {
+    let mut s = replayer(0, 8);
+    s.kind = AdversaryKind::Tamperer;
+    s.name = "tamperer".into();
+    s.from_ns = 2_000_000_000; // after registration
+    let (mut b, ins, _) = setup(3, true, &[s]);
+    run(&mut b, &ins, 120);
+    let st = ins.shared.borrow().stats["tamperer"];
+    assert_eq!((st.attempts, st.succeeded, st.blocked), (8, 0, 8));
+    let ri = b.sim.actor::<Ri>(b.ris[0]).unwrap();
+    let refused: u64 = ri
+        .stats
+        .statuses
+        .iter()
+        .filter(|((p, s), _)| p == "ro_acquisition" && s != "Success")
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(refused, 8);
+}
+
+#[test]
+fn tamper_changes_each_field() {
+    use sim_core::adversary::tamperer::{tamper, Field};
+    use sim_core::pdu::roap::RoRequest;
+    use sim_core::pdu::{DateTime, Identifier, Pdu};
+    let req = Pdu::RoRequest(RoRequest {
+        trigger_nonce: None,
+        device_id: Identifier { hash: vec![7; 20] },
+        domain_id: None,
+        ri_id: Identifier { hash: vec![9; 20] },
+        nonce: vec![1; 14],
+        time: DateTime { unix_s: 100 },
+        ro_ids: vec!["cid:a".into()],
+        dcf_hash: None,
+        certificate_chain: None,
+        extensions: Vec::new(),
+        signature: vec![3; 128],
+    });
+    for f in [
+        Field::Signature,
+        Field::Nonce,
+        Field::DeviceId,
+        Field::RoIds,
+        Field::Time,
+    ] {
+        let t = tamper(&req, f).expect("RO Request has every field");
+        assert_ne!(t, req, "{f:?}");
+    }
+    let Some(Pdu::RoRequest(t)) = tamper(&req, Field::Nonce) else {
+        panic!()
+    };
+    assert_eq!(t.nonce[0], 0);
+    assert_eq!(t.signature, vec![3; 128]);
+}
+
+#[test]
+fn flood_is_refused_and_counted() {
+    let mut s = AdversarySpec::new(
+        AdversaryKind::Flooder,
+        "flooder",
+        Position::OffPath { group: GroupId(0) },
+    );
+    s.actors = vec!["ri/0".into()];
+    s.rate_per_s = Some(100.0);
+    s.from_ns = 5_000_000_000;
+    s.to_ns = 10_000_000_000;
+    s.budget = 10_000;
+    let (mut b, ins, _) = setup(2, true, &[s]);
+    run(&mut b, &ins, 30);
+    let st = ins.shared.borrow().stats["flooder"];
+    // 100/s for 5 s = 500 requests (first at 5 s, last before 10 s), all refused: a junk
+    // signature under a registered Device ID is a SignatureError.
+    assert_eq!(st.attempts, 500);
+    assert_eq!((st.succeeded, st.blocked), (0, 500));
+    let ri = b.sim.actor::<Ri>(b.ris[0]).unwrap();
+    assert_eq!(
+        ri.stats.statuses[&("ro_acquisition".to_string(), "SignatureError".to_string())],
+        500
+    );
+    assert_eq!(ins.shared.borrow().monitors.total(), 0);
+    let adv = ins.actors[0];
+    assert_eq!(adv, ActorId(b.sim.actor_count() as u32 - 1));
+}
+
+#[test]
+fn same_seed_same_attack_trace() {
+    let digest = || {
+        let (mut b, ins, _) = setup(3, false, &[replayer(3, 5)]);
+        run(&mut b, &ins, 60);
+        b.sim.trace().digest_hex()
+    };
+    assert_eq!(digest(), digest());
+}
+
+fn mover(kind: &str, budget: u64) -> AdversarySpec {
+    let mut s = AdversarySpec::new(
+        AdversaryKind::MoveAttacker,
+        "mover",
+        Position::OnPath {
+            links: vec![(GroupId(0), GroupId(0))],
+        },
+    );
+    s.messages = vec![kind.into()];
+    s.budget = budget;
+    s
+}
+
+fn mover_stats(tracking: bool, fresh: bool, kind: &str) -> (AttackStatsTuple, u64, u64) {
+    let (mut b, ins, _) = setup_with(4, tracking, fresh, 1.0, &[mover(kind, 4)]);
+    run(&mut b, &ins, 300);
+    let sh = ins.shared.borrow();
+    let st = sh.stats["mover"];
+    (
+        (st.attempts, st.succeeded, st.blocked),
+        sh.monitors.counts[names::NO_RIGHTS_DUPLICATED],
+        sh.monitors.counts[names::NO_REQUEST_ACCEPTED_TWICE],
+    )
+}
+
+type AttackStatsTuple = (u64, u64, u64);
+
+#[test]
+fn replayed_move_requests_blocked_with_tracking_accepted_without() {
+    let (st, dup, twice) = mover_stats(true, true, "sceroap:moveDeviceRORequest");
+    assert_eq!(st, (4, 0, 4));
+    assert_eq!((dup, twice), (0, 0));
+    let (st, _, twice) = mover_stats(false, true, "sceroap:moveDeviceRORequest");
+    assert_eq!(st.0, 4);
+    assert!(
+        st.1 >= 1,
+        "a replayed Move is accepted twice without tracking: {st:?}"
+    );
+    assert_eq!(
+        twice, st.1,
+        "each accepted replay is an accepted-twice violation"
+    );
+}
+
+#[test]
+fn dropped_move_responses_conserve_rights_only_with_fresh_nonces() {
+    let (st, dup, _) = mover_stats(true, true, "sceroap:moveDeviceROResponse");
+    assert_eq!(st, (4, 0, 4), "fresh-nonce retries are answered Success");
+    assert_eq!(dup, 0);
+    let (st, dup, _) = mover_stats(true, false, "sceroap:moveDeviceROResponse");
+    assert_eq!(st, (4, 4, 0), "reused nonces are refused as replays");
+    assert_eq!(dup, 1, "the Sources restored rights the RI moved");
+}
+
+fn metering_run(signed: bool, kind: &str) -> (AttackStatsTuple, u64, u64) {
+    let mut cfg = WorldConfig {
+        agents: 3,
+        ris: 1,
+        workload: AgentWorkload {
+            acquire_rate_per_min: 2.0,
+            consume_rate_per_min: 6.0,
+            metering_interval_ns: Some(30_000_000_000),
+            ..AgentWorkload::default()
+        },
+        ..WorldConfig::default()
+    };
+    cfg.variants.metering_response_signed = signed;
+    let mut s = mover(kind, 4);
+    s.kind = AdversaryKind::MeteringSpoofer;
+    s.name = "spoofer".into();
+    s.from_ns = 40_000_000_000;
+    let (mut b, ins, _) = setup_cfg(&cfg, &[s]);
+    run(&mut b, &ins, 180);
+    let sh = ins.shared.borrow();
+    let st = sh.stats["spoofer"];
+    let discarded: u64 = b
+        .agents
+        .iter()
+        .map(|&a| {
+            b.sim
+                .actor::<sim_core::proto::agent::Agent>(a)
+                .unwrap()
+                .metering_reports
+                .stats
+                .responses_discarded
+        })
+        .sum();
+    (
+        (st.attempts, st.succeeded, st.blocked),
+        sh.monitors.counts[names::METERING_DELETED_ONLY_AFTER_SUCCESS],
+        discarded,
+    )
+}
+
+#[test]
+fn forged_metering_success_deletes_data_only_when_unsigned() {
+    let (st, violations, discarded) = metering_run(true, "roap:meteringReportSubmit");
+    assert_eq!(st, (4, 0, 4));
+    assert_eq!(violations, 0);
+    assert_eq!(discarded, 4, "every forgery fails the RI signature check");
+    let (st, violations, _) = metering_run(false, "roap:meteringReportSubmit");
+    assert_eq!(st, (4, 4, 0));
+    assert!(violations >= 1, "a Device lost metered uses");
+}
+
+#[test]
+fn dropped_metering_responses_lose_nothing() {
+    for signed in [true, false] {
+        let (st, violations, _) = metering_run(signed, "roap:meteringReportResponse");
+        assert_eq!(st, (4, 0, 4));
+        assert_eq!(violations, 0);
+    }
+}
+
+#[test]
+fn impersonation_with_a_compromised_key_is_refused() {
+    let (b0, _, _) = setup(3, true, &[]);
+    let endpoint = b0.agents[0];
+    let mut s = AdversarySpec::new(
+        AdversaryKind::Impersonator,
+        "impersonator",
+        Position::Compromised { endpoint },
+    );
+    s.messages = vec!["roap:roRequest".into()];
+    s.budget = 5;
+    let (mut b, ins, _) = setup(3, true, &[s]);
+    run(&mut b, &ins, 120);
+    let st = ins.shared.borrow().stats["impersonator"];
+    // Five of agent 0's RO Requests claimed other Devices: five SignatureErrors.
+    assert_eq!((st.attempts, st.succeeded, st.blocked), (5, 0, 5));
+    let ri = b.sim.actor::<Ri>(b.ris[0]).unwrap();
+    assert_eq!(
+        ri.stats.statuses[&("ro_acquisition".to_string(), "SignatureError".to_string())],
+        5
+    );
+}
