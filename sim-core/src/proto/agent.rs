@@ -10,7 +10,7 @@ use super::msg::{SimMsg, Wire};
 use super::rights::RightsObject;
 use super::workload::{next_poisson_ns, AgentWorkload};
 use super::world::{Identity, World};
-use super::{acquisition, domain, metering, pairing, registration, trigger};
+use super::{acquisition, domain, metering, move_ud, pairing, registration, trigger};
 use crate::crypto::OpCounter;
 use crate::engine::{Actor, ActorId, Ctx, Event, SimTime, TimerId};
 use crate::pdu::{Pdu, Status};
@@ -37,6 +37,8 @@ pub(crate) enum Activity {
     LeaveDomain = 4,
     Import = 5,
     Pair = 6,
+    /// Move `<userDomain>`-constrained RO via RI (seed 003 §9.2; move_ud.rs).
+    MoveUd = 7,
 }
 
 impl Activity {
@@ -49,6 +51,7 @@ impl Activity {
             4 => Some(Activity::LeaveDomain),
             5 => Some(Activity::Import),
             6 => Some(Activity::Pair),
+            7 => Some(Activity::MoveUd),
             _ => None,
         }
     }
@@ -86,6 +89,8 @@ pub(crate) enum SessionKind {
     Metering(metering::AgentMeter),
     /// Seed 001 pairing: Join Domain for Pairing, Import, dmpPair.
     Pairing(Box<pairing::AgentPairSession>),
+    /// Move `<userDomain>`-constrained RO via RI (seed 003 §9.2).
+    MoveUserDomainRo(move_ud::AgentUdMove),
 }
 
 impl SessionKind {
@@ -98,6 +103,7 @@ impl SessionKind {
             SessionKind::MoveDeviceRo(_) => move_ro::PROTOCOL,
             SessionKind::Metering(_) => metering::PROTOCOL,
             SessionKind::Pairing(p) => p.protocol(),
+            SessionKind::MoveUserDomainRo(_) => move_ud::PROTOCOL,
         }
     }
 }
@@ -160,6 +166,8 @@ pub struct Agent {
     pub metering_reports: metering::AgentMetering,
     /// Seed 001 pairing state (Master Key, tickets, SACs, Imported ROs).
     pub pairing: pairing::AgentPairing,
+    /// Move `<userDomain>`-constrained RO via RI state (seed 003 §9.2).
+    pub move_ud: move_ud::AgentUdMoves,
 }
 
 impl std::fmt::Debug for Agent {
@@ -198,6 +206,7 @@ impl Agent {
             moves: move_ro::AgentMoves::default(),
             metering_reports: metering::AgentMetering::default(),
             pairing: pairing::AgentPairing::new(&world_params),
+            move_ud: Default::default(),
         }
     }
 
@@ -348,6 +357,7 @@ impl Agent {
             SessionKind::MoveDeviceRo(_) => move_ro::agent_send(self, ctx, id),
             SessionKind::Metering(_) => metering::agent_send(self, ctx, id),
             SessionKind::Pairing(_) => pairing::agent_send(self, ctx, id),
+            SessionKind::MoveUserDomainRo(_) => move_ud::agent_send(self, ctx, id),
         }
     }
 
@@ -361,6 +371,7 @@ impl Agent {
             // at the next metering tick.
             SessionKind::Metering(_) => {}
             SessionKind::Pairing(p) => pairing::agent_on_abandon(self, &p),
+            SessionKind::MoveUserDomainRo(m) => move_ud::agent_on_abandon(self, m),
         }
     }
 
@@ -376,6 +387,7 @@ impl Agent {
             self.schedule(ctx, Activity::Metering);
         }
         domain::on_registered(self, ctx, ri);
+        move_ud::on_registered(self, ctx);
     }
 
     /// Sets a one-off timer for activity `a` in `delay_ns`.
@@ -399,6 +411,7 @@ impl Agent {
             }
             Activity::Import => self.workload.import_rate_per_min,
             Activity::Pair => self.workload.pair_rate_per_min,
+            Activity::MoveUd => 0.0,
         };
         if let Some(d) = next_poisson_ns(ctx.rng(), rate) {
             ctx.set_timer(d, TAG_ACTIVITY | a as u64);
@@ -414,6 +427,7 @@ impl Agent {
             Activity::Metering => metering::agent_tick(self, ctx),
             Activity::Import => pairing::agent_import_activity(self, ctx),
             Activity::Pair => pairing::agent_pair_activity(self, ctx),
+            Activity::MoveUd => move_ud::agent_on_timer(self, ctx),
         }
         self.schedule(ctx, a);
     }
@@ -466,6 +480,9 @@ impl Agent {
             // naming RO IDs to move_ro::agent_on_ro_trigger.
             Pdu::RoapTrigger(t) => trigger::agent_on_trigger(self, ctx, from, t),
             Pdu::MoveDeviceRoResponse(r) => move_ro::agent_on_response(self, ctx, from, r),
+            Pdu::MoveUserDomainConstrainedRoResponse(r) => {
+                move_ud::agent_on_response(self, ctx, from, r)
+            }
             Pdu::MeteringReportResponse(r) => metering::agent_on_response(self, ctx, from, r),
             Pdu::PairingJoinDomainResponse(r) => pairing::agent_on_join_response(self, ctx, r),
             Pdu::PairingTicketResponse(r) => pairing::agent_on_ticket_response(self, ctx, r),

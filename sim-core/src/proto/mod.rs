@@ -13,6 +13,7 @@ pub mod lrm;
 pub mod metering;
 pub mod metering_store;
 pub mod move_ro;
+pub mod move_ud;
 pub mod msg;
 pub mod nonce_cache;
 pub mod ocsp;

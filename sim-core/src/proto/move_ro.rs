@@ -44,11 +44,12 @@ pub use accounting::{rights_accounting, RightsAccounting};
 pub use delivery::MovedRights;
 pub(crate) use delivery::{agent_on_ro_trigger, ri_deliver_moved, ri_on_timer};
 use delivery::{arm_timer, send_trigger};
-use ledger::record_ledger;
+pub(crate) use ledger::record_ledger;
 pub use ledger::{ledger_decision, LedgerDecision, LedgerEntry, Refusal};
 pub(crate) use post_response::{agent_on_http_response, ri_on_http_get};
 use post_response::{get_failed, http_get, GetState};
 pub(crate) use request::ri_on_request;
+pub(crate) use request::Checked;
 
 /// Protocol name in outcome records and RI status counters.
 pub const PROTOCOL: &str = "move_device_ro";
@@ -245,7 +246,7 @@ pub(crate) fn agent_on_installed(
 
 /// What a Move of `ro` moves: (portion to mark, State Information, units, full).
 /// Partial Moves move half the available counts (at least 1, leaving at least 1).
-fn plan(
+pub(crate) fn plan(
     ro: &RightsObject,
     partial: bool,
     drm_now_ns: u64,

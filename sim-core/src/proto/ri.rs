@@ -85,6 +85,8 @@ pub struct Ri {
     pub metering: metering::RiMetering,
     /// The DEA context: MK, authorizations, proxied requests (dea_proxy.rs).
     pub dea_proxy: super::dea_proxy::RiDea,
+    /// Move `<userDomain>`-constrained RO via RI state (seed 003 §9.2).
+    pub move_ud: super::move_ud::RiUdMoves,
 }
 
 impl std::fmt::Debug for Ri {
@@ -121,6 +123,7 @@ impl Ri {
             moves: move_ro::RiMoves::default(),
             metering: metering::RiMetering::default(),
             dea_proxy: Default::default(),
+            move_ud: Default::default(),
         }
     }
 
@@ -223,6 +226,9 @@ impl Ri {
             Pdu::JoinDomainRequest(r) => super::domain::ri_on_join(self, ctx, from, r),
             Pdu::LeaveDomainRequest(r) => super::domain::ri_on_leave(self, ctx, from, r),
             Pdu::MoveDeviceRoRequest(r) => move_ro::ri_on_request(self, ctx, from, r),
+            Pdu::MoveUserDomainConstrainedRoRequest(r) => {
+                super::move_ud::ri_on_request(self, ctx, from, r)
+            }
             Pdu::MeteringReportSubmit(r) => metering::ri_on_request(self, ctx, from, r),
             Pdu::GetUserDomainAuthorizationResponse(r) => {
                 super::dea_proxy::ri_on_authorization_response(self, ctx, r)

@@ -98,7 +98,7 @@ pub fn ledger_decision(
     }
 }
 
-pub(super) fn record_ledger(ri: &mut Ri, source: &Identifier, c: &Checked) {
+pub(crate) fn record_ledger(ri: &mut Ri, source: &Identifier, c: &Checked) {
     let moves = &mut ri.moves;
     match moves.ledger.get_mut(&c.ro_id) {
         Some(e) => {

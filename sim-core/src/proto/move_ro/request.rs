@@ -17,11 +17,11 @@ use rand::Rng;
 use std::collections::BTreeSet;
 
 /// One RO of a request that passed the checks.
-pub(super) struct Checked {
-    pub(super) ro_id: String,
-    pub(super) issued_units: u64,
-    pub(super) units: u64,
-    pub(super) rights: crate::pdu::ro::Rights,
+pub(crate) struct Checked {
+    pub(crate) ro_id: String,
+    pub(crate) issued_units: u64,
+    pub(crate) units: u64,
+    pub(crate) rights: crate::pdu::ro::Rights,
 }
 
 /// The RI's RO checks for one `<roInfo>` (seed 003 §9.1.1 steps 1 and 3, seen from the RI).
