@@ -16,6 +16,10 @@
 //! - The RI keeps the moved rights (the seeds do not say how an RI re-issues a User Domain
 //!   RO): they are recorded in the move ledger (no second Move of the same rights) and in
 //!   [`RiUdMoves::held`], so rights are conserved: Device units + RI-held units = issued.
+//! - The RI attaches every RIUserDomainAuthorization it holds for the request's User
+//!   Domains (the Device judges them, §9.2.3 step 4), but takes over only the ROs whose
+//!   User Domains have one that passes those same checks at the RI; the others stay with
+//!   the Device, so the rights are neither lost nor duplicated.
 //! - A Move abandoned without a verified response leaves the ROs unusable (as move_ro).
 
 use super::acquisition::rights_from_ro;
@@ -454,6 +458,9 @@ pub struct RiUdStats {
     pub retransmissions: u64,
     /// Refusals by reason.
     pub refused: BTreeMap<Refusal, u64>,
+    /// ROs of accepted requests not taken over: their User Domain has no valid
+    /// RIUserDomainAuthorization at this RI, so the Device keeps them (§9.2.3 step 4).
+    pub kept_by_source: u64,
 }
 
 /// An RI's user-domain Move state.
@@ -653,6 +660,29 @@ fn source_ok(ri: &mut Ri, req: &MoveRequest, domain: &str, now_ns: u64) -> bool 
     a.entity_id == req.req_id && world.drm_ns(&a.not_before) <= now_ns && not_after_ok
 }
 
+/// The RI's own authorization for `domain` will pass the Device's §9.2.3 step 4 checks:
+/// held, naming this RI, valid now, and (when the DEA key is known) DEA-signed.
+fn own_authz_ok(ri: &mut Ri, domain: &str, now_ns: u64) -> bool {
+    let world = ri.world.clone();
+    let Some(a) = ri.dea_proxy.authorizations.get(domain).cloned() else {
+        return false;
+    };
+    if let Some(key) = ri.move_ud.dea_key.clone() {
+        if world
+            .crypto
+            .verify(&mut ri.ops, &key, world.params.sig_alg, &a, &a.signature)
+            .is_err()
+        {
+            return false;
+        }
+    }
+    let not_after_ok = match &a.not_after {
+        Expiry::Infinite => true,
+        Expiry::At(t) => now_ns < world.drm_ns(t),
+    };
+    a.entity_id == ri.me.id && world.drm_ns(&a.not_before) <= now_ns && not_after_ok
+}
+
 /// MoveUserDomainConstrainedRORequest at the RI: Device Context, DRM time, signature, nonce
 /// (seed 003 §1), ROs, source authorizations, ledger; then the RI's authorizations.
 pub(crate) fn ri_on_request(
@@ -705,6 +735,8 @@ pub(crate) fn ri_on_request(
     let mut fresh = Vec::new();
     let mut seen = BTreeSet::new();
     let mut domains = BTreeSet::new();
+    let mut ok_domains = BTreeMap::new();
+    let mut kept_here = 0u32;
     for m in &req.rights_info.ros {
         let (c, ds) = match check_ro(ri, m) {
             Ok(x) => x,
@@ -713,12 +745,25 @@ pub(crate) fn ri_on_request(
         if !seen.insert(c.ro_id.clone()) {
             return refuse(ri, ctx, from, &req, Refusal::BadRightsInfo);
         }
+        let mut kept = true;
         for d in ds {
             // The Source Device is authorized for every User Domain its ROs are bound to.
             if !domains.contains(&d) && !source_ok(ri, &req, &d, now_ns) {
                 return refuse(ri, ctx, from, &req, Refusal::NotBoundToSource);
             }
+            if !ok_domains.contains_key(&d) {
+                let ok = own_authz_ok(ri, &d, now_ns);
+                ok_domains.insert(d.clone(), ok);
+            }
+            kept &= ok_domains[&d];
             domains.insert(d);
+        }
+        // The Device keeps ROs of a User Domain whose RIUserDomainAuthorization it will
+        // reject (§9.2.3 step 4): the RI takes over only the others (conservation).
+        if !kept {
+            ri.move_ud.stats.kept_by_source += 1;
+            kept_here += 1;
+            continue;
         }
         let entry = ri.moves.ledger.get(&c.ro_id);
         match ledger_decision(
@@ -737,7 +782,7 @@ pub(crate) fn ri_on_request(
     if ri.move_ud.held.len() + fresh.len() > MAX_HELD {
         return refuse(ri, ctx, from, &req, Refusal::Internal);
     }
-    if fresh.is_empty() {
+    if fresh.is_empty() && kept_here == 0 {
         ri.move_ud.stats.retransmissions += 1;
     } else {
         ri.move_ud.stats.accepted += 1;

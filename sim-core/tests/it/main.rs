@@ -9,6 +9,7 @@ mod invariant;
 mod lifecycle;
 mod metering;
 mod move_ro;
+mod move_ud;
 mod net;
 mod pairing;
 mod pdu;

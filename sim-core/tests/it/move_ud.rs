@@ -1,0 +1,371 @@
+//! Move `<userDomain>`-constrained RO via RI (seed 003 §9.2.1, §9.2.3): a Device moves ROs
+//! bound to two DEA User Domains to the RI; the RI attaches the DEA-issued
+//! RIUserDomainAuthorization of each User Domain, and the Device only lets go of the ROs
+//! whose User Domain authorization checks out. Rights are conserved throughout.
+
+use sim_core::crypto::{CryptoMode, GeneratingKeySource, PublicKey};
+use sim_core::engine::time::NS_PER_S;
+use sim_core::engine::{RunLimits, SimTime};
+use sim_core::net::{GroupId, IdealNetwork};
+use sim_core::pdu::common::ALG_KEM;
+use sim_core::pdu::ro::{Action, Asset, Constraint, Permission, ProtectedRo, Rights, Ro};
+use sim_core::pdu::{Encrypted, Expiry};
+use sim_core::proto::agent::Agent;
+use sim_core::proto::build::{build, Built, WorldConfig};
+use sim_core::proto::dea::Dea;
+use sim_core::proto::move_ud::{self, SYSTEM_ID};
+use sim_core::proto::ri::Ri;
+use sim_core::proto::rights::Constraint as RoConstraint;
+use sim_core::proto::workload::AgentWorkload;
+use sim_core::trace::{TraceConfig, TraceRecorder, VecSink};
+
+const UD0: &str = "userdomain0";
+const UD1: &str = "userdomain1";
+/// RO bound to User Domain 0: 4 counts, moved in full.
+const RO_A: &str = "ud-ro-a";
+/// RO bound to User Domain 1: unlimited, moved in full.
+const RO_B: &str = "ud-ro-b";
+/// RO bound to User Domain 0: 6 counts, partial Move of half (3).
+const RO_C: &str = "ud-ro-c";
+/// Rights units installed: 4 + 1 + 6.
+const INSTALLED_UNITS: u64 = 11;
+
+fn config(mode: CryptoMode) -> WorldConfig {
+    let mut cfg = WorldConfig {
+        agents: 2,
+        ris: 1,
+        dea: true,
+        crypto: mode,
+        workload: AgentWorkload {
+            acquire_rate_per_min: 0.0,
+            consume_rate_per_min: 0.0,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    cfg.domains.domains_per_ri = 0;
+    cfg.user_domains.user_domains = 2;
+    cfg
+}
+
+fn crafted(id: &str, domains: &[&str], count: Option<u32>, system: Option<&str>) -> ProtectedRo {
+    let play = Permission {
+        action: Action::Play,
+        constraints: count.map(Constraint::Count).into_iter().collect(),
+    };
+    let mv = Permission {
+        action: Action::Move,
+        constraints: system
+            .map(|s| Constraint::System(vec![s.to_string()]))
+            .into_iter()
+            .collect(),
+    };
+    ProtectedRo {
+        ro: Ro {
+            id: id.to_string(),
+            version: "2.0".into(),
+            domain_ro: false,
+            ri_id: sim_core::pdu::Identifier::new(vec![0; 20]),
+            rights: Rights {
+                uid: id.to_string(),
+                assets: vec![Asset {
+                    content_id: format!("cid:{id}"),
+                    dcf_hash: None,
+                }],
+                permissions: vec![play, mv],
+                user_domains: domains.iter().map(|d| d.to_string()).collect(),
+                move_indication: Vec::new(),
+            },
+            signature: None,
+            time_stamp: None,
+            enc_key: Encrypted {
+                id: None,
+                algorithm: ALG_KEM.to_string(),
+                key_info: None,
+                cipher: Vec::new(),
+            },
+        },
+        mac: Vec::new(),
+    }
+}
+
+struct Run {
+    built: Built,
+}
+
+impl Run {
+    fn agent(&self, i: usize) -> &Agent {
+        self.built.sim.actor::<Agent>(self.built.agents[i]).unwrap()
+    }
+    fn ri(&self) -> &Ri {
+        self.built.sim.actor::<Ri>(self.built.ris[0]).unwrap()
+    }
+    fn ri_mut(&mut self) -> &mut Ri {
+        self.built.sim.actor_mut::<Ri>(self.built.ris[0]).unwrap()
+    }
+    fn dea_mut(&mut self) -> &mut Dea {
+        let d = self.built.dea.unwrap();
+        self.built.sim.actor_mut::<Dea>(d).unwrap()
+    }
+    fn dea_key(&self) -> PublicKey {
+        let d = self.built.dea.unwrap();
+        let dea = self.built.sim.actor::<Dea>(d).unwrap();
+        dea.identity().chain[0].public_key().clone()
+    }
+    fn run_to(&mut self, secs: u64) {
+        self.built.sim.run(
+            &RunLimits {
+                horizon: Some(SimTime::from_secs(secs)),
+                ..Default::default()
+            },
+            &mut |_, _| {},
+        );
+    }
+    fn ri_status(&self, s: &str) -> u64 {
+        self.ri()
+            .stats
+            .statuses
+            .get(&(move_ud::PROTOCOL.to_string(), s.to_string()))
+            .copied()
+            .unwrap_or(0)
+    }
+    /// Units of the crafted ROs still at Device 0 plus units the RI holds.
+    fn total_units(&self) -> u64 {
+        let a = self.agent(0);
+        let held: u64 = [RO_A, RO_B, RO_C]
+            .iter()
+            .filter_map(|id| a.ros.get(*id))
+            .map(|r| r.rights_units())
+            .sum();
+        held + self.ri().move_ud.held_units()
+    }
+    /// (present, unusable, unusable_count, units) of an RO at Device 0.
+    fn ro(&self, id: &str) -> Option<(bool, u32, u64)> {
+        self.agent(0)
+            .ros
+            .get(id)
+            .map(|r| (r.unusable, r.unusable_count, r.rights_units()))
+    }
+}
+
+/// Builds the world: Device 0 holds RO_A, RO_B, RO_C signed by the RI, listing the RI in
+/// `<moveIndication>`, and DEA-signed authorizations for both User Domains; the RI trusts
+/// the DEA key. Device 0 moves all three 5 s after registering.
+fn start(mode: CryptoMode) -> Run {
+    let cfg = config(mode);
+    let trace = TraceRecorder::new(TraceConfig::default(), Box::new(VecSink::default()));
+    let built = build(
+        &cfg,
+        Box::new(IdealNetwork {
+            latency_ns: 20_000_000,
+        }),
+        trace,
+        &GeneratingKeySource::new(),
+        &|_, _| (GroupId(0), "all".into()),
+        &mut |_, _| {},
+    )
+    .expect("builds");
+    let mut r = Run { built };
+    let dea_key = r.dea_key();
+    let epoch = r.built.world.datetime(0);
+    let agent_id = r.built.agents[0];
+    let dev = move_ud::device_id(r.built.sim.actor::<Agent>(agent_id).unwrap());
+    let ri_hex = move_ud::move_indication(&move_ud::ri_id(r.ri()));
+    let mut ros = Vec::new();
+    for (id, ds, count) in [
+        (RO_A, UD0, Some(4)),
+        (RO_B, UD1, None),
+        (RO_C, UD0, Some(6)),
+    ] {
+        let mut pro = crafted(id, &[ds], count, Some(SYSTEM_ID));
+        pro.ro.rights.move_indication = vec![ri_hex.clone()];
+        ros.push(move_ud::ri_sign_ro(r.ri_mut(), pro).expect("signs"));
+    }
+    let authz: Vec<_> = [UD0, UD1]
+        .iter()
+        .map(|u| move_ud::dea_authorize(r.dea_mut(), u, &dev, epoch, Expiry::Infinite).unwrap())
+        .collect();
+    r.ri_mut().move_ud.dea_key = Some(dea_key.clone());
+    let agent = r.built.sim.actor_mut::<Agent>(agent_id).unwrap();
+    for pro in ros {
+        move_ud::install_ro(agent, pro);
+    }
+    for a in authz {
+        move_ud::join_user_domain(agent, a, dea_key.clone());
+    }
+    move_ud::plan_move(
+        agent,
+        5 * NS_PER_S,
+        vec![
+            (RO_A.into(), false),
+            (RO_B.into(), false),
+            (RO_C.into(), true),
+        ],
+    );
+    // The RI has its DEA authorizations by 2 s; the Move starts after that.
+    r.run_to(2);
+    assert!(r.ri().dea_proxy.authorizations.contains_key(UD0));
+    assert!(r.ri().dea_proxy.authorizations.contains_key(UD1));
+    assert_eq!(r.total_units(), INSTALLED_UNITS);
+    r
+}
+
+#[test]
+fn full_and_partial_moves_remove_and_decrement() {
+    let mut r = start(CryptoMode::Symbolic);
+    r.run_to(60);
+    let s = &r.agent(0).move_ud.stats;
+    assert_eq!((s.started, s.ros_moved, s.ros_restored), (1, 3, 0));
+    assert_eq!(r.ri_status("Success"), 1);
+    // RO_A and RO_B moved in full; RO_C: 6 counts, half (3) moved, 3 left and usable.
+    assert_eq!(r.ro(RO_A), None);
+    assert_eq!(r.ro(RO_B), None);
+    assert_eq!(r.ro(RO_C), Some((false, 0, 3)));
+    let held = &r.ri().move_ud.held;
+    assert_eq!((held[RO_A], held[RO_B], held[RO_C]), (4, 1, 3));
+    assert_eq!(r.total_units(), INSTALLED_UNITS);
+    // The ledger refuses a second Move of the same rights (RO_A fully moved).
+    assert_eq!(r.ri().moves.ledger[RO_A].moved_units, 4);
+}
+
+#[test]
+fn missing_ri_authorization_restores_exactly_that_domains_ros() {
+    let mut r = start(CryptoMode::Symbolic);
+    r.ri_mut().dea_proxy.authorizations.remove(UD1);
+    r.run_to(60);
+    // RO_B (User Domain 1) stays, usable; RO_A and RO_C (User Domain 0) move.
+    assert_eq!(r.ro(RO_B), Some((false, 0, 1)));
+    assert_eq!(r.ro(RO_A), None);
+    assert_eq!(r.ro(RO_C), Some((false, 0, 3)));
+    let s = &r.agent(0).move_ud.stats;
+    assert_eq!((s.ros_moved, s.ros_restored), (2, 1));
+    // The RI took over only RO_A and RO_C: nothing lost, nothing duplicated.
+    assert_eq!(r.ri().move_ud.stats.kept_by_source, 1);
+    assert!(!r.ri().move_ud.held.contains_key(RO_B));
+    assert_eq!(r.total_units(), INSTALLED_UNITS);
+}
+
+fn replace_ud1_authorization(
+    r: &mut Run,
+    f: impl FnOnce(&mut Run) -> sim_core::pdu::moves::UserDomainAuthorization,
+) {
+    let a = f(r);
+    r.ri_mut()
+        .dea_proxy
+        .authorizations
+        .insert(UD1.to_string(), a);
+}
+
+fn assert_ud1_restored(r: &Run) {
+    assert_eq!(r.total_units(), INSTALLED_UNITS);
+    assert_eq!(r.ri().move_ud.stats.kept_by_source, 1);
+    assert_eq!(r.ro(RO_B), Some((false, 0, 1)));
+    assert_eq!(r.ro(RO_A), None);
+    assert_eq!(r.ro(RO_C), Some((false, 0, 3)));
+    let s = &r.agent(0).move_ud.stats;
+    assert_eq!((s.ros_moved, s.ros_restored), (2, 1));
+}
+
+#[test]
+fn expired_ri_authorization_restores_its_domain() {
+    let mut r = start(CryptoMode::Symbolic);
+    replace_ud1_authorization(&mut r, |r| {
+        let ri = move_ud::ri_id(r.ri());
+        let epoch = r.built.world.datetime(0);
+        let end = Expiry::At(r.built.world.datetime(NS_PER_S));
+        move_ud::dea_authorize(r.dea_mut(), UD1, &ri, epoch, end).unwrap()
+    });
+    r.run_to(60);
+    assert_ud1_restored(&r);
+}
+
+#[test]
+fn forged_dea_signature_restores_its_domain() {
+    let mut r = start(CryptoMode::Symbolic);
+    replace_ud1_authorization(&mut r, |r| {
+        let mut a = r.ri().dea_proxy.authorizations[UD1].clone();
+        a.signature[0] ^= 0x5a;
+        a
+    });
+    r.run_to(60);
+    assert_ud1_restored(&r);
+}
+
+#[test]
+fn entity_id_mismatch_restores_its_domain() {
+    let mut r = start(CryptoMode::Symbolic);
+    replace_ud1_authorization(&mut r, |r| {
+        // Properly DEA-signed, but for another entity (Device 1).
+        let other = move_ud::device_id(r.agent(1));
+        let epoch = r.built.world.datetime(0);
+        move_ud::dea_authorize(r.dea_mut(), UD1, &other, epoch, Expiry::Infinite).unwrap()
+    });
+    r.run_to(60);
+    assert_ud1_restored(&r);
+}
+
+#[test]
+fn non_success_restores_every_ro() {
+    let mut r = start(CryptoMode::Symbolic);
+    // The RI checks source authorizations with a wrong DEA key (a Device's certificate
+    // key): the request is refused AccessDenied.
+    let other_key = {
+        let ri = r.ri();
+        ri.devices.values().next().unwrap().chain[0]
+            .public_key()
+            .clone()
+    };
+    r.ri_mut().move_ud.dea_key = Some(other_key);
+    r.run_to(60);
+    assert_eq!(r.ri_status("AccessDenied"), 1);
+    assert_eq!(r.ro(RO_A), Some((false, 0, 4)));
+    assert_eq!(r.ro(RO_B), Some((false, 0, 1)));
+    assert_eq!(r.ro(RO_C), Some((false, 0, 6)));
+    let s = &r.agent(0).move_ud.stats;
+    assert_eq!((s.failed, s.ros_moved, s.ros_restored), (1, 0, 3));
+    assert_eq!(r.ri().move_ud.held_units(), 0);
+    assert_eq!(r.total_units(), INSTALLED_UNITS);
+}
+
+#[test]
+fn ros_without_this_protocol_or_ri_are_not_moved() {
+    let mut r = start(CryptoMode::Symbolic);
+    let agent_id = r.built.agents[0];
+    let ri_hex = move_ud::move_indication(&move_ud::ri_id(r.ri()));
+    // RO_A re-signed with a <system> naming Move Device RO: not movable by §9.2.
+    let mut pro = crafted(RO_A, &[UD0], Some(4), Some("moveDeviceROviaRI"));
+    pro.ro.rights.move_indication = vec![ri_hex];
+    let pro = move_ud::ri_sign_ro(r.ri_mut(), pro).unwrap();
+    let agent = r.built.sim.actor_mut::<Agent>(agent_id).unwrap();
+    move_ud::install_ro(agent, pro);
+    r.run_to(60);
+    // The whole selection is refused before anything is marked or sent.
+    let s = &r.agent(0).move_ud.stats;
+    assert_eq!((s.started, s.not_started), (0, 1));
+    assert_eq!(r.ro(RO_A), Some((false, 0, 4)));
+    assert_eq!(r.ro(RO_C), Some((false, 0, 6)));
+    assert!(matches!(
+        r.agent(0).ros[RO_C].constraint,
+        RoConstraint::Count { remaining: 6 }
+    ));
+}
+
+#[test]
+fn real_and_symbolic_modes_give_the_same_outcomes() {
+    let mut out = Vec::new();
+    for mode in [CryptoMode::Symbolic, CryptoMode::Real] {
+        let mut r = start(mode);
+        r.ri_mut().dea_proxy.authorizations.remove(UD1);
+        r.run_to(60);
+        out.push((
+            r.ro(RO_A),
+            r.ro(RO_B),
+            r.ro(RO_C),
+            r.agent(0).move_ud.stats.clone(),
+            r.ri().move_ud.held.clone(),
+            r.ri_status("Success"),
+        ));
+    }
+    assert_eq!(out[0], out[1]);
+    assert_eq!(out[0].5, 1);
+}
