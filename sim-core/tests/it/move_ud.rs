@@ -5,19 +5,23 @@
 
 use sim_core::crypto::{CryptoMode, GeneratingKeySource, PublicKey};
 use sim_core::engine::time::NS_PER_S;
-use sim_core::engine::{RunLimits, SimTime};
+use sim_core::engine::{ActorId, RunLimits, SimTime, Tap, TapCtx, Verdict};
 use sim_core::net::{GroupId, IdealNetwork};
 use sim_core::pdu::common::ALG_KEM;
+use sim_core::pdu::moves::MoveResponse;
 use sim_core::pdu::ro::{Action, Asset, Constraint, Permission, ProtectedRo, Rights, Ro};
-use sim_core::pdu::{Encrypted, Expiry};
+use sim_core::pdu::{Encrypted, Expiry, Pdu, Status};
 use sim_core::proto::agent::Agent;
 use sim_core::proto::build::{build, Built, WorldConfig};
 use sim_core::proto::dea::Dea;
 use sim_core::proto::move_ud::{self, SYSTEM_ID};
+use sim_core::proto::msg::{SimMsg, Wire};
 use sim_core::proto::ri::Ri;
 use sim_core::proto::rights::Constraint as RoConstraint;
 use sim_core::proto::workload::AgentWorkload;
 use sim_core::trace::{TraceConfig, TraceRecorder, VecSink};
+use std::cell::RefCell;
+use std::rc::Rc;
 
 const UD0: &str = "userdomain0";
 const UD1: &str = "userdomain1";
@@ -368,4 +372,99 @@ fn real_and_symbolic_modes_give_the_same_outcomes() {
     }
     assert_eq!(out[0], out[1]);
     assert_eq!(out[0].5, 1);
+}
+
+/// On-path tap: records request nonces, drops or rewrites (without re-signing) responses.
+struct UdTap {
+    mode: CryptoMode,
+    drop_responses: u32,
+    tampers: Vec<fn(&mut MoveResponse)>,
+    nonces: Rc<RefCell<Vec<Vec<u8>>>>,
+}
+
+impl Tap<SimMsg> for UdTap {
+    fn on_send(
+        &mut self,
+        _from: ActorId,
+        _to: ActorId,
+        msg: SimMsg,
+        _ctx: &mut TapCtx<'_, SimMsg>,
+    ) -> Verdict<SimMsg> {
+        let SimMsg::Pdu(w) = &msg else {
+            return Verdict::Pass(msg);
+        };
+        match w.open() {
+            Ok(Pdu::MoveUserDomainConstrainedRoRequest(r)) => {
+                self.nonces.borrow_mut().push(r.nonce);
+            }
+            Ok(Pdu::MoveUserDomainConstrainedRoResponse(mut r)) => {
+                if self.drop_responses > 0 {
+                    self.drop_responses -= 1;
+                    return Verdict::Drop;
+                }
+                if !self.tampers.is_empty() {
+                    self.tampers.remove(0)(&mut r);
+                    let pdu = Pdu::MoveUserDomainConstrainedRoResponse(r);
+                    return Verdict::Pass(SimMsg::Pdu(Wire::new(self.mode, pdu)));
+                }
+            }
+            _ => {}
+        }
+        Verdict::Pass(msg)
+    }
+}
+
+fn tap(
+    r: &mut Run,
+    drop_responses: u32,
+    tampers: Vec<fn(&mut MoveResponse)>,
+) -> Rc<RefCell<Vec<Vec<u8>>>> {
+    let nonces = Rc::new(RefCell::new(Vec::new()));
+    r.built.sim.set_tap(Box::new(UdTap {
+        mode: CryptoMode::Symbolic,
+        drop_responses,
+        tampers,
+        nonces: nonces.clone(),
+    }));
+    nonces
+}
+
+#[test]
+fn lost_response_is_retried_with_a_fresh_nonce_and_counted_once() {
+    let mut r = start(CryptoMode::Symbolic);
+    let nonces = tap(&mut r, 1, Vec::new());
+    r.run_to(200);
+    let n = nonces.borrow();
+    assert_eq!(n.len(), 2);
+    assert_ne!(n[0], n[1], "seed 003 §9.2.1: retries use a fresh nonce");
+    // The RI recognised the retry (same Device, same RO, same amount): nothing recorded twice.
+    let st = &r.ri().move_ud.stats;
+    assert_eq!((st.accepted, st.retransmissions), (1, 1));
+    let held = &r.ri().move_ud.held;
+    assert_eq!((held[RO_A], held[RO_B], held[RO_C]), (4, 1, 3));
+    assert_eq!(r.agent(0).move_ud.stats.ros_moved, 3);
+    assert_eq!(r.ro(RO_C), Some((false, 0, 3)));
+    assert_eq!(r.total_units(), INSTALLED_UNITS);
+}
+
+#[test]
+fn mismatching_or_unsigned_responses_are_discarded_and_the_move_completes() {
+    let mut r = start(CryptoMode::Symbolic);
+    let nonces = tap(
+        &mut r,
+        0,
+        vec![
+            // §9.2.3 step 1: another nonce.
+            |m| m.nonce[0] ^= 1,
+            // §9.2.3 step 2: status rewritten, signature no longer verifies.
+            |m| m.status = Status::AccessDenied,
+        ],
+    );
+    r.run_to(200);
+    assert_eq!(nonces.borrow().len(), 3);
+    let s = &r.agent(0).move_ud.stats;
+    assert_eq!((s.discarded_mismatch, s.discarded_signature), (1, 1));
+    assert_eq!((s.ros_moved, s.ros_restored, s.failed), (3, 0, 0));
+    assert_eq!(r.ro(RO_A), None);
+    assert_eq!(r.total_units(), INSTALLED_UNITS);
 }
