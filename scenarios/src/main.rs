@@ -410,9 +410,16 @@ fn list_points(s: &scenarios::Scenario) -> u8 {
             return 1;
         }
     };
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
     for p in iter {
         match p {
-            Ok(p) => println!("  point {:>6}  {}", p.index, p.label()),
+            Ok(p) => {
+                // A closed pipe (`| head`) ends the listing quietly instead of panicking.
+                if writeln!(out, "  point {:>6}  {}", p.index, p.label()).is_err() {
+                    return 0;
+                }
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 return 1;

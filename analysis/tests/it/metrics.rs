@@ -244,3 +244,26 @@ mod hostile {
         }
     }
 }
+
+#[test]
+fn declared_workers_are_the_server_capacity() {
+    // The same tiny trace, but the RI declares 4 workers in its actor record: capacity is 4,
+    // not the 2 busy workers seen, so utilisation is 6.5 worker·ms / (4 × 10 ms).
+    let lines: Vec<String> = TINY
+        .iter()
+        .map(|l| {
+            l.replace(
+                r#""name":"ri/0","group":"core"}"#,
+                r#""name":"ri/0","group":"core","workers":4}"#,
+            )
+        })
+        .collect();
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let m = analyze_reader(trace_text(&refs).as_bytes())
+        .unwrap()
+        .metrics;
+    let s = &m.servers.by_actor[&10];
+    assert_eq!(s.capacity_workers, 4);
+    assert!((s.utilisation - 6.5 / 40.0).abs() < 1e-12);
+    assert_eq!(m.servers.by_kind["ri"].capacity_workers, 4);
+}

@@ -172,6 +172,36 @@ impl Ri {
             .or_default() += 1;
     }
 
+    /// Reject overflow policy: the queue was full, so answer at once, at no CPU cost, with a
+    /// status-only `Abort` of the matching response type (ROAP has no "busy" status; §5.3.6
+    /// status-only responses carry no nonce, so protocols that match responses by nonce —
+    /// metering, move — simply keep waiting and retry, and the others end with `Abort`).
+    fn refuse_busy(&mut self, ctx: &mut Ctx<'_, SimMsg>, to: ActorId, msg: &SimMsg) {
+        use crate::pdu::roap::{JoinDomainResponse, LeaveDomainResponse, RiHello, RoResponse};
+        let SimMsg::Pdu(w) = msg else {
+            return;
+        };
+        let status = Status::Abort;
+        let pdu = match w.kind() {
+            "roap:deviceHello" => Pdu::RiHello(RiHello {
+                status,
+                session_id: None,
+                body: None,
+            }),
+            "roap:roRequest" => Pdu::RoResponse(RoResponse { status, body: None }),
+            "roap:joinDomainRequest" => {
+                Pdu::JoinDomainResponse(JoinDomainResponse { status, body: None })
+            }
+            "roap:leaveDomainRequest" => {
+                Pdu::LeaveDomainResponse(LeaveDomainResponse { status, body: None })
+            }
+            _ => return,
+        };
+        self.count_status("busy", status);
+        let wire = Wire::new(self.world.mode(), pdu);
+        ctx.send(to, SimMsg::Pdu(wire));
+    }
+
     /// The stapled OCSP response if it is fresh enough to hand out.
     pub(crate) fn staple(&self, now: SimTime) -> Option<Vec<u8>> {
         self.stapled_ocsp
@@ -272,7 +302,7 @@ impl Actor<SimMsg> for Ri {
                 SimMsg::HttpGet(u) => move_ro::ri_on_http_get(self, ctx, from, u),
                 _ => {}
             },
-            Event::Overloaded { .. } => {}
+            Event::Overloaded { from, msg, .. } => self.refuse_busy(ctx, from, &msg),
         }
         let mut ops = std::mem::take(&mut self.ops);
         self.world.charge(ctx, &mut ops, 0);

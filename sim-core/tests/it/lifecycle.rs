@@ -122,3 +122,28 @@ fn same_seed_same_trace_digest() {
     assert_eq!(d1, d2);
     assert_ne!(d1, d3);
 }
+
+#[test]
+fn reject_policy_answers_at_once_with_abort_where_drop_times_out() {
+    use sim_core::engine::{CpuSpec, Overflow};
+    let base = WorldConfig {
+        agents: 20,
+        ris: 1,
+        ..Default::default()
+    };
+    let reject = WorldConfig {
+        ri_cpu: CpuSpec::server(1, 1, Overflow::Reject),
+        ..base.clone()
+    };
+    let drop = WorldConfig {
+        ri_cpu: CpuSpec::server(1, 1, Overflow::Drop),
+        ..base
+    };
+    // 20 simultaneous DeviceHellos at a 1-worker RI with one queue slot: 2 are taken, 18
+    // refused. With `reject` they end at once with Abort; with `drop` they time out and retry.
+    let (o, _, _) = run(&reject, 1);
+    assert_eq!(count(&o, "registration", "Abort"), 18, "{o:?}");
+    let (o, _, _) = run(&drop, 1);
+    assert_eq!(count(&o, "registration", "Abort"), 0, "{o:?}");
+    assert_eq!(o.values().sum::<u64>(), 2, "{o:?}");
+}
