@@ -326,6 +326,20 @@ pub(crate) fn agent_on_abandon(agent: &mut Agent, _m: AgentUdMove) {
     agent.move_ud.stats.abandoned += 1;
 }
 
+/// `notBefore ≤ now < notAfter` in DRM ns (`None` = `Infinite`; seed 003 §9.2.3 step 4.c).
+fn valid_at(not_before_ns: u64, not_after_ns: Option<u64>, now_ns: u64) -> bool {
+    not_before_ns <= now_ns && not_after_ns.is_none_or(|end| now_ns < end)
+}
+
+/// [`valid_at`] for an authorization's `<notBefore>`/`<notAfter>`.
+fn in_validity(world: &super::world::World, a: &UserDomainAuthorization, now_ns: u64) -> bool {
+    let end = match &a.not_after {
+        Expiry::Infinite => None,
+        Expiry::At(t) => Some(world.drm_ns(t)),
+    };
+    valid_at(world.drm_ns(&a.not_before), end, now_ns)
+}
+
 /// Why a `<RIUserDomainAuthorization>` is not accepted (seed 003 §9.2.3 step 4 a–c).
 fn authz_valid(
     agent: &mut Agent,
@@ -346,11 +360,7 @@ fn authz_valid(
         return false;
     }
     // b. entityId is the responding RI. c. notBefore ≤ now < notAfter (DRM time).
-    let not_after_ok = match &a.not_after {
-        Expiry::Infinite => true,
-        Expiry::At(t) => drm_now_ns < world.drm_ns(t),
-    };
-    &a.entity_id == res_id && world.drm_ns(&a.not_before) <= drm_now_ns && not_after_ok
+    &a.entity_id == res_id && in_validity(&world, a, drm_now_ns)
 }
 
 /// MoveUserDomainConstrainedROResponse at the Device (seed 003 §9.2.3, steps in order).
@@ -653,11 +663,7 @@ fn source_ok(ri: &mut Ri, req: &MoveRequest, domain: &str, now_ns: u64) -> bool 
             return false;
         }
     }
-    let not_after_ok = match &a.not_after {
-        Expiry::Infinite => true,
-        Expiry::At(t) => now_ns < world.drm_ns(t),
-    };
-    a.entity_id == req.req_id && world.drm_ns(&a.not_before) <= now_ns && not_after_ok
+    a.entity_id == req.req_id && in_validity(&world, a, now_ns)
 }
 
 /// The RI's own authorization for `domain` will pass the Device's §9.2.3 step 4 checks:
@@ -676,11 +682,7 @@ fn own_authz_ok(ri: &mut Ri, domain: &str, now_ns: u64) -> bool {
             return false;
         }
     }
-    let not_after_ok = match &a.not_after {
-        Expiry::Infinite => true,
-        Expiry::At(t) => now_ns < world.drm_ns(t),
-    };
-    a.entity_id == ri.me.id && world.drm_ns(&a.not_before) <= now_ns && not_after_ok
+    a.entity_id == ri.me.id && in_validity(&world, &a, now_ns)
 }
 
 /// MoveUserDomainConstrainedRORequest at the RI: Device Context, DRM time, signature, nonce
@@ -797,4 +799,24 @@ pub(crate) fn ri_on_request(
         .filter_map(|d| ri.dea_proxy.authorizations.get(d).cloned())
         .collect();
     respond(ri, ctx, from, &req, Status::Success, authz);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validity_window_is_half_open() {
+        assert!(valid_at(10, Some(20), 10));
+        assert!(valid_at(10, Some(20), 19));
+        assert!(!valid_at(10, Some(20), 20));
+        assert!(!valid_at(10, Some(20), 9));
+        assert!(valid_at(10, None, u64::MAX));
+    }
+
+    #[test]
+    fn move_indication_is_the_hex_of_the_ri_id() {
+        let id = Identifier::new(vec![0xab, 0x01]);
+        assert_eq!(move_indication(&id), "ab01");
+    }
 }

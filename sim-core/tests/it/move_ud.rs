@@ -468,3 +468,18 @@ fn mismatching_or_unsigned_responses_are_discarded_and_the_move_completes() {
     assert_eq!(r.ro(RO_A), None);
     assert_eq!(r.total_units(), INSTALLED_UNITS);
 }
+
+#[test]
+fn abandoned_move_keeps_the_ros_unusable() {
+    let mut r = start(CryptoMode::Symbolic);
+    let nonces = tap(&mut r, u32::MAX, Vec::new());
+    r.run_to(400);
+    // 1 attempt + 3 retries (ProtoParams::default().max_retries), all answered, none seen.
+    assert_eq!(nonces.borrow().len(), 4);
+    assert_eq!(r.agent(0).move_ud.stats.abandoned, 1);
+    // The RI accepted the first attempt: the Device must not use the rights again.
+    assert_eq!(r.ro(RO_A), Some((true, 0, 4)));
+    assert_eq!(r.ro(RO_C), Some((false, 3, 6)));
+    assert_eq!(r.ri().move_ud.stats.retransmissions, 3);
+    assert_eq!(r.ri().move_ud.held_units(), 8);
+}
