@@ -14,6 +14,7 @@ use sim_core::pdu::{Encrypted, Expiry, Pdu, Status};
 use sim_core::proto::agent::Agent;
 use sim_core::proto::build::{build, Built, WorldConfig};
 use sim_core::proto::dea::Dea;
+use sim_core::proto::move_ro::Refusal;
 use sim_core::proto::move_ud::{self, SYSTEM_ID};
 use sim_core::proto::msg::{SimMsg, Wire};
 use sim_core::proto::ri::Ri;
@@ -380,15 +381,17 @@ struct UdTap {
     drop_responses: u32,
     tampers: Vec<fn(&mut MoveResponse)>,
     nonces: Rc<RefCell<Vec<Vec<u8>>>>,
+    /// Inject a copy of the first request this long after it was sent.
+    replay_after_s: Option<u64>,
 }
 
 impl Tap<SimMsg> for UdTap {
     fn on_send(
         &mut self,
-        _from: ActorId,
-        _to: ActorId,
+        from: ActorId,
+        to: ActorId,
         msg: SimMsg,
-        _ctx: &mut TapCtx<'_, SimMsg>,
+        ctx: &mut TapCtx<'_, SimMsg>,
     ) -> Verdict<SimMsg> {
         let SimMsg::Pdu(w) = &msg else {
             return Verdict::Pass(msg);
@@ -396,6 +399,9 @@ impl Tap<SimMsg> for UdTap {
         match w.open() {
             Ok(Pdu::MoveUserDomainConstrainedRoRequest(r)) => {
                 self.nonces.borrow_mut().push(r.nonce);
+                if let Some(after) = self.replay_after_s.take() {
+                    ctx.inject(from, to, msg.clone(), after * NS_PER_S);
+                }
             }
             Ok(Pdu::MoveUserDomainConstrainedRoResponse(mut r)) => {
                 if self.drop_responses > 0 {
@@ -425,6 +431,7 @@ fn tap(
         drop_responses,
         tampers,
         nonces: nonces.clone(),
+        replay_after_s: None,
     }));
     nonces
 }
@@ -482,4 +489,28 @@ fn abandoned_move_keeps_the_ros_unusable() {
     assert_eq!(r.ro(RO_C), Some((false, 3, 6)));
     assert_eq!(r.ri().move_ud.stats.retransmissions, 3);
     assert_eq!(r.ri().move_ud.held_units(), 8);
+}
+
+#[test]
+fn replayed_request_is_refused_and_its_response_discarded() {
+    let mut r = start(CryptoMode::Symbolic);
+    let nonces = Rc::new(RefCell::new(Vec::new()));
+    r.built.sim.set_tap(Box::new(UdTap {
+        mode: CryptoMode::Symbolic,
+        drop_responses: 0,
+        tampers: Vec::new(),
+        nonces: nonces.clone(),
+        replay_after_s: Some(10),
+    }));
+    r.run_to(60);
+    // Seed 003 §1: the RI has seen the nonce: AccessDenied, nothing recorded twice.
+    let st = &r.ri().move_ud.stats;
+    assert_eq!(st.refused.get(&Refusal::Replay).copied(), Some(1));
+    assert_eq!((st.accepted, st.retransmissions), (1, 0));
+    assert_eq!(r.ri_status("AccessDenied"), 1);
+    assert_eq!(r.ri().move_ud.held_units(), 8);
+    // The Device's session is over: the refusal matches no request and is discarded.
+    let s = &r.agent(0).move_ud.stats;
+    assert_eq!((s.ros_moved, s.discarded_mismatch), (3, 1));
+    assert_eq!(r.total_units(), INSTALLED_UNITS);
 }
