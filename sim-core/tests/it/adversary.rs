@@ -574,3 +574,42 @@ fn forged_tickets_are_refused_by_sce_agents_too() {
     assert_eq!(refused.values().sum::<u64>(), st.0, "{refused:?}");
     assert!(at_agents > 0, "an SCE agent was a target: {refused:?}");
 }
+
+#[test]
+fn a_compromised_device_joining_through_every_ri_counts_once() {
+    // Seed 000 §7.4.1 note: agent 0 (compromised) is made to join the User Domain through
+    // the 2 RIs it is not registered with (3 RIs): 2 attempts, both accepted, and the DEA
+    // holds 1 Device associated through those 2 RIs — within the limit of 2: both blocked.
+    for count_once in [true, false] {
+        let mut cfg = WorldConfig {
+            agents: 3,
+            ris: 3,
+            dea: true,
+            ..WorldConfig::default()
+        };
+        cfg.workload.acquire_rate_per_min = 1.0;
+        cfg.user_domains.user_domains = 1;
+        cfg.user_domains.max_devices = 2;
+        cfg.variants.dea_count_once = count_once;
+        let (b0, _, _) = setup_cfg(&cfg, &[]);
+        let endpoint = b0.agents[0];
+        let mut s = AdversarySpec::new(
+            AdversaryKind::DomainStuffer,
+            "stuffer",
+            Position::Compromised { endpoint },
+        );
+        s.messages = vec!["roap:deviceHello".into()];
+        let (mut b, ins, _) = setup_cfg(&cfg, &[s]);
+        run(&mut b, &ins, 120);
+        let st = ins.shared.borrow().stats["stuffer"];
+        assert_eq!((st.attempts, st.succeeded, st.blocked), (2, 0, 2));
+        let dea = b
+            .sim
+            .actor::<sim_core::proto::dea::Dea>(b.dea.unwrap())
+            .unwrap();
+        let members = &dea.user_domains.domains["userdomain0"].members;
+        assert_eq!(members.len(), 1);
+        assert_eq!(members.values().next().unwrap().len(), 2);
+        assert_eq!(violations(&ins, names::DOMAIN_WITHIN_LIMIT), 0);
+    }
+}
