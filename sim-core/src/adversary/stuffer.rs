@@ -11,8 +11,9 @@
 //! software does the same on its owner's behalf). Each trigger is one attempt.
 //!
 //! With the CR (seed 000 §7.4.1 note, `Variants::dea_count_once`) the DEA counts each Device
-//! once per User Domain, whatever the RI, so the extra joins add nothing: the domain stays
-//! within its maximum. Before it the DEA counts the associations of the requesting RI only,
+//! once per User Domain, whatever the RI: a member joining through another RI adds nothing,
+//! and once the maximum is reached every other Device is refused `DomainFull`, through
+//! whichever RI it comes. Before it the DEA counts the associations of the requesting RI only,
 //! so every RI admits up to the maximum and the User Domain as a whole exceeds it.
 //!
 //! Scoring: an attempt whose join the RI refused is blocked when the refusal arrives; one the
