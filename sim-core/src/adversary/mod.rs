@@ -14,10 +14,12 @@
 
 pub mod actor;
 pub mod flooder;
+pub mod forger;
 pub mod impersonator;
 pub mod mover;
 pub mod replayer;
 pub mod spoofer;
+pub mod stuffer;
 pub mod tamperer;
 
 use crate::engine::{ActorId, Message, SimTime, Simulation, Tap, TapCtx, Verdict};
@@ -43,9 +45,9 @@ pub enum AdversaryKind {
     Tamperer,
     /// Claims another actor's identity.
     Impersonator,
-    /// Lists a device repeatedly in Proxy Join requests (seed 000).
+    /// Makes Devices join one DEA User Domain through several RIs (seed 000 §7.4.1).
     DomainStuffer,
-    /// Forges tickets/tokens.
+    /// Forges, modifies and replays Pairing Tickets / Authentication Requests (seed 001).
     TicketForger,
     /// Floods a server with requests.
     Flooder,
@@ -577,8 +579,21 @@ pub fn attack_for(
                 None,
             )
         }
-        AdversaryKind::DomainStuffer => return Err(unsupported("DEA user domains are not merged")),
-        AdversaryKind::TicketForger => return Err(unsupported("pairing/LRM is not merged")),
+        AdversaryKind::DomainStuffer => {
+            let user_domains = cx
+                .world
+                .dea
+                .and_then(|d| cx.sim.actor::<crate::proto::dea::Dea>(d))
+                .map(|d| d.user_domains.config.roap_domain_ids())
+                .unwrap_or_default();
+            let (a, check) =
+                stuffer::DomainStuffer::new(spec.clone(), cx.world.clone(), user_domains);
+            (Box::new(a), Some(check))
+        }
+        AdversaryKind::TicketForger => (
+            Box::new(forger::TicketForger::new(spec.clone(), cx.world.clone())),
+            None,
+        ),
     })
 }
 

@@ -5,11 +5,14 @@ use sim_core::crypto::GeneratingKeySource;
 use sim_core::engine::{ActorId, RunLimits, SimTime};
 use sim_core::invariant::{names, MonitorSet, Roster};
 use sim_core::net::{GroupId, IdealNetwork};
+use sim_core::proto::agent::Agent;
 use sim_core::proto::build::{agent_name, build, ri_name, Built, WorldConfig, OCSP_NAME};
+use sim_core::proto::lrm::Lrm;
 use sim_core::proto::ri::Ri;
 use sim_core::proto::workload::AgentWorkload;
 use sim_core::trace::{TraceConfig, TraceEvent, TraceRecorder, VecSink};
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// Trace records of one kind, collected by an observer.
@@ -435,4 +438,178 @@ fn impersonation_with_a_compromised_key_is_refused() {
         ri.stats.statuses[&("ro_acquisition".to_string(), "SignatureError".to_string())],
         5
     );
+}
+
+/// Seed 000 §7.4.1: 6 Devices (homes alternate between 2 RIs) on the path of a domain
+/// stuffer, one DEA User Domain of at most 2 Devices. Returns the stuffer's (attempts,
+/// succeeded, blocked), the User Domain's distinct Devices and `domain_within_limit` findings.
+fn stuff_run(count_once: bool) -> (AttackStatsTuple, usize, u64) {
+    let mut cfg = WorldConfig {
+        agents: 6,
+        ris: 2,
+        dea: true,
+        workload: AgentWorkload {
+            acquire_rate_per_min: 1.0,
+            ..AgentWorkload::default()
+        },
+        ..WorldConfig::default()
+    };
+    cfg.user_domains.user_domains = 1;
+    cfg.user_domains.max_devices = 2;
+    cfg.variants.dea_count_once = count_once;
+    let mut s = AdversarySpec::new(
+        AdversaryKind::DomainStuffer,
+        "stuffer",
+        Position::OnPath {
+            links: vec![(GroupId(0), GroupId(0))],
+        },
+    );
+    s.messages = vec!["roap:deviceHello".into()];
+    let (mut b, ins, _) = setup_cfg(&cfg, &[s]);
+    run(&mut b, &ins, 120);
+    let st = ins.shared.borrow().stats["stuffer"];
+    let dea = b
+        .sim
+        .actor::<sim_core::proto::dea::Dea>(b.dea.unwrap())
+        .unwrap();
+    let devices = dea.user_domains.domains["userdomain0"].members.len();
+    (
+        (st.attempts, st.succeeded, st.blocked),
+        devices,
+        violations(&ins, names::DOMAIN_WITHIN_LIMIT),
+    )
+}
+
+#[test]
+fn domain_stuffing_is_counted_once_with_the_cr() {
+    // Each Device is triggered once, through the RI it is not registered with: 6 attempts.
+    // Counted once, the first 2 joins fill the User Domain and the other 4 get DomainFull;
+    // the 2 accepted joins leave it at its maximum: all 6 blocked.
+    let (st, devices, found) = stuff_run(true);
+    assert_eq!(st, (6, 0, 6));
+    assert_eq!(devices, 2);
+    assert_eq!(found, 0);
+}
+
+#[test]
+fn domain_stuffing_exceeds_the_limit_when_counted_per_ri() {
+    // Pre-CR each RI's associations are counted separately: each RI admits 2 of the 3
+    // Devices it relays (the third: DomainFull), so 4 distinct Devices share a User Domain
+    // of at most 2 — 4 attempts succeed, 2 are blocked, and the monitor fires once.
+    let (st, devices, found) = stuff_run(false);
+    assert_eq!(st, (6, 4, 2));
+    assert_eq!(devices, 4);
+    assert_eq!(found, 1);
+}
+
+/// Seed 001: 3 SCE agents importing from one LRM (and, with `pair`, Moving/Copying to each
+/// other), a ticket forger on every link with `budget` attempts during the first 120 s of a
+/// 180 s run. Returns its stats and the refusals (status → count) over LRM and agents.
+fn forge_run(pair: bool, budget: u64) -> (AttackStatsTuple, BTreeMap<String, u64>, u64) {
+    let mut cfg = WorldConfig {
+        agents: 3,
+        sce_agents: 3,
+        ris: 1,
+        lrms: 1,
+        dea: true,
+        ..WorldConfig::default()
+    };
+    cfg.workload.acquire_rate_per_min = 0.0;
+    cfg.workload.consume_rate_per_min = 0.0;
+    cfg.workload.import_rate_per_min = 2.0;
+    cfg.workload.pair_rate_per_min = if pair { 4.0 } else { 0.0 };
+    cfg.workload.pair_copy_probability = 0.0;
+    cfg.lrm_policy.import_rate_per_min = 2.0;
+    let mut s = AdversarySpec::new(
+        AdversaryKind::TicketForger,
+        "forger",
+        Position::OnPath {
+            links: vec![(GroupId(0), GroupId(0))],
+        },
+    );
+    s.messages = vec!["dmp:authenticationRequest".into()];
+    s.budget = budget;
+    s.to_ns = 120_000_000_000;
+    let (mut b, ins, _) = setup_cfg(&cfg, &[s]);
+    for a in b.agents.clone() {
+        b.sim.actor_mut::<Agent>(a).unwrap().pairing.pair_random = pair;
+    }
+    run(&mut b, &ins, 180);
+    let st = ins.shared.borrow().stats["forger"];
+    let mut refused = BTreeMap::new();
+    let lrm = b.sim.actor::<Lrm>(b.lrms[0]).unwrap();
+    for (k, v) in &lrm.stats.pairing.auth_rejected {
+        *refused.entry(k.clone()).or_default() += v;
+    }
+    let mut at_agents = 0;
+    for &a in &b.agents {
+        for (k, v) in &b.sim.actor::<Agent>(a).unwrap().pairing.stats.auth_rejected {
+            *refused.entry(k.clone()).or_default() += v;
+            at_agents += v;
+        }
+    }
+    ((st.attempts, st.succeeded, st.blocked), refused, at_agents)
+}
+
+#[test]
+fn forged_modified_and_replayed_tickets_are_refused_by_the_lrm() {
+    // 9 attempts cycle forged, modified, replayed: 3 each. The forged and modified tickets
+    // fail the ticket HMAC under the LRM's Master Key (InvalidPairingTicket, 6); the replays
+    // pass the MACs and hit the nonce cache (AccessDenied, 3).
+    let (st, refused, at_agents) = forge_run(false, 9);
+    assert_eq!(st, (9, 0, 9));
+    assert_eq!(refused["InvalidPairingTicket"], 6);
+    assert_eq!(refused["AccessDenied"], 3);
+    assert_eq!(refused.values().sum::<u64>(), 9, "{refused:?}");
+    assert_eq!(at_agents, 0, "no dmpPair in this run");
+}
+
+#[test]
+fn forged_tickets_are_refused_by_sce_agents_too() {
+    // With dmpPair Moves the forger also attacks SCE agents as targets: every attempt is
+    // refused, each refusal counted at the target that made it.
+    let (st, refused, at_agents) = forge_run(true, 30);
+    assert_eq!(st.1, 0, "nothing accepted");
+    assert_eq!(st.0, st.2, "every attempt decided and blocked: {st:?}");
+    assert_eq!(refused.values().sum::<u64>(), st.0, "{refused:?}");
+    assert!(at_agents > 0, "an SCE agent was a target: {refused:?}");
+}
+
+#[test]
+fn a_compromised_device_joining_through_every_ri_counts_once() {
+    // Seed 000 §7.4.1 note: agent 0 (compromised) is made to join the User Domain through
+    // the 2 RIs it is not registered with (3 RIs): 2 attempts, both accepted, and the DEA
+    // holds 1 Device associated through those 2 RIs — within the limit of 2: both blocked.
+    for count_once in [true, false] {
+        let mut cfg = WorldConfig {
+            agents: 3,
+            ris: 3,
+            dea: true,
+            ..WorldConfig::default()
+        };
+        cfg.workload.acquire_rate_per_min = 1.0;
+        cfg.user_domains.user_domains = 1;
+        cfg.user_domains.max_devices = 2;
+        cfg.variants.dea_count_once = count_once;
+        let (b0, _, _) = setup_cfg(&cfg, &[]);
+        let endpoint = b0.agents[0];
+        let mut s = AdversarySpec::new(
+            AdversaryKind::DomainStuffer,
+            "stuffer",
+            Position::Compromised { endpoint },
+        );
+        s.messages = vec!["roap:deviceHello".into()];
+        let (mut b, ins, _) = setup_cfg(&cfg, &[s]);
+        run(&mut b, &ins, 120);
+        let st = ins.shared.borrow().stats["stuffer"];
+        assert_eq!((st.attempts, st.succeeded, st.blocked), (2, 0, 2));
+        let dea = b
+            .sim
+            .actor::<sim_core::proto::dea::Dea>(b.dea.unwrap())
+            .unwrap();
+        let members = &dea.user_domains.domains["userdomain0"].members;
+        assert_eq!(members.len(), 1);
+        assert_eq!(members.values().next().unwrap().len(), 2);
+        assert_eq!(violations(&ins, names::DOMAIN_WITHIN_LIMIT), 0);
+    }
 }
