@@ -49,7 +49,7 @@ pub use ledger::{ledger_decision, LedgerDecision, LedgerEntry, Refusal};
 pub(crate) use post_response::{agent_on_http_response, ri_on_http_get};
 use post_response::{get_failed, http_get, GetState};
 pub(crate) use request::ri_on_request;
-pub(crate) use request::Checked;
+pub(crate) use request::{check_move_header, Checked};
 
 /// Protocol name in outcome records and RI status counters.
 pub const PROTOCOL: &str = "move_device_ro";

@@ -148,6 +148,59 @@ fn refuse(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, to: ActorId, req: &MoveRequest
     ri_respond(ri, ctx, to, req, why.status());
 }
 
+/// The checks every Move request (§9.1 and §9.2) gets at the RI before its ROs, in this
+/// order: Device Context, DRM time, the Device signature over `signed`, the nonce (seed 003
+/// §1: a seen nonce is a replay), addressed to this RI, a non-empty rightsInfo.
+pub(crate) fn check_move_header(
+    ri: &mut Ri,
+    now: crate::engine::SimTime,
+    req: &MoveRequest,
+    signed: &Pdu,
+) -> Result<crate::proto::ri::DeviceContext, Refusal> {
+    let world = ri.world.clone();
+    let dc = ri
+        .devices
+        .get(&req.req_id)
+        .cloned()
+        .ok_or(Refusal::NotRegistered)?;
+    if !crate::proto::drm_time::time_acceptable(
+        world.drm_ns(&req.time),
+        now,
+        world.params.time_tolerance_ns,
+    ) {
+        return Err(Refusal::DeviceTime);
+    }
+    let key = dc.chain[0].public_key().clone();
+    if world
+        .crypto
+        .verify(
+            &mut ri.ops,
+            &key,
+            world.params.sig_alg,
+            signed,
+            &req.signature,
+        )
+        .is_err()
+    {
+        return Err(Refusal::Signature);
+    }
+    if world.variants.ri_nonce_tracking
+        && !ri
+            .nonces
+            .check_and_insert(&hex::encode(&req.req_id.hash), &req.nonce)
+    {
+        ri.stats.replays_rejected += 1;
+        return Err(Refusal::Replay);
+    }
+    if req.res_id != ri.me.id {
+        return Err(Refusal::NotForThisRi);
+    }
+    if req.rights_info.ros.is_empty() {
+        return Err(Refusal::BadRightsInfo);
+    }
+    Ok(dc)
+}
+
 /// MoveDeviceRORequest at the RI: Device Context, DRM time, signature, nonce, RO checks,
 /// ledger, then the rights are recorded for a destination Device.
 pub(crate) fn ri_on_request(
@@ -157,46 +210,11 @@ pub(crate) fn ri_on_request(
     req: MoveRequest,
 ) {
     let world = ri.world.clone();
-    let Some(dc) = ri.devices.get(&req.req_id).cloned() else {
-        return refuse(ri, ctx, from, &req, Refusal::NotRegistered);
+    let signed = Pdu::MoveDeviceRoRequest(req.clone());
+    let dc = match check_move_header(ri, ctx.now(), &req, &signed) {
+        Ok(dc) => dc,
+        Err(why) => return refuse(ri, ctx, from, &req, why),
     };
-    if !crate::proto::drm_time::time_acceptable(
-        world.drm_ns(&req.time),
-        ctx.now(),
-        world.params.time_tolerance_ns,
-    ) {
-        return refuse(ri, ctx, from, &req, Refusal::DeviceTime);
-    }
-    let key = dc.chain[0].public_key().clone();
-    let sig = req.signature.clone();
-    if world
-        .crypto
-        .verify(
-            &mut ri.ops,
-            &key,
-            world.params.sig_alg,
-            &Pdu::MoveDeviceRoRequest(req.clone()),
-            &sig,
-        )
-        .is_err()
-    {
-        return refuse(ri, ctx, from, &req, Refusal::Signature);
-    }
-    // Seed 003 §1: the RI tracks recent Device nonces; a seen nonce is a replay.
-    if world.variants.ri_nonce_tracking
-        && !ri
-            .nonces
-            .check_and_insert(&hex::encode(&req.req_id.hash), &req.nonce)
-    {
-        ri.stats.replays_rejected += 1;
-        return refuse(ri, ctx, from, &req, Refusal::Replay);
-    }
-    if req.res_id != ri.me.id {
-        return refuse(ri, ctx, from, &req, Refusal::NotForThisRi);
-    }
-    if req.rights_info.ros.is_empty() {
-        return refuse(ri, ctx, from, &req, Refusal::BadRightsInfo);
-    }
     let mut fresh = Vec::new();
     let mut seen = BTreeSet::new();
     for m in &req.rights_info.ros {

@@ -7,7 +7,10 @@ use crate::engine::{ActorId, Ctx};
 use crate::pdu::moves::{MoveRequest, MoveResponse, MovedRo, UserDomainAuthorization};
 use crate::pdu::ro::{Action, Binding, Constraint};
 use crate::pdu::{Extension, Pdu, Status};
-use crate::proto::move_ro::{ledger_decision, record_ledger, Checked, LedgerDecision, Refusal};
+use crate::proto::move_ro::{
+    check_move_header, ledger_decision, record_ledger, Checked, LedgerDecision, Refusal,
+};
+
 use crate::proto::msg::SimMsg;
 use crate::proto::ri::Ri;
 use std::collections::{BTreeMap, BTreeSet};
@@ -169,45 +172,11 @@ pub(crate) fn ri_on_request(
     req: MoveRequest,
 ) {
     let world = ri.world.clone();
-    let Some(dc) = ri.devices.get(&req.req_id).cloned() else {
-        return refuse(ri, ctx, from, &req, Refusal::NotRegistered);
-    };
-    if !crate::proto::drm_time::time_acceptable(
-        world.drm_ns(&req.time),
-        ctx.now(),
-        world.params.time_tolerance_ns,
-    ) {
-        return refuse(ri, ctx, from, &req, Refusal::DeviceTime);
-    }
-    let key = dc.chain[0].public_key().clone();
     let signed = Pdu::MoveUserDomainConstrainedRoRequest(req.clone());
-    if world
-        .crypto
-        .verify(
-            &mut ri.ops,
-            &key,
-            world.params.sig_alg,
-            &signed,
-            &req.signature,
-        )
-        .is_err()
-    {
-        return refuse(ri, ctx, from, &req, Refusal::Signature);
-    }
-    if world.variants.ri_nonce_tracking
-        && !ri
-            .nonces
-            .check_and_insert(&hex::encode(&req.req_id.hash), &req.nonce)
-    {
-        ri.stats.replays_rejected += 1;
-        return refuse(ri, ctx, from, &req, Refusal::Replay);
-    }
-    if req.res_id != ri.me.id {
-        return refuse(ri, ctx, from, &req, Refusal::NotForThisRi);
-    }
-    if req.rights_info.ros.is_empty() {
-        return refuse(ri, ctx, from, &req, Refusal::BadRightsInfo);
-    }
+    let dc = match check_move_header(ri, ctx.now(), &req, &signed) {
+        Ok(dc) => dc,
+        Err(why) => return refuse(ri, ctx, from, &req, why),
+    };
     let now_ns = ctx.now().as_ns();
     let mut fresh = Vec::new();
     let mut seen = BTreeSet::new();
