@@ -49,7 +49,7 @@ pub use ledger::{ledger_decision, LedgerDecision, LedgerEntry, Refusal};
 pub(crate) use post_response::{agent_on_http_response, ri_on_http_get};
 use post_response::{get_failed, http_get, GetState};
 pub(crate) use request::ri_on_request;
-pub(crate) use request::{check_move_header, Checked};
+pub(crate) use request::{check_move_header, sign_and_reply, Checked};
 
 /// Protocol name in outcome records and RI status counters.
 pub const PROTOCOL: &str = "move_device_ro";
@@ -386,7 +386,7 @@ pub(crate) fn agent_send(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, id: u64) 
             chain = None;
         }
     }
-    let mut req = MoveRequest {
+    let req = MoveRequest {
         req_id: agent.me.id.clone(),
         res_id: world.ris[ri].id.clone(),
         nonce: nonce.clone(),
@@ -402,21 +402,35 @@ pub(crate) fn agent_send(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, id: u64) 
         extensions,
         signature: Vec::new(),
     };
-    let unsigned = Pdu::MoveDeviceRoRequest(req.clone());
-    let Ok(sig) = world.crypto.sign(
+    if sign_and_send_request(agent, ctx, id, req, nonce, Pdu::MoveDeviceRoRequest).is_err() {
+        give_up(agent, ctx, id);
+    }
+}
+
+/// Signs a Move request of either protocol (`wrap` picks the PDU: §9.1 or §9.2), records its
+/// nonce in session `id`, sends it and arms the response timeout. Fails only when signing does.
+pub(crate) fn sign_and_send_request(
+    agent: &mut Agent,
+    ctx: &mut Ctx<'_, SimMsg>,
+    id: u64,
+    mut req: MoveRequest,
+    nonce: Vec<u8>,
+    wrap: fn(MoveRequest) -> Pdu,
+) -> Result<(), crate::crypto::CryptoError> {
+    let world = agent.world.clone();
+    let unsigned = wrap(req.clone());
+    req.signature = world.crypto.sign(
         &mut agent.ops,
         &agent.me.key,
         world.params.sig_alg,
         &unsigned,
-    ) else {
-        return give_up(agent, ctx, id);
-    };
-    req.signature = sig;
+    )?;
     let s = agent.sessions.get_mut(&id).expect("exists");
     s.nonce = nonce;
     let peer = s.peer;
-    agent.send_pdu(ctx, peer, Pdu::MoveDeviceRoRequest(req));
+    agent.send_pdu(ctx, peer, wrap(req));
     agent.arm_timeout(ctx, id);
+    Ok(())
 }
 
 /// The request of session `id` cannot be built: the session ends `abandoned`. If no attempt

@@ -115,7 +115,7 @@ fn ri_respond(
         .extensions
         .iter()
         .any(|e| matches!(e.ext, Extension::NoOcspResponse));
-    let mut resp = MoveResponse {
+    let resp = MoveResponse {
         status,
         req_id: req.req_id.clone(),
         res_id: ri.me.id.clone(),
@@ -130,17 +130,41 @@ fn ri_respond(
         extensions,
         signature: Vec::new(),
     };
-    let unsigned = Pdu::MoveDeviceRoResponse(resp.clone());
+    sign_and_reply(
+        ri,
+        ctx,
+        to,
+        resp,
+        status,
+        PROTOCOL,
+        Pdu::MoveDeviceRoResponse,
+    );
+}
+
+/// Signs a Move response of either protocol (`wrap` picks the PDU: §9.1 or §9.2), counts
+/// `status` under `protocol` and sends it; a signing failure is counted as UnknownError and
+/// nothing is sent.
+pub(crate) fn sign_and_reply(
+    ri: &mut Ri,
+    ctx: &mut Ctx<'_, SimMsg>,
+    to: ActorId,
+    mut resp: MoveResponse,
+    status: Status,
+    protocol: &str,
+    wrap: fn(MoveResponse) -> Pdu,
+) {
+    let world = ri.world.clone();
+    let unsigned = wrap(resp.clone());
     let Ok(sig) = world
         .crypto
         .sign(&mut ri.ops, &ri.me.key, world.params.sig_alg, &unsigned)
     else {
-        ri.count_status(PROTOCOL, Status::UnknownError);
+        ri.count_status(protocol, Status::UnknownError);
         return;
     };
     resp.signature = sig;
-    ri.count_status(PROTOCOL, status);
-    ri.reply(ctx, to, Pdu::MoveDeviceRoResponse(resp));
+    ri.count_status(protocol, status);
+    ri.reply(ctx, to, wrap(resp));
 }
 
 fn refuse(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, to: ActorId, req: &MoveRequest, why: Refusal) {

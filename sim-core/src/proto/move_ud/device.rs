@@ -7,7 +7,7 @@ use crate::pdu::moves::UserDomainAuthorization;
 use crate::pdu::moves::{MoveRequest, MoveResponse, MovedRo, RightsInfo, StateInfo};
 use crate::pdu::{Ext, Extension, Identifier, Pdu, Status};
 use crate::proto::agent::{Activity, Agent, SessionKind};
-use crate::proto::move_ro::plan;
+use crate::proto::move_ro::{plan, sign_and_send_request};
 use crate::proto::msg::SimMsg;
 use crate::proto::rights::MoveSystem;
 use std::collections::BTreeSet;
@@ -170,7 +170,7 @@ pub(crate) fn agent_send(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, id: u64) 
             chain = None;
         }
     }
-    let mut req = MoveRequest {
+    let req = MoveRequest {
         req_id: agent.me.id.clone(),
         res_id: world.ris[ri].id.clone(),
         nonce: nonce.clone(),
@@ -181,21 +181,18 @@ pub(crate) fn agent_send(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, id: u64) 
         extensions,
         signature: Vec::new(),
     };
-    let unsigned = Pdu::MoveUserDomainConstrainedRoRequest(req.clone());
-    let Ok(sig) = world.crypto.sign(
-        &mut agent.ops,
-        &agent.me.key,
-        world.params.sig_alg,
-        &unsigned,
-    ) else {
-        return give_up(agent, ctx, id);
-    };
-    req.signature = sig;
-    let s = agent.sessions.get_mut(&id).expect("exists");
-    s.nonce = nonce;
-    let peer = s.peer;
-    agent.send_pdu(ctx, peer, Pdu::MoveUserDomainConstrainedRoRequest(req));
-    agent.arm_timeout(ctx, id);
+    if sign_and_send_request(
+        agent,
+        ctx,
+        id,
+        req,
+        nonce,
+        Pdu::MoveUserDomainConstrainedRoRequest,
+    )
+    .is_err()
+    {
+        give_up(agent, ctx, id);
+    }
 }
 
 fn give_up(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, id: u64) {

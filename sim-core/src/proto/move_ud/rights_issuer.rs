@@ -8,7 +8,8 @@ use crate::pdu::moves::{MoveRequest, MoveResponse, MovedRo, UserDomainAuthorizat
 use crate::pdu::ro::{Action, Binding, Constraint};
 use crate::pdu::{Extension, Pdu, Status};
 use crate::proto::move_ro::{
-    check_move_header, ledger_decision, record_ledger, Checked, LedgerDecision, Refusal,
+    check_move_header, ledger_decision, record_ledger, sign_and_reply, Checked, LedgerDecision,
+    Refusal,
 };
 
 use crate::proto::msg::SimMsg;
@@ -84,12 +85,11 @@ fn respond(
     status: Status,
     ri_authorizations: Vec<UserDomainAuthorization>,
 ) {
-    let world = ri.world.clone();
     let no_ocsp = req
         .extensions
         .iter()
         .any(|e| matches!(e.ext, Extension::NoOcspResponse));
-    let mut resp = MoveResponse {
+    let resp = MoveResponse {
         status,
         req_id: req.req_id.clone(),
         res_id: ri.me.id.clone(),
@@ -104,17 +104,15 @@ fn respond(
         extensions: Vec::new(),
         signature: Vec::new(),
     };
-    let unsigned = Pdu::MoveUserDomainConstrainedRoResponse(resp.clone());
-    let Ok(sig) = world
-        .crypto
-        .sign(&mut ri.ops, &ri.me.key, world.params.sig_alg, &unsigned)
-    else {
-        ri.count_status(PROTOCOL, Status::UnknownError);
-        return;
-    };
-    resp.signature = sig;
-    ri.count_status(PROTOCOL, status);
-    ri.reply(ctx, to, Pdu::MoveUserDomainConstrainedRoResponse(resp));
+    sign_and_reply(
+        ri,
+        ctx,
+        to,
+        resp,
+        status,
+        PROTOCOL,
+        Pdu::MoveUserDomainConstrainedRoResponse,
+    );
 }
 
 fn refuse(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, to: ActorId, req: &MoveRequest, why: Refusal) {
