@@ -87,6 +87,8 @@ struct OpenAttempt {
     needed: u32,
     /// What was done (prefix of the verdict's detail).
     label: String,
+    /// The latest Success answer (the same message re-sent is no new acceptance).
+    last_success: Option<SimMsg>,
 }
 
 /// Scores attacks on requests by the server's answers: an attempt succeeds when the server
@@ -128,6 +130,7 @@ impl AnswerJudge {
                 successes: 0,
                 needed,
                 label,
+                last_success: None,
             },
         );
     }
@@ -154,6 +157,16 @@ impl AnswerJudge {
                 }
         })?;
         if status == Status::Success {
+            // The server's stored answer re-sent (a repeat of an accepted Move request,
+            // proto::move_ro `repeats`): the copy earned nothing new.
+            let resent = matches!((&r.last_success, obs.msg),
+                (Some(SimMsg::Pdu(a)), SimMsg::Pdu(b)) if a.same_message(b));
+            if resent {
+                let detail = format!("{}: answered with the stored Success again", r.label);
+                self.open.remove(&id);
+                return Some((false, detail));
+            }
+            r.last_success = Some(obs.msg.clone());
             r.successes += 1;
             if r.successes >= r.needed {
                 let detail = format!("{}: answered Success x{}", r.label, r.needed);

@@ -1,10 +1,20 @@
 //! "No request accepted twice": a server answers one request (identified by what binds a
 //! response to it — the Device nonce for RO acquisition, seed 003 §1; the session ID for
-//! registration, §5.4.2.1) with Success at most once.
+//! registration, §5.4.2.1; the Device nonce for both Move protocols, seed 003 §9.1/§9.2)
+//! with Success at most once.
+//!
+//! The same Success message sent again is not a second acceptance: an RI answers a repeat
+//! of an accepted Move request (same Device, nonce and content) with the response it stored
+//! (`proto::move_ro` `repeats`), and a network duplicate is the same message too. What counts
+//! is a second Success the server *produced*: a Move response carries nothing specific to an
+//! acceptance, so a pre-CR RI accepting a replay answers with equal bytes, yet it is a new
+//! message (and a second Move) — compared by message identity (`Wire::same_message`), not
+//! by content.
 
 use super::{names, Finding, Monitor, Observed};
 use crate::engine::ActorId;
 use crate::pdu::{Pdu, Status};
+use crate::proto::msg::{SimMsg, Wire};
 use std::collections::BTreeMap;
 
 /// What binds a response to its request.
@@ -16,6 +26,8 @@ pub enum RequestKey {
     Registration(String),
     /// Move Device RO via RI: Device nonce (seed 003 §9.1.1).
     Move(Vec<u8>),
+    /// Move `<userDomain>`-constrained RO via RI: Device nonce (seed 003 §9.2.1).
+    MoveUserDomain(Vec<u8>),
 }
 
 impl std::fmt::Display for RequestKey {
@@ -24,6 +36,9 @@ impl std::fmt::Display for RequestKey {
             RequestKey::Ro(n) => write!(f, "RO Request nonce {}", hex::encode(n)),
             RequestKey::Registration(s) => write!(f, "Registration session {s}"),
             RequestKey::Move(n) => write!(f, "Move request nonce {}", hex::encode(n)),
+            RequestKey::MoveUserDomain(n) => {
+                write!(f, "userDomain Move request nonce {}", hex::encode(n))
+            }
         }
     }
 }
@@ -34,6 +49,9 @@ pub fn request_key(p: &Pdu) -> Option<RequestKey> {
         Pdu::RoRequest(r) => Some(RequestKey::Ro(r.nonce.clone())),
         Pdu::RegistrationRequest(r) => Some(RequestKey::Registration(r.session_id.clone())),
         Pdu::MoveDeviceRoRequest(r) => Some(RequestKey::Move(r.nonce.clone())),
+        Pdu::MoveUserDomainConstrainedRoRequest(r) => {
+            Some(RequestKey::MoveUserDomain(r.nonce.clone()))
+        }
         _ => None,
     }
 }
@@ -50,6 +68,9 @@ pub fn response_key(p: &Pdu) -> Option<(Option<RequestKey>, Status)> {
             r.status,
         )),
         Pdu::MoveDeviceRoResponse(r) => Some((Some(RequestKey::Move(r.nonce.clone())), r.status)),
+        Pdu::MoveUserDomainConstrainedRoResponse(r) => {
+            Some((Some(RequestKey::MoveUserDomain(r.nonce.clone())), r.status))
+        }
         _ => None,
     }
 }
@@ -62,8 +83,17 @@ pub const MAX_TRACKED: usize = 1_000_000;
 pub struct RequestOnce {
     /// (server, client, key) → tokens of requests seen.
     requests: BTreeMap<(ActorId, ActorId, RequestKey), Vec<u64>>,
-    /// (server, client, key) → token of the first Success answer.
-    accepted: BTreeMap<(ActorId, ActorId, RequestKey), u64>,
+    /// (server, client, key) → token of the first Success answer and that message (a re-send
+    /// of it is no second acceptance).
+    accepted: BTreeMap<(ActorId, ActorId, RequestKey), (u64, Option<Wire>)>,
+}
+
+/// The PDU message `obs` carries, if any.
+fn wire_of(obs: &Observed<'_>) -> Option<Wire> {
+    match obs.msg {
+        SimMsg::Pdu(w) => Some(w.clone()),
+        _ => None,
+    }
 }
 
 impl Monitor for RequestOnce {
@@ -92,7 +122,10 @@ impl Monitor for RequestOnce {
         }
         let key = (obs.from, obs.to, k);
         match self.accepted.get(&key) {
-            Some(first) => {
+            Some((_, Some(w))) if wire_of(obs).is_some_and(|m| w.same_message(&m)) => {
+                // The stored answer re-sent (or duplicated): nothing accepted again.
+            }
+            Some((first, _)) => {
                 let mut tokens = self.requests.get(&key).cloned().unwrap_or_default();
                 tokens.push(*first);
                 tokens.push(token);
@@ -107,7 +140,7 @@ impl Monitor for RequestOnce {
             }
             None => {
                 if self.accepted.len() < MAX_TRACKED {
-                    self.accepted.insert(key, token);
+                    self.accepted.insert(key, (token, wire_of(obs)));
                 }
             }
         }

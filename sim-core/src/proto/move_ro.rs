@@ -38,6 +38,7 @@ mod accounting;
 mod delivery;
 mod ledger;
 mod post_response;
+mod repeats;
 mod request;
 
 pub use accounting::{rights_accounting, RightsAccounting};
@@ -48,8 +49,10 @@ pub(crate) use ledger::record_ledger;
 pub use ledger::{ledger_decision, LedgerDecision, LedgerEntry, Refusal};
 pub(crate) use post_response::{agent_on_http_response, ri_on_http_get};
 use post_response::{get_failed, http_get, GetState};
+pub(crate) use repeats::resend;
+pub use repeats::{Repeat, ReplyStore, RequestDigest, MAX_STORED_REPLIES};
 pub(crate) use request::ri_on_request;
-pub(crate) use request::{check_move_header, sign_and_reply, Checked};
+pub(crate) use request::{check_move_header, sign_and_reply, store_reply, Checked, Header};
 
 /// Protocol name in outcome records and RI status counters.
 pub const PROTOCOL: &str = "move_device_ro";
@@ -557,6 +560,9 @@ pub struct RiMoveStats {
     pub accepted: u64,
     /// Retransmissions of accepted Moves answered Success again.
     pub retransmissions: u64,
+    /// Repeats of accepted requests (same Device, nonce and content; either Move protocol)
+    /// answered with the stored response (see `repeats`).
+    pub repeats: u64,
     /// Refusals by reason.
     pub refused: BTreeMap<Refusal, u64>,
     /// roAcquisition triggers sent.
@@ -579,6 +585,8 @@ pub struct RiMoves {
     pub in_transit: BTreeMap<String, MovedRights>,
     /// Moved rights delivered within the re-delivery window, by minted RO ID.
     pub delivered: BTreeMap<String, MovedRights>,
+    /// Success responses of accepted requests, for repeats (both Move protocols).
+    pub replies: ReplyStore,
     /// Whether Success responses carry a Post Response URL.
     pub post_response_url: bool,
     /// HTTP status the Post Response URL answers with (200 normally; tests set 404 / 503).
@@ -599,6 +607,7 @@ impl Default for RiMoves {
             ledger_order: VecDeque::new(),
             in_transit: BTreeMap::new(),
             delivered: BTreeMap::new(),
+            replies: ReplyStore::default(),
             post_response_url: false,
             http_status: 200,
             next_moved: 0,

@@ -73,6 +73,12 @@ impl Wire {
         }
     }
 
+    /// Whether `other` is this very message sent again (a stored response re-sent, a network
+    /// duplicate), not merely one with equal content.
+    pub fn same_message(&self, other: &Wire) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     /// The PDU: parsed from the octets in real mode (hostile input gives a typed error).
     pub fn open(&self) -> Result<Pdu, PduError> {
         match &self.0.body {

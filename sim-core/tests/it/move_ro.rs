@@ -35,6 +35,10 @@ struct TapPlan {
     tampers: Vec<fn(&mut sim_core::pdu::moves::MoveResponse)>,
     /// Inject a copy of the first MoveDeviceRORequest this long after it was sent.
     replay_after_s: Option<u64>,
+    /// Race: inject a copy of the first MoveDeviceRORequest at once and hold the original
+    /// 5 ms, so the copy reaches the RI first; the RI's answer to the copy (the next
+    /// MoveDeviceROResponse) is dropped — it goes back on the attacker's connection.
+    race_first: bool,
 }
 
 /// What the tap saw.
@@ -94,6 +98,12 @@ impl Tap<SimMsg> for MoveTap {
                 if let (Some(after), false) = (self.plan.replay_after_s, self.replayed) {
                     self.replayed = true;
                     ctx.inject(from, to, msg.clone(), after * NS_PER_S);
+                }
+                if self.plan.race_first && !self.replayed {
+                    self.replayed = true;
+                    ctx.inject(from, to, msg.clone(), 0);
+                    self.plan.drop_responses = 1;
+                    return Verdict::Delay(msg, 5_000_000);
                 }
                 true
             }
@@ -385,7 +395,9 @@ fn non_success_marks_the_rights_usable_again() {
 }
 
 #[test]
-fn replayed_request_is_rejected_by_nonce_tracking() {
+fn replayed_request_is_answered_with_the_stored_response() {
+    // A copy of an accepted request (same Device, nonce and content) 2 s later is a repeat:
+    // the RI re-sends the Success it stored and moves nothing again (module `repeats`).
     let plan = TapPlan {
         stop_acquire_s: 120,
         replay_after_s: Some(2),
@@ -393,12 +405,143 @@ fn replayed_request_is_rejected_by_nonce_tracking() {
     };
     let mut r = start(&config(3, 6, 1.0), plan);
     r.run_to(900);
-    assert_eq!(r.ri().stats.replays_rejected, 1);
-    assert_eq!(r.refused(Refusal::Replay), 1);
-    // The RI's AccessDenied answer matches no open request at the Source: discarded.
+    assert_eq!(r.ri().moves.stats.repeats, 1);
+    assert_eq!(r.ri().stats.replays_rejected, 0);
+    assert_eq!(r.refused(Refusal::Replay), 0);
+    // The re-sent Success matches no open request at the Source: discarded.
     assert_eq!(r.sum(|s| s.discarded_mismatch), 1);
     assert_eq!(r.ri().moves.stats.accepted, r.sum(|s| s.succeeded));
     assert_settled_and_conserved(&r);
+}
+
+/// The content ID of the first moved RO and the index of its Source.
+fn first_move(r: &Run) -> (String, String, usize) {
+    let log = r.log.borrow();
+    let req = log.first_request.clone().expect("a move happened");
+    let ro = &req.rights_info.ros[0].protected_ro.ro;
+    let source = r
+        .built
+        .agents
+        .iter()
+        .position(|a| a.0 == log.requests[0].0)
+        .unwrap();
+    (
+        ro.id.clone(),
+        ro.rights.assets[0].content_id.clone(),
+        source,
+    )
+}
+
+/// (agent index, RO ID, usable units) of every RO for `content_id`.
+fn holders_of(r: &Run, content_id: &str) -> Vec<(usize, String, u64)> {
+    let mut out = Vec::new();
+    for (i, a) in r.agents().iter().enumerate() {
+        for (id, ro) in &a.ros {
+            if ro.content_id == content_id {
+                out.push((i, id.clone(), ro.rights_units()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn replay_overtaking_the_original_moves_the_rights_once() {
+    // The finding of docs/attacks.md: an attacker's copy of a Move request reaches the RI
+    // 5 ms before the original. The RI accepts the copy; the original is a repeat of it and
+    // gets the same stored Success, not a replay refusal — so the Source deletes its RO
+    // (§9.1.3 step 3a) instead of restoring it (step 3b).
+    let plan = TapPlan {
+        stop_acquire_s: 120,
+        race_first: true,
+        ..Default::default()
+    };
+    let mut r = start(&config(3, 4, 0.0), plan);
+    r.run_to(900);
+    let (ro_id, content, source) = first_move(&r);
+    let ri = r.ri();
+    assert_eq!(ri.moves.stats.repeats, 1);
+    assert_eq!(
+        (ri.stats.replays_rejected, r.refused(Refusal::Replay)),
+        (0, 0)
+    );
+    assert_eq!(r.outcome(move_ro::PROTOCOL, "AccessDenied"), 0);
+    assert_eq!(ri.moves.ledger[&ro_id].moved_units, 4);
+    // The Source saw only the answer to its own request: Success, on the first attempt.
+    assert_eq!(r.sum(|s| s.discarded_mismatch), 0);
+    assert_eq!(r.move_attempts.borrow()[0], 1);
+    assert!(
+        !r.agents()[source].ros.contains_key(&ro_id),
+        "source deleted it"
+    );
+    // The 4 counts now exist exactly once: at the destination, as the RI re-issued them.
+    let held = holders_of(&r, &content);
+    assert_eq!(held.len(), 1, "{held:?}");
+    let (dest, moved_id, units) = held[0].clone();
+    assert_ne!(dest, source);
+    assert!(moved_id.contains("-mv") && units == 4, "{held:?}");
+    assert!(r.agents()[dest].moves.installed_moved.contains(&moved_id));
+    assert_settled_and_conserved(&r);
+}
+
+#[test]
+fn racing_replay_duplicates_rights_without_nonce_tracking() {
+    // Pre-CR (no RI nonce tracking, nothing stored): the copy is accepted, the original
+    // moves all 4 counts again — refused by the ledger (AccessDenied) — and the Source
+    // restores the RO the RI has moved (§9.1.3 step 3b): 4 units more than were issued.
+    let mut cfg = config(3, 4, 0.0);
+    cfg.variants.ri_nonce_tracking = false;
+    let plan = TapPlan {
+        stop_acquire_s: 120,
+        race_first: true,
+        ..Default::default()
+    };
+    let mut r = start(&cfg, plan);
+    r.run_to(900);
+    let (ro_id, content, source) = first_move(&r);
+    assert_eq!(r.refused(Refusal::AlreadyMoved), 1);
+    assert_eq!(r.ri().moves.stats.repeats, 0);
+    assert!(r.agents()[source].ros.contains_key(&ro_id));
+    assert_eq!(holders_of(&r, &content).len(), 2);
+    assert_eq!(r.accounting().total_units(), r.issued() + 4);
+}
+
+#[test]
+fn same_nonce_with_different_content_is_refused_as_a_replay() {
+    let mut r = start(&config(2, 4, 0.0), plan_stop_at(60));
+    r.run_to(100);
+    let first = r
+        .log
+        .borrow()
+        .first_request
+        .clone()
+        .expect("a move happened");
+    let (_, _, source) = first_move(&r);
+    let before = r.accounting().total_units();
+    // The Source's own signature, the nonce of its accepted request, other content (the
+    // DRM time, and 2 counts instead of 4): seed 003 §1 replay, AccessDenied.
+    let mut other = first.clone();
+    other.rights_info.ros[0].state = Some(sim_core::pdu::moves::StateInfo {
+        count: Some(2),
+        ..Default::default()
+    });
+    inject_signed(&mut r, source, other);
+    r.run_to(102);
+    assert_eq!(r.refused(Refusal::Replay), 1);
+    assert_eq!(r.ri().stats.replays_rejected, 1);
+    assert_eq!(r.ri().moves.stats.repeats, 0);
+    // The accepted request itself, byte for byte: the stored Success again.
+    let world = r.built.world.clone();
+    let (a, ri) = (r.built.agents[source], r.built.ris[0]);
+    r.built.sim.inject(
+        a,
+        ri,
+        SimMsg::Pdu(Wire::new(world.mode(), Pdu::MoveDeviceRoRequest(first))),
+    );
+    r.run_to(104);
+    assert_eq!(r.ri().moves.stats.repeats, 1);
+    assert_eq!(r.refused(Refusal::Replay), 1);
+    assert_eq!(r.accounting().total_units(), before);
 }
 
 #[test]

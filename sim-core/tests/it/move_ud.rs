@@ -157,7 +157,11 @@ impl Run {
 /// `<moveIndication>`, and DEA-signed authorizations for both User Domains; the RI trusts
 /// the DEA key. Device 0 moves all three 5 s after registering.
 fn start(mode: CryptoMode) -> Run {
-    let cfg = config(mode);
+    start_with(config(mode))
+}
+
+/// [`start`] with `cfg` (a [`config`], variants changed).
+fn start_with(cfg: WorldConfig) -> Run {
     let trace = TraceRecorder::new(TraceConfig::default(), Box::new(VecSink::default()));
     let built = build(
         &cfg,
@@ -383,6 +387,10 @@ struct UdTap {
     nonces: Rc<RefCell<Vec<Vec<u8>>>>,
     /// Inject a copy of the first request this long after it was sent.
     replay_after_s: Option<u64>,
+    /// Race: inject a copy of the first request at once, hold the original 5 ms (the copy
+    /// reaches the RI first) and drop the RI's answer to the copy (it goes back on the
+    /// attacker's connection).
+    race_first: bool,
 }
 
 impl Tap<SimMsg> for UdTap {
@@ -401,6 +409,11 @@ impl Tap<SimMsg> for UdTap {
                 self.nonces.borrow_mut().push(r.nonce);
                 if let Some(after) = self.replay_after_s.take() {
                     ctx.inject(from, to, msg.clone(), after * NS_PER_S);
+                }
+                if std::mem::take(&mut self.race_first) {
+                    ctx.inject(from, to, msg.clone(), 0);
+                    self.drop_responses = 1;
+                    return Verdict::Delay(msg, 5_000_000);
                 }
             }
             Ok(Pdu::MoveUserDomainConstrainedRoResponse(mut r)) => {
@@ -432,6 +445,7 @@ fn tap(
         tampers,
         nonces: nonces.clone(),
         replay_after_s: None,
+        race_first: false,
     }));
     nonces
 }
@@ -491,26 +505,73 @@ fn abandoned_move_keeps_the_ros_unusable() {
     assert_eq!(r.ri().move_ud.held_units(), 8);
 }
 
-#[test]
-fn replayed_request_is_refused_and_its_response_discarded() {
-    let mut r = start(CryptoMode::Symbolic);
-    let nonces = Rc::new(RefCell::new(Vec::new()));
+fn replay_tap(r: &mut Run, replay_after_s: Option<u64>, race_first: bool) {
     r.built.sim.set_tap(Box::new(UdTap {
         mode: CryptoMode::Symbolic,
         drop_responses: 0,
         tampers: Vec::new(),
-        nonces: nonces.clone(),
-        replay_after_s: Some(10),
+        nonces: Rc::new(RefCell::new(Vec::new())),
+        replay_after_s,
+        race_first,
     }));
+}
+
+#[test]
+fn replayed_request_gets_the_stored_response_and_is_discarded() {
+    let mut r = start(CryptoMode::Symbolic);
+    replay_tap(&mut r, Some(10), false);
     r.run_to(60);
-    // Seed 003 §1: the RI has seen the nonce: AccessDenied, nothing recorded twice.
+    // A repeat of the accepted request (same Device, nonce, content): the RI re-sends the
+    // stored Success (move_ro `repeats`, shared by §9.2) and records nothing twice.
     let st = &r.ri().move_ud.stats;
-    assert_eq!(st.refused.get(&Refusal::Replay).copied(), Some(1));
+    assert_eq!(st.refused.get(&Refusal::Replay), None);
     assert_eq!((st.accepted, st.retransmissions), (1, 0));
-    assert_eq!(r.ri_status("AccessDenied"), 1);
+    assert_eq!(r.ri().moves.stats.repeats, 1);
+    assert_eq!(
+        (r.ri_status("Success"), r.ri_status("AccessDenied")),
+        (2, 0)
+    );
     assert_eq!(r.ri().move_ud.held_units(), 8);
-    // The Device's session is over: the refusal matches no request and is discarded.
+    // The Device's session is over: the second Success matches no request, discarded.
     let s = &r.agent(0).move_ud.stats;
     assert_eq!((s.ros_moved, s.discarded_mismatch), (3, 1));
     assert_eq!(r.total_units(), INSTALLED_UNITS);
+}
+
+#[test]
+fn replay_overtaking_the_original_moves_the_ros_once() {
+    // §9.2 shares the RI checks with §9.1: a copy reaching the RI before the original is
+    // accepted, the original gets the stored Success, the Device lets go of its ROs
+    // (§9.2.3 step 5) and the RI holds the moved rights once.
+    let mut r = start(CryptoMode::Symbolic);
+    replay_tap(&mut r, None, true);
+    r.run_to(60);
+    let st = &r.ri().move_ud.stats;
+    assert_eq!((st.accepted, st.retransmissions), (1, 0));
+    assert_eq!(st.refused.get(&Refusal::Replay), None);
+    assert_eq!(r.ri().moves.stats.repeats, 1);
+    let held = &r.ri().move_ud.held;
+    assert_eq!((held[RO_A], held[RO_B], held[RO_C]), (4, 1, 3));
+    let s = &r.agent(0).move_ud.stats;
+    assert_eq!((s.ros_moved, s.ros_restored, s.failed), (3, 0, 0));
+    assert_eq!(r.ro(RO_A), None);
+    assert_eq!(r.ro(RO_B), None);
+    assert_eq!(r.ro(RO_C), Some((false, 0, 3)));
+    assert_eq!(r.total_units(), INSTALLED_UNITS);
+}
+
+#[test]
+fn racing_replay_duplicates_ros_without_nonce_tracking() {
+    // Pre-CR: the copy is accepted; the original asks to move the same rights again and the
+    // ledger refuses it (AccessDenied); the Device restores all three ROs (§9.2.3 step 3)
+    // while the RI holds 4 + 1 + 3 of their units.
+    let mut cfg = config(CryptoMode::Symbolic);
+    cfg.variants.ri_nonce_tracking = false;
+    let mut r = start_with(cfg);
+    replay_tap(&mut r, None, true);
+    r.run_to(60);
+    let st = &r.ri().move_ud.stats;
+    assert_eq!(st.refused.get(&Refusal::AlreadyMoved).copied(), Some(1));
+    assert_eq!(r.agent(0).move_ud.stats.ros_restored, 3);
+    assert_eq!(r.total_units(), INSTALLED_UNITS + 8);
 }

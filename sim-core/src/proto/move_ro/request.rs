@@ -2,16 +2,17 @@
 //! nonce tracking (seed 003 §1), RO checks, the ledger, then the moved rights are recorded
 //! for a destination Device and the signed response is sent.
 
+use super::repeats::{request_digest, resend, Repeat, RequestDigest};
 use super::{
-    arm_timer, ledger_decision, record_ledger, send_trigger, LedgerDecision, MovedRights, Refusal,
-    MAX_IN_TRANSIT, MOVED_MARK, PROTOCOL, PR_PATH, SYSTEM_ID,
+    arm_timer, ledger_decision, record_ledger, retry_span_ns, send_trigger, LedgerDecision,
+    MovedRights, Refusal, MAX_IN_TRANSIT, MOVED_MARK, PROTOCOL, PR_PATH, SYSTEM_ID,
 };
-use crate::engine::{ActorId, Ctx};
+use crate::engine::{ActorId, Ctx, SimTime};
 use crate::pdu::common::ALG_KEM;
 use crate::pdu::moves::{MoveRequest, MoveResponse, MovedRo};
 use crate::pdu::ro::{Action, Binding, Constraint, Ro};
 use crate::pdu::{Encrypted, Ext, Extension, Identifier, Pdu, Status};
-use crate::proto::msg::SimMsg;
+use crate::proto::msg::{SimMsg, Wire};
 use crate::proto::ri::Ri;
 use rand::Rng;
 use std::collections::BTreeSet;
@@ -104,7 +105,7 @@ fn ri_respond(
     to: ActorId,
     req: &MoveRequest,
     status: Status,
-) {
+) -> Option<Wire> {
     let world = ri.world.clone();
     let mut extensions = Vec::new();
     if status == Status::Success && ri.moves.post_response_url {
@@ -138,12 +139,12 @@ fn ri_respond(
         status,
         PROTOCOL,
         Pdu::MoveDeviceRoResponse,
-    );
+    )
 }
 
 /// Signs a Move response of either protocol (`wrap` picks the PDU: §9.1 or §9.2), counts
-/// `status` under `protocol` and sends it; a signing failure is counted as UnknownError and
-/// nothing is sent.
+/// `status` under `protocol` and sends it; returns the message sent (kept for repeats, see
+/// `repeats`). A signing failure is counted as UnknownError and nothing is sent.
 pub(crate) fn sign_and_reply(
     ri: &mut Ri,
     ctx: &mut Ctx<'_, SimMsg>,
@@ -152,7 +153,7 @@ pub(crate) fn sign_and_reply(
     status: Status,
     protocol: &str,
     wrap: fn(MoveResponse) -> Pdu,
-) {
+) -> Option<Wire> {
     let world = ri.world.clone();
     let unsigned = wrap(resp.clone());
     let Ok(sig) = world
@@ -160,11 +161,14 @@ pub(crate) fn sign_and_reply(
         .sign(&mut ri.ops, &ri.me.key, world.params.sig_alg, &unsigned)
     else {
         ri.count_status(protocol, Status::UnknownError);
-        return;
+        return None;
     };
     resp.signature = sig;
     ri.count_status(protocol, status);
-    ri.reply(ctx, to, wrap(resp));
+    let wire = Wire::new(world.mode(), wrap(resp));
+    ctx.charge_ns(world.costs.serialize_ns(wire.size_bytes()));
+    ctx.send(to, SimMsg::Pdu(wire.clone()));
+    Some(wire)
 }
 
 fn refuse(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, to: ActorId, req: &MoveRequest, why: Refusal) {
@@ -172,15 +176,55 @@ fn refuse(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, to: ActorId, req: &MoveRequest
     ri_respond(ri, ctx, to, req, why.status());
 }
 
+/// Answers Success and stores the response for repeats of this request (see `repeats`).
+fn accept(
+    ri: &mut Ri,
+    ctx: &mut Ctx<'_, SimMsg>,
+    to: ActorId,
+    req: &MoveRequest,
+    digest: Option<RequestDigest>,
+) {
+    let reply = ri_respond(ri, ctx, to, req, Status::Success);
+    store_reply(ri, ctx.now(), req, digest, reply);
+}
+
+/// Keeps `reply`, the Success response to `req`, for repeats of `req` (both Move protocols;
+/// `digest` is `None` without nonce tracking: the pre-CR RI remembers nothing).
+pub(crate) fn store_reply(
+    ri: &mut Ri,
+    now: SimTime,
+    req: &MoveRequest,
+    digest: Option<RequestDigest>,
+    reply: Option<Wire>,
+) {
+    if let (Some(digest), Some(reply)) = (digest, reply) {
+        let window = retry_span_ns(&ri.world.params);
+        ri.moves
+            .replies
+            .insert(&req.req_id, &req.nonce, digest, reply, now, window);
+    }
+}
+
+/// What the header checks found: a request to process, or a repeat of an accepted one.
+pub(crate) enum Header {
+    /// A new request (nonce not seen before, or nonce tracking off): its Device Context and,
+    /// with nonce tracking, its digest (to store with the Success response).
+    Fresh(crate::proto::ri::DeviceContext, Option<RequestDigest>),
+    /// A repeat of an accepted request (same Device, nonce and content): answer with this,
+    /// the stored response (see `repeats`).
+    Repeat(Wire),
+}
+
 /// The checks every Move request (§9.1 and §9.2) gets at the RI before its ROs, in this
-/// order: Device Context, DRM time, the Device signature over `signed`, the nonce (seed 003
+/// order: Device Context, DRM time, the Device signature over `signed`, a repeat of an
+/// accepted request (answered with the stored response, see `repeats`), the nonce (seed 003
 /// §1: a seen nonce is a replay), addressed to this RI, a non-empty rightsInfo.
 pub(crate) fn check_move_header(
     ri: &mut Ri,
-    now: crate::engine::SimTime,
+    now: SimTime,
     req: &MoveRequest,
     signed: &Pdu,
-) -> Result<crate::proto::ri::DeviceContext, Refusal> {
+) -> Result<Header, Refusal> {
     let world = ri.world.clone();
     let dc = ri
         .devices
@@ -208,13 +252,27 @@ pub(crate) fn check_move_header(
     {
         return Err(Refusal::Signature);
     }
-    if world.variants.ri_nonce_tracking
-        && !ri
+    let mut digest = None;
+    if world.variants.ri_nonce_tracking {
+        // Only a signed request gets here, so a matching digest means the Device's own
+        // request once more (see `repeats`).
+        let d = request_digest(ri, signed);
+        let window = retry_span_ns(&world.params);
+        if let Repeat::Same(reply) =
+            ri.moves
+                .replies
+                .lookup(&req.req_id, &req.nonce, &d, now, window)
+        {
+            return Ok(Header::Repeat(reply));
+        }
+        if !ri
             .nonces
             .check_and_insert(&hex::encode(&req.req_id.hash), &req.nonce)
-    {
-        ri.stats.replays_rejected += 1;
-        return Err(Refusal::Replay);
+        {
+            ri.stats.replays_rejected += 1;
+            return Err(Refusal::Replay);
+        }
+        digest = Some(d);
     }
     if req.res_id != ri.me.id {
         return Err(Refusal::NotForThisRi);
@@ -222,7 +280,7 @@ pub(crate) fn check_move_header(
     if req.rights_info.ros.is_empty() {
         return Err(Refusal::BadRightsInfo);
     }
-    Ok(dc)
+    Ok(Header::Fresh(dc, digest))
 }
 
 /// MoveDeviceRORequest at the RI: Device Context, DRM time, signature, nonce, RO checks,
@@ -235,8 +293,9 @@ pub(crate) fn ri_on_request(
 ) {
     let world = ri.world.clone();
     let signed = Pdu::MoveDeviceRoRequest(req.clone());
-    let dc = match check_move_header(ri, ctx.now(), &req, &signed) {
-        Ok(dc) => dc,
+    let (dc, digest) = match check_move_header(ri, ctx.now(), &req, &signed) {
+        Ok(Header::Fresh(dc, digest)) => (dc, digest),
+        Ok(Header::Repeat(reply)) => return resend(ri, ctx, from, reply, PROTOCOL),
         Err(why) => return refuse(ri, ctx, from, &req, why),
     };
     let mut fresh = Vec::new();
@@ -265,7 +324,7 @@ pub(crate) fn ri_on_request(
     }
     if fresh.is_empty() {
         ri.moves.stats.retransmissions += 1;
-        return ri_respond(ri, ctx, from, &req, Status::Success);
+        return accept(ri, ctx, from, &req, digest);
     }
     // The Sink: another Device registered with this RI (see module doc).
     // In actor order: Device IDs are key hashes, which differ between crypto modes.
@@ -328,7 +387,7 @@ pub(crate) fn ri_on_request(
         minted.push(ro_id);
     }
     ri.moves.stats.accepted += 1;
-    ri_respond(ri, ctx, from, &req, Status::Success);
+    accept(ri, ctx, from, &req, digest);
     send_trigger(ri, ctx, dest.actor, minted);
     arm_timer(ri, ctx);
 }

@@ -8,8 +8,8 @@ use crate::pdu::moves::{MoveRequest, MoveResponse, MovedRo, UserDomainAuthorizat
 use crate::pdu::ro::{Action, Binding, Constraint};
 use crate::pdu::{Extension, Pdu, Status};
 use crate::proto::move_ro::{
-    check_move_header, ledger_decision, record_ledger, sign_and_reply, Checked, LedgerDecision,
-    Refusal,
+    check_move_header, ledger_decision, record_ledger, resend, sign_and_reply, store_reply,
+    Checked, Header, LedgerDecision, Refusal,
 };
 
 use crate::proto::msg::SimMsg;
@@ -84,7 +84,7 @@ fn respond(
     req: &MoveRequest,
     status: Status,
     ri_authorizations: Vec<UserDomainAuthorization>,
-) {
+) -> Option<crate::proto::msg::Wire> {
     let no_ocsp = req
         .extensions
         .iter()
@@ -112,7 +112,7 @@ fn respond(
         status,
         PROTOCOL,
         Pdu::MoveUserDomainConstrainedRoResponse,
-    );
+    )
 }
 
 fn refuse(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, to: ActorId, req: &MoveRequest, why: Refusal) {
@@ -171,8 +171,11 @@ pub(crate) fn ri_on_request(
 ) {
     let world = ri.world.clone();
     let signed = Pdu::MoveUserDomainConstrainedRoRequest(req.clone());
-    let dc = match check_move_header(ri, ctx.now(), &req, &signed) {
-        Ok(dc) => dc,
+    // A repeat of an accepted request gets the stored response (shared with §9.1, see
+    // move_ro `repeats`).
+    let (dc, digest) = match check_move_header(ri, ctx.now(), &req, &signed) {
+        Ok(Header::Fresh(dc, digest)) => (dc, digest),
+        Ok(Header::Repeat(reply)) => return resend(ri, ctx, from, reply, PROTOCOL),
         Err(why) => return refuse(ri, ctx, from, &req, why),
     };
     let now_ns = ctx.now().as_ns();
@@ -240,5 +243,6 @@ pub(crate) fn ri_on_request(
         .iter()
         .filter_map(|d| ri.dea_proxy.authorizations.get(d).cloned())
         .collect();
-    respond(ri, ctx, from, &req, Status::Success, authz);
+    let reply = respond(ri, ctx, from, &req, Status::Success, authz);
+    store_reply(ri, ctx.now(), &req, digest, reply);
 }
