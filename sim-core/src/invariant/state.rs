@@ -1,16 +1,26 @@
-//! Offline checks of the end state: rights conservation and cross-actor consistency.
+//! Offline checks of the end state: rights conservation (RI-issued and Imported ROs) and
+//! cross-actor consistency.
 
 use super::{names, Finding, Monitor, Roster};
 use crate::engine::Simulation;
+use crate::pdu::ro::{Action, Constraint as RoConstraint};
 use crate::proto::agent::Agent;
-use crate::proto::move_ro::rights_accounting;
+use crate::proto::lrm::{Lrm, MAX_ISSUED};
+use crate::proto::move_ro::{is_imported, rights_accounting};
 use crate::proto::msg::SimMsg;
+use crate::proto::pairing::{permits_copy, MAX_RECEIVED};
 use crate::proto::ri::Ri;
 use std::collections::BTreeMap;
 
-/// "No rights duplicated": a Device RO (issuer, RO ID) is usable on at most one Device, and
-/// the rights units in existence (held, in transit, minus those counted twice during a
-/// Move) never exceed what the RIs issued.
+/// "No rights duplicated".
+///
+/// RI-issued ROs: a Device RO (issuer, RO ID) is usable on at most one Device, and the rights
+/// units in existence (held, in transit, minus those counted twice during a Move) never
+/// exceed what the RIs issued.
+///
+/// Imported ROs (issuer an LRM, seed 001 §7.2.1.2) are issued rights too, with the LRM as
+/// issuer: each is checked against the LRM's record of what it issued to which Device
+/// (`Lrm::issued`), see [`imported_findings`].
 #[derive(Debug, Default)]
 pub struct RightsOnce;
 
@@ -20,13 +30,15 @@ impl Monitor for RightsOnce {
     }
 
     fn at_end(&mut self, sim: &Simulation<SimMsg>, roster: &Roster, found: &mut Vec<Finding>) {
+        let agents: Vec<&Agent> = roster
+            .agents
+            .iter()
+            .filter_map(|&a| sim.actor::<Agent>(a))
+            .collect();
         let mut holders: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-        for &a in &roster.agents {
-            let Some(agent) = sim.actor::<Agent>(a) else {
-                continue;
-            };
+        for agent in &agents {
             for ro in agent.ros.values() {
-                if !ro.unusable {
+                if !ro.unusable && !is_imported(agent, ro) {
                     holders
                         .entry((ro.issuer.clone(), ro.ro_id.clone()))
                         .or_default()
@@ -42,11 +54,6 @@ impl Monitor for RightsOnce {
         }
         // Conservation (seed 003 §9.1): units held + in transit − counted twice never exceed
         // what the RIs issued.
-        let agents: Vec<&Agent> = roster
-            .agents
-            .iter()
-            .filter_map(|&a| sim.actor::<Agent>(a))
-            .collect();
         let ris: Vec<&Ri> = roster
             .ris
             .iter()
@@ -65,6 +72,115 @@ impl Monitor for RightsOnce {
                 ),
                 tokens: Vec::new(),
             });
+        }
+        imported_findings(sim, &agents, found);
+    }
+}
+
+/// Units an Imported RO grants as its LRM signed them: the play/display count, else 1 (the
+/// unit `RightsObject::rights_units` counts).
+fn signed_units(rights: &crate::pdu::ro::Rights) -> u64 {
+    rights
+        .permissions
+        .iter()
+        .filter(|p| matches!(p.action, Action::Play | Action::Display))
+        .flat_map(|p| p.constraints.iter())
+        .find_map(|c| match c {
+            RoConstraint::Count(n) => Some(u64::from(*n)),
+            _ => None,
+        })
+        .unwrap_or(1)
+}
+
+/// Imported ROs (seed 001). The LRM issues each RO ID to one Device (`Lrm::issued`); after
+/// that it travels only by dmpPair (§7.2.1.3) between agents of the User Domain. Every usable
+/// holder of an Imported RO must
+/// - hold an RO its LRM issued, with no more units than the LRM signed;
+/// - have it from the LRM (the Device it was issued to) or from a dmpPair transfer it
+///   installed (`AgentPairing::received`) — not from anywhere else;
+/// - be in the User Domain of the Device it was issued to;
+///
+/// and an RO whose LRM-signed rights do not permit dmpPair Copy (`permits_copy`) is usable
+/// on at most one agent: a Move keeps the rights on exactly one (the source deletes on the
+/// destination's confirmation, and until then holds it unusable). Seed 001 sets no limit on
+/// the number of Copies of an RO that permits them (the LRM's export permission carries no
+/// count), so any number of copies made that way are legitimate.
+///
+/// Records are bounded (`lrm::MAX_ISSUED`, `pairing::MAX_RECEIVED`): once one is full, the
+/// provenance it would give is not checked (no false alarms from eviction).
+pub fn imported_findings(sim: &Simulation<SimMsg>, agents: &[&Agent], found: &mut Vec<Finding>) {
+    let Some(world) = agents.first().map(|a| a.world.clone()) else {
+        return;
+    };
+    // (LRM index, RO ID) → usable holders.
+    let mut holders: BTreeMap<(usize, String), Vec<(&Agent, u64)>> = BTreeMap::new();
+    for agent in agents {
+        for ro in agent.ros.values().filter(|r| !r.unusable) {
+            if let Some(l) = world.lrms.iter().position(|l| l.name == ro.issuer) {
+                holders
+                    .entry((l, ro.ro_id.clone()))
+                    .or_default()
+                    .push((agent, ro.rights_units()));
+            }
+        }
+    }
+    let mut say = |detail: String| {
+        found.push(Finding {
+            detail,
+            tokens: Vec::new(),
+        })
+    };
+    for ((l, ro_id), who) in &holders {
+        let info = &world.lrms[*l];
+        let Some(lrm) = sim.actor::<Lrm>(info.actor) else {
+            continue;
+        };
+        let Some((to, entry)) = lrm.issued.get(ro_id) else {
+            if lrm.issued.len() < MAX_ISSUED {
+                let names: Vec<&str> = who.iter().map(|(a, _)| a.me.name.as_str()).collect();
+                say(format!(
+                    "Imported RO {ro_id} of {} is usable on {} but {} never issued it",
+                    info.name,
+                    names.join(", "),
+                    info.name
+                ));
+            }
+            continue;
+        };
+        let signed = signed_units(&entry.rights);
+        let first = agents.iter().find(|a| a.me.id == *to);
+        for (a, units) in who {
+            if *units > signed {
+                say(format!(
+                    "{} holds {units} units of Imported RO {ro_id} of {}, which signed {signed}",
+                    a.me.name, info.name
+                ));
+            }
+            let from_lrm = a.me.id == *to;
+            let received = a.pairing.received.values().any(|r| r == ro_id)
+                || a.pairing.received.len() >= MAX_RECEIVED;
+            if !from_lrm && !received {
+                say(format!(
+                    "Imported RO {ro_id} of {} is usable on {}, which neither imported it nor received it by dmpPair",
+                    info.name, a.me.name
+                ));
+            }
+            if let Some(f) = first {
+                if f.pairing.user_domain != a.pairing.user_domain {
+                    say(format!(
+                        "Imported RO {ro_id} of {} is usable on {} outside User Domain {}",
+                        info.name, a.me.name, f.pairing.user_domain
+                    ));
+                }
+            }
+        }
+        if who.len() > 1 && !permits_copy(&entry.rights) {
+            let names: Vec<&str> = who.iter().map(|(a, _)| a.me.name.as_str()).collect();
+            say(format!(
+                "Imported RO {ro_id} of {} (no dmpPair Copy permission) is usable on {}",
+                info.name,
+                names.join(", ")
+            ));
         }
     }
 }

@@ -41,7 +41,7 @@ mod post_response;
 mod repeats;
 mod request;
 
-pub use accounting::{rights_accounting, RightsAccounting};
+pub use accounting::{agent_ri_rights_units, is_imported, rights_accounting, RightsAccounting};
 pub use delivery::MovedRights;
 pub(crate) use delivery::{agent_on_ro_trigger, ri_deliver_moved, ri_on_timer};
 use delivery::{arm_timer, send_trigger};

@@ -14,4 +14,5 @@ mod net;
 mod pairing;
 mod pdu;
 mod pki;
+mod rights_invariants;
 mod xml;

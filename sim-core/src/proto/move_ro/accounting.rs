@@ -1,11 +1,30 @@
 //! Rights conservation accounting across Devices and RIs (Moves must neither create nor
-//! duplicate rights).
+//! duplicate rights). Imported ROs (issued by an LRM, seed 001 §7.2.1.2) are not RI rights:
+//! they are left out here and checked against their LRM's issuance by the
+//! `no_rights_duplicated` monitor (`invariant::state`).
 
-use super::{agent_rights_units, open_moves};
+use super::open_moves;
 use crate::pdu::Identifier;
 use crate::proto::agent::{Agent, SessionKind};
 use crate::proto::ri::Ri;
+use crate::proto::rights::RightsObject;
 use std::collections::BTreeMap;
+
+/// Whether `ro`, held by `agent`, is an Imported RO: its issuer is one of the world's LRMs.
+pub fn is_imported(agent: &Agent, ro: &RightsObject) -> bool {
+    agent.world.lrms.iter().any(|l| l.name == ro.issuer)
+}
+
+/// Rights units `agent` holds under RI-issued ROs (unusable portions included; Imported ROs
+/// left out).
+pub fn agent_ri_rights_units(agent: &Agent) -> u64 {
+    agent
+        .ros
+        .values()
+        .filter(|r| !is_imported(agent, r))
+        .map(RightsObject::rights_units)
+        .sum()
+}
 
 // ---------------------------------------------------------------------------------------
 // Rights conservation accounting
@@ -14,7 +33,7 @@ use std::collections::BTreeMap;
 /// Rights units across a run, for the conservation check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RightsAccounting {
-    /// Units held by Devices (unusable portions included).
+    /// Units held by Devices under RI-issued ROs (unusable portions included).
     pub held_units: u64,
     /// Units moved to RIs not yet installed at their destination (uncollected, or delivered
     /// in a response the destination has not received).
@@ -31,10 +50,10 @@ impl RightsAccounting {
     }
 }
 
-/// Adds up rights units over `agents` and `ris`.
+/// Adds up the units of RI-issued rights over `agents` and `ris`.
 pub fn rights_accounting(agents: &[&Agent], ris: &[&Ri]) -> RightsAccounting {
     let mut acc = RightsAccounting {
-        held_units: agents.iter().map(|a| agent_rights_units(a)).sum(),
+        held_units: agents.iter().map(|a| agent_ri_rights_units(a)).sum(),
         ..Default::default()
     };
     let by_id: BTreeMap<&Identifier, &Agent> = agents.iter().map(|a| (&a.me.id, *a)).collect();
