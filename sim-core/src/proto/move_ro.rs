@@ -21,6 +21,10 @@
 //! - §9.1.1 fresh-nonce retries: a retry of an accepted Move carries a fresh nonce the RI has
 //!   not seen; with nonce tracking on, the RI recognises it (same Source Device, same RO,
 //!   same moved amount) as a retransmission and answers Success again, recording nothing.
+//! - Seed 003 §1 nonce tracking vs §9.1.3 step 3b: a request with the Device ID, nonce and
+//!   content of an accepted one is a repeat of it (a duplicate, or an attacker's copy that
+//!   may overtake the original), answered with the stored Success response; only a
+//!   same-nonce request with different content is a replay (AccessDenied). See `repeats`.
 
 use super::agent::{Activity, Agent, SessionKind};
 use super::msg::SimMsg;
