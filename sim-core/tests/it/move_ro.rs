@@ -778,6 +778,31 @@ fn real_and_symbolic_modes_give_the_same_outcomes() {
 }
 
 #[test]
+fn racing_replay_gives_the_same_outcome_in_real_mode() {
+    // The repeat check digests the canonical XML in real mode and the structural digest in
+    // symbolic mode; the RI's decisions must not depend on which.
+    let mut cfg = config(2, 4, 0.0);
+    let go = |cfg: &WorldConfig| {
+        let plan = TapPlan {
+            stop_acquire_s: 60,
+            race_first: true,
+            ..Default::default()
+        };
+        let mut r = start(cfg, plan);
+        r.run_to(300);
+        let st = r.ri().moves.stats.clone();
+        let o = r.outcomes.borrow().clone();
+        (o, st, r.accounting(), r.issued())
+    };
+    let sym = go(&cfg);
+    cfg.crypto = CryptoMode::Real;
+    let real = go(&cfg);
+    assert_eq!(sym.1.repeats, 1);
+    assert_eq!(sym, real);
+    assert_eq!(sym.2.total_units(), sym.3);
+}
+
+#[test]
 fn abandoned_move_keeps_the_rights_unusable() {
     // Every response is lost: the RI accepted the Move but the Source never learns it. The
     // Source must not restore the rights (they now exist at the destination).

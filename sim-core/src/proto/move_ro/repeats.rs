@@ -1,13 +1,13 @@
 //! Repeats of accepted Move requests at the RI (both Move protocols, seed 003 §9.1 and §9.2).
 //!
 //! Reading chosen (not stated by seed 003; worth raising with the CR authors): the RI keeps,
-//! for each Move request it accepted, the request's digest and the signed Success response
-//! it sent, keyed by (Device ID, nonce). A later request with the same Device ID and nonce
-//! and the SAME content (digest of the signed request content) is a retransmission of the
-//! accepted request — a network or HTTP-level duplicate, or an attacker's copy — and is
-//! answered with the stored response, verbatim: nothing is recorded, nothing moved again.
-//! Only a same-nonce request with DIFFERENT content is a replay in the sense of seed 003 §1
-//! (refused, AccessDenied).
+//! for each Move request it accepted, a digest of the request as received (the whole
+//! canonical request, its signature included) and the signed Success response it sent, keyed
+//! by (Device ID, nonce). A later request with the same Device ID and nonce and the same
+//! digest is a verbatim repeat of the accepted request — a network or HTTP-level duplicate,
+//! or an attacker's copy — and is answered with the stored response, verbatim: nothing is
+//! recorded, nothing moved again. Only a same-nonce request with DIFFERENT content is a
+//! replay in the sense of seed 003 §1 (refused, AccessDenied).
 //!
 //! Why: seed 003 §9.1.3 step 3b (and §9.2.3 step 3) has the Source mark the RO usable again
 //! on any verified non-Success response bound to its nonce. If the RI refused the second
@@ -17,15 +17,20 @@
 //! Source's outcome the same whichever copy arrives first. Fresh-nonce retries (§9.1.1 last
 //! paragraph) are a different request and are still recognised by the move ledger.
 //!
+//! The repeat check comes before the DRM time and signature checks: a verbatim copy is bytes
+//! the RI already verified, and an attacker who holds the original back until its DRM time
+//! is out of tolerance must not turn it into a refusal either.
+//!
 //! Bounds: at most [`MAX_STORED_REPLIES`] responses, oldest evicted first, and each kept for
-//! the retry span only (`retry_span_ns`): after that the Source has given up on the request,
-//! so a repeat can only be a replay and the nonce cache refuses it. Only Success responses
-//! are stored: a repeat of a refused request is refused again (as a replay), and the Source
-//! keeps its rights either way.
+//! the retry span (`retry_span_ns`): after that the Source has given up on the request, so a
+//! repeat can only be a replay and the nonce cache refuses it. Only Success responses are
+//! stored: a repeat of a refused request is refused again (as a replay), and the Source keeps
+//! its rights either way.
 
 use crate::crypto::primitives::sha256;
 use crate::crypto::{CryptoMode, Op, Signable};
 use crate::engine::{ActorId, Ctx, SimTime};
+use crate::pdu::digest::fnv1a_of;
 use crate::pdu::{Identifier, Pdu, Status};
 use crate::proto::msg::{SimMsg, Wire};
 use crate::proto::ri::Ri;
@@ -34,17 +39,17 @@ use std::collections::{BTreeMap, VecDeque};
 /// Most stored Success responses an RI keeps for repeats (oldest evicted first).
 pub const MAX_STORED_REPLIES: usize = 10_000;
 
-/// SHA-256 over the signed content of a request (canonical XML without its signature in
-/// real mode; the structural digest in symbolic mode). Hashing is charged the same in both
-/// modes, so timings — and therefore outcomes — do not depend on the mode.
+/// SHA-256 of a request as received: its canonical XML (signature included) in real mode,
+/// of its structural digest (signature included) in symbolic mode. Hashing is charged the
+/// same in both modes, so timings — and therefore outcomes — do not depend on the mode.
 pub type RequestDigest = [u8; 32];
 
-/// Digest of request `signed` (see [`RequestDigest`]).
-pub(crate) fn request_digest(ri: &mut Ri, signed: &Pdu) -> RequestDigest {
-    ri.ops.record(Op::sha256(signed.signed_len()));
+/// Digest of request `req`, the whole PDU (see [`RequestDigest`]).
+pub(crate) fn request_digest(ri: &mut Ri, req: &Pdu) -> RequestDigest {
+    ri.ops.record(Op::sha256(req.signed_len()));
     match ri.world.mode() {
-        CryptoMode::Real => sha256(&signed.signed_bytes()),
-        CryptoMode::Symbolic => sha256(&signed.symbolic_digest().to_be_bytes()),
+        CryptoMode::Real => sha256(&req.encode()),
+        CryptoMode::Symbolic => sha256(&fnv1a_of(req).to_be_bytes()),
     }
 }
 

@@ -215,10 +215,11 @@ pub(crate) enum Header {
     Repeat(Wire),
 }
 
-/// The checks every Move request (§9.1 and §9.2) gets at the RI before its ROs, in this
-/// order: Device Context, DRM time, the Device signature over `signed`, a repeat of an
-/// accepted request (answered with the stored response, see `repeats`), the nonce (seed 003
-/// §1: a seen nonce is a replay), addressed to this RI, a non-empty rightsInfo.
+/// The checks every Move request (§9.1 and §9.2; `signed` is the whole request PDU) gets at
+/// the RI before its ROs, in this order: Device Context, a verbatim repeat of an accepted
+/// request (answered with the stored response, see `repeats`), DRM time, the Device
+/// signature, the nonce (seed 003 §1: a seen nonce is a replay), addressed to this RI, a
+/// non-empty rightsInfo.
 pub(crate) fn check_move_header(
     ri: &mut Ri,
     now: SimTime,
@@ -231,6 +232,23 @@ pub(crate) fn check_move_header(
         .get(&req.req_id)
         .cloned()
         .ok_or(Refusal::NotRegistered)?;
+    // A verbatim copy of a request accepted within the retry span gets the stored answer
+    // before anything else is checked: it is bytes the RI already verified and accepted
+    // (even its DRM time, which may have aged since). See `repeats`.
+    let window = retry_span_ns(&world.params);
+    let digest = world
+        .variants
+        .ri_nonce_tracking
+        .then(|| request_digest(ri, signed));
+    if let Some(d) = &digest {
+        let stored = ri
+            .moves
+            .replies
+            .lookup(&req.req_id, &req.nonce, d, now, window);
+        if let Repeat::Same(reply) = stored {
+            return Ok(Header::Repeat(reply));
+        }
+    }
     if !crate::proto::drm_time::time_acceptable(
         world.drm_ns(&req.time),
         now,
@@ -252,27 +270,14 @@ pub(crate) fn check_move_header(
     {
         return Err(Refusal::Signature);
     }
-    let mut digest = None;
-    if world.variants.ri_nonce_tracking {
-        // Only a signed request gets here, so a matching digest means the Device's own
-        // request once more (see `repeats`).
-        let d = request_digest(ri, signed);
-        let window = retry_span_ns(&world.params);
-        if let Repeat::Same(reply) =
-            ri.moves
-                .replies
-                .lookup(&req.req_id, &req.nonce, &d, now, window)
-        {
-            return Ok(Header::Repeat(reply));
-        }
-        if !ri
+    // Seed 003 §1: a seen nonce on a request that is not a verbatim repeat is a replay.
+    if world.variants.ri_nonce_tracking
+        && !ri
             .nonces
             .check_and_insert(&hex::encode(&req.req_id.hash), &req.nonce)
-        {
-            ri.stats.replays_rejected += 1;
-            return Err(Refusal::Replay);
-        }
-        digest = Some(d);
+    {
+        ri.stats.replays_rejected += 1;
+        return Err(Refusal::Replay);
     }
     if req.res_id != ri.me.id {
         return Err(Refusal::NotForThisRi);
