@@ -20,8 +20,8 @@ use std::collections::BTreeMap;
 
 /// Delay before a captured Move request is replayed when the spec gives none: long enough
 /// for the original exchange to finish. (A replay racing the original — delay ~0 — can
-/// overtake it: the RI accepts the copy and refuses the original, and the Source restores
-/// rights the RI moved; see docs/attacks.md.)
+/// overtake it; the RI then answers the original, a verbatim repeat, with the Success it
+/// stored for the copy: `move-replay-race`, docs/attacks.md.)
 pub const DEFAULT_MOVE_REPLAY_DELAY_NS: u64 = 5_000_000_000;
 
 /// Dropped responses waiting for a verdict, bounded.
