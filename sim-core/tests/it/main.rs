@@ -14,4 +14,5 @@ mod net;
 mod pairing;
 mod pdu;
 mod pki;
+mod tamper_replay;
 mod xml;
