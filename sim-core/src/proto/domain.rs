@@ -543,7 +543,7 @@ fn leave_failure(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, to: ActorId, status: St
 }
 
 /// The checks every domain request passes first (§5.4.4.1/§5.4.5.1): Device Context
-/// (`NotRegistered`), DRM time (`DeviceTimeError`), signature (`SignatureError`), replay
+/// (`NotRegistered`), `<riID>` naming this RI (`AccessDenied`), DRM time (`DeviceTimeError`), signature (`SignatureError`), replay
 /// (seed 003: `AccessDenied`).
 fn check_request(
     ri: &mut Ri,
@@ -557,6 +557,10 @@ fn check_request(
         .get(&req.device_id)
         .cloned()
         .ok_or(Status::NotRegistered)?;
+    // <riID> must name this RI (a request for another RI replayed here), chosen status.
+    if req.ri_id != ri.me.id {
+        return Err(Status::AccessDenied);
+    }
     if !super::drm_time::time_acceptable(
         world.drm_ns(&req.time),
         ctx.now(),

@@ -388,3 +388,57 @@ fn triggers_replayed_to_another_device_are_run_by_it() {
     assert_eq!(agent(&b, 0).ros.len(), 1);
     assert_eq!(agent(&b, 1).ros.len(), 1);
 }
+
+#[test]
+fn requests_replayed_to_another_ri_the_device_is_registered_with_are_refused() {
+    // agent/0 (home ri/0) also registers with ri/1 (a trigger from ri/1 at 5 s makes it).
+    // Its RO and Join Domain Requests to ri/0 are then replayed to ri/1: the Device Context
+    // exists, the signature verifies and the nonce is new at ri/1 — only the request's
+    // <riID> (naming ri/0) tells ri/1 the request is not for it (§5.4.2.3.1, §5.4.4.1).
+    for tracking in [true, false] {
+        let mut cfg = acquiring(1, 2, tracking);
+        cfg.workload.acquire_rate_per_min = 12.0;
+        let mut r = on_path(
+            AdversaryKind::Replayer,
+            "r",
+            &["roap:roRequest", "roap:joinDomainRequest"],
+            4,
+        );
+        r.actors = vec!["ri/0".into()];
+        r.replay_to = ReplayTo::Actors(vec!["ri/1".into()]);
+        r.replay_delay_ns = S;
+        r.from_ns = 20 * S;
+        let (mut b, ins, _) = setup_cfg(&cfg, &[r]);
+        b.sim.run(
+            &sim_core::engine::RunLimits {
+                horizon: Some(sim_core::engine::SimTime::from_secs(5)),
+                ..Default::default()
+            },
+            &mut |_, _| {},
+        );
+        let device = agent(&b, 0).identity().id.clone();
+        let mut o = TriggerOrder::new(sim_core::pdu::trigger::TriggerKind::RoAcquisition);
+        o.content_ids = vec!["cid:b".into()];
+        let mut rng = sim_core::engine::rng::stream(9, "test", "trigger");
+        let ri1 = b.ris[1];
+        let t = b
+            .sim
+            .actor_mut::<Ri>(ri1)
+            .unwrap()
+            .issue_trigger(&mut rng, &device, o)
+            .unwrap();
+        let wire = trigger_wire(b.sim.actor::<Ri>(ri1).unwrap(), t);
+        b.sim.inject(ri1, b.agents[0], SimMsg::Pdu(wire));
+        run(&mut b, &ins, 120);
+        assert!(
+            agent(&b, 0).ri_contexts.contains_key(&1),
+            "registered with ri/1"
+        );
+        assert_eq!(stats(&ins, "r"), (4, 0, 4), "tracking={tracking}");
+        let ri = b.sim.actor::<Ri>(ri1).unwrap();
+        assert_eq!(
+            ri.stats.statuses[&("ro_acquisition".to_string(), "AccessDenied".to_string())],
+            4
+        );
+    }
+}
