@@ -442,3 +442,50 @@ fn requests_replayed_to_another_ri_the_device_is_registered_with_are_refused() {
         );
     }
 }
+
+#[test]
+fn authentication_requests_replayed_to_another_target_are_refused() {
+    // Imports: the 3 agents, all SCE agents, send Authentication Requests with a Pairing
+    // Ticket to the LRM. Each is replayed to the other agents, which are not the ticket's target:
+    // the ticket does not verify under their Master Key (seed 001 §7.2.1.2) and they answer
+    // a refusal.
+    let mut cfg = WorldConfig {
+        agents: 3,
+        sce_agents: 3,
+        ris: 1,
+        lrms: 1,
+        dea: true,
+        ..WorldConfig::default()
+    };
+    cfg.workload.acquire_rate_per_min = 0.0;
+    cfg.workload.consume_rate_per_min = 0.0;
+    cfg.workload.import_rate_per_min = 2.0;
+    cfg.workload.pair_rate_per_min = 0.0;
+    cfg.lrm_policy.import_rate_per_min = 2.0;
+    let mut r = on_path(
+        AdversaryKind::Replayer,
+        "r",
+        &["dmp:authenticationRequest"],
+        6,
+    );
+    r.replay_to = ReplayTo::Actors(vec!["agent/*".into()]);
+    r.replay_delay_ns = S;
+    let (mut b, ins, _) = setup_cfg(&cfg, &[r]);
+    run(&mut b, &ins, 180);
+    assert_eq!(stats(&ins, "r"), (6, 0, 6));
+    let refused: u64 = b
+        .agents
+        .iter()
+        .map(|&a| {
+            b.sim
+                .actor::<Agent>(a)
+                .unwrap()
+                .pairing
+                .stats
+                .auth_rejected
+                .values()
+                .sum::<u64>()
+        })
+        .sum();
+    assert_eq!(refused, 6);
+}
