@@ -424,3 +424,57 @@ fn same_protocol(k: &AnswerKey, p: Option<&Pdu>) -> bool {
             | (AnswerKey::LeaveDomain(_), Some(Pdu::LeaveDomainResponse(_)))
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adversary::Layout;
+    use crate::net::GroupId;
+
+    fn layout() -> Layout {
+        let names = [
+            "ocsp/0",
+            "ri/0",
+            "ri/1",
+            "agent/0",
+            "agent/1",
+            "agent/2",
+            "dea/0",
+            "adversary/r",
+        ];
+        Layout {
+            groups: vec![GroupId(0); names.len()],
+            names: names.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn replay_to_parses_keywords_and_patterns() {
+        assert_eq!(ReplayTo::parse("same"), ReplayTo::Same);
+        assert_eq!(ReplayTo::parse(""), ReplayTo::Same);
+        assert_eq!(ReplayTo::parse("other"), ReplayTo::Other);
+        assert_eq!(
+            ReplayTo::parse("ri/1, dea/0"),
+            ReplayTo::Actors(vec!["ri/1".into(), "dea/0".into()])
+        );
+    }
+
+    #[test]
+    fn recipients_by_kind_and_pattern() {
+        let l = layout();
+        let (a0, a1, a2) = (ActorId(3), ActorId(4), ActorId(5));
+        let (ri0, ri1) = (ActorId(1), ActorId(2));
+        assert_eq!(recipients(&ReplayTo::Same, &l, a0, ri0), vec![ri0]);
+        // The next actor of the recipient's kind, wrapping around.
+        assert_eq!(recipients(&ReplayTo::Other, &l, a0, ri0), vec![ri1]);
+        assert_eq!(recipients(&ReplayTo::Other, &l, a0, ri1), vec![ri0]);
+        assert_eq!(recipients(&ReplayTo::Other, &l, ri0, a2), vec![a0]);
+        // Never back to the sender; nobody else of that kind: nothing.
+        assert_eq!(recipients(&ReplayTo::Other, &l, a1, a0), vec![a2]);
+        assert!(recipients(&ReplayTo::Other, &l, a0, ActorId(6)).is_empty());
+        let all = ReplayTo::Actors(vec!["agent/*".into(), "dea/0".into()]);
+        assert_eq!(recipients(&all, &l, ri0, a1), vec![a0, a2, ActorId(6)]);
+        let adv = ReplayTo::Actors(vec!["adversary/*".into()]);
+        assert!(recipients(&adv, &l, ri0, a1).is_empty());
+    }
+}

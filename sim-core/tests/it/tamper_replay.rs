@@ -489,3 +489,36 @@ fn authentication_requests_replayed_to_another_target_are_refused() {
         .sum();
     assert_eq!(refused, 6);
 }
+
+#[test]
+fn raw_substring_reading_on_hostile_and_edge_inputs() {
+    let raw = |b: &str, i| raw_substring_mac_input(b.as_bytes(), "domainKey", i);
+    // The second key, its <mac> cut out, prefixes as written.
+    let doc = "<r:x xmlns:r='u'><domainKey>a<mac>m</mac>b</domainKey>\
+               <r:domainKey><k/><mac>n</mac><j>c</j></r:domainKey></r:x>";
+    assert_eq!(raw(doc, 0).unwrap(), b"<domainKey>ab</domainKey>");
+    assert_eq!(
+        raw(doc, 1).unwrap(),
+        b"<r:domainKey><k/><j>c</j></r:domainKey>"
+    );
+    // An empty <mac/> is cut too; a key without <mac> is taken whole.
+    assert_eq!(
+        raw("<x><domainKey>a<mac/>b</domainKey></x>", 0).unwrap(),
+        b"<domainKey>ab</domainKey>"
+    );
+    assert_eq!(
+        raw("<x><domainKey>ab</domainKey></x>", 0).unwrap(),
+        b"<domainKey>ab</domainKey>"
+    );
+    // Missing, truncated or malformed: typed errors, no panic.
+    for bad in [
+        "<x></x>",
+        "<x><domainKey>a<mac>m",
+        "<x><domainKey>a</mac></domainKey></x>",
+        "",
+        "\u{0}<<",
+    ] {
+        assert!(raw(bad, 0).is_err(), "{bad:?}");
+    }
+    assert!(raw(doc, 2).is_err());
+}
