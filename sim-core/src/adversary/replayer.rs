@@ -15,8 +15,8 @@
 //!   nonce, and ROs are wrapped to its key. A replay to the same Device is not attempted:
 //!   its ROs are already installed, so acceptance could not be told from the original.
 //! - **ROAP triggers**, only to another Device: succeeded when that Device runs the
-//!   triggered protocol (a request echoing the trigger nonce as `triggerNonce`, §5.2.1),
-//!   blocked if it never does by the end of the run. DRM 2.0 triggers do not name the
+//!   triggered protocol (a request echoing the trigger nonce as `triggerNonce`, §5.2.1, or an
+//!   RO Request for the RO IDs it names), blocked if it never does by the end of the run. DRM 2.0 triggers do not name the
 //!   Device, so a validly signed trigger is accepted by any Device registered with the RI:
 //!   the replay succeeds in every variant (the triggered protocol itself is authenticated,
 //!   so the impact is a Device starting a protocol it was not asked to; docs/attacks.md).
@@ -168,6 +168,7 @@ impl Replayer {
             Pdu::RoapTrigger(t) => Probe::TriggerEcho {
                 agent: dest,
                 nonce: t.nonce.clone()?,
+                ro_ids: t.ro_ids.clone(),
             },
             _ => return None,
         };

@@ -13,7 +13,9 @@
 //!   session timed out and was retried. A Device seen leaving the domain afterwards with
 //!   no such context is inconclusive (it may have joined and left).
 //! - [`Probe::TriggerEcho`]: a ROAP trigger — acted on iff the Device sends a request with
-//!   the trigger's nonce as `triggerNonce` (§5.2.1); not by the end of the run = refused.
+//!   the trigger's nonce as `triggerNonce` (§5.2.1), or an RO Request naming one of the RO IDs
+//!   the trigger names (how the Move delivery path fetches moved ROs); not by the end of the
+//!   run = refused.
 
 use super::super::EndCheck;
 use crate::engine::{ActorId, SimTime};
@@ -48,12 +50,16 @@ pub enum Probe {
         /// The earliest time an honest retry of the request could complete.
         until: SimTime,
     },
-    /// The Device sent a request echoing this trigger nonce.
+    /// The Device sent a request echoing this trigger nonce, or an RO Request naming one of
+    /// the trigger's RO IDs (the Move delivery path fetches the named ROs without echoing
+    /// the nonce).
     TriggerEcho {
         /// The Device actor.
         agent: ActorId,
         /// The trigger's nonce.
         nonce: Vec<u8>,
+        /// The RO IDs the trigger names (unique per issuance).
+        ro_ids: Vec<String>,
     },
 }
 
@@ -163,7 +169,9 @@ impl ProbeSet {
                 continue;
             }
             match &q.probe {
-                Probe::TriggerEcho { nonce, .. } if echoed == Some(nonce) => {
+                Probe::TriggerEcho { nonce, ro_ids, .. }
+                    if echoed == Some(nonce) || names_any(p, ro_ids) =>
+                {
                     let q = self.pending.remove(i);
                     out.push((
                         q.accept_succeeds,
@@ -208,6 +216,11 @@ impl ProbeSet {
         }
         out
     }
+}
+
+/// Whether `p` is an RO Request asking for one of `ro_ids`.
+fn names_any(p: &Pdu, ro_ids: &[String]) -> bool {
+    matches!(p, Pdu::RoRequest(r) if r.ro_ids.iter().any(|id| ro_ids.contains(id)))
 }
 
 /// The end-of-run scoring of `probes`.
