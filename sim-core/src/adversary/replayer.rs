@@ -14,7 +14,7 @@
 //!   are unique per issuance), blocked otherwise. Responses name the Device and echo its
 //!   nonce, and ROs are wrapped to its key. A replay to the same Device is not attempted:
 //!   its ROs are already installed, so acceptance could not be told from the original.
-//! - **ROAP triggers**, only to another Device: succeeded when that Device runs the
+//! - **ROAP triggers** (roAcquisition, joinDomain, leaveDomain), only to another Device: succeeded when that Device runs the
 //!   triggered protocol (a request echoing the trigger nonce as `triggerNonce`, §5.2.1, or an
 //!   RO Request for the RO IDs it names), blocked if it never does by the end of the run. DRM 2.0 triggers do not name the
 //!   Device, so a validly signed trigger is accepted by any Device registered with the RI:
@@ -27,6 +27,7 @@ use super::{score, AdversarySpec, Attack, AttackCx, AttackStats, EndCheck};
 use crate::engine::{ActorId, SimTime, Verdict};
 use crate::invariant::request_once::{request_key, response_key, RequestKey};
 use crate::invariant::Observed;
+use crate::pdu::trigger::TriggerKind;
 use crate::pdu::{Pdu, Status};
 use crate::proto::msg::SimMsg;
 use crate::trace::TraceEvent;
@@ -165,11 +166,21 @@ impl Replayer {
                     ro_ids,
                 }
             }
-            Pdu::RoapTrigger(t) => Probe::TriggerEcho {
-                agent: dest,
-                nonce: t.nonce.clone()?,
-                ro_ids: t.ro_ids.clone(),
-            },
+            // Only kinds whose triggered request shows it: a registration trigger starts a
+            // RegistrationRequest without the nonce, and metering/Move triggers wait in the
+            // Device's inbox, so acting on those could not be told from refusing them.
+            Pdu::RoapTrigger(t)
+                if matches!(
+                    t.kind,
+                    TriggerKind::RoAcquisition | TriggerKind::JoinDomain | TriggerKind::LeaveDomain
+                ) =>
+            {
+                Probe::TriggerEcho {
+                    agent: dest,
+                    nonce: t.nonce.clone()?,
+                    ro_ids: t.ro_ids.clone(),
+                }
+            }
             _ => return None,
         };
         self.probes.borrow_mut().push(probe, label, true);

@@ -15,7 +15,9 @@
 //! - [`Probe::TriggerEcho`]: a ROAP trigger — acted on iff the Device sends a request with
 //!   the trigger's nonce as `triggerNonce` (§5.2.1), or an RO Request naming one of the RO IDs
 //!   the trigger names (how the Move delivery path fetches moved ROs); not by the end of the
-//!   run = refused.
+//!   run = refused. Only roAcquisition, joinDomain and leaveDomain triggers are probed: their
+//!   requests do one of the two (a registration trigger's request carries no nonce, metering
+//!   and Move triggers wait in the Device's inbox).
 
 use super::super::EndCheck;
 use crate::engine::{ActorId, SimTime};
