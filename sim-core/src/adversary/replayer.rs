@@ -7,7 +7,8 @@
 //!   the recipient's answer. To the same recipient the replay succeeds when the server
 //!   accepts the request a second time (two Success answers bound to it) — what RI nonce
 //!   tracking exists to prevent (seed 003 §1). To another server it succeeds when that
-//!   server answers Success at all; any other status blocks it. Requests name their RI
+//!   server answers Success at all; any other status blocks it, and so does no answer by the
+//!   end of the run (for replays sent at least [`SILENCE_GRACE_NS`] before it). Requests name their RI
 //!   (`<riID>`) and are signed by the Device, so another RI must refuse them.
 //! - **responses** (RO Responses carrying ROs), only to another Device: decided at the end of
 //!   the run — succeeded if the other Device installed an RO of the replayed response (RO IDs
@@ -32,7 +33,9 @@ use crate::pdu::{Pdu, Status};
 use crate::proto::msg::SimMsg;
 use crate::trace::TraceEvent;
 use probe::{Probe, Probes};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// Where a replayer sends what it captured.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -97,7 +100,7 @@ pub fn recipients(
 pub struct Replayer {
     spec: AdversarySpec,
     me: Option<ActorId>,
-    judge: AnswerJudge,
+    judge: Rc<RefCell<AnswerJudge>>,
     probes: Probes,
 }
 
@@ -114,12 +117,24 @@ impl Replayer {
     /// triggers).
     pub fn new(spec: AdversarySpec) -> (Self, EndCheck) {
         let probes = Probes::default();
-        let check = probe::end_check(probes.clone());
+        let judge: Rc<RefCell<AnswerJudge>> = Rc::default();
+        let mut probe_check = probe::end_check(probes.clone());
+        let j = judge.clone();
+        let check: EndCheck = Box::new(move |sim, roster| {
+            let mut out = probe_check(sim, roster);
+            out.extend(
+                j.borrow_mut()
+                    .expire(sim.now(), SILENCE_GRACE_NS)
+                    .into_iter()
+                    .map(|(s, d, t)| (s, d, Some(t))),
+            );
+            out
+        });
         (
             Replayer {
                 spec,
                 me: None,
-                judge: AnswerJudge::default(),
+                judge,
                 probes,
             },
             check,
@@ -141,9 +156,15 @@ impl Replayer {
         if let Some(key) = ask_key(pdu) {
             // The original earns one Success; a same-recipient replay succeeds if it earns
             // a second, a redirected one if it earns any.
-            let needed = if same { 2 } else { 1 };
-            self.judge
-                .open_key(dest, from, key, at, needed, label, true);
+            if same {
+                self.judge
+                    .borrow_mut()
+                    .open_key(dest, from, key, at, 2, label, true);
+            } else {
+                self.judge
+                    .borrow_mut()
+                    .open_redirected(dest, from, key, at, label);
+            }
             return Some(());
         }
         if same || self.probes.borrow().full() {
@@ -203,7 +224,7 @@ impl Attack for Replayer {
         let Some(pdu) = obs.pdu else {
             return Verdict::Pass(msg);
         };
-        if self.judge.full() {
+        if self.judge.borrow().full() {
             return Verdict::Pass(msg);
         }
         let delay = self.spec.replay_delay_ns;
@@ -233,7 +254,8 @@ impl Attack for Replayer {
 
     fn observe(&mut self, obs: &Observed<'_>, stats: &mut AttackStats, out: &mut Vec<TraceEvent>) {
         let Some(me) = self.me else { return };
-        if let Some((success, detail)) = self.judge.observe(obs) {
+        let verdict = self.judge.borrow_mut().observe(obs);
+        if let Some((success, detail)) = verdict {
             score(stats, out, me, "replay", Some(obs.from), success, detail);
         }
         for (success, detail, target) in self.probes.borrow_mut().observe(obs) {
@@ -241,6 +263,10 @@ impl Attack for Replayer {
         }
     }
 }
+
+/// How long before the end of the run a redirected request must have been replayed for "no
+/// answer" to count as a refusal (longer than any server's queueing plus a round trip).
+pub const SILENCE_GRACE_NS: u64 = 10_000_000_000;
 
 /// Attempts waiting for a verdict, bounded.
 pub const MAX_OPEN_ATTEMPTS: usize = 100_000;
@@ -309,6 +335,8 @@ struct OpenAttempt {
     /// Whether the server accepting is the attack succeeding (false: the attack is a
     /// refusal of an equivalent message, e.g. a non-canonical re-serialisation).
     accept_succeeds: bool,
+    /// Whether no answer by the end of the run is a refusal ([`AnswerJudge::expire`]).
+    silence_refuses: bool,
     /// What was done (prefix of the verdict's detail).
     label: String,
 }
@@ -378,9 +406,50 @@ impl AnswerJudge {
                 successes: 0,
                 needed,
                 accept_succeeds,
+                silence_refuses: false,
                 label,
             },
         );
+    }
+
+    /// Tracks a request replayed to another server than its original recipient: accepted
+    /// (the attack succeeding) on a Success answer, refused on any other answer — or on no
+    /// answer at all by the end of the run (a server that drops a message it does not
+    /// handle, e.g. the DEA given an RO Request, has not accepted it).
+    pub fn open_redirected(
+        &mut self,
+        server: ActorId,
+        client: ActorId,
+        key: AnswerKey,
+        at: SimTime,
+        label: String,
+    ) {
+        self.open_key(server, client, key, at, 1, label, true);
+        if let Some(a) = self.open.get_mut(&self.next) {
+            a.silence_refuses = true;
+        }
+    }
+
+    /// End of run at `now`: attempts opened with [`AnswerJudge::open_redirected`] whose
+    /// message was sent at least `grace_ns` before `now` and never answered are refusals
+    /// `(false, detail, server)`; younger ones stay open (inconclusive).
+    pub fn expire(&mut self, now: SimTime, grace_ns: u64) -> Vec<(bool, String, ActorId)> {
+        let due: Vec<u64> = self
+            .open
+            .iter()
+            .filter(|(_, a)| a.silence_refuses && a.at.add_ns(grace_ns) <= now)
+            .map(|(&id, _)| id)
+            .collect();
+        due.into_iter()
+            .filter_map(|id| self.open.remove(&id))
+            .map(|a| {
+                (
+                    !a.accept_succeeds,
+                    format!("{}: no answer", a.label),
+                    a.server,
+                )
+            })
+            .collect()
     }
 
     /// Attempts still waiting for a verdict (inconclusive at the end of a run).

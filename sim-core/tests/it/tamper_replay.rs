@@ -522,3 +522,85 @@ fn raw_substring_reading_on_hostile_and_edge_inputs() {
     }
     assert!(raw(doc, 2).is_err());
 }
+
+/// Like `setup_cfg`, with the DEA and the LRMs named too (`dea/0`, `lrm/N`) so replays can
+/// be directed at them.
+fn setup_named(cfg: &WorldConfig, specs: &[AdversarySpec]) -> (Built, Installed) {
+    use sim_core::adversary::{install, Layout};
+    use sim_core::crypto::GeneratingKeySource;
+    use sim_core::invariant::{MonitorSet, Roster};
+    use sim_core::net::IdealNetwork;
+    use sim_core::proto::build::{agent_name, build, lrm_name, ri_name, DEA_NAME, OCSP_NAME};
+    use sim_core::trace::{TraceConfig, TraceRecorder, VecSink};
+    let trace = TraceRecorder::new(TraceConfig::default(), Box::new(VecSink::default()));
+    let mut b = build(
+        cfg,
+        Box::new(IdealNetwork {
+            latency_ns: 20_000_000,
+        }),
+        trace,
+        &GeneratingKeySource::new(),
+        &|_, _| (GroupId(0), "all".into()),
+        &mut |_, _| {},
+    )
+    .expect("builds");
+    let mut names = vec![String::new(); b.sim.actor_count()];
+    let mut put = |a: ActorId, n: String| names[a.0 as usize] = n;
+    if let Some(o) = b.ocsp {
+        put(o, OCSP_NAME.into());
+    }
+    if let Some(d) = b.dea {
+        put(d, DEA_NAME.into());
+    }
+    for (i, &r) in b.ris.iter().enumerate() {
+        put(r, ri_name(i as u32));
+    }
+    for (i, &l) in b.lrms.iter().enumerate() {
+        put(l, lrm_name(i as u32));
+    }
+    for (i, &a) in b.agents.iter().enumerate() {
+        put(a, agent_name(i as u32));
+    }
+    let layout = Layout {
+        groups: vec![GroupId(0); names.len()],
+        names,
+    };
+    let roster = Roster {
+        agents: b.agents.clone(),
+        ris: b.ris.clone(),
+        dea: b.dea,
+    };
+    let world = b.world.clone();
+    let ins = install(
+        &mut b.sim,
+        &world,
+        layout,
+        roster,
+        specs,
+        MonitorSet::standard(),
+    )
+    .expect("installs");
+    (b, ins)
+}
+
+#[test]
+fn ro_requests_replayed_to_the_dea_go_unanswered_and_count_as_refused() {
+    // The DEA handles only its own protocols: it counts an RO Request as UnknownRequest and
+    // does not answer. No Success by the end of the run = not accepted (blocked); the
+    // replays of the last 10 s stay inconclusive.
+    let mut cfg = acquiring(2, 1, true);
+    cfg.dea = true;
+    let mut r = on_path(AdversaryKind::Replayer, "r", &["roap:roRequest"], 5);
+    r.replay_to = ReplayTo::Actors(vec!["dea/0".into()]);
+    r.replay_delay_ns = S;
+    r.to_ns = 60 * S;
+    let (mut b, ins) = setup_named(&cfg, &[r]);
+    run(&mut b, &ins, 120);
+    assert_eq!(stats(&ins, "r"), (5, 0, 5));
+    let dea = b.dea.unwrap();
+    let d = b.sim.actor::<sim_core::proto::dea::Dea>(dea).unwrap();
+    assert_eq!(
+        d.stats.statuses[&("roap:roRequest".to_string(), "UnknownRequest".to_string())],
+        5
+    );
+}
