@@ -604,3 +604,18 @@ fn ro_requests_replayed_to_the_dea_go_unanswered_and_count_as_refused() {
         5
     );
 }
+
+#[test]
+fn join_domain_requests_replayed_to_the_same_ri_per_variant() {
+    // Seed 003 nonce tracking covers Join Domain too: with it the replay is AccessDenied,
+    // without it the RI answers the same request Success a second time.
+    for (tracking, expect) in [(true, (3, 0, 3)), (false, (3, 3, 0))] {
+        let mut cfg = joining(3, CryptoMode::Symbolic, false);
+        cfg.variants.ri_nonce_tracking = tracking;
+        let mut r = on_path(AdversaryKind::Replayer, "r", &["roap:joinDomainRequest"], 3);
+        r.replay_delay_ns = 5 * S;
+        let (mut b, ins, _) = setup_cfg(&cfg, &[r]);
+        run(&mut b, &ins, 60);
+        assert_eq!(stats(&ins, "r"), expect, "tracking={tracking}");
+    }
+}
