@@ -455,6 +455,8 @@ fn install_adversaries(
         s.budget = a.budget;
         s.rate_per_s = a.rate_per_s;
         s.replay_delay_ns = a.replay_delay.map_or(0, |d| d.as_ns());
+        s.replay_to = adv::replayer::ReplayTo::parse(a.replay_to.as_deref().unwrap_or("same"));
+        s.reserialise = a.reserialise;
         specs.push(s);
     }
     let roster = sim_core::invariant::Roster {

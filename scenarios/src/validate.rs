@@ -607,6 +607,30 @@ fn adversary(c: &mut Checker, s: &Scenario, groups: &BTreeSet<&str>, i: usize, a
             ),
         );
     }
+    if let Some(to) = &a.replay_to {
+        if a.kind != AdversaryKind::Replayer {
+            c.bad(
+                p("replay_to"),
+                format!("`replay_to` applies to replayers, not {}", a.kind.as_str()),
+            );
+        } else if to != "same" && to != "other" {
+            if let Err(m) = actor_name(s, to, true) {
+                c.bad(
+                    p("replay_to"),
+                    format!("must be \"same\", \"other\" or an actor name or pattern: {m}"),
+                );
+            }
+        }
+    }
+    if a.reserialise && a.kind != AdversaryKind::Tamperer {
+        c.bad(
+            p("reserialise"),
+            format!(
+                "`reserialise` applies to tamperers, not {}",
+                a.kind.as_str()
+            ),
+        );
+    }
     for (j, m) in a.targets.messages.iter().enumerate() {
         if let Err(msg) = message_kind(m) {
             c.bad(path!["adversary", i, "targets", "messages", j], msg);

@@ -39,6 +39,15 @@ pub struct Adversary {
     /// Delay between capture and replay (replayer only; default immediate).
     #[serde(default)]
     pub replay_delay: Option<DurationNs>,
+    /// Where captured PDUs are replayed (replayer only): `same` (the original recipient,
+    /// default), `other` (the next actor of the recipient's kind: `ri/0` → `ri/1`), or an
+    /// actor name or pattern (`ri/1`, `dea/0`, `agent/*`).
+    #[serde(default)]
+    pub replay_to: Option<String>,
+    /// Re-serialise targeted PDUs in an equivalent non-canonical XML form instead of
+    /// modifying a field (tamperer only; seed 002).
+    #[serde(default)]
+    pub reserialise: bool,
 }
 
 fn default_budget() -> u64 {

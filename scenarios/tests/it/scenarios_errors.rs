@@ -361,3 +361,35 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     );
     assert!(err(&deep_tables).starts_with("bad.toml:9:"));
 }
+
+#[test]
+fn replay_to_and_reserialise_are_checked() {
+    // Lines 9-11: `[[adversary]]`, `kind`, the field under test.
+    assert_eq!(
+        err(&with("[[adversary]]\nkind = \"replayer\"\nreplay_to = \"ri/3\"\n")),
+        "bad.toml:11:1: [adversary[0]] replay_to: must be \"same\", \"other\" or an actor name or pattern: \
+         \"ri/3\" does not exist: the population has 1 ri (indices 0..1), index 3"
+    );
+    assert_eq!(
+        err(&with("[[adversary]]\nkind = \"replayer\"\nreplay_to = \"agnt/*\"\n")),
+        "bad.toml:11:1: [adversary[0]] replay_to: must be \"same\", \"other\" or an actor name or pattern: \
+         unknown actor kind \"agnt\" in \"agnt/*\" (kinds: ri, ocsp, dea, lrm, agent, sce_agent); did you mean `agent`?"
+    );
+    assert_eq!(
+        err(&with(
+            "[[adversary]]\nkind = \"tamperer\"\nreplay_to = \"other\"\n"
+        )),
+        "bad.toml:11:1: [adversary[0]] replay_to: `replay_to` applies to replayers, not tamperer"
+    );
+    assert_eq!(
+        err(&with("[[adversary]]\nkind = \"replayer\"\nreserialise = true\n")),
+        "bad.toml:11:1: [adversary[0]] reserialise: `reserialise` applies to tamperers, not replayer"
+    );
+    // Accepted forms.
+    for to in ["same", "other", "ri/0", "agent/*"] {
+        let text = with(&format!(
+            "[[adversary]]\nkind = \"replayer\"\nreplay_to = \"{to}\"\n"
+        ));
+        assert!(load_str(&text, "ok.toml").is_ok(), "{to}");
+    }
+}

@@ -113,6 +113,11 @@ pub struct AdversarySpec {
     pub rate_per_s: Option<f64>,
     /// Capture-to-replay delay (replayer), ns.
     pub replay_delay_ns: u64,
+    /// Tamperer: re-serialise each targeted PDU in an equivalent, non-canonical XML form
+    /// instead of modifying a field (seed 002 §5.3.3).
+    pub reserialise: bool,
+    /// Replayer: where captured PDUs are replayed.
+    pub replay_to: replayer::ReplayTo,
 }
 
 impl AdversarySpec {
@@ -129,6 +134,8 @@ impl AdversarySpec {
             budget: 1_000,
             rate_per_s: None,
             replay_delay_ns: 0,
+            reserialise: false,
+            replay_to: replayer::ReplayTo::Same,
         }
     }
 
@@ -551,8 +558,14 @@ pub fn attack_for(
         why,
     };
     Ok(match spec.kind {
-        AdversaryKind::Replayer => (Box::new(replayer::Replayer::new(spec.clone())), None),
-        AdversaryKind::Tamperer => (Box::new(tamperer::Tamperer::new(spec.clone())), None),
+        AdversaryKind::Replayer => {
+            let (a, check) = replayer::Replayer::new(spec.clone());
+            (Box::new(a), Some(check))
+        }
+        AdversaryKind::Tamperer => {
+            let (a, check) = tamperer::Tamperer::new(spec.clone(), cx.world.clone());
+            (Box::new(a), Some(check))
+        }
         AdversaryKind::Flooder => (Box::new(flooder::FloodReferee::new(spec.clone(), me)), None),
         AdversaryKind::MoveAttacker => (Box::new(mover::MoveAttacker::new(spec.clone())), None),
         AdversaryKind::MeteringSpoofer => {

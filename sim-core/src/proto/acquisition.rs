@@ -315,6 +315,12 @@ pub(crate) fn ri_on_request(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, from: ActorI
     let Some(dc) = ri.devices.get(&req.device_id).cloned() else {
         return ro_failure(ri, ctx, from, Status::NotRegistered);
     };
+    // §5.4.2.3.1: <riID> names the RI the request is for. A request for another RI (e.g.
+    // replayed here by an attacker, valid signature and a nonce new to this RI) is refused;
+    // ROAP has no dedicated status, AccessDenied is the chosen one.
+    if req.ri_id != ri.me.id {
+        return ro_failure(ri, ctx, from, Status::AccessDenied);
+    }
     if !super::drm_time::time_acceptable(
         world.drm_ns(&req.time),
         ctx.now(),

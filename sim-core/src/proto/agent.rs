@@ -474,7 +474,9 @@ impl Agent {
             Pdu::RiHello(h) => registration::agent_on_ri_hello(self, ctx, from, h),
             Pdu::RegistrationResponse(r) => registration::agent_on_response(self, ctx, from, r),
             Pdu::RoResponse(r) => acquisition::agent_on_response(self, ctx, from, r),
-            Pdu::JoinDomainResponse(r) => domain::agent_on_join_response(self, ctx, from, r),
+            Pdu::JoinDomainResponse(r) => {
+                domain::agent_on_join_response(self, ctx, from, r, wire.xml())
+            }
             Pdu::LeaveDomainResponse(r) => domain::agent_on_leave_response(self, ctx, from, r),
             // Every trigger is validated in trigger.rs, which hands roAcquisition triggers
             // naming RO IDs to move_ro::agent_on_ro_trigger.

@@ -232,12 +232,14 @@ fn is_leave(k: &SessionKind) -> bool {
 }
 
 /// JoinDomainResponse at the Device: nonce, IDs, RI signature, then each Domain Key's form,
-/// key transport and MAC (seed 002) under this Device's own reading.
+/// key transport and MAC (seed 002) under this Device's own reading, formed from the octets
+/// `received` (`None` when the PDU travelled as a struct, symbolic mode).
 pub(crate) fn agent_on_join_response(
     agent: &mut Agent,
     ctx: &mut Ctx<'_, SimMsg>,
     from: ActorId,
     r: JoinDomainResponse,
+    received: Option<&[u8]>,
 ) {
     let nonce = r.body.as_ref().map(|b| b.nonce.clone());
     let Some(id) = response_session(agent, from, nonce.as_deref(), is_join) else {
@@ -281,7 +283,7 @@ pub(crate) fn agent_on_join_response(
         // Unverifiable: discarded, the request times out and is retried with a fresh nonce.
         return agent.discard(ctx, "JoinDomainResponse signature does not verify");
     }
-    match open_domain_info(agent, &response, &body, &requested) {
+    match open_domain_info(agent, &response, received, &body, &requested) {
         Ok(keys) => {
             let (base, _) = split_domain_id(&requested).expect("checked by open_domain_info");
             let base = base.to_string();
@@ -319,6 +321,7 @@ pub(crate) fn agent_on_join_response(
 fn open_domain_info(
     agent: &mut Agent,
     response: &Pdu,
+    received: Option<&[u8]>,
     body: &JoinDomainResponseBody,
     requested: &str,
 ) -> Result<std::collections::BTreeMap<u32, SymKey>, &'static str> {
@@ -333,8 +336,9 @@ fn open_domain_info(
     if dks.iter().any(|dk| dk.qualified != profile.qualified) {
         return Err(DOMAIN_KEY_FORM_ERROR);
     }
-    let inputs = DomainKeyMacInput::all(world.mode(), response, dks, profile.mac)
-        .map_err(|_| Status::MalformedRequest.as_str())?;
+    let inputs =
+        DomainKeyMacInput::all_received(world.mode(), response, received, dks, profile.mac)
+            .map_err(|_| Status::MalformedRequest.as_str())?;
     for (dk, input) in dks.iter().zip(&inputs) {
         let gen = match dk.enc_key.id.as_deref().and_then(split_domain_id) {
             Some((b, g)) if b == base => g,
@@ -539,7 +543,7 @@ fn leave_failure(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, to: ActorId, status: St
 }
 
 /// The checks every domain request passes first (§5.4.4.1/§5.4.5.1): Device Context
-/// (`NotRegistered`), DRM time (`DeviceTimeError`), signature (`SignatureError`), replay
+/// (`NotRegistered`), `<riID>` naming this RI (`AccessDenied`), DRM time (`DeviceTimeError`), signature (`SignatureError`), replay
 /// (seed 003: `AccessDenied`).
 fn check_request(
     ri: &mut Ri,
@@ -553,6 +557,10 @@ fn check_request(
         .get(&req.device_id)
         .cloned()
         .ok_or(Status::NotRegistered)?;
+    // <riID> must name this RI (a request for another RI replayed here), chosen status.
+    if req.ri_id != ri.me.id {
+        return Err(Status::AccessDenied);
+    }
     if !super::drm_time::time_acceptable(
         world.drm_ns(&req.time),
         ctx.now(),

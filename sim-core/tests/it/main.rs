@@ -15,4 +15,5 @@ mod pairing;
 mod pdu;
 mod pki;
 mod rights_invariants;
+mod tamper_replay;
 mod xml;
