@@ -45,15 +45,20 @@
 //!   §7.4.1); Domain Key and Device RO → oma-kp-drmAgent; Master Key → oma-kp-sceDrmAgent
 //!   (seed 001 §7.2.1.3: pairing is between SCE DRM Agents);
 //! - when an RI delivered it, that RI holds a Device Context for it (registered, ROAP
-//!   §5.4.2.1).
+//!   §5.4.2.1);
+//! - for a UDK: at delivery time it is a member of the User Domain — the DEA answered a
+//!   Proxy Join for it with Success (seed 000 §7.4.2) and no Proxy Leave since (§7.5.2) —
+//!   admitted within the limit: the distinct Devices, itself included, did not exceed
+//!   `max_devices` when it joined (§7.4.1, "a DRM Agent MUST only be counted once"). A
+//!   Device admitted beyond the limit (pre-CR per-RI counting) is entitled to nothing.
 //!
-//! Membership is the issuer's decision recorded by the delivery itself: a Device is
-//! entitled to exactly the generations delivered to it while in good standing (so a
-//! Device that left a domain is entitled to nothing it obtains afterwards, unless the
-//! issuer admits it again), and to keys wrapped under keys it is entitled to (Domain ROs
-//! of its domains, Pairing Keys under its Master Key, Imported ROs under those). An
-//! impersonator without the victim's private key, an on-path attacker and a revoked or
-//! wrong-purpose Device are entitled to nothing.
+//! For RI-managed domains membership is the RI's decision recorded by the delivery itself.
+//! A Device is entitled to the generations delivered to it while in good standing (a
+//! Device that left is entitled to no generation it obtains afterwards unless admitted
+//! again), and to keys wrapped under keys it is entitled to (Domain ROs of its domains,
+//! Pairing Keys under its Master Key, Imported ROs under those). An impersonator without
+//! the victim's private key, an on-path attacker and a revoked or wrong-purpose Device are
+//! entitled to nothing.
 //!
 //! The check runs at the end (the private keys and certificates come from the actors); its
 //! finding names the key and its owner, and its tokens are the messages that delivered it:
@@ -66,7 +71,7 @@ use crate::crypto::{Crypto, OpCounter, PrivateKey, SymKey};
 use crate::engine::{ActorId, SimTime, Simulation};
 use crate::pdu::keys::ALG_KEM;
 use crate::pdu::ro::ProtectedRo;
-use crate::pdu::{DomainInfo, Encrypted, Identifier, KeyInfo, Pdu};
+use crate::pdu::{DomainInfo, Encrypted, Identifier, KeyInfo, Pdu, Status};
 use crate::pki::{Certificate, PurposeRule};
 use crate::proto::agent::Agent;
 use crate::proto::dea::Dea;
@@ -84,6 +89,8 @@ pub const MAX_BLOBS: usize = 200_000;
 pub const MAX_UNWRAP_ATTEMPTS: u64 = 4_000_000;
 /// Most keys one closure learns.
 pub const MAX_KNOWN_KEYS: usize = 200_000;
+/// Most User Domain joins and leaves remembered.
+pub const MAX_MEMBERSHIP_EVENTS: usize = 1_000_000;
 
 /// What a blob protects.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -176,6 +183,9 @@ pub struct KeysNeverKnown {
     /// Blobs not remembered because [`MAX_BLOBS`] was reached.
     pub dropped: u64,
     reported: BTreeSet<Vec<u8>>,
+    /// User Domain joins and leaves the DEA answered with Success, in order: (time, ROAP
+    /// domain ID base, Device ID, joined).
+    ud_events: Vec<(SimTime, String, Identifier, bool)>,
     /// Keys the adversaries knew at the last end-of-run check (for tests and reports).
     pub known_keys: usize,
     /// Of those, keys some compromised endpoint in good standing was entitled to.
@@ -259,6 +269,33 @@ impl Monitor for KeysNeverKnown {
 
     fn on_message(&mut self, obs: &Observed<'_>, token: u64, _found: &mut Vec<Finding>) {
         let Some(pdu) = obs.pdu else { return };
+        // Membership is what the DEA decided (global view, whoever sees it).
+        if obs.authentic() && self.ud_events.len() < MAX_MEMBERSHIP_EVENTS {
+            match pdu {
+                Pdu::ProxyJoinUserDomainResponse(r) if r.status == Status::Success => {
+                    let info = r.res_info.as_ref();
+                    let device = info.and_then(|i| i.device_id.clone());
+                    let base = info
+                        .and_then(|i| i.domain_info.as_ref())
+                        .and_then(|d| d.domain_keys.first())
+                        .and_then(|k| k.enc_key.id.as_deref())
+                        .and_then(split_domain_id)
+                        .map(|(b, _)| b.to_string());
+                    if let (Some(d), Some(b)) = (device, base) {
+                        self.ud_events.push((obs.now, b, d, true));
+                    }
+                }
+                Pdu::ProxyLeaveUserDomainResponse(r) if r.status == Status::Success => {
+                    if let Some((id, d)) = &r.res_info {
+                        if let Some((b, _)) = split_domain_id(id) {
+                            self.ud_events
+                                .push((obs.now, b.to_string(), d.clone(), false));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
         if !carries_keys(pdu) || !self.visible(obs) {
             return;
         }
@@ -333,7 +370,7 @@ impl Monitor for KeysNeverKnown {
         let Some(world) = world_of(sim, roster) else {
             return;
         };
-        let cx = EndCx::new(sim, roster, &self.view, &world);
+        let cx = EndCx::new(sim, roster, &self.view, &world, &self.ud_events);
         let crypto = &world.crypto;
         let mut ops = OpCounter::new();
         // RSA-KEM openings, once for both closures: (blob, endpoint) → plaintext.
@@ -419,8 +456,10 @@ struct EndCx<'a> {
     sim: &'a Simulation<SimMsg>,
     world: &'a crate::proto::world::World,
     endpoints: Vec<Endpoint>,
-    /// ROAP domain ID bases the DEA maps onto User Domains, with their hash-chain flag.
-    user_domain_bases: BTreeMap<String, bool>,
+    /// ROAP domain ID bases the DEA maps onto User Domains: hash-chain flag, Device limit.
+    user_domain_bases: BTreeMap<String, (bool, usize)>,
+    /// Membership intervals per (base, Device): from, until, admitted within the limit.
+    memberships: Memberships,
     /// Actor names by ID (Devices, RIs, LRMs, the DEA).
     names: BTreeMap<Identifier, String>,
 }
@@ -431,21 +470,29 @@ impl<'a> EndCx<'a> {
         roster: &Roster,
         view: &AdversaryView,
         world: &'a crate::proto::world::World,
+        ud_events: &[(SimTime, String, Identifier, bool)],
     ) -> Self {
+        // Names as the scenario writes them (layout), else the certificate subject.
+        let name_of = |a: ActorId, i: &Identity| -> String {
+            let n = view.layout.name(a);
+            if n.is_empty() {
+                i.name.clone()
+            } else {
+                n.to_string()
+            }
+        };
         let mut names = BTreeMap::new();
-        for &a in roster
+        let lrms = world.lrms.iter().map(|l| l.actor);
+        for a in roster
             .agents
             .iter()
             .chain(&roster.ris)
             .chain(roster.dea.iter())
+            .copied()
+            .chain(lrms)
         {
             if let Some(i) = identity(sim, a) {
-                names.insert(i.id.clone(), i.name.clone());
-            }
-        }
-        for l in &world.lrms {
-            if let Some(i) = identity(sim, l.actor) {
-                names.insert(i.id.clone(), i.name.clone());
+                names.insert(i.id.clone(), name_of(a, i));
             }
         }
         let mut user_domain_bases = BTreeMap::new();
@@ -453,9 +500,15 @@ impl<'a> EndCx<'a> {
         if let Some(dea) = dea {
             let cfg = &dea.user_domains.config;
             for k in 0..cfg.user_domains {
-                user_domain_bases.insert(UserDomainConfig::domain_base(k), cfg.hash_chains);
+                let max = dea
+                    .user_domains
+                    .domains
+                    .get(&UserDomainConfig::user_domain_id(k))
+                    .map_or(cfg.max_devices, |u| u.max_devices);
+                user_domain_bases.insert(UserDomainConfig::domain_base(k), (cfg.hash_chains, max));
             }
         }
+        let memberships = memberships(ud_events, &user_domain_bases);
         let mut endpoints = Vec::new();
         let mut seen = BTreeSet::new();
         for (_, s) in &view.adversaries {
@@ -469,7 +522,7 @@ impl<'a> EndCx<'a> {
                 continue;
             };
             endpoints.push(Endpoint {
-                name: me.name.clone(),
+                name: name_of(endpoint, me),
                 key: me.key.clone(),
                 leaf: me.chain.first().cloned(),
                 id: me.id.clone(),
@@ -481,6 +534,7 @@ impl<'a> EndCx<'a> {
             world,
             endpoints,
             user_domain_bases,
+            memberships,
             names,
         }
     }
@@ -495,7 +549,32 @@ impl<'a> EndCx<'a> {
     /// Whether `domain_id` names a DEA User Domain, and its hash-chain flag.
     fn user_domain(&self, domain_id: &str) -> Option<bool> {
         let (base, _) = split_domain_id(domain_id)?;
-        self.user_domain_bases.get(base).copied()
+        self.user_domain_bases.get(base).map(|u| u.0)
+    }
+
+    /// Why `device` was not a member of the User Domain of `domain_id` admitted within its
+    /// limit at `t` (`None` = it was).
+    fn ud_membership(
+        &self,
+        domain_id: &str,
+        device: &Identifier,
+        name: &str,
+        t: SimTime,
+    ) -> Option<String> {
+        let (base, _) = split_domain_id(domain_id)?;
+        let max = self.user_domain_bases.get(base)?.1;
+        let spans = self
+            .memberships
+            .get(&(base.to_string(), device.clone()))
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        match spans.iter().rev().find(|(from, until, _)| *from <= t && t < *until) {
+            Some((_, _, true)) => None,
+            Some((_, _, false)) => Some(format!(
+                "the DEA admitted {name} to User Domain {base} beyond its limit of {max} Devices (seed 000 §7.4.1)"
+            )),
+            None => Some(format!("{name} is not a member of User Domain {base}")),
+        }
     }
 
     fn describe(&self, l: &KeyLabel) -> String {
@@ -560,6 +639,13 @@ impl<'a> EndCx<'a> {
         {
             return Some(format!("{}'s key purpose is not that of {what}", e.name));
         }
+        if let KeyLabel::Domain { domain_id } = &blob.label {
+            if self.user_domain(domain_id).is_some() {
+                if let Some(why) = self.ud_membership(domain_id, &e.id, &e.name, blob.t) {
+                    return Some(why);
+                }
+            }
+        }
         if let Some(ri) = self.sim.actor::<Ri>(blob.from) {
             if !ri.devices.contains_key(&e.id) {
                 return Some(format!("{} is not registered with {}", e.name, ri.me.name));
@@ -580,6 +666,45 @@ impl<'a> EndCx<'a> {
         "it was opened with a key no entitled endpoint holds".into()
     }
 }
+
+/// Membership intervals from the DEA's Success answers, replayed in order: a Device counts
+/// once however many RIs it joins through (seed 000 §7.4.1 note) and is admitted within the
+/// limit when the distinct members, itself included, do not exceed `max_devices`; a Proxy
+/// Leave ends its membership (a Device still associated through another RI is treated as
+/// gone, which can only hide a leak, never invent one).
+fn memberships(
+    events: &[(SimTime, String, Identifier, bool)],
+    bases: &BTreeMap<String, (bool, usize)>,
+) -> Memberships {
+    let mut members: BTreeMap<&str, BTreeSet<&Identifier>> = BTreeMap::new();
+    let mut open: BTreeMap<(String, Identifier), (SimTime, bool)> = BTreeMap::new();
+    let mut out: Memberships = BTreeMap::new();
+    for (t, base, device, join) in events {
+        let Some(&(_, max)) = bases.get(base) else {
+            continue;
+        };
+        let set = members.entry(base.as_str()).or_default();
+        let key = (base.clone(), device.clone());
+        if *join {
+            if set.insert(device) {
+                open.insert(key, (*t, set.len() <= max));
+            }
+        } else if set.remove(device) {
+            if let Some((from, within)) = open.remove(&key) {
+                out.entry(key).or_default().push((from, *t, within));
+            }
+        }
+    }
+    for (key, (from, within)) in open {
+        out.entry(key)
+            .or_default()
+            .push((from, SimTime::from_ns(u64::MAX), within));
+    }
+    out
+}
+
+/// Membership spans per (ROAP domain ID base, Device): from, until, admitted within the limit.
+type Memberships = BTreeMap<(String, Identifier), Vec<(SimTime, SimTime, bool)>>;
 
 /// The identity of a protocol actor.
 fn identity(sim: &Simulation<SimMsg>, a: ActorId) -> Option<&Identity> {

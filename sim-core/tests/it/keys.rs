@@ -11,6 +11,9 @@ use sim_core::invariant::{
     names, AdversaryView, Finding, Monitor, MonitorSet, Observed, Roster, Violation,
 };
 use sim_core::net::{GroupId, IdealNetwork};
+use sim_core::pdu::dea::{
+    GenHeader, ProxyJoinResInfo, ProxyJoinUserDomainResponse, ProxyLeaveUserDomainResponse,
+};
 use sim_core::pdu::keys::{ALG_KEM, ALG_KW_AES128};
 use sim_core::pdu::ro::{Action, Asset, Permission, ProtectedRo, Rights, Ro};
 use sim_core::pdu::roap::{JoinDomainResponse, JoinDomainResponseBody, RoResponse, RoResponseBody};
@@ -54,6 +57,8 @@ struct Run {
     ins: Installed,
     keys: Rc<RefCell<KeysNeverKnown>>,
     sends: Sends,
+    /// Agents whose join_domain ended in success, in order.
+    joined: Rc<RefCell<Vec<u32>>>,
 }
 
 impl Run {
@@ -90,19 +95,25 @@ impl Run {
 fn setup(cfg: &WorldConfig, specs: impl Fn(&Built) -> Vec<AdversarySpec>) -> Run {
     let mut trace = TraceRecorder::new(TraceConfig::default(), Box::new(VecSink::default()));
     let sends: Sends = Rc::default();
-    let s2 = sends.clone();
-    trace.observe(Box::new(move |rec| {
-        if let TraceEvent::Send {
+    let joined: Rc<RefCell<Vec<u32>>> = Rc::default();
+    let (s2, j2) = (sends.clone(), joined.clone());
+    trace.observe(Box::new(move |rec| match &rec.ev {
+        TraceEvent::Send {
             msg,
             from,
             to,
             msg_type,
             ..
-        } = &rec.ev
-        {
-            s2.borrow_mut()
-                .push((*msg, *from, *to, msg_type.clone(), rec.t));
-        }
+        } => s2
+            .borrow_mut()
+            .push((*msg, *from, *to, msg_type.clone(), rec.t)),
+        TraceEvent::Outcome {
+            actor,
+            protocol,
+            status,
+            ..
+        } if protocol == "join_domain" && status == "success" => j2.borrow_mut().push(*actor),
+        _ => {}
     }));
     let mut b = build(
         cfg,
@@ -145,6 +156,7 @@ fn setup(cfg: &WorldConfig, specs: impl Fn(&Built) -> Vec<AdversarySpec>) -> Run
         ins,
         keys,
         sends,
+        joined,
     }
 }
 
@@ -474,10 +486,114 @@ fn join_response(r: &Run, to: usize, domain_id: &str, kd: &SymKey) -> Pdu {
     })
 }
 
+/// A Proxy Join User Domain Response from the DEA to the RI admitting agent `to` with `udk`
+/// for `domain_id` (a generation of User Domain `ud0-`).
+fn proxy_join(r: &Run, to: usize, udk: &SymKey, domain_id: &str) -> Pdu {
+    let dea = r.b.dea.expect("a DEA");
+    let dea_id =
+        r.b.sim
+            .actor::<sim_core::proto::dea::Dea>(dea)
+            .unwrap()
+            .identity()
+            .id
+            .clone();
+    let ri_id =
+        r.b.sim
+            .actor::<Ri>(r.b.ris[0])
+            .unwrap()
+            .identity()
+            .id
+            .clone();
+    Pdu::ProxyJoinUserDomainResponse(ProxyJoinUserDomainResponse {
+        status: Status::Success,
+        header: GenHeader {
+            trigger_none: false,
+            session_id: None,
+            req_id: ri_id.clone(),
+            res_id: dea_id,
+            nonce: vec![to as u8; 14],
+            certificate_chain: None,
+        },
+        res_info: Some(ProxyJoinResInfo {
+            domain_info: Some(DomainInfo {
+                not_after: Expiry::Infinite,
+                domain_keys: vec![DomainKey {
+                    qualified: true,
+                    enc_key: kem_to_agent(r, to, udk, Some(domain_id)),
+                    ri_id,
+                    mac: vec![0; 20],
+                }],
+            }),
+            device_id: Some(r.agent(to).identity().id.clone()),
+            hash_chain_support: true,
+        }),
+        signature: vec![0; 20],
+    })
+}
+
+#[test]
+fn a_device_that_left_the_user_domain_is_entitled_to_no_later_generation() {
+    // No hash chains: generations are independent keys. agent/0 is admitted with generation
+    // 0 (t = 2 s), leaves (t = 3 s), and is then sent generation 1 by the RI (t = 4 s).
+    let mut c = cfg(CryptoMode::Symbolic, 2, 0);
+    c.dea = true;
+    c.user_domains.user_domains = 1;
+    c.user_domains.generation = 1;
+    c.workload.acquire_rate_per_min = 0.0;
+    let mut r = setup(&c, |b| vec![compromised(b.agents[0]), observer()]);
+    let (dea, ri) = (r.b.dea.unwrap(), r.b.ris[0]);
+    let mode = r.b.world.mode();
+    r.run_until(2);
+    let join = proxy_join(&r, 0, &SymKey([0x10; 16]), "ud0-000");
+    r.b.sim.inject(dea, ri, SimMsg::Pdu(Wire::new(mode, join)));
+    r.run_until(3);
+    let dea_id =
+        r.b.sim
+            .actor::<sim_core::proto::dea::Dea>(dea)
+            .unwrap()
+            .identity()
+            .id
+            .clone();
+    let ri_id = r.b.sim.actor::<Ri>(ri).unwrap().identity().id.clone();
+    let leave = Pdu::ProxyLeaveUserDomainResponse(ProxyLeaveUserDomainResponse {
+        status: Status::Success,
+        header: GenHeader {
+            trigger_none: false,
+            session_id: None,
+            req_id: ri_id,
+            res_id: dea_id,
+            nonce: vec![8; 14],
+            certificate_chain: None,
+        },
+        res_info: Some(("ud0-000".into(), r.agent(0).identity().id.clone())),
+        signature: vec![0; 20],
+    });
+    r.b.sim.inject(dea, ri, SimMsg::Pdu(Wire::new(mode, leave)));
+    r.run_until(4);
+    let later = join_response(&r, 0, "ud0-001", &SymKey([0x11; 16]));
+    inject(&mut r, 0, later);
+    r.run_until(5);
+    r.ins.check_end(&mut r.b.sim);
+    let m = r.msg_id(ri, r.b.agents[0], "roap:joinDomainResponse");
+    let v = r.violations();
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert!(v[0]
+        .detail
+        .starts_with("UDK of User Domain ud0-001 (generation 1) known"));
+    assert!(v[0]
+        .detail
+        .contains("agent/0 is not a member of User Domain ud0-"));
+    assert_eq!(v[0].chain, vec![m]);
+    // Generation 0, delivered while it was a member, stays entitled.
+    assert_eq!(r.keys.borrow().known_keys, 2);
+    assert_eq!(r.keys.borrow().entitled_keys, 1);
+}
+
 #[test]
 fn a_udk_for_an_sce_agent_is_a_leak_with_every_older_generation() {
     // User Domain ud0- at generation 2 with hash chains; agent/2 is an SCE DRM Agent, which
-    // seed 000 §7.4.1 keeps out of Proxy Join; agent/0 is a plain v2.x Device.
+    // seed 000 §7.4.1 keeps out of Proxy Join; agent/0 is a plain v2.x Device. The DEA
+    // admits both (crafted answers to the RI, seen by an on-path observer).
     let mut c = cfg(CryptoMode::Symbolic, 3, 0);
     c.dea = true;
     c.sce_agents = 1;
@@ -488,23 +604,27 @@ fn a_udk_for_an_sce_agent_is_a_leak_with_every_older_generation() {
     let mut r = setup(&c, |b| {
         let mut x = compromised(b.agents[0]);
         x.name = "thief0".into();
-        vec![x, compromised(b.agents[2])]
+        vec![x, compromised(b.agents[2]), observer()]
     });
     r.run_until(2);
-    let ri = r.b.sim.actor::<Ri>(r.b.ris[0]).unwrap();
-    for i in [0, 2] {
-        assert!(
-            ri.devices.contains_key(&r.agent(i).identity().id),
-            "agent/{i} registered"
-        );
-    }
-    let to_sce = join_response(&r, 2, "ud0-002", &SymKey([0x42; 16]));
-    let to_plain = join_response(&r, 0, "ud0-002", &SymKey([0x24; 16]));
-    inject(&mut r, 2, to_sce);
-    inject(&mut r, 0, to_plain);
+    let (dea, ri) = (r.b.dea.unwrap(), r.b.ris[0]);
+    let to_sce = proxy_join(&r, 2, &SymKey([0x42; 16]), "ud0-002");
+    let to_plain = proxy_join(&r, 0, &SymKey([0x24; 16]), "ud0-002");
+    r.b.sim
+        .inject(dea, ri, SimMsg::Pdu(Wire::new(r.b.world.mode(), to_sce)));
+    r.run_until(3);
+    r.b.sim
+        .inject(dea, ri, SimMsg::Pdu(Wire::new(r.b.world.mode(), to_plain)));
     r.run_until(5);
     r.ins.check_end(&mut r.b.sim);
-    let m = r.msg_id(r.b.ris[0], r.b.agents[2], "roap:joinDomainResponse");
+    let m: Vec<u64> = r
+        .sends
+        .borrow()
+        .iter()
+        .filter(|s| s.3 == "dom:rdpProxyJoinUserDomainResponse" && s.4 == 2_000_000_000)
+        .map(|s| s.0)
+        .collect();
+    assert_eq!(m.len(), 1);
     let v = r.violations();
     // Generation 2 and, along the hash chain, 1 and 0: all delivered by that one message.
     let gens: Vec<&str> = v
@@ -520,16 +640,93 @@ fn a_udk_for_an_sce_agent_is_a_leak_with_every_older_generation() {
         ]
     );
     for x in &v {
-        assert_eq!(x.chain, vec![m]);
+        assert_eq!(x.chain, m);
         assert!(x
             .detail
             .contains("agent/2's key purpose is not that of a v2.x DRM Agent (seed 000 §7.4.1)"));
     }
     // Known: both sets of three generations, and agent/2's Master Key (SCE DRM Agents join
-    // the DEA's User Domain for pairing at start). Entitled: agent/0's three generations and
-    // that Master Key.
+    // the DEA's User Domain for pairing at start). Entitled: agent/0's three generations (a
+    // member within the limit of 10) and that Master Key.
     assert_eq!(r.keys.borrow().known_keys, 7);
     assert_eq!(r.keys.borrow().entitled_keys, 4);
+}
+
+/// Seed 000 §7.4.1 (the `domain-stuff` setting): 6 Devices, 2 RIs, one User Domain of at most
+/// 2 Devices, a domain stuffer on the path; agent `thief` (if any) is compromised. Returns
+/// the run and the agents whose joins succeeded, in order.
+fn stuffed(count_once: bool, thief: Option<usize>) -> (Run, Vec<u32>) {
+    let mut c = cfg(CryptoMode::Symbolic, 6, 0);
+    c.ris = 2;
+    c.dea = true;
+    c.workload.acquire_rate_per_min = 1.0;
+    c.user_domains.user_domains = 1;
+    c.user_domains.max_devices = 2;
+    c.variants.dea_count_once = count_once;
+    let mut r = setup(&c, |b| {
+        let mut s = AdversarySpec::new(
+            AdversaryKind::DomainStuffer,
+            "stuffer",
+            Position::OnPath {
+                links: vec![(GroupId(0), GroupId(0))],
+            },
+        );
+        s.messages = vec!["roap:deviceHello".into()];
+        let mut specs = vec![s];
+        specs.extend(thief.map(|i| compromised(b.agents[i])));
+        specs
+    });
+    r.run_until(120);
+    r.ins.check_end(&mut r.b.sim);
+    let mut order: Vec<u32> = Vec::new();
+    for a in r.joined.borrow().iter() {
+        if !order.contains(a) {
+            order.push(*a);
+        }
+    }
+    (r, order)
+}
+
+#[test]
+fn pre_cr_a_device_admitted_beyond_the_user_domain_limit_holds_the_udk() {
+    // Pre-CR the DEA counts per RI: 4 distinct Devices join a User Domain of 2 (adversary.rs
+    // shows the count). The first 2 are members within the limit; the 3rd and 4th are not.
+    let (probe, order) = stuffed(false, None);
+    assert_eq!(order.len(), 4, "{order:?}");
+    let index = |actor: u32| probe.b.agents.iter().position(|a| a.0 == actor).unwrap();
+    let (first, third) = (index(order[0]), index(order[2]));
+    drop(probe);
+    // A compromised first joiner is entitled to the UDK: nothing leaks.
+    let (r, again) = stuffed(false, Some(first));
+    assert_eq!(again, order, "same run with a passive thief");
+    assert_eq!(r.violations(), Vec::new());
+    assert!(r.keys.borrow().known_keys >= 1);
+    // A compromised third joiner learns the UDK no Device within the limit gave away.
+    let (r, again) = stuffed(false, Some(third));
+    assert_eq!(again, order);
+    let v = r.violations();
+    assert!(!v.is_empty());
+    assert!(
+        v[0].detail
+            .starts_with("UDK of User Domain ud0-000 (generation 0) known"),
+        "{}",
+        v[0].detail
+    );
+    assert!(
+        v[0].detail.contains(&format!(
+            "the DEA admitted agent/{third} to User Domain ud0- beyond its limit of 2 Devices (seed 000 §7.4.1)"
+        )),
+        "{}",
+        v[0].detail
+    );
+    // Anything else it learnt is a Domain RO's K_REK under that UDK (chain of 2 messages).
+    for x in &v[1..] {
+        assert!(x.detail.starts_with("K_REK"), "{}", x.detail);
+        assert_eq!(x.chain.len(), 2);
+    }
+    // With the CR the same Device gets DomainFull: no UDK, nothing to leak.
+    let (r, _) = stuffed(true, Some(third));
+    assert_eq!(r.violations(), Vec::new());
 }
 
 fn pairing_cfg() -> WorldConfig {
