@@ -656,6 +656,12 @@ impl<'a> EndCx<'a> {
 
     /// Why a learnt key is not entitled: the first reason found on its RSA-KEM delivery.
     fn why_not(&self, blobs: &[Blob], kem: &[(usize, usize, Vec<u8>)], l: &Learnt) -> String {
+        let injected = blobs
+            .iter()
+            .any(|b| b.injected && b.label == l.label && l.chain.contains(&b.token));
+        if injected {
+            return "an adversary injected the message that carried it".into();
+        }
         for (b, e, _) in kem {
             if l.chain.first() == Some(&blobs[*b].token) {
                 if let Some(why) = self.standing(&self.endpoints[*e], &blobs[*b]) {
@@ -837,6 +843,9 @@ fn closure(
     // its type not opened yet; hash-chain UDKs add their older generations.
     let mut ops = OpCounter::new();
     let mut opened = vec![false; blobs.len()];
+    let wrapped: Vec<usize> = (0..blobs.len())
+        .filter(|&b| matches!(blobs[b].wrap, Wrap::Kw(_)))
+        .collect();
     let mut attempts = 0u64;
     let mut next = 0;
     while next < learnt.len() {
@@ -863,10 +872,15 @@ fn closure(
                 }
             }
         }
+        // K_REKs wrap nothing the monitor tracks (content keys travel in DCFs, not PDUs).
+        if matches!(kek.label, KeyLabel::Rek { .. }) {
+            continue;
+        }
         let Ok(key) = SymKey::from_slice(&kek.value) else {
             continue;
         };
-        for (b, blob) in blobs.iter().enumerate() {
+        for &b in &wrapped {
+            let blob = &blobs[b];
             let Wrap::Kw(need) = &blob.wrap else { continue };
             if opened[b] || (entitled && blob.injected) || !fits(need, &kek.label) {
                 continue;

@@ -834,3 +834,38 @@ fn a_leaked_master_key_opens_tickets_and_imported_ros() {
         assert!(x.chain.contains(&m), "{x:?}");
     }
 }
+
+#[test]
+fn a_key_an_adversary_injects_is_not_an_entitlement() {
+    // agent/0 is compromised and in good standing. A Join Domain Response an adversary
+    // injects (as if from the RI) wrapping K_D to agent/0 entitles no one: a Device is
+    // entitled to what its issuer delivers, and a laundered key stays a leak.
+    let mut r = setup(&cfg(CryptoMode::Symbolic, 2, 0), |b| {
+        vec![compromised(b.agents[0])]
+    });
+    r.run_until(3);
+    let thief = r.ins.actors[0];
+    let pdu = join_response(&r, 0, "laundered000", &KD);
+    let msg = SimMsg::Pdu(Wire::new(r.b.world.mode(), pdu.clone()));
+    let obs = Observed {
+        now: SimTime::from_secs(3),
+        from: r.b.ris[0],
+        to: r.b.agents[0],
+        msg: &msg,
+        pdu: Some(&pdu),
+        injected_by: Some(thief),
+        tampered_by: None,
+    };
+    r.keys
+        .borrow_mut()
+        .on_message(&obs, 1_000_000, &mut Vec::new());
+    r.ins.check_end(&mut r.b.sim);
+    let v = r.violations();
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert!(v[0]
+        .detail
+        .starts_with("Domain Key of domain laundered000 (generation 0) known"));
+    assert!(v[0]
+        .detail
+        .contains("an adversary injected the message that carried it"));
+}
