@@ -4,7 +4,7 @@
 //! message ids that led to it.
 //!
 //! Each monitor must be able to fire: `sim-core/tests/it/invariant.rs` crafts a violation
-//! for every one of them.
+//! for every one of them (`sim-core/tests/it/keys.rs` for the key-knowledge monitor).
 
 pub mod keys;
 pub mod metering;
