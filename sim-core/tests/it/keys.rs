@@ -869,3 +869,34 @@ fn a_key_an_adversary_injects_is_not_an_entitlement() {
         .detail
         .contains("an adversary injected the message that carried it"));
 }
+
+#[test]
+fn honest_user_domain_run_leaks_nothing() {
+    // Devices join a DEA User Domain (generation 1, hash chains) through the RI; agent/1 is
+    // compromised and an observer sees every link, including the DEA's Proxy Join answers.
+    let mut c = cfg(CryptoMode::Symbolic, 4, 0);
+    c.dea = true;
+    c.user_domains.user_domains = 1;
+    c.user_domains.generation = 1;
+    c.user_domains.hash_chains = true;
+    c.workload.join_domain_probability = 1.0;
+    let mut r = setup(&c, |b| vec![compromised(b.agents[1]), observer()]);
+    r.run_until(60);
+    r.ins.check_end(&mut r.b.sim);
+    assert_eq!(r.violations(), Vec::new());
+    let dea =
+        r.b.sim
+            .actor::<sim_core::proto::dea::Dea>(r.b.dea.unwrap())
+            .unwrap();
+    let id1 = r.agent(1).identity().id.clone();
+    assert!(
+        dea.user_domains.domains["userdomain0"]
+            .members
+            .contains_key(&id1),
+        "agent/1 joined the User Domain"
+    );
+    let k = r.keys.borrow();
+    // Its UDK generations 1 and 0 (hash chain) at least, all entitled.
+    assert!(k.known_keys >= 2, "{}", k.known_keys);
+    assert_eq!(k.entitled_keys, k.known_keys);
+}
