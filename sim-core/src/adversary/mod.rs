@@ -89,6 +89,18 @@ pub enum Position {
     },
 }
 
+impl Position {
+    /// Whether an attacker here sees a message from `from` to `to` (what its position alone
+    /// allows, before window, targets and budget).
+    pub fn sees(&self, layout: &Layout, from: ActorId, to: ActorId) -> bool {
+        match self {
+            Position::OnPath { links } => links.contains(&(layout.group(from), layout.group(to))),
+            Position::OffPath { .. } => false,
+            Position::Compromised { endpoint } => from == *endpoint || to == *endpoint,
+        }
+    }
+}
+
 /// One configured adversary.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AdversarySpec {
@@ -348,6 +360,15 @@ impl AdversaryTap {
         layout: Layout,
         shared: SharedRef,
     ) -> Self {
+        // Monitors that reason about adversary knowledge need the positions (keys.rs).
+        let view = crate::invariant::AdversaryView {
+            adversaries: attacks
+                .iter()
+                .map(|(a, me)| (*me, a.spec().clone()))
+                .collect(),
+            layout: layout.clone(),
+        };
+        shared.borrow_mut().monitors.on_adversaries(&view);
         AdversaryTap {
             attacks,
             layout,
@@ -374,14 +395,7 @@ impl AdversaryTap {
         if stats.attempts >= s.budget {
             return false;
         }
-        match &s.position {
-            Position::OnPath { links } => {
-                let l = (self.layout.group(from), self.layout.group(to));
-                links.contains(&l)
-            }
-            Position::OffPath { .. } => false,
-            Position::Compromised { endpoint } => from == *endpoint || to == *endpoint,
-        }
+        s.position.sees(&self.layout, from, to)
     }
 
     /// Feeds one (possibly injected) message to the referee and the monitors.

@@ -4,8 +4,9 @@
 //! message ids that led to it.
 //!
 //! Each monitor must be able to fire: `sim-core/tests/it/invariant.rs` crafts a violation
-//! for every one of them.
+//! for every one of them (`sim-core/tests/it/keys.rs` for the key-knowledge monitor).
 
+pub mod keys;
 pub mod metering;
 pub mod request_once;
 pub mod state;
@@ -32,6 +33,20 @@ pub mod names {
     /// A Device deletes metering information only for uses an RI accepted (seed 004 §11.3).
     pub const METERING_DELETED_ONLY_AFTER_SUCCESS: &str =
         "metering_deleted_only_after_authentic_success";
+    /// No UDK, Domain Key, Master Key, Pairing Key or K_REK (with its K_MAC) is in the
+    /// adversaries' Dolev–Yao knowledge unless a compromised endpoint in good standing is
+    /// entitled to it (see `invariant::keys`).
+    pub const KEYS_NEVER_KNOWN_TO_ADVERSARY: &str = "keys_never_known_to_adversary";
+}
+
+/// The adversaries of a run as monitors see them: actor id and configuration of each, and
+/// the network layout their positions refer to. Given once, when they are installed.
+#[derive(Debug, Clone, Default)]
+pub struct AdversaryView {
+    /// Each adversary's actor and spec (position, window).
+    pub adversaries: Vec<(ActorId, crate::adversary::AdversarySpec)>,
+    /// Groups and names of the actors.
+    pub layout: crate::adversary::Layout,
 }
 
 /// One message as every monitor (and the attack referee) sees it, at send time.
@@ -88,6 +103,8 @@ pub trait Monitor {
     fn on_message(&mut self, _obs: &Observed<'_>, _token: u64, _found: &mut Vec<Finding>) {}
     /// Offline check of the end state.
     fn at_end(&mut self, _sim: &Simulation<SimMsg>, _roster: &Roster, _found: &mut Vec<Finding>) {}
+    /// Learns the adversaries of the run (before the first message).
+    fn on_adversaries(&mut self, _view: &AdversaryView) {}
 }
 
 /// A recorded violation.
@@ -127,7 +144,15 @@ impl MonitorSet {
         s.add(Box::new(
             metering::MeteringDeletedOnlyAfterSuccess::default(),
         ));
+        s.add(Box::new(keys::KeysNeverKnown::default()));
         s
+    }
+
+    /// Tells every monitor who the adversaries are (called when they are installed).
+    pub fn on_adversaries(&mut self, view: &AdversaryView) {
+        for m in &mut self.monitors {
+            m.on_adversaries(view);
+        }
     }
 
     /// Adds a monitor.

@@ -108,6 +108,7 @@ fn honest_run_violates_nothing() {
         vec![
             names::CONSISTENT_STATE.to_string(),
             names::DOMAIN_WITHIN_LIMIT.to_string(),
+            names::KEYS_NEVER_KNOWN_TO_ADVERSARY.to_string(),
             names::METERING_DELETED_ONLY_AFTER_SUCCESS.to_string(),
             names::NO_REQUEST_ACCEPTED_TWICE.to_string(),
             names::NO_RIGHTS_DUPLICATED.to_string()

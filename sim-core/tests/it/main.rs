@@ -6,6 +6,7 @@ mod dea;
 mod domain;
 mod engine;
 mod invariant;
+mod keys;
 mod lifecycle;
 mod metering;
 mod move_ro;
