@@ -42,7 +42,7 @@ pub(crate) fn b64_decode(el: &Element) -> Result<Vec<u8>, PduError> {
     } else {
         B64.decode(t.as_bytes())
     };
-    res.map_err(|_| PduError::BadBase64(el.local.clone()))
+    res.map_err(|_| PduError::BadBase64(el.local.to_string()))
 }
 
 /// Sequential reader over an element's child elements, enforcing schema order.
@@ -85,7 +85,7 @@ impl<'a> Kids<'a> {
     /// The next child, which must be named `local`.
     pub(crate) fn req(&mut self, local: &str) -> Result<&'a Element, PduError> {
         self.opt(local).ok_or_else(|| PduError::Missing {
-            parent: self.parent.local.clone(),
+            parent: self.parent.local.to_string(),
             element: local.to_string(),
         })
     }
@@ -107,7 +107,7 @@ impl<'a> Kids<'a> {
         let v = self.many(local, max)?;
         if v.is_empty() {
             return Err(PduError::Missing {
-                parent: self.parent.local.clone(),
+                parent: self.parent.local.to_string(),
                 element: local.to_string(),
             });
         }
@@ -154,8 +154,8 @@ impl<'a> Kids<'a> {
         match self.kids.get(self.pos) {
             None => Ok(()),
             Some(e) => Err(PduError::Unexpected {
-                parent: self.parent.local.clone(),
-                element: e.local.clone(),
+                parent: self.parent.local.to_string(),
+                element: e.local.to_string(),
             }),
         }
     }
@@ -166,7 +166,7 @@ pub(crate) fn req_attr(el: &Element, local: &str) -> Result<String, PduError> {
     el.attr(local)
         .map(str::to_string)
         .ok_or_else(|| PduError::Missing {
-            parent: el.local.clone(),
+            parent: el.local.to_string(),
             element: format!("@{local}"),
         })
 }

@@ -11,8 +11,12 @@ use quick_xml::errors::{Error as QxError, IllFormedError};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-use super::dom::{Attr, Document, Element, Node, NsDecl};
+use std::borrow::Cow;
+use std::ops::Range;
+
+use super::dom::{Atom, Attr, Document, Element, Node, NsDecl};
 use super::error::XmlError;
+use super::intern::Interner;
 use super::names::{is_ncname, is_uri_reference, is_xml_char, split_qname, XMLNS_NS, XML_NS};
 
 /// Bounds applied while parsing; any excess is a typed error, never an allocation spike.
@@ -148,11 +152,23 @@ fn push_eol_normalized(out: &mut String, s: &str) {
 
 /// XML 1.0 §3.3.3 attribute-value normalization for CDATA attributes (there is no DTD, so
 /// every attribute is CDATA): literal TAB/LF/CR/CRLF become one space each, references are
-/// replaced by their character (so `&#10;` survives as LF), `<` is refused.
-fn normalize_attr_value(raw: &str, limits: &Limits) -> Result<String, XmlError> {
+/// replaced by their character (so `&#10;` survives as LF), `<` is refused. Borrowed when
+/// nothing needs replacing (the common case), so no copy is made before the value is stored.
+fn normalize_attr_value<'r>(raw: &'r str, limits: &Limits) -> Result<Cow<'r, str>, XmlError> {
     let b = raw.as_bytes();
+    let Some(first) = b
+        .iter()
+        .position(|&c| matches!(c, b'\r' | b'\n' | b'\t' | b'&' | b'<'))
+    else {
+        if raw.len() > limits.max_text_bytes {
+            return Err(XmlError::TextTooLong {
+                limit_bytes: limits.max_text_bytes,
+            });
+        }
+        return Ok(Cow::Borrowed(raw));
+    };
     let mut out = String::with_capacity(raw.len());
-    let (mut i, mut last) = (0, 0);
+    let (mut i, mut last) = (first, 0);
     while i < b.len() {
         match b[i] {
             b'\r' | b'\n' | b'\t' => {
@@ -189,16 +205,21 @@ fn normalize_attr_value(raw: &str, limits: &Limits) -> Result<String, XmlError> 
             limit_bytes: limits.max_text_bytes,
         });
     }
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
+
+/// Byte ranges of one attribute in a start tag's raw attribute text: the qualified name and
+/// the value between the quotes.
+type AttrSpan = (Range<usize>, Range<usize>);
 
 /// Splits the raw attribute text of a start tag into `(qname, raw value)` pairs, enforcing
 /// the XML 1.0 §3.1 syntax quick-xml leaves unchecked (whitespace before every attribute,
-/// `=`, matching quotes).
-fn scan_attributes(raw: &str) -> Result<Vec<(&str, &str)>, String> {
+/// `=`, matching quotes). The spans go into `out` (cleared first), a buffer reused across
+/// start tags so scanning allocates nothing.
+fn scan_attributes(raw: &str, out: &mut Vec<AttrSpan>) -> Result<(), String> {
     let b = raw.as_bytes();
     let is_ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
-    let mut out = Vec::new();
+    out.clear();
     let mut i = 0;
     loop {
         let ws_start = i;
@@ -206,7 +227,7 @@ fn scan_attributes(raw: &str) -> Result<Vec<(&str, &str)>, String> {
             i += 1;
         }
         if i == b.len() {
-            return Ok(out);
+            return Ok(());
         }
         if i == ws_start {
             return Err("missing whitespace before attribute".into());
@@ -235,7 +256,10 @@ fn scan_attributes(raw: &str) -> Result<Vec<(&str, &str)>, String> {
             .iter()
             .position(|&c| c == quote)
             .ok_or_else(|| format!("attribute {name} value not closed"))?;
-        out.push((name, &raw[value_start..value_start + len]));
+        out.push((
+            name_start..name_start + name.len(),
+            value_start..value_start + len,
+        ));
         i = value_start + len + 1;
     }
 }
@@ -256,7 +280,7 @@ fn is_end_of(el: &Element, name: &str) -> bool {
 /// The qualified name of `el` as written.
 fn qname_of(el: &Element) -> String {
     match &el.prefix {
-        None => el.local.clone(),
+        None => el.local.to_string(),
         Some(p) => format!("{p}:{}", el.local),
     }
 }
@@ -278,6 +302,12 @@ struct Builder<'l> {
     /// Character data not yet turned into a text node.
     text: String,
     elements: usize,
+    /// Local names and declared prefixes seen in this document.
+    names: Interner<64>,
+    /// Namespace URIs of this document that already passed [`is_uri_reference`].
+    valid_uris: Interner<16>,
+    /// Attribute spans of the start tag being opened (reused, never shrunk).
+    spans: Vec<AttrSpan>,
 }
 
 impl<'l> Builder<'l> {
@@ -293,6 +323,9 @@ impl<'l> Builder<'l> {
             after: Vec::new(),
             text: String::new(),
             elements: 0,
+            names: Interner::new(),
+            valid_uris: Interner::new(),
+            spans: Vec::with_capacity(8),
         }
     }
 
@@ -454,22 +487,44 @@ impl<'l> Builder<'l> {
 
     /// Resolves a prefix (or the default namespace for `None`) against the in-scope bindings:
     /// `own` (the declarations on the element being opened), then the open elements'.
-    fn resolve(&self, own: &[NsDecl], prefix: Option<&str>) -> Result<Option<String>, XmlError> {
+    /// Returns the prefix and URI atoms of the binding found, shared rather than copied.
+    fn resolve(
+        &mut self,
+        own: &[NsDecl],
+        prefix: Option<&str>,
+    ) -> Result<(Option<Atom>, Option<Atom>), XmlError> {
         if prefix == Some("xml") {
-            return Ok(Some(XML_NS.to_string()));
+            return Ok((
+                Some(self.names.intern("xml")),
+                Some(self.names.intern(XML_NS)),
+            ));
         }
         let found = own
             .iter()
             .chain(self.stack.iter().rev().flat_map(|e| e.ns_decls.iter()))
             .find(|d| d.prefix.as_deref() == prefix);
         match found {
-            Some(d) if d.uri.is_empty() => Ok(None),
-            Some(d) => Ok(Some(d.uri.clone())),
+            Some(d) if d.uri.is_empty() => Ok((None, None)),
+            Some(d) => Ok((d.prefix.clone(), Some(d.uri.clone()))),
             None => match prefix {
                 Some(p) => Err(XmlError::UndeclaredPrefix(p.to_string())),
-                None => Ok(None),
+                None => Ok((None, None)),
             },
         }
+    }
+
+    /// The atom for namespace URI `value`, checking it is a URI reference unless this
+    /// document already declared the same URI (the check is a pure function of the text).
+    fn namespace_uri(&mut self, value: &str) -> Option<Atom> {
+        if let Some(a) = self.valid_uris.get(value) {
+            return Some(a.clone());
+        }
+        if !is_uri_reference(value) {
+            return None;
+        }
+        let a = Atom::from(value);
+        self.valid_uris.insert(a.clone());
+        Some(a)
     }
 
     fn open(&mut self, s: &BytesStart<'_>, empty: bool, offset: usize) -> Result<(), XmlError> {
@@ -488,53 +543,83 @@ impl<'l> Builder<'l> {
             });
         }
         let qname = s.name().0;
-        let mut ns_decls = Vec::new();
-        let raw_attrs =
-            scan_attributes(s.attributes_raw()).map_err(|message| XmlError::Syntax {
-                offset,
-                message: format!("in <{qname}>: {message}"),
-            })?;
-        if raw_attrs.len() > self.limits.max_attributes {
+        let raw = s.attributes_raw();
+        let mut spans = std::mem::take(&mut self.spans);
+        let result = self.open_with(qname, raw, &mut spans, empty, offset);
+        self.spans = spans;
+        result
+    }
+
+    /// [`Self::open`] after the element bounds, with the reusable span buffer lent out.
+    fn open_with<'a>(
+        &mut self,
+        qname: &str,
+        raw: &'a str,
+        spans: &mut Vec<AttrSpan>,
+        empty: bool,
+        offset: usize,
+    ) -> Result<(), XmlError> {
+        scan_attributes(raw, spans).map_err(|message| XmlError::Syntax {
+            offset,
+            message: format!("in <{qname}>: {message}"),
+        })?;
+        if spans.len() > self.limits.max_attributes {
             return Err(XmlError::TooManyAttributes {
                 limit: self.limits.max_attributes,
             });
         }
-        let normalize = |raw: &str| {
-            normalize_attr_value(raw, self.limits).map_err(|e| match e {
+        let limits = self.limits;
+        let normalize = |raw: &'a str| -> Result<Cow<'a, str>, XmlError> {
+            normalize_attr_value(raw, limits).map_err(|e| match e {
                 XmlError::Syntax { message, .. } => XmlError::Syntax { offset, message },
                 other => other,
             })
         };
+        let is_decl = |key: &str| key == "xmlns" || key.starts_with("xmlns:");
+        let decl_count = spans
+            .iter()
+            .filter(|(k, _)| is_decl(&raw[k.clone()]))
+            .count();
+        let mut ns_decls = Vec::with_capacity(decl_count);
         // First pass: namespace declarations, which scope over this element's own names.
-        for (n, &(key, raw_value)) in raw_attrs.iter().enumerate() {
-            if raw_attrs[..n].iter().any(|(k, _)| *k == key) {
+        for (n, (key, value)) in spans.iter().enumerate() {
+            let key = &raw[key.clone()];
+            if spans[..n].iter().any(|(k, _)| &raw[k.clone()] == key) {
                 return Err(XmlError::DuplicateAttribute(key.to_string()));
             }
             if key == "xmlns" {
-                let value = normalize(raw_value)?;
-                if value == XML_NS || value == XMLNS_NS || !is_uri_reference(&value) {
+                let value = normalize(&raw[value.clone()])?;
+                let uri = if value == XML_NS || value == XMLNS_NS {
+                    None
+                } else if value.is_empty() {
+                    Some(self.names.intern(""))
+                } else {
+                    self.namespace_uri(&value)
+                };
+                let Some(uri) = uri else {
                     return Err(XmlError::InvalidNamespaceDecl(format!("xmlns=\"{value}\"")));
-                }
-                ns_decls.push(NsDecl {
-                    prefix: None,
-                    uri: value,
-                });
+                };
+                ns_decls.push(NsDecl { prefix: None, uri });
             } else if let Some(p) = key.strip_prefix("xmlns:") {
-                let value = normalize(raw_value)?;
+                let value = normalize(&raw[value.clone()])?;
                 // Namespaces in XML 1.0 §3: `xml` only to its own URI, `xmlns` never, no
                 // prefix to the empty string (undeclaring prefixes is XML 1.1 only).
                 let bad = !is_ncname(p)
                     || p == "xmlns"
                     || value.is_empty()
                     || value == XMLNS_NS
-                    || !is_uri_reference(&value)
                     || ((p == "xml") != (value == XML_NS));
-                if bad {
+                let uri = if bad {
+                    None
+                } else {
+                    self.namespace_uri(&value)
+                };
+                let Some(uri) = uri else {
                     return Err(XmlError::InvalidNamespaceDecl(format!("{key}=\"{value}\"")));
-                }
+                };
                 ns_decls.push(NsDecl {
-                    prefix: Some(p.to_string()),
-                    uri: value,
+                    prefix: Some(self.names.intern(p)),
+                    uri,
                 });
             }
         }
@@ -542,17 +627,18 @@ impl<'l> Builder<'l> {
         if prefix == Some("xmlns") {
             return Err(XmlError::InvalidNamespaceDecl(qname.to_string()));
         }
-        let ns = self.resolve(&ns_decls, prefix)?;
+        let (prefix, ns) = self.resolve(&ns_decls, prefix)?;
         // Second pass: ordinary attributes.
-        let mut attrs: Vec<Attr> = Vec::with_capacity(raw_attrs.len() - ns_decls.len());
-        for &(key, raw_value) in &raw_attrs {
-            if key == "xmlns" || key.starts_with("xmlns:") {
+        let mut attrs: Vec<Attr> = Vec::with_capacity(spans.len() - ns_decls.len());
+        for (key, value) in spans.iter() {
+            let key = &raw[key.clone()];
+            if is_decl(key) {
                 continue;
             }
-            let value = normalize(raw_value)?;
+            let value = normalize(&raw[value.clone()])?.into_owned();
             let (aprefix, alocal) = split_qname(key)?;
-            let ans = match aprefix {
-                None => None,
+            let (aprefix, ans) = match aprefix {
+                None => (None, None),
                 Some(p) => self.resolve(&ns_decls, Some(p))?,
             };
             // Two prefixes bound to one URI still name the same attribute (Namespaces §6.3).
@@ -560,15 +646,15 @@ impl<'l> Builder<'l> {
                 return Err(XmlError::DuplicateAttribute(key.to_string()));
             }
             attrs.push(Attr {
-                prefix: aprefix.map(str::to_string),
-                local: alocal.to_string(),
+                prefix: aprefix,
+                local: self.names.intern(alocal),
                 ns: ans,
                 value,
             });
         }
         let el = Element {
-            prefix: prefix.map(str::to_string),
-            local: local.to_string(),
+            prefix,
+            local: self.names.intern(local),
             ns,
             ns_decls,
             attrs,

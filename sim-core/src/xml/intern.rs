@@ -1,0 +1,90 @@
+//! Per-document string interning for the parser: names, prefixes and namespace URIs repeat
+//! throughout a PDU (`keyIdentifier`, `hash`, `xsi`, the ROAP URI), so each distinct string
+//! is allocated once per parse and shared as an [`Atom`].
+//!
+//! A fixed-size, direct-mapped cache rather than a growing map: hostile input with many
+//! distinct names only evicts entries (costing an allocation, never memory growth), and
+//! correctness never depends on a hit.
+
+use super::dom::Atom;
+
+/// A bounded cache of `SLOTS` atoms (a power of two) keyed by their text.
+pub(crate) struct Interner<const SLOTS: usize> {
+    slots: [Option<Atom>; SLOTS],
+}
+
+/// A constant-time hash of the length and the first and last (up to) eight bytes: long
+/// namespace URIs cost no more than short names, and a full comparison decides every hit.
+fn hash(s: &str) -> usize {
+    let b = s.as_bytes();
+    let word = |part: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..part.len()].copy_from_slice(part);
+        u64::from_le_bytes(w)
+    };
+    let head = word(&b[..b.len().min(8)]);
+    let tail = word(&b[b.len().saturating_sub(8)..]);
+    let h = (head ^ tail.rotate_left(29) ^ b.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> 40) as usize
+}
+
+impl<const SLOTS: usize> Interner<SLOTS> {
+    /// An empty cache.
+    pub(crate) fn new() -> Self {
+        Interner {
+            slots: [const { None }; SLOTS],
+        }
+    }
+
+    /// The cached atom equal to `s`, if any.
+    pub(crate) fn get(&self, s: &str) -> Option<&Atom> {
+        let i = hash(s) & (SLOTS - 1);
+        [i, (i + 1) & (SLOTS - 1)]
+            .into_iter()
+            .find_map(|j| self.slots[j].as_ref().filter(|a| a.as_str() == s))
+    }
+
+    /// Caches `atom` (evicting what shares its slot when both candidate slots are taken).
+    pub(crate) fn insert(&mut self, atom: Atom) {
+        let i = hash(&atom) & (SLOTS - 1);
+        let j = (i + 1) & (SLOTS - 1);
+        let k = if self.slots[i].is_none() || self.slots[j].is_some() {
+            i
+        } else {
+            j
+        };
+        self.slots[k] = Some(atom);
+    }
+
+    /// The atom for `s`: the cached one, or a new one that is then cached.
+    pub(crate) fn intern(&mut self, s: &str) -> Atom {
+        if let Some(a) = self.get(s) {
+            return a.clone();
+        }
+        let a = Atom::from(s);
+        self.insert(a.clone());
+        a
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_strings_share_one_atom_and_eviction_stays_correct() {
+        let mut t = Interner::<64>::new();
+        let a = t.intern("keyIdentifier");
+        let b = t.intern("keyIdentifier");
+        assert!(
+            std::ptr::eq(a.as_str(), b.as_str()),
+            "second lookup is a hit"
+        );
+        // Far more distinct names than slots: every answer still equals its input.
+        for n in 0..1000 {
+            let s = format!("n{n}");
+            assert_eq!(t.intern(&s).as_str(), s);
+        }
+        assert_eq!(t.intern("keyIdentifier").as_str(), "keyIdentifier");
+    }
+}
