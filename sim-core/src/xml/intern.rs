@@ -13,19 +13,17 @@ pub(crate) struct Interner<const SLOTS: usize> {
     slots: [Option<Atom>; SLOTS],
 }
 
-/// A constant-time hash of the length and the first and last (up to) eight bytes: long
-/// namespace URIs cost no more than short names, and a full comparison decides every hit.
+/// A constant-time hash of the length and the first, middle and last bytes: long namespace
+/// URIs cost no more than short names, and a full comparison decides every hit.
 fn hash(s: &str) -> usize {
     let b = s.as_bytes();
-    let word = |part: &[u8]| {
-        let mut w = [0u8; 8];
-        w[..part.len()].copy_from_slice(part);
-        u64::from_le_bytes(w)
+    let (first, mid, last) = match b {
+        [] => (0, 0, 0),
+        _ => (b[0], b[b.len() / 2], b[b.len() - 1]),
     };
-    let head = word(&b[..b.len().min(8)]);
-    let tail = word(&b[b.len().saturating_sub(8)..]);
-    let h = (head ^ tail.rotate_left(29) ^ b.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (h >> 40) as usize
+    let key =
+        b.len() as u64 | u64::from(first) << 16 | u64::from(mid) << 24 | u64::from(last) << 32;
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize
 }
 
 impl<const SLOTS: usize> Interner<SLOTS> {

@@ -12,6 +12,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::ops::Range;
 
 use super::dom::{Atom, Attr, Document, Element, Node, NsDecl};
@@ -63,7 +64,45 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError> {
         None => (text, 0),
     };
     check_chars(text, base)?;
-    Builder::new(limits, base).run(text)
+    let mut builder = Builder::new(limits, base, BUFFERS.with(RefCell::take));
+    let result = builder.run(text);
+    let buffers = builder.into_buffers();
+    BUFFERS.with(|b| *b.borrow_mut() = buffers);
+    result
+}
+
+/// Working buffers of one parse. They are kept per thread between parses so that a parse
+/// does not allocate (and free) its stacks again each time; contents never carry over.
+#[derive(Default)]
+struct Buffers {
+    stack: Vec<Element>,
+    scratch: Vec<Node>,
+    marks: Vec<usize>,
+    text: String,
+    spans: Vec<AttrSpan>,
+}
+
+impl Buffers {
+    /// Empties every buffer and bounds what is kept, so one huge document does not pin
+    /// its peak memory for the thread's lifetime.
+    fn reset(mut self) -> Self {
+        self.stack.clear();
+        self.scratch.clear();
+        self.marks.clear();
+        self.text.clear();
+        self.spans.clear();
+        self.stack.shrink_to(64);
+        self.scratch.shrink_to(256);
+        self.marks.shrink_to(64);
+        self.text.shrink_to(4096);
+        self.spans.shrink_to(64);
+        self
+    }
+}
+
+thread_local! {
+    /// This thread's parse buffers between parses (empty while a parse runs).
+    static BUFFERS: RefCell<Buffers> = RefCell::default();
 }
 
 /// Rejects characters outside production `Char` anywhere in the input, in one byte scan:
@@ -311,25 +350,44 @@ struct Builder<'l> {
 }
 
 impl<'l> Builder<'l> {
-    fn new(limits: &'l Limits, base: usize) -> Self {
+    fn new(limits: &'l Limits, base: usize, buffers: Buffers) -> Self {
+        let Buffers {
+            stack,
+            scratch,
+            marks,
+            text,
+            spans,
+        } = buffers;
         Builder {
             limits,
             base,
-            stack: Vec::with_capacity(16),
-            scratch: Vec::with_capacity(32),
-            marks: Vec::with_capacity(16),
+            stack,
+            scratch,
+            marks,
             before: Vec::new(),
             root: None,
             after: Vec::new(),
-            text: String::new(),
+            text,
             elements: 0,
             names: Interner::new(),
             valid_uris: Interner::new(),
-            spans: Vec::with_capacity(8),
+            spans,
         }
     }
 
-    fn run(mut self, text: &str) -> Result<Document, XmlError> {
+    /// The working buffers, emptied, for the next parse on this thread.
+    fn into_buffers(self) -> Buffers {
+        Buffers {
+            stack: self.stack,
+            scratch: self.scratch,
+            marks: self.marks,
+            text: self.text,
+            spans: self.spans,
+        }
+        .reset()
+    }
+
+    fn run(&mut self, text: &str) -> Result<Document, XmlError> {
         let mut reader = Reader::from_str(text);
         reader.config_mut().check_comments = true;
         reader.config_mut().check_end_names = true;
@@ -426,11 +484,11 @@ impl<'l> Builder<'l> {
         if let Some(open) = self.stack.last() {
             return Err(XmlError::UnclosedElement(qname_of(open)));
         }
-        let root = self.root.ok_or(XmlError::NoRoot)?;
+        let root = self.root.take().ok_or(XmlError::NoRoot)?;
         Ok(Document {
-            before: self.before,
+            before: std::mem::take(&mut self.before),
             root,
-            after: self.after,
+            after: std::mem::take(&mut self.after),
         })
     }
 
