@@ -19,6 +19,11 @@ impl Atom {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether `a` and `b` share one allocation (equal text is all [`PartialEq`] compares).
+    pub fn ptr_eq(a: &Atom, b: &Atom) -> bool {
+        Arc::ptr_eq(&a.0, &b.0)
+    }
 }
 
 impl Default for Atom {

@@ -8,6 +8,9 @@
 
 use super::dom::Atom;
 
+/// Longest string cached; longer ones get an atom of their own.
+pub(crate) const MAX_INTERNED_BYTES: usize = 128;
+
 /// A bounded cache of `SLOTS` atoms (a power of two) keyed by their text.
 pub(crate) struct Interner<const SLOTS: usize> {
     slots: [Option<Atom>; SLOTS],
@@ -54,8 +57,12 @@ impl<const SLOTS: usize> Interner<SLOTS> {
         self.slots[k] = Some(atom);
     }
 
-    /// The atom for `s`: the cached one, or a new one that is then cached.
+    /// The atom for `s`: the cached one, or a new one that is then cached unless longer
+    /// than [`MAX_INTERNED_BYTES`] (which bounds the memory a cache can hold).
     pub(crate) fn intern(&mut self, s: &str) -> Atom {
+        if s.len() > MAX_INTERNED_BYTES {
+            return Atom::from(s);
+        }
         if let Some(a) = self.get(s) {
             return a.clone();
         }
@@ -72,6 +79,12 @@ mod tests {
     #[test]
     fn equal_strings_share_one_atom_and_eviction_stays_correct() {
         let mut t = Interner::<64>::new();
+        let long = "u".repeat(MAX_INTERNED_BYTES + 1);
+        let (x, y) = (t.intern(&long), t.intern(&long));
+        assert!(
+            x == y && !Atom::ptr_eq(&x, &y),
+            "long strings are not cached"
+        );
         let a = t.intern("keyIdentifier");
         let b = t.intern("keyIdentifier");
         assert!(

@@ -71,6 +71,25 @@ pub fn split_qname(qname: &str) -> Result<(Option<&str>, &str), XmlError> {
     Ok((prefix, local))
 }
 
+/// ASCII characters allowed literally in a namespace URI: RFC 3986 unreserved and reserved
+/// characters except `[` `]` (a lookup table: every namespace declaration is checked).
+const URI_CHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric();
+        c += 1;
+    }
+    let extra = b"-._~:/?#@!$&'()*+,;=";
+    let mut i = 0;
+    while i < extra.len() {
+        t[extra[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
 /// Whether `s` is an RFC 3986 URI reference made of ASCII URI characters only (what libxml2
 /// demands of namespace names): unreserved, reserved but `[` `]` (IP literals have no place in
 /// a namespace name), and `%` + two hex digits; a relative
@@ -89,7 +108,7 @@ pub fn is_uri_reference(s: &str) -> bool {
                 i += 3;
                 continue;
             }
-            c if c.is_ascii_alphanumeric() || b"-._~:/?#@!$&'()*+,;=".contains(&c) => {}
+            c if URI_CHAR[usize::from(c)] => {}
             _ => return false,
         }
         i += 1;

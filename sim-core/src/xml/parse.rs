@@ -72,14 +72,29 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError> {
 }
 
 /// Working buffers of one parse. They are kept per thread between parses so that a parse
-/// does not allocate (and free) its stacks again each time; contents never carry over.
-#[derive(Default)]
+/// does not allocate (and free) its stacks again each time; no parsed content carries over.
 struct Buffers {
     stack: Vec<Element>,
     scratch: Vec<Node>,
     marks: Vec<usize>,
     text: String,
     spans: Vec<AttrSpan>,
+    /// Names, prefixes and namespace URIs: a PDU vocabulary is small and fixed, so atoms
+    /// are shared across this thread's parses too (the cache is bounded, see [`Interner`]).
+    names: Box<Interner<128>>,
+}
+
+impl Default for Buffers {
+    fn default() -> Self {
+        Buffers {
+            stack: Vec::new(),
+            scratch: Vec::new(),
+            marks: Vec::new(),
+            text: String::new(),
+            spans: Vec::new(),
+            names: Box::new(Interner::new()),
+        }
+    }
 }
 
 impl Buffers {
@@ -324,6 +339,9 @@ fn qname_of(el: &Element) -> String {
     }
 }
 
+/// Most distinct namespace URIs remembered as valid within one parse (more are re-checked).
+const MAX_VALID_URIS: usize = 16;
+
 /// Event-driven tree builder with namespace scopes.
 struct Builder<'l> {
     limits: &'l Limits,
@@ -341,10 +359,10 @@ struct Builder<'l> {
     /// Character data not yet turned into a text node.
     text: String,
     elements: usize,
-    /// Local names and declared prefixes seen in this document.
-    names: Interner<64>,
-    /// Namespace URIs of this document that already passed [`is_uri_reference`].
-    valid_uris: Interner<16>,
+    /// Interned names, prefixes and namespace URIs (kept per thread, see [`Buffers`]).
+    names: Box<Interner<128>>,
+    /// Namespace URIs that already passed [`is_uri_reference`] in this document (bounded).
+    valid_uris: Vec<Atom>,
     /// Attribute spans of the start tag being opened (reused, never shrunk).
     spans: Vec<AttrSpan>,
 }
@@ -357,6 +375,7 @@ impl<'l> Builder<'l> {
             marks,
             text,
             spans,
+            names,
         } = buffers;
         Builder {
             limits,
@@ -369,8 +388,8 @@ impl<'l> Builder<'l> {
             after: Vec::new(),
             text,
             elements: 0,
-            names: Interner::new(),
-            valid_uris: Interner::new(),
+            names,
+            valid_uris: Vec::new(),
             spans,
         }
     }
@@ -383,6 +402,7 @@ impl<'l> Builder<'l> {
             marks: self.marks,
             text: self.text,
             spans: self.spans,
+            names: self.names,
         }
         .reset()
     }
@@ -574,14 +594,16 @@ impl<'l> Builder<'l> {
     /// The atom for namespace URI `value`, checking it is a URI reference unless this
     /// document already declared the same URI (the check is a pure function of the text).
     fn namespace_uri(&mut self, value: &str) -> Option<Atom> {
-        if let Some(a) = self.valid_uris.get(value) {
-            return Some(a.clone());
+        let a = self.names.intern(value);
+        if self.valid_uris.iter().any(|v| Atom::ptr_eq(v, &a)) {
+            return Some(a);
         }
         if !is_uri_reference(value) {
             return None;
         }
-        let a = Atom::from(value);
-        self.valid_uris.insert(a.clone());
+        if self.valid_uris.len() < MAX_VALID_URIS {
+            self.valid_uris.push(a.clone());
+        }
         Some(a)
     }
 
