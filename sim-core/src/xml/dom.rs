@@ -10,6 +10,8 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 
+use super::intern::intern;
+
 /// An immutable, cheaply cloned string for names, prefixes and namespace URIs.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Atom(Arc<str>);
@@ -198,9 +200,9 @@ impl Element {
     /// An element named `prefix:local` in namespace `ns` (no namespace when `ns` is `None`).
     pub fn new(prefix: Option<&str>, local: &str, ns: Option<&str>) -> Self {
         Element {
-            prefix: prefix.map(Atom::from),
-            local: Atom::from(local),
-            ns: ns.map(Atom::from),
+            prefix: prefix.map(intern),
+            local: intern(local),
+            ns: ns.map(intern),
             ns_decls: Vec::new(),
             attrs: Vec::new(),
             children: Vec::new(),
@@ -216,7 +218,7 @@ impl Element {
     pub fn with_attr(mut self, local: &str, value: impl Into<String>) -> Self {
         self.attrs.push(Attr {
             prefix: None,
-            local: Atom::from(local),
+            local: intern(local),
             ns: None,
             value: value.into(),
         });
@@ -232,9 +234,9 @@ impl Element {
         value: impl Into<String>,
     ) -> Self {
         self.attrs.push(Attr {
-            prefix: Some(Atom::from(prefix)),
-            local: Atom::from(local),
-            ns: Some(Atom::from(ns)),
+            prefix: Some(intern(prefix)),
+            local: intern(local),
+            ns: Some(intern(ns)),
             value: value.into(),
         });
         self
@@ -244,8 +246,8 @@ impl Element {
     /// declarations are output; this records what the document as written contains.
     pub fn with_ns_decl(mut self, prefix: Option<&str>, uri: &str) -> Self {
         self.ns_decls.push(NsDecl {
-            prefix: prefix.map(Atom::from),
-            uri: Atom::from(uri),
+            prefix: prefix.map(intern),
+            uri: intern(uri),
         });
         self
     }

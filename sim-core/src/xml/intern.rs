@@ -6,7 +6,43 @@
 //! distinct names only evicts entries (costing an allocation, never memory growth), and
 //! correctness never depends on a hit.
 
+use std::cell::RefCell;
+
 use super::dom::Atom;
+
+/// Slots of the per-thread name cache.
+pub(crate) const NAME_SLOTS: usize = 128;
+
+/// The per-thread name cache shared by the parser and the tree builders.
+pub(crate) type Names = Box<Interner<NAME_SLOTS>>;
+
+thread_local! {
+    /// This thread's name cache (`None` while a parse has it out, or before first use).
+    static NAMES: RefCell<Option<Names>> = const { RefCell::new(None) };
+}
+
+/// Takes this thread's name cache (a new one if none is present) for a parse to own.
+pub(crate) fn take_names() -> Names {
+    NAMES
+        .with(|n| n.borrow_mut().take())
+        .unwrap_or_else(|| Box::new(Interner::new()))
+}
+
+/// Returns the name cache taken by [`take_names`].
+pub(crate) fn put_names(names: Names) {
+    NAMES.with(|n| *n.borrow_mut() = Some(names));
+}
+
+/// The atom for `s` from this thread's name cache: building a PDU tree reuses the atoms of
+/// its fixed vocabulary instead of allocating every element name again.
+pub(crate) fn intern(s: &str) -> Atom {
+    NAMES.with(|n| match n.try_borrow_mut() {
+        Ok(mut slot) => slot
+            .get_or_insert_with(|| Box::new(Interner::new()))
+            .intern(s),
+        Err(_) => Atom::from(s),
+    })
+}
 
 /// Longest string cached; longer ones get an atom of their own.
 pub(crate) const MAX_INTERNED_BYTES: usize = 128;

@@ -61,8 +61,9 @@ pub fn is_xml_name(s: &str) -> bool {
 
 /// Splits a qualified name `p:l` / `l` into prefix and local part, validating both as NCNames.
 pub fn split_qname(qname: &str) -> Result<(Option<&str>, &str), XmlError> {
-    let (prefix, local) = match qname.split_once(':') {
-        Some((p, l)) => (Some(p), l),
+    // A byte search: ':' is ASCII, so the split falls on character boundaries.
+    let (prefix, local) = match qname.bytes().position(|c| c == b':') {
+        Some(i) => (Some(&qname[..i]), &qname[i + 1..]),
         None => (None, qname),
     };
     if !is_ncname(local) || prefix.is_some_and(|p| !is_ncname(p)) {

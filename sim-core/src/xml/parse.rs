@@ -17,7 +17,7 @@ use std::ops::Range;
 
 use super::dom::{Atom, Attr, Document, Element, Node, NsDecl};
 use super::error::XmlError;
-use super::intern::Interner;
+use super::intern::{put_names, take_names, Names};
 use super::names::{is_ncname, is_uri_reference, is_xml_char, split_qname, XMLNS_NS, XML_NS};
 
 /// Bounds applied while parsing; any excess is a typed error, never an allocation spike.
@@ -64,37 +64,23 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError> {
         None => (text, 0),
     };
     check_chars(text, base)?;
-    let mut builder = Builder::new(limits, base, BUFFERS.with(RefCell::take));
+    let buffers = BUFFERS.with(|b| b.borrow_mut().take()).unwrap_or_default();
+    let mut builder = Builder::new(limits, base, buffers);
     let result = builder.run(text);
     let buffers = builder.into_buffers();
-    BUFFERS.with(|b| *b.borrow_mut() = buffers);
+    BUFFERS.with(|b| *b.borrow_mut() = Some(buffers));
     result
 }
 
 /// Working buffers of one parse. They are kept per thread between parses so that a parse
 /// does not allocate (and free) its stacks again each time; no parsed content carries over.
+#[derive(Default)]
 struct Buffers {
     stack: Vec<Element>,
     scratch: Vec<Node>,
     marks: Vec<usize>,
     text: String,
     spans: Vec<AttrSpan>,
-    /// Names, prefixes and namespace URIs: a PDU vocabulary is small and fixed, so atoms
-    /// are shared across this thread's parses too (the cache is bounded, see [`Interner`]).
-    names: Box<Interner<128>>,
-}
-
-impl Default for Buffers {
-    fn default() -> Self {
-        Buffers {
-            stack: Vec::new(),
-            scratch: Vec::new(),
-            marks: Vec::new(),
-            text: String::new(),
-            spans: Vec::new(),
-            names: Box::new(Interner::new()),
-        }
-    }
 }
 
 impl Buffers {
@@ -116,8 +102,8 @@ impl Buffers {
 }
 
 thread_local! {
-    /// This thread's parse buffers between parses (empty while a parse runs).
-    static BUFFERS: RefCell<Buffers> = RefCell::default();
+    /// This thread's parse buffers between parses (`None` while a parse runs).
+    static BUFFERS: RefCell<Option<Buffers>> = const { RefCell::new(None) };
 }
 
 /// Rejects characters outside production `Char` anywhere in the input, in one byte scan:
@@ -185,10 +171,22 @@ pub(crate) fn resolve_reference(name: &str) -> Result<char, XmlError> {
         .ok_or_else(bad)
 }
 
+/// Whether `b` contains `x`: 32-byte blocks are tested branch-free so the compiler
+/// vectorizes the scan (character data is most of a PDU's bytes: base64 values).
+fn has_byte(b: &[u8], x: u8) -> bool {
+    let mut chunks = b.chunks_exact(32);
+    for c in chunks.by_ref() {
+        if c.iter().fold(false, |acc, &y| acc | (y == x)) {
+            return true;
+        }
+    }
+    chunks.remainder().contains(&x)
+}
+
 /// Appends `s` with XML 1.0 §2.11 end-of-line handling (CRLF and lone CR become LF).
 /// Chunks end only at markup or references, so a CR never pairs with an LF across chunks.
 fn push_eol_normalized(out: &mut String, s: &str) {
-    if !s.contains('\r') {
+    if !has_byte(s.as_bytes(), b'\r') {
         out.push_str(s);
         return;
     }
@@ -359,8 +357,9 @@ struct Builder<'l> {
     /// Character data not yet turned into a text node.
     text: String,
     elements: usize,
-    /// Interned names, prefixes and namespace URIs (kept per thread, see [`Buffers`]).
-    names: Box<Interner<128>>,
+    /// Interned names, prefixes and namespace URIs: this thread's cache, taken for the parse
+    /// (a PDU vocabulary is small and fixed, so atoms are shared across parses too).
+    names: Names,
     /// Namespace URIs that already passed [`is_uri_reference`] in this document (bounded).
     valid_uris: Vec<Atom>,
     /// Attribute spans of the start tag being opened (reused, never shrunk).
@@ -375,7 +374,6 @@ impl<'l> Builder<'l> {
             marks,
             text,
             spans,
-            names,
         } = buffers;
         Builder {
             limits,
@@ -388,7 +386,7 @@ impl<'l> Builder<'l> {
             after: Vec::new(),
             text,
             elements: 0,
-            names,
+            names: take_names(),
             valid_uris: Vec::new(),
             spans,
         }
@@ -396,13 +394,13 @@ impl<'l> Builder<'l> {
 
     /// The working buffers, emptied, for the next parse on this thread.
     fn into_buffers(self) -> Buffers {
+        put_names(self.names);
         Buffers {
             stack: self.stack,
             scratch: self.scratch,
             marks: self.marks,
             text: self.text,
             spans: self.spans,
-            names: self.names,
         }
         .reset()
     }
@@ -448,7 +446,7 @@ impl<'l> Builder<'l> {
                             return Err(XmlError::ContentOutsideRoot { offset });
                         }
                     } else {
-                        if raw.contains("]]>") {
+                        if has_byte(raw.as_bytes(), b']') && raw.contains("]]>") {
                             return Err(XmlError::Syntax {
                                 offset,
                                 message: "']]>' in character data".into(),
