@@ -33,23 +33,10 @@ pub(crate) fn text_of(el: &Element) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Whether `b` holds an ASCII whitespace byte; 32-byte blocks are tested branch-free so the
-/// scan vectorizes (base64 values are the bulk of a PDU).
-fn has_ascii_whitespace(b: &[u8]) -> bool {
-    let ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0C');
-    let mut chunks = b.chunks_exact(32);
-    for c in chunks.by_ref() {
-        if c.iter().fold(false, |acc, &x| acc | ws(x)) {
-            return true;
-        }
-    }
-    chunks.remainder().iter().any(|&c| ws(c))
-}
-
 /// Decodes base64 text, tolerating the whitespace line-wrapping XML allows in base64Binary.
 pub(crate) fn b64_decode(el: &Element) -> Result<Vec<u8>, PduError> {
     let t = text_of(el);
-    let res = if has_ascii_whitespace(t.as_bytes()) {
+    let res = if t.bytes().any(|c| c.is_ascii_whitespace()) {
         let compact: String = t.chars().filter(|c| !c.is_ascii_whitespace()).collect();
         B64.decode(compact.as_bytes())
     } else {

@@ -81,6 +81,7 @@ struct Buffers {
     marks: Vec<usize>,
     text: String,
     spans: Vec<AttrSpan>,
+    valid_uris: Vec<Atom>,
 }
 
 impl Buffers {
@@ -92,6 +93,7 @@ impl Buffers {
         self.marks.clear();
         self.text.clear();
         self.spans.clear();
+        self.valid_uris.clear();
         self.stack.shrink_to(64);
         self.scratch.shrink_to(256);
         self.marks.shrink_to(64);
@@ -374,6 +376,7 @@ impl<'l> Builder<'l> {
             marks,
             text,
             spans,
+            valid_uris,
         } = buffers;
         Builder {
             limits,
@@ -387,7 +390,7 @@ impl<'l> Builder<'l> {
             text,
             elements: 0,
             names: take_names(),
-            valid_uris: Vec::new(),
+            valid_uris,
             spans,
         }
     }
@@ -401,6 +404,7 @@ impl<'l> Builder<'l> {
             marks: self.marks,
             text: self.text,
             spans: self.spans,
+            valid_uris: self.valid_uris,
         }
         .reset()
     }
