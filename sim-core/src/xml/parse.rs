@@ -788,3 +788,42 @@ fn check_decl(d: &quick_xml::events::BytesDecl<'_>) -> Result<(), XmlError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_parse_leaves_nothing_for_the_next_one_on_the_thread() {
+        let limits = Limits::default();
+        // Each fails with open elements, pending text and attribute spans in the buffers.
+        for bad in [
+            &b"<a xmlns='urn:a'><b x='1'>text"[..],
+            b"<a><b>t</a>",
+            b"<a><b x='1' x='2'/></a>",
+        ] {
+            assert!(parse(bad, &limits).is_err());
+        }
+        let doc = parse(b"<c y='2'>z</c>", &limits).unwrap();
+        assert_eq!(doc.root.local, "c");
+        assert_eq!(doc.root.ns, None);
+        assert_eq!(doc.root.attr("y"), Some("2"));
+        assert_eq!(doc.root.children, vec![Node::Text("z".into())]);
+        assert!(doc.before.is_empty() && doc.after.is_empty());
+    }
+
+    #[test]
+    fn one_namespace_uri_is_shared_not_copied() {
+        let doc = parse(
+            b"<p:a xmlns:p='urn:p'><p:b/><c xmlns:q='urn:p' q:x='1'/></p:a>",
+            &Limits::default(),
+        )
+        .unwrap();
+        let b = doc.root.child("b").unwrap();
+        let c = doc.root.child("c").unwrap();
+        let uri = doc.root.ns.as_ref().unwrap();
+        assert!(Atom::ptr_eq(uri, b.ns.as_ref().unwrap()));
+        assert!(Atom::ptr_eq(uri, c.attrs[0].ns.as_ref().unwrap()));
+        assert_eq!(c.ns_decls[0].uri, "urn:p");
+    }
+}
