@@ -281,6 +281,11 @@ pub trait Attack {
     fn taps(&self) -> bool {
         true
     }
+    /// A hook to run after every event with the whole simulation, taken once at install
+    /// (attacks that change a compromised endpoint's state; none by default).
+    fn after_event(&mut self) -> Option<crate::engine::AfterEvent<SimMsg>> {
+        None
+    }
 }
 
 /// An end-of-run scoring of an adversary's attempts: `(succeeded, detail, target)` each.

@@ -11,6 +11,7 @@ use sim_core::proto::build::WorldConfig;
 use sim_core::proto::move_ro::{AgentMoveStats, Refusal, RiMoveStats};
 use sim_core::proto::ri::Ri;
 use sim_core::proto::workload::AgentWorkload;
+use sim_core::trace::TraceEvent;
 
 /// (attempts, succeeded, blocked).
 type Stats = (u64, u64, u64);
@@ -176,17 +177,51 @@ fn concurrent_move_of_one_ro_is_accepted_once_only_with_nonce_tracking() {
 
 #[test]
 fn rolled_back_store_cannot_move_an_ro_twice() {
-    // With nonce tracking the second Move (same Device, RO, amount) is taken for a retry:
-    // answered Success, nothing recorded.
-    let o = compromised_run(MoveMode::Rollback, true, None, 3);
-    assert_eq!(o.st, (3, 0, 3));
-    assert_eq!(o.ri.retransmissions, 3);
-    // Without it the ledger refuses: the whole RO was already moved.
-    let o = compromised_run(MoveMode::Rollback, false, None, 3);
-    assert_eq!(o.st, (3, 0, 3));
-    assert_eq!(o.ri.refused[&Refusal::AlreadyMoved], 3);
-    // The Device's own store is not rolled back (see adversary::mover::device).
-    assert!(o.agent0.succeeded >= 3);
+    for tracking in [true, false] {
+        let c = cfg(tracking, true);
+        let (b0, _, _) = setup_cfg(&c, &[]);
+        let s = spec(
+            MoveMode::Rollback,
+            Position::Compromised {
+                endpoint: b0.agents[0],
+            },
+            3,
+        );
+        let (mut b, ins, records) = setup_cfg(&c, &[s]);
+        run(&mut b, &ins, 300);
+        let o = outcome(&b, &ins);
+        assert_eq!(o.st, (3, 0, 3), "tracking {tracking}");
+        if tracking {
+            // The second Move (same Device, RO, amount) is taken for a retry of the accepted
+            // one: answered Success, nothing recorded.
+            assert_eq!(o.ri.retransmissions, 3);
+        } else {
+            // Without nonce tracking the ledger refuses: the whole RO was already moved.
+            assert_eq!(o.ri.refused[&Refusal::AlreadyMoved], 3);
+        }
+        assert_eq!(o.twice_moved, 0);
+        // The rolled-back store holds each attacked RO again, usable: a local copy of moved
+        // rights that no protocol can see, which the conservation monitor does see.
+        let attacked: Vec<String> = records
+            .borrow()
+            .iter()
+            .filter_map(|r| match r {
+                TraceEvent::Attack { detail, .. } => detail
+                    .split(" units of ")
+                    .nth(1)
+                    .and_then(|d| d.split(' ').next())
+                    .map(str::to_string),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(attacked.len(), 3);
+        let agent = b.sim.actor::<Agent>(b.agents[0]).unwrap();
+        for id in &attacked {
+            assert!(agent.ros.get(id).is_some_and(|r| !r.unusable), "{id}");
+        }
+        assert!(o.agent0.succeeded >= 3);
+        assert!(o.duplicated >= 1);
+    }
 }
 
 #[test]
@@ -212,4 +247,18 @@ fn compromised_modes_need_a_compromised_endpoint() {
     );
     let e = r.err().expect("refused").to_string();
     assert!(e.contains("compromised Device endpoint"), "{e}");
+}
+
+#[test]
+fn store_rollback_is_deterministic() {
+    let digest = || {
+        let c = cfg(true, true);
+        let (b0, _, _) = setup_cfg(&c, &[]);
+        let endpoint = b0.agents[0];
+        let s = spec(MoveMode::Rollback, Position::Compromised { endpoint }, 3);
+        let (mut b, ins, _) = setup_cfg(&c, &[s]);
+        run(&mut b, &ins, 200);
+        b.sim.trace().digest_hex()
+    };
+    assert_eq!(digest(), digest());
 }

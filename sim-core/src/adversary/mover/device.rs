@@ -5,11 +5,15 @@
 //!   destination for each request it accepts.
 //! - `rollback`: after a full Move succeeds (Success received, RO deleted), the Device's RO
 //!   store is restored from a snapshot taken before the Move and the same RO moved again.
-//!   The snapshot is what the request carried (the RI-signed RO and its State
-//!   Information); the second Move is sent from it with a fresh nonce. The Device's own
-//!   store is not modified: a rolled-back local copy is something no protocol can see or
-//!   prevent (device robustness rules), so only what the RI sees — the second Move — is
-//!   simulated and scored.
+//!   The store is rolled back through the engine's after-event hook ([`Rollbacks::hook`]):
+//!   after the event in which the Device sent its Move request, the hook saves the RO as it
+//!   was before the Move (marked usable again); after the Success has been processed (the
+//!   RO gone), the hook puts the saved RO back. The second Move is then sent, 1 s after the
+//!   Success, from what the request carried (the RI-signed RO and its State Information)
+//!   with a fresh nonce, signed with the Device key: the Device's own Move logic never moves
+//!   an RO twice. A rolled-back local copy is something no protocol can see or prevent
+//!   (device robustness rules): only the second Move, which the RI sees, is scored; the
+//!   `no_rights_duplicated` monitor does see the restored copy.
 //!
 //! Both are scored at the end of the run from the RI's move ledger: an attempt succeeds when
 //! the RI moved more units out of the RO than the Source gave up (the units of its own
@@ -17,13 +21,15 @@
 
 use super::AttackCx;
 use crate::crypto::{OpCounter, PrivateKey};
-use crate::engine::{ActorId, SimTime, Simulation, Verdict};
+use crate::engine::{ActorId, AfterEvent, SimTime, Simulation, Verdict};
 use crate::invariant::Observed;
 use crate::pdu::moves::{MoveRequest, MovedRo};
 use crate::pdu::ro::{Action, Constraint};
 use crate::pdu::{Identifier, Pdu, Status};
+use crate::proto::agent::Agent;
 use crate::proto::msg::{SimMsg, Wire};
 use crate::proto::ri::Ri;
+use crate::proto::rights::RightsObject;
 use crate::proto::world::World;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -55,6 +61,58 @@ pub(crate) fn whole_ro_units(m: &MovedRo) -> (u64, u64) {
         .unwrap_or((1, 1))
 }
 
+/// Bound on pending snapshot and restore work of the rollback hook.
+pub const MAX_ROLLBACK_WORK: usize = 10_000;
+
+/// The rollback work the tap hands to the after-event hook: RO store snapshots to take and
+/// to restore, per compromised Device.
+#[derive(Debug, Default)]
+pub(super) struct Rollbacks {
+    /// (Device, RO ID) to snapshot after the current event.
+    to_snapshot: Vec<(ActorId, String)>,
+    /// (Device, RO ID) to restore once the Device has deleted the RO.
+    to_restore: Vec<(ActorId, String)>,
+    /// Saved ROs, as before their Move.
+    saved: BTreeMap<(ActorId, String), RightsObject>,
+}
+
+/// Shared between the tap-side attack and the hook.
+pub(super) type RollbacksRef = Rc<RefCell<Rollbacks>>;
+
+impl Rollbacks {
+    /// The after-event hook: takes the requested snapshots and restores deleted ROs.
+    pub(super) fn hook(this: RollbacksRef) -> AfterEvent<SimMsg> {
+        Box::new(move |sim| {
+            let mut rb = this.borrow_mut();
+            if rb.to_snapshot.is_empty() && rb.to_restore.is_empty() {
+                return;
+            }
+            for (dev, ro_id) in std::mem::take(&mut rb.to_snapshot) {
+                let Some(ro) = sim.actor::<Agent>(dev).and_then(|a| a.ros.get(&ro_id)) else {
+                    continue;
+                };
+                let mut before = ro.clone();
+                before.restore_after_failed_move();
+                rb.saved.entry((dev, ro_id)).or_insert(before);
+            }
+            let pending = std::mem::take(&mut rb.to_restore);
+            for (dev, ro_id) in pending {
+                let Some(agent) = sim.actor_mut::<Agent>(dev) else {
+                    continue;
+                };
+                if agent.ros.contains_key(&ro_id) {
+                    // The Success is still in flight: try after a later event.
+                    rb.to_restore.push((dev, ro_id));
+                    continue;
+                }
+                if let Some(ro) = rb.saved.remove(&(dev, ro_id.clone())) {
+                    agent.ros.insert(ro_id, ro);
+                }
+            }
+        })
+    }
+}
+
 /// One attempt scored from the RI's ledger.
 #[derive(Debug, Clone)]
 pub(super) struct LedgerAttempt {
@@ -83,6 +141,8 @@ pub(super) struct Device {
     own: BTreeMap<Vec<u8>, usize>,
     /// Requests seen, by nonce, with when they were sent (rollback snapshots).
     snapshots: BTreeMap<Vec<u8>, (MoveRequest, SimTime)>,
+    /// Store rollbacks done by the after-event hook.
+    pub(super) rollbacks: RollbacksRef,
 }
 
 impl Device {
@@ -95,6 +155,7 @@ impl Device {
             attacked: BTreeSet::new(),
             own: BTreeMap::new(),
             snapshots: BTreeMap::new(),
+            rollbacks: RollbacksRef::default(),
         }
     }
 
@@ -189,6 +250,11 @@ impl Device {
                     .is_some_and(|m| whole_ro_units(m).0 == whole_ro_units(m).1);
                 if full && self.snapshots.len() < MAX_SNAPSHOTS {
                     self.snapshots.insert(r.nonce.clone(), (r.clone(), obs.now));
+                    let mut rb = self.rollbacks.borrow_mut();
+                    if rb.to_snapshot.len() < MAX_ROLLBACK_WORK {
+                        let ro_id = r.rights_info.ros[0].protected_ro.ro.id.clone();
+                        rb.to_snapshot.push((obs.from, ro_id));
+                    }
                 }
             }
             Some(Pdu::MoveDeviceRoResponse(resp)) if resp.status == Status::Success => {
@@ -223,6 +289,11 @@ impl Device {
                     source_refused: false,
                 });
                 cx.inject(obs.to, obs.from, again, ROLLBACK_DELAY_NS);
+                let mut rb = self.rollbacks.borrow_mut();
+                if rb.to_restore.len() < MAX_ROLLBACK_WORK {
+                    let ro_id = m.protected_ro.ro.id.clone();
+                    rb.to_restore.push((obs.to, ro_id));
+                }
             }
             _ => {}
         }

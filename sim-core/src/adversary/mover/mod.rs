@@ -120,6 +120,7 @@ pub struct MoveAttacker {
     next: u64,
     stale: stale::Stale,
     device: device::Device,
+    hooked: bool,
 }
 
 impl std::fmt::Debug for MoveAttacker {
@@ -170,6 +171,7 @@ impl MoveAttacker {
                 stale: stale::Stale::new(hold_ns, stale_open),
                 device: device::Device::new(world, key, open),
                 spec,
+                hooked: false,
             },
             check,
         ))
@@ -328,6 +330,13 @@ impl Attack for MoveAttacker {
             MoveMode::Concurrent => self.device.concurrent(obs, msg, cx),
             MoveMode::Rollback => self.device.rollback(obs, msg, cx),
         }
+    }
+
+    fn after_event(&mut self) -> Option<crate::engine::AfterEvent<SimMsg>> {
+        (self.spec.move_attack == MoveMode::Rollback && !self.hooked).then(|| {
+            self.hooked = true;
+            device::Rollbacks::hook(self.device.rollbacks.clone())
+        })
     }
 
     fn observe(&mut self, obs: &Observed<'_>, stats: &mut AttackStats, out: &mut Vec<TraceEvent>) {
