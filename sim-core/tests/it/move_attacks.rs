@@ -262,3 +262,26 @@ fn store_rollback_is_deterministic() {
     };
     assert_eq!(digest(), digest());
 }
+
+#[test]
+fn compromised_attacks_give_the_same_outcomes_in_real_mode() {
+    // The second requests are re-signed with the Device key: RSA in real mode, symbolic
+    // otherwise; the RI's decisions must not depend on which.
+    let go = |mode: MoveMode, crypto: sim_core::crypto::CryptoMode| {
+        let mut c = cfg(true, true);
+        c.agents = 3;
+        c.crypto = crypto;
+        let (b0, _, _) = setup_cfg(&c, &[]);
+        let endpoint = b0.agents[0];
+        let (mut b, ins, _) = setup_cfg(&c, &[spec(mode, Position::Compromised { endpoint }, 2)]);
+        run(&mut b, &ins, 150);
+        let o = outcome(&b, &ins);
+        (o.st, o.ri, o.agent0, o.twice_moved, o.duplicated)
+    };
+    for mode in [MoveMode::Concurrent, MoveMode::Rollback] {
+        let sym = go(mode, sim_core::crypto::CryptoMode::Symbolic);
+        assert_eq!(sym.0, (2, 0, 2), "{mode:?}");
+        let real = go(mode, sim_core::crypto::CryptoMode::Real);
+        assert_eq!(sym, real, "{mode:?}");
+    }
+}
