@@ -534,6 +534,19 @@ fn move_attack(c: &mut Checker, i: usize, a: &Adversary) {
             format!("unknown Move attack \"{m}\" (one of {})", names.join(", ")),
         );
     };
+    let timed = matches!(
+        mode,
+        MoveMode::Auto | MoveMode::ReplayRequest | MoveMode::DelayResponse
+    );
+    if a.replay_delay.is_some() && !timed {
+        c.bad(
+            p("replay_delay"),
+            format!(
+                "move_attack \"{}\" takes no `replay_delay` (only auto, replay_request, delay_response)",
+                mode.as_str()
+            ),
+        );
+    }
     match (mode, a.position) {
         (MoveMode::Auto, _) => {}
         (m, Position::Compromised) if m.compromised() => {

@@ -77,7 +77,7 @@ impl Adversary {
 pub enum AdversaryKind {
     /// Re-sends captured PDUs (tests nonce tracking, seed 003).
     Replayer,
-    /// Attacks Move via RI: replays/redirects move requests (seed 003).
+    /// Attacks Move via RI (seed 003 §9.1); the attack is chosen by `move_attack`.
     MoveAttacker,
     /// Forges MeteringReportResponses to make devices delete reports (seed 004).
     MeteringSpoofer,

@@ -439,6 +439,13 @@ fn move_attack_is_checked() {
         "bad.toml:12:1: [adversary[0]] replay_delay: `replay_delay` applies to replayers and \
          move_attackers, not flooder"
     );
+    assert_eq!(
+        err(&with(
+            "[[adversary]]\nkind = \"move_attacker\"\nmove_attack = \"rollback\"\nposition = \"compromised\"\nendpoint = \"agent/0\"\nreplay_delay = \"1s\"\n"
+        )),
+        "bad.toml:14:1: [adversary[0]] replay_delay: move_attack \"rollback\" takes no `replay_delay` \
+         (only auto, replay_request, delay_response)"
+    );
     // Accepted forms.
     for (mode, pos) in [
         (
