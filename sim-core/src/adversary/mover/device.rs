@@ -91,6 +91,9 @@ impl Rollbacks {
                 let Some(ro) = sim.actor::<Agent>(dev).and_then(|a| a.ros.get(&ro_id)) else {
                     continue;
                 };
+                if rb.saved.len() >= MAX_ROLLBACK_WORK {
+                    continue;
+                }
                 let mut before = ro.clone();
                 before.restore_after_failed_move();
                 rb.saved.entry((dev, ro_id)).or_insert(before);
