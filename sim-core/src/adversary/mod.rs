@@ -132,6 +132,8 @@ pub struct AdversarySpec {
     pub replay_to: replayer::ReplayTo,
     /// Move attacker: which attack (default: inferred from the targeted messages).
     pub move_attack: mover::MoveMode,
+    /// Impersonator: which impersonation (default: claim other Devices' IDs).
+    pub impersonate: impersonator::ImpersonateMode,
 }
 
 impl AdversarySpec {
@@ -151,6 +153,7 @@ impl AdversarySpec {
             reserialise: false,
             replay_to: replayer::ReplayTo::Same,
             move_attack: mover::MoveMode::Auto,
+            impersonate: impersonator::ImpersonateMode::ClaimId,
         }
     }
 
@@ -612,16 +615,38 @@ pub fn attack_for(
                     "an impersonator must be a compromised endpoint",
                 ));
             };
-            let key = cx
+            let ident = cx
                 .sim
                 .actor::<crate::proto::agent::Agent>(endpoint)
-                .map(|a| a.identity().key.clone());
+                .map(|a| a.identity().clone());
+            // wrong_purpose: the DEA's User Domains, as ROAP IDs (Proxy Join) and as pairing
+            // User Domain IDs.
+            let config = cx
+                .world
+                .dea
+                .and_then(|d| cx.sim.actor::<crate::proto::dea::Dea>(d))
+                .map(|d| d.user_domains.config);
+            let user_domains = config
+                .as_ref()
+                .map(|c| c.roap_domain_ids())
+                .unwrap_or_default();
+            let pairing_domains = config
+                .map(|c| {
+                    (0..c
+                        .user_domains
+                        .min(crate::proto::dea_proxy::MAX_USER_DOMAINS))
+                        .map(crate::proto::dea_proxy::UserDomainConfig::user_domain_id)
+                        .collect()
+                })
+                .unwrap_or_default();
             (
                 Box::new(impersonator::Impersonator::new(
                     spec.clone(),
                     cx.world.clone(),
-                    key,
+                    ident,
                     cx.device_ids.to_vec(),
+                    user_domains,
+                    pairing_domains,
                 )),
                 None,
             )

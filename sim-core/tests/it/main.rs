@@ -5,6 +5,7 @@ mod crypto;
 mod dea;
 mod domain;
 mod engine;
+mod impersonation;
 mod invariant;
 mod keys;
 mod lifecycle;
