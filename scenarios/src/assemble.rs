@@ -216,6 +216,7 @@ pub fn world_config(sc: &Scenario, seed: u64) -> WorldConfig {
         },
         lrms: sc.population.lrms,
         sce_agents: sc.population.sce_agents,
+        revoked_agents: sc.population.revoked_agents,
         lrm_policy: sim_core::proto::lrm::LrmPolicy {
             import_rate_per_min: w.lrm_import_rate_per_min,
             copy_probability: w.lrm_copy_probability.get(),
@@ -461,6 +462,11 @@ fn install_adversaries(
             .move_attack
             .as_deref()
             .and_then(adv::mover::MoveMode::parse)
+            .unwrap_or_default();
+        s.impersonate = a
+            .impersonate
+            .as_deref()
+            .and_then(adv::impersonator::ImpersonateMode::parse)
             .unwrap_or_default();
         specs.push(s);
     }

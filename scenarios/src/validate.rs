@@ -234,6 +234,16 @@ fn population<'a>(c: &mut Checker, s: &'a Scenario) -> BTreeSet<&'a str> {
             "agents need at least one Rights Issuer",
         );
     }
+    if p.revoked_agents as u64 > p.agents as u64 + p.sce_agents as u64 {
+        c.bad(
+            path!["population", "revoked_agents"],
+            format!(
+                "{} revoked agents but only {} agents",
+                p.revoked_agents,
+                p.agents as u64 + p.sce_agents as u64
+            ),
+        );
+    }
     if p.actor_count() > MAX_ACTORS {
         c.bad(
             path!["population"],
@@ -581,6 +591,71 @@ fn move_attack(c: &mut Checker, i: usize, a: &Adversary) {
     }
 }
 
+/// `impersonate`: a known mode, on an impersonator. `revoked` needs its endpoint among the
+/// revoked agents (else its Successes would be scored as the attack succeeding);
+/// `wrong_purpose` needs a DEA with at least one User Domain to aim at.
+fn impersonate(c: &mut Checker, s: &Scenario, i: usize, a: &Adversary) {
+    use sim_core::adversary::impersonator::ImpersonateMode;
+    let p = |f: &str| path!["adversary", i, f];
+    let Some(m) = &a.impersonate else { return };
+    if a.kind != AdversaryKind::Impersonator {
+        return c.bad(
+            p("impersonate"),
+            format!(
+                "`impersonate` applies to impersonators, not {}",
+                a.kind.as_str()
+            ),
+        );
+    }
+    let Some(mode) = ImpersonateMode::parse(m) else {
+        let names: Vec<String> = ImpersonateMode::NAMES
+            .iter()
+            .map(|n| format!("\"{n}\""))
+            .collect();
+        return c.bad(
+            p("impersonate"),
+            format!(
+                "unknown impersonation \"{m}\" (one of {})",
+                names.join(", ")
+            ),
+        );
+    };
+    let pop = &s.population;
+    match mode {
+        ImpersonateMode::ClaimId => {}
+        ImpersonateMode::Revoked => {
+            // Actor order of WorldConfig: agent/0.., then sce_agent/0.. (assemble.rs).
+            let ep = a.endpoint.as_deref().unwrap_or("");
+            let index = if let Some(n) = ep.strip_prefix("sce_agent/") {
+                n.parse::<u64>().ok().map(|n| n + u64::from(pop.agents))
+            } else {
+                ep.strip_prefix("agent/")
+                    .and_then(|n| n.parse::<u64>().ok())
+            };
+            if !index.is_some_and(|k| k < u64::from(pop.revoked_agents)) {
+                c.bad(
+                    p("impersonate"),
+                    format!(
+                        "impersonate \"revoked\" needs its endpoint \"{ep}\" revoked: \
+                         population.revoked_agents = {} revokes the first {} agents \
+                         (agent/0.., then sce_agent/0..)",
+                        pop.revoked_agents, pop.revoked_agents
+                    ),
+                );
+            }
+        }
+        ImpersonateMode::WrongPurpose => {
+            if pop.dea == 0 || s.user_domains.count == 0 {
+                c.bad(
+                    p("impersonate"),
+                    "impersonate \"wrong_purpose\" needs a DEA (population.dea = 1) \
+                     with at least one User Domain (user_domains.count)",
+                );
+            }
+        }
+    }
+}
+
 fn adversary(c: &mut Checker, s: &Scenario, groups: &BTreeSet<&str>, i: usize, a: &Adversary) {
     let p = |f: &str| path!["adversary", i, f];
     if let Some(n) = &a.name {
@@ -682,6 +757,7 @@ fn adversary(c: &mut Checker, s: &Scenario, groups: &BTreeSet<&str>, i: usize, a
         );
     }
     move_attack(c, i, a);
+    impersonate(c, s, i, a);
     if let Some(to) = &a.replay_to {
         if a.kind != AdversaryKind::Replayer {
             c.bad(

@@ -56,6 +56,14 @@ pub struct Adversary {
     /// (compromised Device).
     #[serde(default)]
     pub move_attack: Option<String>,
+    /// Which impersonation an `impersonator` (a compromised Device) attempts: `claim_id`
+    /// (default: claim other Devices' IDs, signing with its own key), `revoked` (act with
+    /// its own revoked certificate: the endpoint must be among `population.revoked_agents`),
+    /// `wrong_purpose` (use a protocol its certificate's key purpose excludes: an SCE agent
+    /// proxy-joining a DEA User Domain, seed 000 §7.4.1, or a plain agent pairing with the
+    /// DEA, seed 001 §7.2.1.1).
+    #[serde(default)]
+    pub impersonate: Option<String>,
 }
 
 fn default_budget() -> u64 {

@@ -35,6 +35,10 @@ pub struct Population {
     /// When agents appear.
     #[serde(default)]
     pub arrival: Arrival,
+    /// The first `revoked_agents` agents in actor order (`agent/0..`, then `sce_agent/0..`)
+    /// have certificates revoked from t = 0 (issue 6, impersonator `revoked`).
+    #[serde(default)]
+    pub revoked_agents: u32,
 }
 
 fn one() -> u32 {

@@ -471,3 +471,56 @@ fn move_attack_is_checked() {
         );
     }
 }
+
+#[test]
+fn impersonate_is_checked() {
+    let imp = |mode: &str, endpoint: &str| {
+        format!(
+            "[[adversary]]\nkind = \"impersonator\"\nimpersonate = \"{mode}\"\nposition = \"compromised\"\nendpoint = \"{endpoint}\"\n"
+        )
+    };
+    // Lines 9-11: `[[adversary]]`, `kind`, `impersonate`.
+    assert_eq!(
+        err(&with(&imp("stolen", "agent/0"))),
+        "bad.toml:11:1: [adversary[0]] impersonate: unknown impersonation \"stolen\" (one of \
+         \"claim_id\", \"revoked\", \"wrong_purpose\")"
+    );
+    assert_eq!(
+        err(&with("[[adversary]]\nkind = \"replayer\"\nimpersonate = \"revoked\"\n")),
+        "bad.toml:11:1: [adversary[0]] impersonate: `impersonate` applies to impersonators, not replayer"
+    );
+    // No agent is revoked: the endpoint's Successes would be scored as the attack's.
+    assert_eq!(
+        err(&with(&imp("revoked", "agent/1"))),
+        "bad.toml:11:1: [adversary[0]] impersonate: impersonate \"revoked\" needs its endpoint \
+         \"agent/1\" revoked: population.revoked_agents = 0 revokes the first 0 agents \
+         (agent/0.., then sce_agent/0..)"
+    );
+    // Line 9 adds `revoked_agents` to [population]; the adversary starts at line 10.
+    assert_eq!(
+        err(&with(&format!(
+            "revoked_agents = 1\n{}",
+            imp("revoked", "agent/1")
+        ))),
+        "bad.toml:12:1: [adversary[0]] impersonate: impersonate \"revoked\" needs its endpoint \
+         \"agent/1\" revoked: population.revoked_agents = 1 revokes the first 1 agents \
+         (agent/0.., then sce_agent/0..)"
+    );
+    assert!(load_str(
+        &with(&format!(
+            "revoked_agents = 2\n{}",
+            imp("revoked", "agent/1")
+        )),
+        "ok.toml"
+    )
+    .is_ok());
+    assert_eq!(
+        err(&with("revoked_agents = 6\n")),
+        "bad.toml:9:1: [population] revoked_agents: 6 revoked agents but only 5 agents"
+    );
+    assert_eq!(
+        err(&with(&imp("wrong_purpose", "agent/0"))),
+        "bad.toml:11:1: [adversary[0]] impersonate: impersonate \"wrong_purpose\" needs a DEA \
+         (population.dea = 1) with at least one User Domain (user_domains.count)"
+    );
+}
