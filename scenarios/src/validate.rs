@@ -632,7 +632,7 @@ fn impersonate(c: &mut Checker, s: &Scenario, i: usize, a: &Adversary) {
                 ep.strip_prefix("agent/")
                     .and_then(|n| n.parse::<u64>().ok())
             };
-            if !index.is_some_and(|k| k < u64::from(pop.revoked_agents)) {
+            if index.is_none_or(|k| k >= u64::from(pop.revoked_agents)) {
                 c.bad(
                     p("impersonate"),
                     format!(
