@@ -17,5 +17,6 @@ mod pairing;
 mod pdu;
 mod pki;
 mod rights_invariants;
+mod support;
 mod tamper_replay;
 mod xml;
