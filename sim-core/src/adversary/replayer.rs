@@ -22,6 +22,7 @@
 //!   the replay succeeds in every variant (the triggered protocol itself is authenticated,
 //!   so the impact is a Device starting a protocol it was not asked to; docs/attacks.md).
 
+pub mod dea;
 pub mod probe;
 
 use super::{score, AdversarySpec, Attack, AttackCx, AttackStats, EndCheck};
@@ -102,6 +103,7 @@ pub struct Replayer {
     me: Option<ActorId>,
     judge: Rc<RefCell<AnswerJudge>>,
     probes: Probes,
+    dea: dea::DeaJudge,
 }
 
 impl std::fmt::Debug for Replayer {
@@ -136,6 +138,7 @@ impl Replayer {
                 me: None,
                 judge,
                 probes,
+                dea: dea::DeaJudge::default(),
             },
             check,
         )
@@ -153,6 +156,15 @@ impl Replayer {
         label: String,
     ) -> Option<()> {
         let same = dest == to;
+        // RI → DEA requests to the DEA again: decided by what the DEA's answer does
+        // (dea.rs); redirected elsewhere they are scored like any redirected request.
+        if let Some(key) = request_key(pdu).filter(|k| same && k.is_dea()) {
+            if self.dea.full() {
+                return None;
+            }
+            self.dea.open(dest, from, key, at, label);
+            return Some(());
+        }
         if let Some(key) = ask_key(pdu) {
             // The original earns one Success; a same-recipient replay succeeds if it earns
             // a second, a redirected one if it earns any.
@@ -202,6 +214,35 @@ impl Replayer {
                     ro_ids: t.ro_ids.clone(),
                 }
             }
+            // DEA answers to another RI (seed 000): the RI acted on one if it keeps its
+            // authorizations, or forwards its <domainInfo> to a Device.
+            Pdu::GetUserDomainAuthorizationResponse(r) => Probe::RiAuthorization {
+                ri: dest,
+                signatures: r
+                    .authorizations
+                    .as_ref()?
+                    .iter()
+                    .map(|a| a.signature.clone())
+                    .collect(),
+            },
+            Pdu::ProxyJoinUserDomainResponse(r) => Probe::RiForward {
+                ri: dest,
+                ciphers: r
+                    .res_info
+                    .as_ref()?
+                    .domain_info
+                    .as_ref()?
+                    .domain_keys
+                    .iter()
+                    .map(|k| k.enc_key.cipher.clone())
+                    .collect(),
+            },
+            // A Pairing Ticket Response to another SCE agent (seed 001 §7.2.1.3): it acted
+            // on it if it keeps or presents the ticket.
+            Pdu::PairingTicketResponse(r) => Probe::Ticket {
+                agent: dest,
+                mac: r.grant.as_ref()?.0.mac.clone(),
+            },
             _ => return None,
         };
         self.probes.borrow_mut().push(probe, label, true);
@@ -256,6 +297,9 @@ impl Attack for Replayer {
         let Some(me) = self.me else { return };
         let verdict = self.judge.borrow_mut().observe(obs);
         if let Some((success, detail)) = verdict {
+            score(stats, out, me, "replay", Some(obs.from), success, detail);
+        }
+        if let Some((success, detail)) = self.dea.observe(obs) {
             score(stats, out, me, "replay", Some(obs.from), success, detail);
         }
         for (success, detail, target) in self.probes.borrow_mut().observe(obs) {

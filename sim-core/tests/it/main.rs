@@ -15,6 +15,7 @@ mod net;
 mod pairing;
 mod pdu;
 mod pki;
+mod replay_dea;
 mod rights_invariants;
 mod tamper_replay;
 mod xml;
