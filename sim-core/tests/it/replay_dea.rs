@@ -3,7 +3,7 @@
 //! Proxy Join or Proxy Leave request, DEA answers replayed to another RI, Pairing Ticket
 //! Responses replayed to another agent, and `no_request_accepted_twice` on DEA requests.
 
-use super::adversary::{run, setup_cfg};
+use super::adversary::{run, setup_cfg, Records};
 use sim_core::adversary::replayer::ReplayTo;
 use sim_core::adversary::{AdversaryKind, AdversarySpec, Installed, Position};
 use sim_core::invariant::names;
@@ -13,6 +13,7 @@ use sim_core::proto::dea::Dea;
 use sim_core::proto::dea_proxy::{PROXY_JOIN, PROXY_LEAVE};
 use sim_core::proto::ri::Ri;
 use sim_core::proto::workload::AgentWorkload;
+use sim_core::trace::TraceEvent;
 
 const S: u64 = 1_000_000_000;
 
@@ -199,5 +200,202 @@ fn dea_answers_replayed_to_another_ri_are_not_acted_on() {
             .authorizations
             .values()
             .all(|a| a.entity_id == ri.identity().id));
+    }
+}
+
+// ------------------------------------------------------------------ pairing (seed 001)
+
+/// 4 SCE agents that Import from the LRM and pair with each other (random Moves/Copies).
+fn pairing_cfg() -> WorldConfig {
+    let mut cfg = WorldConfig {
+        agents: 4,
+        sce_agents: 4,
+        ris: 1,
+        lrms: 1,
+        dea: true,
+        ..WorldConfig::default()
+    };
+    cfg.workload.acquire_rate_per_min = 0.0;
+    cfg.workload.consume_rate_per_min = 0.0;
+    cfg.workload.import_rate_per_min = 2.0;
+    cfg.workload.pair_rate_per_min = 6.0;
+    cfg.lrm_policy.import_rate_per_min = 2.0;
+    cfg
+}
+
+fn pairing_run(messages: &[&str], budget: u64) -> (Built, Installed, Records) {
+    let cfg = pairing_cfg();
+    let mut r = replayer(messages, budget, 1);
+    r.replay_to = ReplayTo::Actors(vec!["agent/*".into()]);
+    let (mut b, ins, recs) = setup_cfg(&cfg, &[r]);
+    for a in b.agents.clone() {
+        b.sim
+            .actor_mut::<sim_core::proto::agent::Agent>(a)
+            .unwrap()
+            .pairing
+            .pair_random = true;
+    }
+    run(&mut b, &ins, 240);
+    (b, ins, recs)
+}
+
+/// Attack details whose original recipient ("to actor N") is one of the agents.
+fn to_agents(b: &Built, recs: &Records) -> usize {
+    recs.borrow()
+        .iter()
+        .filter(|e| match e {
+            TraceEvent::Attack { detail, .. } => b
+                .agents
+                .iter()
+                .any(|a| detail.contains(&format!(" to actor {} replayed", a.0))),
+            _ => false,
+        })
+        .count()
+}
+
+fn auth_rejected(b: &Built) -> u64 {
+    b.agents
+        .iter()
+        .map(|&a| {
+            b.sim
+                .actor::<sim_core::proto::agent::Agent>(a)
+                .unwrap()
+                .pairing
+                .stats
+                .auth_rejected
+                .values()
+                .sum::<u64>()
+        })
+        .sum()
+}
+
+#[test]
+fn pairing_ticket_responses_replayed_to_another_agent_are_not_acted_on() {
+    // A Pairing Ticket Response (DEA → agent A) replayed to the other agents: each has no
+    // ticket request with that nonce, and the response's HMAC is under A's Master Key
+    // (seed 001 §7.2.1.3): none keeps or presents the ticket (decided from the agents'
+    // state and their Authentication Requests).
+    let (b, ins, _) = pairing_run(&["dmp:pairingTicketResponse"], 9);
+    assert_eq!(stats(&ins), (9, 0, 9));
+    // Nobody was sent a forged or replayed Authentication Request: no rejection at all.
+    assert_eq!(auth_rejected(&b), 0);
+}
+
+#[test]
+fn dmp_pair_and_import_authentication_requests_replayed_to_a_third_agent_are_refused() {
+    // Authentication Requests of agent A (to the LRM for Imports, to agent B for dmpPair)
+    // replayed 1 s later to every other agent C: the ticket is HMAC'd under the target's
+    // Master Key and names the target (seed 001 §7.2.1.2/§7.2.1.3): every C refuses.
+    let (b, ins, recs) = pairing_run(&["dmp:authenticationRequest"], 40);
+    assert_eq!(stats(&ins), (40, 0, 40));
+    assert_eq!(auth_rejected(&b), 40);
+    // Both kinds were replayed: dmpPair requests (original target an agent) and Imports.
+    let pair = to_agents(&b, &recs);
+    assert!(pair > 0 && pair < 40, "{pair} of 40 were dmpPair requests");
+}
+
+// ------------------------------------------------------------------ the monitor
+
+mod crafted {
+    use sim_core::crypto::CryptoMode;
+    use sim_core::engine::{ActorId, SimTime};
+    use sim_core::invariant::request_once::RequestOnce;
+    use sim_core::invariant::{Finding, Monitor, Observed};
+    use sim_core::pdu::dea::{
+        GenHeader, ProxyJoinResInfo, ProxyJoinUserDomainResponse, ProxyLeaveUserDomainResponse,
+    };
+    use sim_core::pdu::{DomainInfo, DomainKey, Encrypted, Expiry, Identifier, Pdu, Status};
+    use sim_core::proto::msg::{SimMsg, Wire};
+
+    fn id(b: u8) -> Identifier {
+        Identifier { hash: vec![b; 20] }
+    }
+
+    fn header(nonce: u8) -> GenHeader {
+        GenHeader {
+            trigger_none: false,
+            session_id: None,
+            req_id: id(2),
+            res_id: id(1),
+            nonce: vec![nonce; 14],
+            certificate_chain: None,
+        }
+    }
+
+    fn join(nonce: u8, status: Status) -> Pdu {
+        Pdu::ProxyJoinUserDomainResponse(ProxyJoinUserDomainResponse {
+            status,
+            header: header(nonce),
+            res_info: (status == Status::Success).then(|| ProxyJoinResInfo {
+                domain_info: Some(DomainInfo {
+                    not_after: Expiry::Infinite,
+                    domain_keys: vec![DomainKey {
+                        qualified: true,
+                        enc_key: Encrypted {
+                            id: Some("ud0-000".into()),
+                            algorithm: "kem".into(),
+                            key_info: None,
+                            cipher: vec![nonce; 32],
+                        },
+                        ri_id: id(2),
+                        mac: vec![0; 20],
+                    }],
+                }),
+                device_id: Some(id(7)),
+                hash_chain_support: false,
+            }),
+            signature: vec![0; 20],
+        })
+    }
+
+    fn leave(nonce: u8) -> Pdu {
+        Pdu::ProxyLeaveUserDomainResponse(ProxyLeaveUserDomainResponse {
+            status: Status::Success,
+            header: header(nonce),
+            res_info: Some(("ud0-000".into(), id(7))),
+            signature: vec![0; 20],
+        })
+    }
+
+    /// The DEA (actor 1) sends `pdu` to the RI (actor 2); findings so far.
+    fn answer(m: &mut RequestOnce, pdu: &Pdu, token: u64, found: &mut Vec<Finding>) -> usize {
+        let msg = SimMsg::Pdu(Wire::new(CryptoMode::Symbolic, pdu.clone()));
+        let obs = Observed {
+            now: SimTime::from_secs(token),
+            from: ActorId(1),
+            to: ActorId(2),
+            msg: &msg,
+            pdu: Some(pdu),
+            injected_by: None,
+            tampered_by: None,
+        };
+        m.on_message(&obs, token, found);
+        found.len()
+    }
+
+    #[test]
+    fn request_once_fires_when_a_proxy_join_re_admits_a_device_that_left() {
+        let mut m = RequestOnce::default();
+        let mut found = Vec::new();
+        // Join (nonce 5) admits the Device; the same request answered Success again while
+        // it is a member changes nothing (counted once, seed 000 §7.4.1): no finding.
+        assert_eq!(answer(&mut m, &join(5, Status::Success), 1, &mut found), 0);
+        assert_eq!(answer(&mut m, &join(5, Status::Success), 2, &mut found), 0);
+        // A refusal is no acceptance.
+        assert_eq!(
+            answer(&mut m, &join(5, Status::DomainFull), 3, &mut found),
+            0
+        );
+        // The Device leaves (nonce 6); a second leave answer deletes nothing: no finding.
+        assert_eq!(answer(&mut m, &leave(6), 4, &mut found), 0);
+        assert_eq!(answer(&mut m, &leave(6), 5, &mut found), 0);
+        // Join nonce 5 answered Success again: it re-admits the Device — accepted twice.
+        assert_eq!(answer(&mut m, &join(5, Status::Success), 6, &mut found), 1);
+        assert!(found[0].detail.contains("Proxy Join User Domain Request"));
+        assert!(found[0].detail.contains("changing the DEA's state again"));
+        // Chain: the first Success (token 1) and the re-admitting one (token 6).
+        assert_eq!(found[0].tokens, vec![1, 6]);
+        // Leave nonce 6 answered again now deletes the association made since: fires too.
+        assert_eq!(answer(&mut m, &leave(6), 7, &mut found), 2);
     }
 }
