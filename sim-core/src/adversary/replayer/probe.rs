@@ -276,14 +276,15 @@ impl ProbeSet {
             if !acted && q.left {
                 continue;
             }
-            let what = if acted {
-                "the Device acted on it"
-            } else {
-                "the Device refused it"
+            let whom = match q.probe {
+                Probe::RiAuthorization { .. } | Probe::RiForward { .. } => "the RI",
+                Probe::Ticket { .. } => "the agent",
+                _ => "the Device",
             };
+            let what = if acted { "acted on it" } else { "refused it" };
             out.push((
                 acted == q.accept_succeeds,
-                format!("{}: {what}", q.label),
+                format!("{}: {whom} {what}", q.label),
                 who,
             ));
         }
