@@ -10,6 +10,10 @@
 //!   server answers Success at all; any other status blocks it, and so does no answer by the
 //!   end of the run (for replays sent at least [`SILENCE_GRACE_NS`] before it). Requests name their RI
 //!   (`<riID>`) and are signed by the Device, so another RI must refuse them.
+//! - **RI → DEA requests** (Get User Domain Authorization, Proxy Join/Leave User Domain,
+//!   seed 000) to the DEA again: by what the DEA's answer changes ([`dea`]) — the DEA's
+//!   effects are set-like (a Device "counted once", §7.4.1), so a Success that changes
+//!   nothing blocks the replay and one that re-admits a Device that left succeeds.
 //! - **responses** (RO Responses carrying ROs), only to another Device: decided at the end of
 //!   the run — succeeded if the other Device installed an RO of the replayed response (RO IDs
 //!   are unique per issuance), blocked otherwise. Responses name the Device and echo its
@@ -21,6 +25,9 @@
 //!   Device, so a validly signed trigger is accepted by any Device registered with the RI:
 //!   the replay succeeds in every variant (the triggered protocol itself is authenticated,
 //!   so the impact is a Device starting a protocol it was not asked to; docs/attacks.md).
+//! - **DEA answers** (Get User Domain Authorization, Proxy Join responses), only to another
+//!   RI, and **Pairing Ticket Responses**, only to another SCE agent: decided by what the
+//!   recipient keeps or sends next ([`probe`]: `RiAuthorization`, `RiForward`, `Ticket`).
 
 pub mod dea;
 pub mod probe;
@@ -162,7 +169,7 @@ impl Replayer {
             if self.dea.full() {
                 return None;
             }
-            self.dea.open(dest, from, key, at, label);
+            self.dea.open(dest, from, key, label);
             return Some(());
         }
         if let Some(key) = ask_key(pdu) {

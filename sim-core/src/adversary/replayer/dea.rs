@@ -13,7 +13,7 @@
 //! (replays are sent `replay_delay` later), so the replay of a request is decided by the
 //! DEA's second answer bound to that request (same RI, same SCE-GEN nonce).
 
-use crate::engine::{ActorId, SimTime};
+use crate::engine::ActorId;
 use crate::invariant::request_once::dea::{dea_effect, DeaEffect, DeaLedger};
 use crate::invariant::request_once::{response_key, RequestKey};
 use crate::invariant::Observed;
@@ -48,16 +48,9 @@ impl DeaJudge {
         self.open.len() >= MAX_DEA_ATTEMPTS || self.answers.len() >= MAX_DEA_ATTEMPTS
     }
 
-    /// Tracks the replay to `dea` of `ri`'s request `key` (sent at `_at`): decided by the
-    /// answer after the original's and those of earlier replays of it.
-    pub fn open(
-        &mut self,
-        dea: ActorId,
-        ri: ActorId,
-        key: RequestKey,
-        _at: SimTime,
-        label: String,
-    ) {
+    /// Tracks the replay to `dea` of `ri`'s request `key`: decided by the answer after the
+    /// original's and those of earlier replays of it.
+    pub fn open(&mut self, dea: ActorId, ri: ActorId, key: RequestKey, label: String) {
         if self.full() {
             return;
         }
