@@ -6,6 +6,7 @@
 use super::adversary::{run, setup_cfg, Records};
 use sim_core::adversary::replayer::ReplayTo;
 use sim_core::adversary::{AdversaryKind, AdversarySpec, Installed, Position};
+use sim_core::crypto::CryptoMode;
 use sim_core::invariant::names;
 use sim_core::net::GroupId;
 use sim_core::proto::build::{Built, WorldConfig};
@@ -143,6 +144,27 @@ fn a_proxy_join_replayed_after_the_device_left_re_admits_it() {
     }
     // no_request_accepted_twice: each replayed join changed the DEA's state a second time.
     assert_eq!(violations(&ins, names::NO_REQUEST_ACCEPTED_TWICE), 4);
+}
+
+#[test]
+fn dea_replays_give_the_same_outcomes_in_both_crypto_modes() {
+    // 3 Devices join and leave; their Proxy Joins replayed 300 s later re-admit each, in
+    // real crypto (RSA-KEM, HMAC, real XML) exactly as in symbolic mode.
+    let mut out = Vec::new();
+    for mode in [CryptoMode::Symbolic, CryptoMode::Real] {
+        let mut cfg = joining(3, 1, 1.0);
+        cfg.crypto = mode;
+        let r = replayer(&["dom:rdpProxyJoinUserDomainRequest"], 3, 300);
+        let (mut b, ins, _) = setup_cfg(&cfg, &[r]);
+        run(&mut b, &ins, 400);
+        out.push((
+            stats(&ins),
+            violations(&ins, names::NO_REQUEST_ACCEPTED_TWICE),
+            dea(&b).user_domains.domains["userdomain0"].members.len(),
+        ));
+    }
+    assert_eq!(out[0], ((3, 3, 0), 3, 3));
+    assert_eq!(out[0], out[1]);
 }
 
 #[test]

@@ -149,3 +149,71 @@ fn what_changed(e: Option<&DeaEffect>) -> &'static str {
         None => "changing its state",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::CryptoMode;
+    use crate::engine::SimTime;
+    use crate::pdu::dea::{GenHeader, ProxyLeaveUserDomainResponse};
+    use crate::pdu::{Identifier, Pdu};
+    use crate::proto::msg::{SimMsg, Wire};
+
+    const DEA: ActorId = ActorId(1);
+    const RI: ActorId = ActorId(2);
+
+    fn leave(nonce: u8, status: Status) -> Pdu {
+        Pdu::ProxyLeaveUserDomainResponse(ProxyLeaveUserDomainResponse {
+            status,
+            header: GenHeader {
+                trigger_none: false,
+                session_id: None,
+                req_id: Identifier { hash: vec![2; 20] },
+                res_id: Identifier { hash: vec![1; 20] },
+                nonce: vec![nonce; 14],
+                certificate_chain: None,
+            },
+            res_info: (status == Status::Success)
+                .then(|| ("ud0-000".to_string(), Identifier { hash: vec![7; 20] })),
+            signature: vec![0; 20],
+        })
+    }
+
+    fn answer(j: &mut DeaJudge, p: &Pdu, injected: bool) -> Option<(bool, String)> {
+        let msg = SimMsg::Pdu(Wire::new(CryptoMode::Symbolic, p.clone()));
+        j.observe(&Observed {
+            now: SimTime::from_secs(1),
+            from: DEA,
+            to: RI,
+            msg: &msg,
+            pdu: Some(p),
+            injected_by: injected.then_some(ActorId(9)),
+            tampered_by: None,
+        })
+    }
+
+    #[test]
+    fn the_second_answer_decides_by_what_it_changes() {
+        let key = RequestKey::ProxyLeave(vec![5; 14]);
+        let mut j = DeaJudge::default();
+        j.open(DEA, RI, key.clone(), "leave 5".into());
+        // The original's answer decides nothing; an injected copy is not the DEA's.
+        assert_eq!(answer(&mut j, &leave(5, Status::Success), false), None);
+        assert_eq!(answer(&mut j, &leave(5, Status::Success), true), None);
+        assert_eq!(j.pending(), 1);
+        // The replay's answer: nothing left to delete, blocked.
+        let (ok, detail) = answer(&mut j, &leave(5, Status::Success), false).unwrap();
+        assert!(!ok && detail.contains("without effect"), "{detail}");
+        assert_eq!(j.pending(), 0);
+        // Answers to requests nobody replayed are only followed.
+        assert_eq!(answer(&mut j, &leave(6, Status::Success), false), None);
+        // A refusal of the replay blocks it.
+        j.open(DEA, RI, key, "leave 5 again".into());
+        assert_eq!(answer(&mut j, &leave(5, Status::Success), false), None);
+        let (ok, detail) = answer(&mut j, &leave(5, Status::SignatureError), false).unwrap();
+        assert!(
+            !ok && detail.ends_with("answered SignatureError"),
+            "{detail}"
+        );
+    }
+}
