@@ -3,7 +3,8 @@
 //! ([`ReplayTo`]).
 //!
 //! What is replayed and how each replay is decided:
-//! - **requests** (RO, Registration, Move, Join/Leave Domain, Authentication Requests): by
+//! - **requests** (RO, Registration, Move, Join/Leave Domain, Authentication Requests, the
+//!   pairing Join Domain and Pairing Ticket Requests to the DEA): by
 //!   the recipient's answer. To the same recipient the replay succeeds when the server
 //!   accepts the request a second time (two Success answers bound to it) — what RI nonce
 //!   tracking exists to prevent (seed 003 §1). To another server it succeeds when that
@@ -333,6 +334,10 @@ pub enum AnswerKey {
     LeaveDomain(Vec<u8>),
     /// Authentication Request of pairing: requester nonce (seed 001 §7.2.1.2).
     Authentication(Vec<u8>),
+    /// Join Domain for Pairing (SCE agent → DEA): Device nonce (seed 001 §7.2.1.1).
+    PairingJoin(Vec<u8>),
+    /// Pairing Ticket Request (SCE agent → DEA): requester nonce (seed 001 §7.2.1.2).
+    PairingTicket(Vec<u8>),
 }
 
 /// The key of a request an [`AnswerJudge`] can decide.
@@ -344,6 +349,8 @@ pub fn ask_key(p: &Pdu) -> Option<AnswerKey> {
         Pdu::JoinDomainRequest(r) => Some(AnswerKey::JoinDomain(r.0.nonce.clone())),
         Pdu::LeaveDomainRequest(r) => Some(AnswerKey::LeaveDomain(r.0.nonce.clone())),
         Pdu::AuthenticationRequest(r) => Some(AnswerKey::Authentication(r.nonce.clone())),
+        Pdu::PairingJoinDomainRequest(r) => Some(AnswerKey::PairingJoin(r.nonce.clone())),
+        Pdu::PairingTicketRequest(r) => Some(AnswerKey::PairingTicket(r.nonce.clone())),
         _ => None,
     }
 }
@@ -368,6 +375,12 @@ pub fn answer_key(p: &Pdu) -> Option<(Option<AnswerKey>, Status)> {
         )),
         Pdu::AuthenticationResponse(r) => {
             Some((Some(AnswerKey::Authentication(r.nonce.clone())), r.status))
+        }
+        Pdu::PairingJoinDomainResponse(r) => {
+            Some((Some(AnswerKey::PairingJoin(r.nonce.clone())), r.status))
+        }
+        Pdu::PairingTicketResponse(r) => {
+            Some((Some(AnswerKey::PairingTicket(r.nonce.clone())), r.status))
         }
         _ => None,
     }

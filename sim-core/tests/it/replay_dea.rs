@@ -421,3 +421,33 @@ mod crafted {
         assert_eq!(answer(&mut m, &leave(6), 7, &mut found), 2);
     }
 }
+
+#[test]
+fn pairing_requests_replayed_to_the_dea_are_refused_by_its_nonce_cache() {
+    // Join Domain for Pairing and Pairing Ticket Requests (SCE agent → DEA) replayed to the
+    // DEA 1 s later: seed 001 §7.2.1.1/§7.2.1.2 ("To check against replays, this message
+    // SHALL also contain a NONCE") — the DEA's per-Device nonce cache answers AccessDenied,
+    // no second Master Key or ticket is issued.
+    let cfg = pairing_cfg();
+    let mut r = replayer(
+        &["dmp:joinDomainRequest", "dmp:pairingTicketRequest"],
+        10,
+        1,
+    );
+    r.replay_to = ReplayTo::Same;
+    let (mut b, ins, _) = setup_cfg(&cfg, &[r]);
+    for a in b.agents.clone() {
+        b.sim
+            .actor_mut::<sim_core::proto::agent::Agent>(a)
+            .unwrap()
+            .pairing
+            .pair_random = true;
+    }
+    run(&mut b, &ins, 240);
+    assert_eq!(stats(&ins), (10, 0, 10));
+    // The 4 pairing joins at start are replayed first, then 6 ticket requests.
+    assert_eq!(dea_status(&b, "pairing_join", "AccessDenied"), 4);
+    assert_eq!(dea_status(&b, "pairing_join", "Success"), 4);
+    assert_eq!(dea_status(&b, "pairing_ticket", "AccessDenied"), 6);
+    assert_eq!(violations(&ins, names::NO_REQUEST_ACCEPTED_TWICE), 0);
+}
