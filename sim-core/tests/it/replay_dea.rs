@@ -451,3 +451,75 @@ fn pairing_requests_replayed_to_the_dea_are_refused_by_its_nonce_cache() {
     assert_eq!(dea_status(&b, "pairing_ticket", "AccessDenied"), 6);
     assert_eq!(violations(&ins, names::NO_REQUEST_ACCEPTED_TWICE), 0);
 }
+
+#[test]
+fn a_proxy_leave_replayed_after_the_device_re_joined_deletes_its_association() {
+    // The mirror image of the re-admission: one Device joins the User Domain (a joinDomain
+    // trigger from its RI), leaves after a while (workload), and is triggered to join again
+    // right after its Proxy Leave. Its Proxy Leave, replayed to the DEA 3 s after it was
+    // sent, arrives after the re-join: the DEA deletes the association made since (§7.5.1)
+    // — the Device holds a User Domain Context the DEA no longer counts.
+    use sim_core::engine::{RunLimits, SimTime};
+    use sim_core::pdu::trigger::TriggerKind;
+    use sim_core::proto::msg::SimMsg;
+    use sim_core::proto::trigger::{trigger_wire, TriggerOrder};
+    let mut cfg = joining(1, 1, 1.0);
+    cfg.workload.join_domain_probability = 0.0;
+    let ud = cfg.user_domains.roap_domain_id(0);
+    let r = replayer(&["dom:rdpProxyLeaveUserDomainRequest"], 1, 3);
+    let (mut b, ins, _) = setup_cfg(&cfg, &[r]);
+    let step = |b: &mut Built, secs_ns: u64| {
+        b.sim.run(
+            &RunLimits {
+                horizon: Some(SimTime::from_ns(secs_ns)),
+                ..Default::default()
+            },
+            &mut |_, _| {},
+        )
+    };
+    let join = |b: &mut Built, seed: u64| {
+        let device = b
+            .sim
+            .actor::<sim_core::proto::agent::Agent>(b.agents[0])
+            .unwrap()
+            .identity()
+            .id
+            .clone();
+        let mut o = TriggerOrder::new(TriggerKind::JoinDomain);
+        o.domain_id = Some(ud.clone());
+        let mut rng = sim_core::engine::rng::stream(seed, "test", "trigger");
+        let ri = b.ris[0];
+        let t = b
+            .sim
+            .actor_mut::<Ri>(ri)
+            .unwrap()
+            .issue_trigger(&mut rng, &device, o)
+            .unwrap();
+        let wire = trigger_wire(b.sim.actor::<Ri>(ri).unwrap(), t);
+        b.sim.inject(ri, b.agents[0], SimMsg::Pdu(wire));
+    };
+    step(&mut b, 5 * S);
+    join(&mut b, 1);
+    // Until the DEA deleted the association (the Device's leave), in 100 ms steps.
+    let mut now = 5 * S;
+    while dea(&b).user_domains.stats.associations_deleted == 0 && now < 600 * S {
+        now += S / 10;
+        step(&mut b, now);
+    }
+    assert_eq!(dea(&b).user_domains.stats.associations_deleted, 1);
+    join(&mut b, 2);
+    run(&mut b, &ins, now / S + 10);
+    assert_eq!(stats(&ins), (1, 1, 0));
+    assert_eq!(dea_status(&b, PROXY_LEAVE, "Success"), 2);
+    assert_eq!(dea_status(&b, PROXY_JOIN, "Success"), 2);
+    // The DEA no longer counts the Device, which still holds the User Domain Context.
+    assert!(dea(&b).user_domains.domains["userdomain0"]
+        .members
+        .is_empty());
+    let ag = b
+        .sim
+        .actor::<sim_core::proto::agent::Agent>(b.agents[0])
+        .unwrap();
+    assert_eq!(ag.domain.contexts.len(), 1);
+    assert_eq!(violations(&ins, names::NO_REQUEST_ACCEPTED_TWICE), 1);
+}
