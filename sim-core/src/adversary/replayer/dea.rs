@@ -123,8 +123,8 @@ impl DeaJudge {
                 what_changed(effect.as_ref())
             ),
             (Status::Success, false) => format!(
-                "{}: answered Success without effect (the DEA's state already says so, seed 000 \
-                 §7.4.1 counted once)",
+                "{}: answered Success without effect (nothing in the DEA's state changes: a Device \
+                 is counted once, seed 000 §7.4.1; one mapping per RI, §7.2.2)",
                 a.label
             ),
             (s, _) => format!("{}: answered {}", a.label, s.as_str()),
