@@ -461,6 +461,11 @@ fn install_adversaries(
         s.replay_delay_ns = a.replay_delay.map_or(0, |d| d.as_ns());
         s.replay_to = adv::replayer::ReplayTo::parse(a.replay_to.as_deref().unwrap_or("same"));
         s.reserialise = a.reserialise;
+        s.move_attack = a
+            .move_attack
+            .as_deref()
+            .and_then(adv::mover::MoveMode::parse)
+            .unwrap_or_default();
         specs.push(s);
     }
     let roster = sim_core::invariant::Roster {

@@ -512,6 +512,75 @@ fn actor_name(s: &Scenario, name: &str, allow_wildcard: bool) -> Result<(), Stri
     }
 }
 
+/// `move_attack`: a known mode, on a move_attacker, at the position the mode needs
+/// (`concurrent` and `rollback` act as a compromised Device, the others on the path).
+fn move_attack(c: &mut Checker, i: usize, a: &Adversary) {
+    use sim_core::adversary::mover::MoveMode;
+    let p = |f: &str| path!["adversary", i, f];
+    let Some(m) = &a.move_attack else { return };
+    if a.kind != AdversaryKind::MoveAttacker {
+        return c.bad(
+            p("move_attack"),
+            format!(
+                "`move_attack` applies to move_attackers, not {}",
+                a.kind.as_str()
+            ),
+        );
+    }
+    let Some(mode) = MoveMode::parse(m) else {
+        let names: Vec<String> = MoveMode::NAMES.iter().map(|n| format!("\"{n}\"")).collect();
+        return c.bad(
+            p("move_attack"),
+            format!("unknown Move attack \"{m}\" (one of {})", names.join(", ")),
+        );
+    };
+    let timed = matches!(
+        mode,
+        MoveMode::Auto | MoveMode::ReplayRequest | MoveMode::DelayResponse
+    );
+    if a.replay_delay.is_some() && !timed {
+        c.bad(
+            p("replay_delay"),
+            format!(
+                "move_attack \"{}\" takes no `replay_delay` (only auto, replay_request, delay_response)",
+                mode.as_str()
+            ),
+        );
+    }
+    match (mode, a.position) {
+        (MoveMode::Auto, _) => {}
+        (m, Position::Compromised) if m.compromised() => {
+            let ep = a.endpoint.as_deref().unwrap_or("");
+            if !ep.is_empty() && !ep.starts_with("agent/") && !ep.starts_with("sce_agent/") {
+                c.bad(
+                    p("endpoint"),
+                    format!(
+                        "move_attack \"{}\" needs a compromised Device (`agent/N`), not \"{ep}\"",
+                        m.as_str()
+                    ),
+                );
+            }
+        }
+        (m, pos) if m.compromised() => c.bad(
+            p("move_attack"),
+            format!(
+                "move_attack \"{}\" acts as a compromised Device: needs position = \"compromised\", not {}",
+                m.as_str(),
+                pos.as_str()
+            ),
+        ),
+        (_, Position::OnPath) => {}
+        (m, pos) => c.bad(
+            p("move_attack"),
+            format!(
+                "move_attack \"{}\" is an on-path attack: needs position = \"on_path\", not {}",
+                m.as_str(),
+                pos.as_str()
+            ),
+        ),
+    }
+}
+
 fn adversary(c: &mut Checker, s: &Scenario, groups: &BTreeSet<&str>, i: usize, a: &Adversary) {
     let p = |f: &str| path!["adversary", i, f];
     if let Some(n) = &a.name {
@@ -598,15 +667,21 @@ fn adversary(c: &mut Checker, s: &Scenario, groups: &BTreeSet<&str>, i: usize, a
         ),
         (_, None) => {}
     }
-    if a.replay_delay.is_some() && a.kind != AdversaryKind::Replayer {
+    if a.replay_delay.is_some()
+        && !matches!(
+            a.kind,
+            AdversaryKind::Replayer | AdversaryKind::MoveAttacker
+        )
+    {
         c.bad(
             p("replay_delay"),
             format!(
-                "`replay_delay` applies to replayers, not {}",
+                "`replay_delay` applies to replayers and move_attackers, not {}",
                 a.kind.as_str()
             ),
         );
     }
+    move_attack(c, i, a);
     if let Some(to) = &a.replay_to {
         if a.kind != AdversaryKind::Replayer {
             c.bad(

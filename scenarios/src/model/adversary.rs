@@ -36,7 +36,9 @@ pub struct Adversary {
     /// Requests per second (flooder only).
     #[serde(default)]
     pub rate_per_s: Option<f64>,
-    /// Delay between capture and replay (replayer only; default immediate).
+    /// Delay between capture and replay (replayer: default immediate; move_attacker: how
+    /// long `replay_request` waits, default 5 s, and how long `delay_response` holds a
+    /// response, default 20 s).
     #[serde(default)]
     pub replay_delay: Option<DurationNs>,
     /// Where captured PDUs are replayed (replayer only): `same` (the original recipient,
@@ -48,6 +50,12 @@ pub struct Adversary {
     /// modifying a field (tamperer only; seed 002).
     #[serde(default)]
     pub reserialise: bool,
+    /// Which Move attack a `move_attacker` runs: `auto` (default: replay requests, drop
+    /// Success responses, by the message targeted), `replay_request`, `drop_response`,
+    /// `delay_response`, `replay_old_response` (on_path), `concurrent`, `rollback`
+    /// (compromised Device).
+    #[serde(default)]
+    pub move_attack: Option<String>,
 }
 
 fn default_budget() -> u64 {
@@ -69,7 +77,7 @@ impl Adversary {
 pub enum AdversaryKind {
     /// Re-sends captured PDUs (tests nonce tracking, seed 003).
     Replayer,
-    /// Attacks Move via RI: replays/redirects move requests (seed 003).
+    /// Attacks Move via RI (seed 003 §9.1); the attack is chosen by `move_attack`.
     MoveAttacker,
     /// Forges MeteringReportResponses to make devices delete reports (seed 004).
     MeteringSpoofer,

@@ -393,3 +393,81 @@ fn replay_to_and_reserialise_are_checked() {
         assert!(load_str(&text, "ok.toml").is_ok(), "{to}");
     }
 }
+
+#[test]
+fn move_attack_is_checked() {
+    // Lines 9-11: `[[adversary]]`, `kind`, the field under test (then position lines).
+    assert_eq!(
+        err(&with(
+            "[[adversary]]\nkind = \"move_attacker\"\nmove_attack = \"rollbak\"\nposition = \"compromised\"\nendpoint = \"agent/0\"\n"
+        )),
+        "bad.toml:11:1: [adversary[0]] move_attack: unknown Move attack \"rollbak\" (one of \"auto\", \
+         \"replay_request\", \"drop_response\", \"delay_response\", \"replay_old_response\", \
+         \"concurrent\", \"rollback\")"
+    );
+    assert_eq!(
+        err(&with(
+            "[[adversary]]\nkind = \"replayer\"\nmove_attack = \"concurrent\"\n"
+        )),
+        "bad.toml:11:1: [adversary[0]] move_attack: `move_attack` applies to move_attackers, not replayer"
+    );
+    assert_eq!(
+        err(&with(
+            "[[adversary]]\nkind = \"move_attacker\"\nmove_attack = \"concurrent\"\nposition = \"on_path\"\nlinks = [[\"home\", \"core\"]]\n"
+        )),
+        "bad.toml:11:1: [adversary[0]] move_attack: move_attack \"concurrent\" acts as a compromised \
+         Device: needs position = \"compromised\", not on_path"
+    );
+    assert_eq!(
+        err(&with(
+            "[[adversary]]\nkind = \"move_attacker\"\nmove_attack = \"delay_response\"\nposition = \"compromised\"\nendpoint = \"agent/0\"\n"
+        )),
+        "bad.toml:11:1: [adversary[0]] move_attack: move_attack \"delay_response\" is an on-path \
+         attack: needs position = \"on_path\", not compromised"
+    );
+    assert_eq!(
+        err(&with(
+            "[[adversary]]\nkind = \"move_attacker\"\nmove_attack = \"rollback\"\nposition = \"compromised\"\nendpoint = \"ri/0\"\n"
+        )),
+        "bad.toml:13:1: [adversary[0]] endpoint: move_attack \"rollback\" needs a compromised Device \
+         (`agent/N`), not \"ri/0\""
+    );
+    assert_eq!(
+        err(&with(
+            "[[adversary]]\nkind = \"flooder\"\nrate_per_s = 1.0\nreplay_delay = \"1s\"\n"
+        )),
+        "bad.toml:12:1: [adversary[0]] replay_delay: `replay_delay` applies to replayers and \
+         move_attackers, not flooder"
+    );
+    assert_eq!(
+        err(&with(
+            "[[adversary]]\nkind = \"move_attacker\"\nmove_attack = \"rollback\"\nposition = \"compromised\"\nendpoint = \"agent/0\"\nreplay_delay = \"1s\"\n"
+        )),
+        "bad.toml:14:1: [adversary[0]] replay_delay: move_attack \"rollback\" takes no `replay_delay` \
+         (only auto, replay_request, delay_response)"
+    );
+    // Accepted forms.
+    for (mode, pos) in [
+        (
+            "auto",
+            "position = \"on_path\"\nlinks = [[\"home\", \"core\"]]\n",
+        ),
+        (
+            "delay_response",
+            "position = \"on_path\"\nlinks = [[\"home\", \"core\"]]\nreplay_delay = \"30s\"\n",
+        ),
+        (
+            "rollback",
+            "position = \"compromised\"\nendpoint = \"agent/0\"\n",
+        ),
+    ] {
+        let text = with(&format!(
+            "[[adversary]]\nkind = \"move_attacker\"\nmove_attack = \"{mode}\"\n{pos}"
+        ));
+        assert!(
+            load_str(&text, "ok.toml").is_ok(),
+            "{mode}: {:?}",
+            load_str(&text, "ok.toml").err()
+        );
+    }
+}

@@ -245,6 +245,13 @@ pub fn install(
         attacks.push((attack, id));
         actors.push(id);
     }
+    let mut hooks: Vec<_> = attacks
+        .iter_mut()
+        .filter_map(|(a, _)| a.after_event())
+        .collect();
+    if !hooks.is_empty() {
+        sim.set_after_event(Box::new(move |sim| hooks.iter_mut().for_each(|h| h(sim))));
+    }
     sim.set_tap(Box::new(AdversaryTap::new(attacks, layout, shared.clone())));
     let sh = shared.clone();
     sim.trace_mut()

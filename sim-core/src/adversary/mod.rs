@@ -130,6 +130,8 @@ pub struct AdversarySpec {
     pub reserialise: bool,
     /// Replayer: where captured PDUs are replayed.
     pub replay_to: replayer::ReplayTo,
+    /// Move attacker: which attack (default: inferred from the targeted messages).
+    pub move_attack: mover::MoveMode,
 }
 
 impl AdversarySpec {
@@ -148,6 +150,7 @@ impl AdversarySpec {
             replay_delay_ns: 0,
             reserialise: false,
             replay_to: replayer::ReplayTo::Same,
+            move_attack: mover::MoveMode::Auto,
         }
     }
 
@@ -277,6 +280,11 @@ pub trait Attack {
     /// injectors driven by their actor).
     fn taps(&self) -> bool {
         true
+    }
+    /// A hook to run after every event with the whole simulation, taken once at install
+    /// (attacks that change a compromised endpoint's state; none by default).
+    fn after_event(&mut self) -> Option<crate::engine::AfterEvent<SimMsg>> {
+        None
     }
 }
 
@@ -581,7 +589,19 @@ pub fn attack_for(
             (Box::new(a), Some(check))
         }
         AdversaryKind::Flooder => (Box::new(flooder::FloodReferee::new(spec.clone(), me)), None),
-        AdversaryKind::MoveAttacker => (Box::new(mover::MoveAttacker::new(spec.clone())), None),
+        AdversaryKind::MoveAttacker => {
+            // A compromised Device's attacks (concurrent, rollback) sign with its key.
+            let key = match spec.position {
+                Position::Compromised { endpoint } => cx
+                    .sim
+                    .actor::<crate::proto::agent::Agent>(endpoint)
+                    .map(|a| a.identity().key.clone()),
+                _ => None,
+            };
+            let (a, check) = mover::MoveAttacker::new(spec.clone(), cx.world.clone(), key)
+                .map_err(unsupported)?;
+            (Box::new(a), Some(check))
+        }
         AdversaryKind::MeteringSpoofer => {
             let (a, check) = spoofer::MeteringSpoofer::new(spec.clone());
             (Box::new(a), Some(check))

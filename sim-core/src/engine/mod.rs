@@ -12,7 +12,8 @@ pub mod time;
 pub use actor::{Actor, ActorId, Ctx, Event, Message, MsgId, TimerId};
 pub use rng::SimRng;
 pub use sim::{
-    ActorSpec, CpuSpec, Overflow, RunLimits, RunReport, SendObserver, Simulation, StopReason,
+    ActorSpec, AfterEvent, CpuSpec, Overflow, RunLimits, RunReport, SendObserver, Simulation,
+    StopReason,
 };
 pub use tap::{Injection, Tap, TapCtx, Verdict};
 pub use time::SimTime;

@@ -187,6 +187,11 @@ pub struct Core<M: Message> {
 /// For capture and monitoring only; it cannot change anything.
 pub type SendObserver<M> = Box<dyn FnMut(SimTime, MsgId, ActorId, ActorId, &M)>;
 
+/// A hook run after every event with the whole simulation: lets an adversary act on a
+/// compromised endpoint's state between events (a Device rolling back its RO store),
+/// deterministically, without a message.
+pub type AfterEvent<M> = Box<dyn FnMut(&mut Simulation<M>)>;
+
 impl<M: Message> Core<M> {
     pub(crate) fn set_timer(&mut self, actor: ActorId, delay_ns: u64, tag: u64) -> TimerId {
         let at = self.now.add_ns(delay_ns);
@@ -369,6 +374,7 @@ impl<M: Message> Core<M> {
 pub struct Simulation<M: Message> {
     core: Core<M>,
     slots: Vec<Slot<M>>,
+    after_event: Option<AfterEvent<M>>,
 }
 
 impl<M: Message> Simulation<M> {
@@ -389,6 +395,7 @@ impl<M: Message> Simulation<M> {
                 send_observer: None,
             },
             slots: Vec::new(),
+            after_event: None,
         }
     }
 
@@ -513,6 +520,11 @@ impl<M: Message> Simulation<M> {
         self.core.send_observer = Some(obs);
     }
 
+    /// Installs the hook run after every event (replacing any earlier one).
+    pub fn set_after_event(&mut self, hook: AfterEvent<M>) {
+        self.after_event = Some(hook);
+    }
+
     /// Schedules a message from `from` to `to` as if `from` sent it now (tests, injectors).
     pub fn inject(&mut self, from: ActorId, to: ActorId, msg: M) {
         self.core.route(from, Outgoing { to, msg });
@@ -554,6 +566,10 @@ impl<M: Message> Simulation<M> {
             self.core.now = at;
             self.core.events += 1;
             self.dispatch(entry, pending);
+            if let Some(mut hook) = self.after_event.take() {
+                hook(self);
+                self.after_event.get_or_insert(hook);
+            }
         };
         RunReport {
             reason,

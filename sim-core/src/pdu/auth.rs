@@ -109,11 +109,11 @@ pub fn subtree_mac_input(
     let mut doc = codec::parse_document(pdu_bytes)?;
     let mut n = index;
     let target = nth(&doc.root, local, &mut n).ok_or_else(|| PduError::Missing {
-        parent: doc.root.local.clone(),
+        parent: doc.root.local.to_string(),
         element: format!("{local}[{index}]"),
     })?;
     let name = Name {
-        ns: target.ns.clone(),
+        ns: target.ns.as_deref().map(str::to_string),
         local: local.to_string(),
     };
     let mut skip = index;

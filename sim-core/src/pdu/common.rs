@@ -42,40 +42,46 @@ pub(crate) fn b64_decode(el: &Element) -> Result<Vec<u8>, PduError> {
     } else {
         B64.decode(t.as_bytes())
     };
-    res.map_err(|_| PduError::BadBase64(el.local.clone()))
+    res.map_err(|_| PduError::BadBase64(el.local.to_string()))
 }
 
-/// Sequential reader over an element's child elements, enforcing schema order.
+/// Sequential reader over an element's child elements, enforcing schema order. It walks the
+/// children in place (no list of them is built): decoding reads each PDU element once.
 pub(crate) struct Kids<'a> {
     parent: &'a Element,
-    kids: Vec<&'a Element>,
-    pos: usize,
+    /// Children not yet consumed; non-element nodes in it are skipped.
+    rest: &'a [Node],
 }
 
 impl<'a> Kids<'a> {
     /// Reader over `parent`'s children; non-whitespace text between elements is an error.
     pub(crate) fn of(parent: &'a Element) -> Result<Self, PduError> {
-        let mut kids = Vec::with_capacity(parent.children.len());
         for n in &parent.children {
-            match n {
-                Node::Element(e) => kids.push(e),
-                Node::Text(t) if t.chars().all(|c| c.is_ascii_whitespace()) => {}
-                Node::Text(_) => return Err(PduError::invalid(&parent.local, "mixed content")),
-                Node::Comment(_) | Node::Pi { .. } => {}
+            if let Node::Text(t) = n {
+                if !t.bytes().all(|c| c.is_ascii_whitespace()) {
+                    return Err(PduError::invalid(&parent.local, "mixed content"));
+                }
             }
         }
         Ok(Kids {
             parent,
-            kids,
-            pos: 0,
+            rest: &parent.children,
+        })
+    }
+
+    /// The next child element and its index in `rest`.
+    fn peek(&self) -> Option<(usize, &'a Element)> {
+        self.rest.iter().enumerate().find_map(|(i, n)| match n {
+            Node::Element(e) => Some((i, e)),
+            _ => None,
         })
     }
 
     /// The next child if it is named `local`.
     pub(crate) fn opt(&mut self, local: &str) -> Option<&'a Element> {
-        match self.kids.get(self.pos) {
-            Some(e) if e.local == local => {
-                self.pos += 1;
+        match self.peek() {
+            Some((i, e)) if e.local == local => {
+                self.rest = &self.rest[i + 1..];
                 Some(e)
             }
             _ => None,
@@ -85,7 +91,7 @@ impl<'a> Kids<'a> {
     /// The next child, which must be named `local`.
     pub(crate) fn req(&mut self, local: &str) -> Result<&'a Element, PduError> {
         self.opt(local).ok_or_else(|| PduError::Missing {
-            parent: self.parent.local.clone(),
+            parent: self.parent.local.to_string(),
             element: local.to_string(),
         })
     }
@@ -107,7 +113,7 @@ impl<'a> Kids<'a> {
         let v = self.many(local, max)?;
         if v.is_empty() {
             return Err(PduError::Missing {
-                parent: self.parent.local.clone(),
+                parent: self.parent.local.to_string(),
                 element: local.to_string(),
             });
         }
@@ -116,12 +122,17 @@ impl<'a> Kids<'a> {
 
     /// All remaining children, bounded by `max`.
     pub(crate) fn many_any(&mut self, max: usize) -> Result<Vec<&'a Element>, PduError> {
-        let rest = &self.kids[self.pos..];
-        if rest.len() > max {
-            return Err(PduError::invalid(&self.parent.local, "too many children"));
+        let mut v = Vec::new();
+        for n in self.rest {
+            if let Node::Element(e) = n {
+                if v.len() == max {
+                    return Err(PduError::invalid(&self.parent.local, "too many children"));
+                }
+                v.push(e);
+            }
         }
-        self.pos = self.kids.len();
-        Ok(rest.to_vec())
+        self.rest = &[];
+        Ok(v)
     }
 
     /// Text of the required child `local`.
@@ -146,16 +157,16 @@ impl<'a> Kids<'a> {
 
     /// Skips children allowed by an `<any processContents="lax">` wildcard.
     pub(crate) fn skip_any(&mut self) {
-        self.pos = self.kids.len();
+        self.rest = &[];
     }
 
     /// Fails if unread children remain (closed content models).
     pub(crate) fn end(&self) -> Result<(), PduError> {
-        match self.kids.get(self.pos) {
+        match self.peek() {
             None => Ok(()),
-            Some(e) => Err(PduError::Unexpected {
-                parent: self.parent.local.clone(),
-                element: e.local.clone(),
+            Some((_, e)) => Err(PduError::Unexpected {
+                parent: self.parent.local.to_string(),
+                element: e.local.to_string(),
             }),
         }
     }
@@ -166,7 +177,7 @@ pub(crate) fn req_attr(el: &Element, local: &str) -> Result<String, PduError> {
     el.attr(local)
         .map(str::to_string)
         .ok_or_else(|| PduError::Missing {
-            parent: el.local.clone(),
+            parent: el.local.to_string(),
             element: format!("@{local}"),
         })
 }

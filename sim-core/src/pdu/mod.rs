@@ -180,7 +180,7 @@ macro_rules! pdus {
                     let $e = el;
                     return Ok(Pdu::$var($from?));
                 } )*
-                Err(PduError::UnknownRoot { ns: el.ns.clone(), local: el.local.clone() })
+                Err(PduError::UnknownRoot { ns: el.ns.as_deref().map(str::to_string), local: el.local.to_string() })
             }
         }
     };

@@ -1,25 +1,151 @@
 //! A small namespace-resolved XML tree: what the parser produces, what PDUs are built from,
 //! and what Exclusive Canonicalization walks.
+//!
+//! Names, prefixes and namespace URIs are [`Atom`]s (shared immutable strings): the parser
+//! interns them per document, so the URI declared once is shared by every element in that
+//! namespace instead of being copied into each (decode speed, issue 3).
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
+
+use super::intern::intern;
+
+/// An immutable, cheaply cloned string for names, prefixes and namespace URIs.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Atom(Arc<str>);
+
+impl Atom {
+    /// The string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `a` and `b` share one allocation (equal text is all [`PartialEq`] compares).
+    pub fn ptr_eq(a: &Atom, b: &Atom) -> bool {
+        Arc::ptr_eq(&a.0, &b.0)
+    }
+}
+
+impl Default for Atom {
+    /// The empty string (one shared allocation for the whole process).
+    fn default() -> Self {
+        static EMPTY: OnceLock<Atom> = OnceLock::new();
+        EMPTY.get_or_init(|| Atom(Arc::from(""))).clone()
+    }
+}
+
+impl Deref for Atom {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Atom {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<str> for Atom {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Atom {
+    fn from(s: &str) -> Self {
+        Atom(Arc::from(s))
+    }
+}
+
+impl From<String> for Atom {
+    fn from(s: String) -> Self {
+        Atom(Arc::from(s))
+    }
+}
+
+impl From<&String> for Atom {
+    fn from(s: &String) -> Self {
+        Atom(Arc::from(s.as_str()))
+    }
+}
+
+impl From<Atom> for String {
+    fn from(a: Atom) -> Self {
+        a.0.to_string()
+    }
+}
+
+impl fmt::Debug for Atom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for Atom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for Atom {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Atom {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Atom {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<Atom> for str {
+    fn eq(&self, other: &Atom) -> bool {
+        self == &*other.0
+    }
+}
+
+impl PartialEq<Atom> for &str {
+    fn eq(&self, other: &Atom) -> bool {
+        *self == &*other.0
+    }
+}
+
+impl PartialEq<Atom> for String {
+    fn eq(&self, other: &Atom) -> bool {
+        **self == *other.0
+    }
+}
 
 /// A namespace declaration written on an element (`xmlns:p="uri"`, or `xmlns="uri"` when
 /// `prefix` is `None`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NsDecl {
     /// Declared prefix; `None` for the default namespace.
-    pub prefix: Option<String>,
+    pub prefix: Option<Atom>,
     /// Namespace URI (empty string undeclares the default namespace).
-    pub uri: String,
+    pub uri: Atom,
 }
 
 /// An attribute with its prefix as written and its resolved namespace.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attr {
     /// Prefix as written (`None` for unprefixed attributes, which have no namespace).
-    pub prefix: Option<String>,
+    pub prefix: Option<Atom>,
     /// Local name.
-    pub local: String,
+    pub local: Atom,
     /// Resolved namespace URI.
-    pub ns: Option<String>,
+    pub ns: Option<Atom>,
     /// Attribute value, entity references already resolved.
     pub value: String,
 }
@@ -46,11 +172,11 @@ pub enum Node {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Element {
     /// Prefix as written; `None` for an unprefixed name.
-    pub prefix: Option<String>,
+    pub prefix: Option<Atom>,
     /// Local name.
-    pub local: String,
+    pub local: Atom,
     /// Resolved namespace URI (`None` = no namespace).
-    pub ns: Option<String>,
+    pub ns: Option<Atom>,
     /// Namespace declarations written on this element, in document order.
     pub ns_decls: Vec<NsDecl>,
     /// Attributes in document order (namespace declarations excluded).
@@ -74,10 +200,12 @@ impl Element {
     /// An element named `prefix:local` in namespace `ns` (no namespace when `ns` is `None`).
     pub fn new(prefix: Option<&str>, local: &str, ns: Option<&str>) -> Self {
         Element {
-            prefix: prefix.map(str::to_string),
-            local: local.to_string(),
-            ns: ns.map(str::to_string),
-            ..Default::default()
+            prefix: prefix.map(intern),
+            local: intern(local),
+            ns: ns.map(intern),
+            ns_decls: Vec::new(),
+            attrs: Vec::new(),
+            children: Vec::new(),
         }
     }
 
@@ -90,7 +218,7 @@ impl Element {
     pub fn with_attr(mut self, local: &str, value: impl Into<String>) -> Self {
         self.attrs.push(Attr {
             prefix: None,
-            local: local.to_string(),
+            local: intern(local),
             ns: None,
             value: value.into(),
         });
@@ -106,9 +234,9 @@ impl Element {
         value: impl Into<String>,
     ) -> Self {
         self.attrs.push(Attr {
-            prefix: Some(prefix.to_string()),
-            local: local.to_string(),
-            ns: Some(ns.to_string()),
+            prefix: Some(intern(prefix)),
+            local: intern(local),
+            ns: Some(intern(ns)),
             value: value.into(),
         });
         self
@@ -118,8 +246,8 @@ impl Element {
     /// declarations are output; this records what the document as written contains.
     pub fn with_ns_decl(mut self, prefix: Option<&str>, uri: &str) -> Self {
         self.ns_decls.push(NsDecl {
-            prefix: prefix.map(str::to_string),
-            uri: uri.to_string(),
+            prefix: prefix.map(intern),
+            uri: intern(uri),
         });
         self
     }

@@ -8,12 +8,13 @@
 pub mod c14n;
 pub mod dom;
 pub mod error;
+mod intern;
 pub mod names;
 pub mod parse;
 pub mod select;
 
 pub use c14n::{canonicalize_document, canonicalize_element, canonicalize_element_excluding};
-pub use dom::{Attr, Document, Element, Node, NsDecl};
+pub use dom::{Atom, Attr, Document, Element, Node, NsDecl};
 pub use error::XmlError;
 pub use names::{Name, XML_NS};
 pub use parse::{parse, Limits};

@@ -61,8 +61,9 @@ pub fn is_xml_name(s: &str) -> bool {
 
 /// Splits a qualified name `p:l` / `l` into prefix and local part, validating both as NCNames.
 pub fn split_qname(qname: &str) -> Result<(Option<&str>, &str), XmlError> {
-    let (prefix, local) = match qname.split_once(':') {
-        Some((p, l)) => (Some(p), l),
+    // A byte search: ':' is ASCII, so the split falls on character boundaries.
+    let (prefix, local) = match qname.bytes().position(|c| c == b':') {
+        Some(i) => (Some(&qname[..i]), &qname[i + 1..]),
         None => (None, qname),
     };
     if !is_ncname(local) || prefix.is_some_and(|p| !is_ncname(p)) {
@@ -70,6 +71,25 @@ pub fn split_qname(qname: &str) -> Result<(Option<&str>, &str), XmlError> {
     }
     Ok((prefix, local))
 }
+
+/// ASCII characters allowed literally in a namespace URI: RFC 3986 unreserved and reserved
+/// characters except `[` `]` (a lookup table: every namespace declaration is checked).
+const URI_CHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric();
+        c += 1;
+    }
+    let extra = b"-._~:/?#@!$&'()*+,;=";
+    let mut i = 0;
+    while i < extra.len() {
+        t[extra[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
 
 /// Whether `s` is an RFC 3986 URI reference made of ASCII URI characters only (what libxml2
 /// demands of namespace names): unreserved, reserved but `[` `]` (IP literals have no place in
@@ -89,7 +109,7 @@ pub fn is_uri_reference(s: &str) -> bool {
                 i += 3;
                 continue;
             }
-            c if c.is_ascii_alphanumeric() || b"-._~:/?#@!$&'()*+,;=".contains(&c) => {}
+            c if URI_CHAR[usize::from(c)] => {}
             _ => return false,
         }
         i += 1;

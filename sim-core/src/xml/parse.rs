@@ -11,8 +11,13 @@ use quick_xml::errors::{Error as QxError, IllFormedError};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-use super::dom::{Attr, Document, Element, Node, NsDecl};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::ops::Range;
+
+use super::dom::{Atom, Attr, Document, Element, Node, NsDecl};
 use super::error::XmlError;
+use super::intern::{put_names, take_names, Names};
 use super::names::{is_ncname, is_uri_reference, is_xml_char, split_qname, XMLNS_NS, XML_NS};
 
 /// Bounds applied while parsing; any excess is a typed error, never an allocation spike.
@@ -59,7 +64,48 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError> {
         None => (text, 0),
     };
     check_chars(text, base)?;
-    Builder::new(limits, base).run(text)
+    let buffers = BUFFERS.with(|b| b.borrow_mut().take()).unwrap_or_default();
+    let mut builder = Builder::new(limits, base, buffers);
+    let result = builder.run(text);
+    let buffers = builder.into_buffers();
+    BUFFERS.with(|b| *b.borrow_mut() = Some(buffers));
+    result
+}
+
+/// Working buffers of one parse. They are kept per thread between parses so that a parse
+/// does not allocate (and free) its stacks again each time; no parsed content carries over.
+#[derive(Default)]
+struct Buffers {
+    stack: Vec<Element>,
+    scratch: Vec<Node>,
+    marks: Vec<usize>,
+    text: String,
+    spans: Vec<AttrSpan>,
+    valid_uris: Vec<Atom>,
+}
+
+impl Buffers {
+    /// Empties every buffer and bounds what is kept, so one huge document does not pin
+    /// its peak memory for the thread's lifetime.
+    fn reset(mut self) -> Self {
+        self.stack.clear();
+        self.scratch.clear();
+        self.marks.clear();
+        self.text.clear();
+        self.spans.clear();
+        self.valid_uris.clear();
+        self.stack.shrink_to(64);
+        self.scratch.shrink_to(256);
+        self.marks.shrink_to(64);
+        self.text.shrink_to(4096);
+        self.spans.shrink_to(64);
+        self
+    }
+}
+
+thread_local! {
+    /// This thread's parse buffers between parses (`None` while a parse runs).
+    static BUFFERS: RefCell<Option<Buffers>> = const { RefCell::new(None) };
 }
 
 /// Rejects characters outside production `Char` anywhere in the input, in one byte scan:
@@ -127,10 +173,22 @@ pub(crate) fn resolve_reference(name: &str) -> Result<char, XmlError> {
         .ok_or_else(bad)
 }
 
+/// Whether `b` contains `x`: 32-byte blocks are tested branch-free so the compiler
+/// vectorizes the scan (character data is most of a PDU's bytes: base64 values).
+fn has_byte(b: &[u8], x: u8) -> bool {
+    let mut chunks = b.chunks_exact(32);
+    for c in chunks.by_ref() {
+        if c.iter().fold(false, |acc, &y| acc | (y == x)) {
+            return true;
+        }
+    }
+    chunks.remainder().contains(&x)
+}
+
 /// Appends `s` with XML 1.0 §2.11 end-of-line handling (CRLF and lone CR become LF).
 /// Chunks end only at markup or references, so a CR never pairs with an LF across chunks.
 fn push_eol_normalized(out: &mut String, s: &str) {
-    if !s.contains('\r') {
+    if !has_byte(s.as_bytes(), b'\r') {
         out.push_str(s);
         return;
     }
@@ -148,11 +206,23 @@ fn push_eol_normalized(out: &mut String, s: &str) {
 
 /// XML 1.0 §3.3.3 attribute-value normalization for CDATA attributes (there is no DTD, so
 /// every attribute is CDATA): literal TAB/LF/CR/CRLF become one space each, references are
-/// replaced by their character (so `&#10;` survives as LF), `<` is refused.
-fn normalize_attr_value(raw: &str, limits: &Limits) -> Result<String, XmlError> {
+/// replaced by their character (so `&#10;` survives as LF), `<` is refused. Borrowed when
+/// nothing needs replacing (the common case), so no copy is made before the value is stored.
+fn normalize_attr_value<'r>(raw: &'r str, limits: &Limits) -> Result<Cow<'r, str>, XmlError> {
     let b = raw.as_bytes();
+    let Some(first) = b
+        .iter()
+        .position(|&c| matches!(c, b'\r' | b'\n' | b'\t' | b'&' | b'<'))
+    else {
+        if raw.len() > limits.max_text_bytes {
+            return Err(XmlError::TextTooLong {
+                limit_bytes: limits.max_text_bytes,
+            });
+        }
+        return Ok(Cow::Borrowed(raw));
+    };
     let mut out = String::with_capacity(raw.len());
-    let (mut i, mut last) = (0, 0);
+    let (mut i, mut last) = (first, 0);
     while i < b.len() {
         match b[i] {
             b'\r' | b'\n' | b'\t' => {
@@ -189,16 +259,21 @@ fn normalize_attr_value(raw: &str, limits: &Limits) -> Result<String, XmlError> 
             limit_bytes: limits.max_text_bytes,
         });
     }
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
+
+/// Byte ranges of one attribute in a start tag's raw attribute text: the qualified name and
+/// the value between the quotes.
+type AttrSpan = (Range<usize>, Range<usize>);
 
 /// Splits the raw attribute text of a start tag into `(qname, raw value)` pairs, enforcing
 /// the XML 1.0 §3.1 syntax quick-xml leaves unchecked (whitespace before every attribute,
-/// `=`, matching quotes).
-fn scan_attributes(raw: &str) -> Result<Vec<(&str, &str)>, String> {
+/// `=`, matching quotes). The spans go into `out` (cleared first), a buffer reused across
+/// start tags so scanning allocates nothing.
+fn scan_attributes(raw: &str, out: &mut Vec<AttrSpan>) -> Result<(), String> {
     let b = raw.as_bytes();
     let is_ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r');
-    let mut out = Vec::new();
+    out.clear();
     let mut i = 0;
     loop {
         let ws_start = i;
@@ -206,7 +281,7 @@ fn scan_attributes(raw: &str) -> Result<Vec<(&str, &str)>, String> {
             i += 1;
         }
         if i == b.len() {
-            return Ok(out);
+            return Ok(());
         }
         if i == ws_start {
             return Err("missing whitespace before attribute".into());
@@ -235,7 +310,10 @@ fn scan_attributes(raw: &str) -> Result<Vec<(&str, &str)>, String> {
             .iter()
             .position(|&c| c == quote)
             .ok_or_else(|| format!("attribute {name} value not closed"))?;
-        out.push((name, &raw[value_start..value_start + len]));
+        out.push((
+            name_start..name_start + name.len(),
+            value_start..value_start + len,
+        ));
         i = value_start + len + 1;
     }
 }
@@ -256,10 +334,13 @@ fn is_end_of(el: &Element, name: &str) -> bool {
 /// The qualified name of `el` as written.
 fn qname_of(el: &Element) -> String {
     match &el.prefix {
-        None => el.local.clone(),
+        None => el.local.to_string(),
         Some(p) => format!("{p}:{}", el.local),
     }
 }
+
+/// Most distinct namespace URIs remembered as valid within one parse (more are re-checked).
+const MAX_VALID_URIS: usize = 16;
 
 /// Event-driven tree builder with namespace scopes.
 struct Builder<'l> {
@@ -278,25 +359,57 @@ struct Builder<'l> {
     /// Character data not yet turned into a text node.
     text: String,
     elements: usize,
+    /// Interned names, prefixes and namespace URIs: this thread's cache, taken for the parse
+    /// (a PDU vocabulary is small and fixed, so atoms are shared across parses too).
+    names: Names,
+    /// Namespace URIs that already passed [`is_uri_reference`] in this document (bounded).
+    valid_uris: Vec<Atom>,
+    /// Attribute spans of the start tag being opened (reused, never shrunk).
+    spans: Vec<AttrSpan>,
 }
 
 impl<'l> Builder<'l> {
-    fn new(limits: &'l Limits, base: usize) -> Self {
+    fn new(limits: &'l Limits, base: usize, buffers: Buffers) -> Self {
+        let Buffers {
+            stack,
+            scratch,
+            marks,
+            text,
+            spans,
+            valid_uris,
+        } = buffers;
         Builder {
             limits,
             base,
-            stack: Vec::with_capacity(16),
-            scratch: Vec::with_capacity(32),
-            marks: Vec::with_capacity(16),
+            stack,
+            scratch,
+            marks,
             before: Vec::new(),
             root: None,
             after: Vec::new(),
-            text: String::new(),
+            text,
             elements: 0,
+            names: take_names(),
+            valid_uris,
+            spans,
         }
     }
 
-    fn run(mut self, text: &str) -> Result<Document, XmlError> {
+    /// The working buffers, emptied, for the next parse on this thread.
+    fn into_buffers(self) -> Buffers {
+        put_names(self.names);
+        Buffers {
+            stack: self.stack,
+            scratch: self.scratch,
+            marks: self.marks,
+            text: self.text,
+            spans: self.spans,
+            valid_uris: self.valid_uris,
+        }
+        .reset()
+    }
+
+    fn run(&mut self, text: &str) -> Result<Document, XmlError> {
         let mut reader = Reader::from_str(text);
         reader.config_mut().check_comments = true;
         reader.config_mut().check_end_names = true;
@@ -337,7 +450,7 @@ impl<'l> Builder<'l> {
                             return Err(XmlError::ContentOutsideRoot { offset });
                         }
                     } else {
-                        if raw.contains("]]>") {
+                        if has_byte(raw.as_bytes(), b']') && raw.contains("]]>") {
                             return Err(XmlError::Syntax {
                                 offset,
                                 message: "']]>' in character data".into(),
@@ -393,11 +506,11 @@ impl<'l> Builder<'l> {
         if let Some(open) = self.stack.last() {
             return Err(XmlError::UnclosedElement(qname_of(open)));
         }
-        let root = self.root.ok_or(XmlError::NoRoot)?;
+        let root = self.root.take().ok_or(XmlError::NoRoot)?;
         Ok(Document {
-            before: self.before,
+            before: std::mem::take(&mut self.before),
             root,
-            after: self.after,
+            after: std::mem::take(&mut self.after),
         })
     }
 
@@ -454,22 +567,46 @@ impl<'l> Builder<'l> {
 
     /// Resolves a prefix (or the default namespace for `None`) against the in-scope bindings:
     /// `own` (the declarations on the element being opened), then the open elements'.
-    fn resolve(&self, own: &[NsDecl], prefix: Option<&str>) -> Result<Option<String>, XmlError> {
+    /// Returns the prefix and URI atoms of the binding found, shared rather than copied.
+    fn resolve(
+        &mut self,
+        own: &[NsDecl],
+        prefix: Option<&str>,
+    ) -> Result<(Option<Atom>, Option<Atom>), XmlError> {
         if prefix == Some("xml") {
-            return Ok(Some(XML_NS.to_string()));
+            return Ok((
+                Some(self.names.intern("xml")),
+                Some(self.names.intern(XML_NS)),
+            ));
         }
         let found = own
             .iter()
             .chain(self.stack.iter().rev().flat_map(|e| e.ns_decls.iter()))
             .find(|d| d.prefix.as_deref() == prefix);
         match found {
-            Some(d) if d.uri.is_empty() => Ok(None),
-            Some(d) => Ok(Some(d.uri.clone())),
+            Some(d) if d.uri.is_empty() => Ok((None, None)),
+            Some(d) => Ok((d.prefix.clone(), Some(d.uri.clone()))),
             None => match prefix {
                 Some(p) => Err(XmlError::UndeclaredPrefix(p.to_string())),
-                None => Ok(None),
+                None => Ok((None, None)),
             },
         }
+    }
+
+    /// The atom for namespace URI `value`, checking it is a URI reference unless this
+    /// document already declared the same URI (the check is a pure function of the text).
+    fn namespace_uri(&mut self, value: &str) -> Option<Atom> {
+        let a = self.names.intern(value);
+        if self.valid_uris.iter().any(|v| Atom::ptr_eq(v, &a)) {
+            return Some(a);
+        }
+        if !is_uri_reference(value) {
+            return None;
+        }
+        if self.valid_uris.len() < MAX_VALID_URIS {
+            self.valid_uris.push(a.clone());
+        }
+        Some(a)
     }
 
     fn open(&mut self, s: &BytesStart<'_>, empty: bool, offset: usize) -> Result<(), XmlError> {
@@ -488,53 +625,83 @@ impl<'l> Builder<'l> {
             });
         }
         let qname = s.name().0;
-        let mut ns_decls = Vec::new();
-        let raw_attrs =
-            scan_attributes(s.attributes_raw()).map_err(|message| XmlError::Syntax {
-                offset,
-                message: format!("in <{qname}>: {message}"),
-            })?;
-        if raw_attrs.len() > self.limits.max_attributes {
+        let raw = s.attributes_raw();
+        let mut spans = std::mem::take(&mut self.spans);
+        let result = self.open_with(qname, raw, &mut spans, empty, offset);
+        self.spans = spans;
+        result
+    }
+
+    /// [`Self::open`] after the element bounds, with the reusable span buffer lent out.
+    fn open_with<'a>(
+        &mut self,
+        qname: &str,
+        raw: &'a str,
+        spans: &mut Vec<AttrSpan>,
+        empty: bool,
+        offset: usize,
+    ) -> Result<(), XmlError> {
+        scan_attributes(raw, spans).map_err(|message| XmlError::Syntax {
+            offset,
+            message: format!("in <{qname}>: {message}"),
+        })?;
+        if spans.len() > self.limits.max_attributes {
             return Err(XmlError::TooManyAttributes {
                 limit: self.limits.max_attributes,
             });
         }
-        let normalize = |raw: &str| {
-            normalize_attr_value(raw, self.limits).map_err(|e| match e {
+        let limits = self.limits;
+        let normalize = |raw: &'a str| -> Result<Cow<'a, str>, XmlError> {
+            normalize_attr_value(raw, limits).map_err(|e| match e {
                 XmlError::Syntax { message, .. } => XmlError::Syntax { offset, message },
                 other => other,
             })
         };
+        let is_decl = |key: &str| key == "xmlns" || key.starts_with("xmlns:");
+        let decl_count = spans
+            .iter()
+            .filter(|(k, _)| is_decl(&raw[k.clone()]))
+            .count();
+        let mut ns_decls = Vec::with_capacity(decl_count);
         // First pass: namespace declarations, which scope over this element's own names.
-        for (n, &(key, raw_value)) in raw_attrs.iter().enumerate() {
-            if raw_attrs[..n].iter().any(|(k, _)| *k == key) {
+        for (n, (key, value)) in spans.iter().enumerate() {
+            let key = &raw[key.clone()];
+            if spans[..n].iter().any(|(k, _)| &raw[k.clone()] == key) {
                 return Err(XmlError::DuplicateAttribute(key.to_string()));
             }
             if key == "xmlns" {
-                let value = normalize(raw_value)?;
-                if value == XML_NS || value == XMLNS_NS || !is_uri_reference(&value) {
+                let value = normalize(&raw[value.clone()])?;
+                let uri = if value == XML_NS || value == XMLNS_NS {
+                    None
+                } else if value.is_empty() {
+                    Some(self.names.intern(""))
+                } else {
+                    self.namespace_uri(&value)
+                };
+                let Some(uri) = uri else {
                     return Err(XmlError::InvalidNamespaceDecl(format!("xmlns=\"{value}\"")));
-                }
-                ns_decls.push(NsDecl {
-                    prefix: None,
-                    uri: value,
-                });
+                };
+                ns_decls.push(NsDecl { prefix: None, uri });
             } else if let Some(p) = key.strip_prefix("xmlns:") {
-                let value = normalize(raw_value)?;
+                let value = normalize(&raw[value.clone()])?;
                 // Namespaces in XML 1.0 §3: `xml` only to its own URI, `xmlns` never, no
                 // prefix to the empty string (undeclaring prefixes is XML 1.1 only).
                 let bad = !is_ncname(p)
                     || p == "xmlns"
                     || value.is_empty()
                     || value == XMLNS_NS
-                    || !is_uri_reference(&value)
                     || ((p == "xml") != (value == XML_NS));
-                if bad {
+                let uri = if bad {
+                    None
+                } else {
+                    self.namespace_uri(&value)
+                };
+                let Some(uri) = uri else {
                     return Err(XmlError::InvalidNamespaceDecl(format!("{key}=\"{value}\"")));
-                }
+                };
                 ns_decls.push(NsDecl {
-                    prefix: Some(p.to_string()),
-                    uri: value,
+                    prefix: Some(self.names.intern(p)),
+                    uri,
                 });
             }
         }
@@ -542,17 +709,18 @@ impl<'l> Builder<'l> {
         if prefix == Some("xmlns") {
             return Err(XmlError::InvalidNamespaceDecl(qname.to_string()));
         }
-        let ns = self.resolve(&ns_decls, prefix)?;
+        let (prefix, ns) = self.resolve(&ns_decls, prefix)?;
         // Second pass: ordinary attributes.
-        let mut attrs: Vec<Attr> = Vec::with_capacity(raw_attrs.len() - ns_decls.len());
-        for &(key, raw_value) in &raw_attrs {
-            if key == "xmlns" || key.starts_with("xmlns:") {
+        let mut attrs: Vec<Attr> = Vec::with_capacity(spans.len() - ns_decls.len());
+        for (key, value) in spans.iter() {
+            let key = &raw[key.clone()];
+            if is_decl(key) {
                 continue;
             }
-            let value = normalize(raw_value)?;
+            let value = normalize(&raw[value.clone()])?.into_owned();
             let (aprefix, alocal) = split_qname(key)?;
-            let ans = match aprefix {
-                None => None,
+            let (aprefix, ans) = match aprefix {
+                None => (None, None),
                 Some(p) => self.resolve(&ns_decls, Some(p))?,
             };
             // Two prefixes bound to one URI still name the same attribute (Namespaces §6.3).
@@ -560,15 +728,15 @@ impl<'l> Builder<'l> {
                 return Err(XmlError::DuplicateAttribute(key.to_string()));
             }
             attrs.push(Attr {
-                prefix: aprefix.map(str::to_string),
-                local: alocal.to_string(),
+                prefix: aprefix,
+                local: self.names.intern(alocal),
                 ns: ans,
                 value,
             });
         }
         let el = Element {
-            prefix: prefix.map(str::to_string),
-            local: local.to_string(),
+            prefix,
+            local: self.names.intern(local),
             ns,
             ns_decls,
             attrs,
@@ -619,4 +787,43 @@ fn check_decl(d: &quick_xml::events::BytesDecl<'_>) -> Result<(), XmlError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_parse_leaves_nothing_for_the_next_one_on_the_thread() {
+        let limits = Limits::default();
+        // Each fails with open elements, pending text and attribute spans in the buffers.
+        for bad in [
+            &b"<a xmlns='urn:a'><b x='1'>text"[..],
+            b"<a><b>t</a>",
+            b"<a><b x='1' x='2'/></a>",
+        ] {
+            assert!(parse(bad, &limits).is_err());
+        }
+        let doc = parse(b"<c y='2'>z</c>", &limits).unwrap();
+        assert_eq!(doc.root.local, "c");
+        assert_eq!(doc.root.ns, None);
+        assert_eq!(doc.root.attr("y"), Some("2"));
+        assert_eq!(doc.root.children, vec![Node::Text("z".into())]);
+        assert!(doc.before.is_empty() && doc.after.is_empty());
+    }
+
+    #[test]
+    fn one_namespace_uri_is_shared_not_copied() {
+        let doc = parse(
+            b"<p:a xmlns:p='urn:p'><p:b/><c xmlns:q='urn:p' q:x='1'/></p:a>",
+            &Limits::default(),
+        )
+        .unwrap();
+        let b = doc.root.child("b").unwrap();
+        let c = doc.root.child("c").unwrap();
+        let uri = doc.root.ns.as_ref().unwrap();
+        assert!(Atom::ptr_eq(uri, b.ns.as_ref().unwrap()));
+        assert!(Atom::ptr_eq(uri, c.attrs[0].ns.as_ref().unwrap()));
+        assert_eq!(c.ns_decls[0].uri, "urn:p");
+    }
 }

@@ -9,6 +9,7 @@ mod invariant;
 mod keys;
 mod lifecycle;
 mod metering;
+mod move_attacks;
 mod move_ro;
 mod move_ud;
 mod net;

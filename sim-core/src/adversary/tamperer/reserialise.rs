@@ -32,7 +32,7 @@ pub fn reserialise(canonical: &[u8]) -> Result<Vec<u8>, XmlError> {
         .root
         .ns_decls
         .iter()
-        .filter_map(|d| Some((d.prefix.clone()?, d.uri.clone())))
+        .filter_map(|d| Some((d.prefix.as_ref()?.to_string(), d.uri.to_string())))
         .collect();
     write_element(&mut out, &doc.root, 0, &root_decls);
     Ok(out.into_bytes())
