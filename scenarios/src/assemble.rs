@@ -403,6 +403,10 @@ fn install_adversaries(
         };
         put(a, name);
     }
+    // LRMs by their engine names (`lrm/N`), so replays can be directed at them.
+    for (i, &l) in built.lrms.iter().enumerate() {
+        put(l, sim_core::proto::build::lrm_name(i as u32));
+    }
     let groups = (0..n as u32)
         .map(|i| {
             built

@@ -3,13 +3,18 @@
 //! ([`ReplayTo`]).
 //!
 //! What is replayed and how each replay is decided:
-//! - **requests** (RO, Registration, Move, Join/Leave Domain, Authentication Requests): by
+//! - **requests** (RO, Registration, Move, Join/Leave Domain, Authentication Requests, the
+//!   pairing Join Domain and Pairing Ticket Requests to the DEA): by
 //!   the recipient's answer. To the same recipient the replay succeeds when the server
 //!   accepts the request a second time (two Success answers bound to it) — what RI nonce
 //!   tracking exists to prevent (seed 003 §1). To another server it succeeds when that
 //!   server answers Success at all; any other status blocks it, and so does no answer by the
 //!   end of the run (for replays sent at least [`SILENCE_GRACE_NS`] before it). Requests name their RI
 //!   (`<riID>`) and are signed by the Device, so another RI must refuse them.
+//! - **RI → DEA requests** (Get User Domain Authorization, Proxy Join/Leave User Domain,
+//!   seed 000) to the DEA again: by what the DEA's answer changes ([`dea`]) — the DEA's
+//!   effects are set-like (a Device "counted once", §7.4.1), so a Success that changes
+//!   nothing blocks the replay and one that re-admits a Device that left succeeds.
 //! - **responses** (RO Responses carrying ROs), only to another Device: decided at the end of
 //!   the run — succeeded if the other Device installed an RO of the replayed response (RO IDs
 //!   are unique per issuance), blocked otherwise. Responses name the Device and echo its
@@ -21,7 +26,11 @@
 //!   Device, so a validly signed trigger is accepted by any Device registered with the RI:
 //!   the replay succeeds in every variant (the triggered protocol itself is authenticated,
 //!   so the impact is a Device starting a protocol it was not asked to; docs/attacks.md).
+//! - **DEA answers** (Get User Domain Authorization, Proxy Join responses), only to another
+//!   RI, and **Pairing Ticket Responses**, only to another SCE agent: decided by what the
+//!   recipient keeps or sends next ([`probe`]: `RiAuthorization`, `RiForward`, `Ticket`).
 
+pub mod dea;
 pub mod probe;
 
 use super::{score, AdversarySpec, Attack, AttackCx, AttackStats, EndCheck};
@@ -102,6 +111,7 @@ pub struct Replayer {
     me: Option<ActorId>,
     judge: Rc<RefCell<AnswerJudge>>,
     probes: Probes,
+    dea: dea::DeaJudge,
 }
 
 impl std::fmt::Debug for Replayer {
@@ -136,6 +146,7 @@ impl Replayer {
                 me: None,
                 judge,
                 probes,
+                dea: dea::DeaJudge::default(),
             },
             check,
         )
@@ -153,6 +164,15 @@ impl Replayer {
         label: String,
     ) -> Option<()> {
         let same = dest == to;
+        // RI → DEA requests to the DEA again: decided by what the DEA's answer does
+        // (dea.rs); redirected elsewhere they are scored like any redirected request.
+        if let Some(key) = request_key(pdu).filter(|k| same && k.is_dea()) {
+            if self.dea.full() {
+                return None;
+            }
+            self.dea.open(dest, from, key, label);
+            return Some(());
+        }
         if let Some(key) = ask_key(pdu) {
             // The original earns one Success; a same-recipient replay succeeds if it earns
             // a second, a redirected one if it earns any.
@@ -202,6 +222,35 @@ impl Replayer {
                     ro_ids: t.ro_ids.clone(),
                 }
             }
+            // DEA answers to another RI (seed 000): the RI acted on one if it keeps its
+            // authorizations, or forwards its <domainInfo> to a Device.
+            Pdu::GetUserDomainAuthorizationResponse(r) => Probe::RiAuthorization {
+                ri: dest,
+                signatures: r
+                    .authorizations
+                    .as_ref()?
+                    .iter()
+                    .map(|a| a.signature.clone())
+                    .collect(),
+            },
+            Pdu::ProxyJoinUserDomainResponse(r) => Probe::RiForward {
+                ri: dest,
+                ciphers: r
+                    .res_info
+                    .as_ref()?
+                    .domain_info
+                    .as_ref()?
+                    .domain_keys
+                    .iter()
+                    .map(|k| k.enc_key.cipher.clone())
+                    .collect(),
+            },
+            // A Pairing Ticket Response to another SCE agent (seed 001 §7.2.1.3): it acted
+            // on it if it keeps or presents the ticket.
+            Pdu::PairingTicketResponse(r) => Probe::Ticket {
+                agent: dest,
+                mac: r.grant.as_ref()?.0.mac.clone(),
+            },
             _ => return None,
         };
         self.probes.borrow_mut().push(probe, label, true);
@@ -258,6 +307,9 @@ impl Attack for Replayer {
         if let Some((success, detail)) = verdict {
             score(stats, out, me, "replay", Some(obs.from), success, detail);
         }
+        if let Some((success, detail)) = self.dea.observe(obs) {
+            score(stats, out, me, "replay", Some(obs.from), success, detail);
+        }
         for (success, detail, target) in self.probes.borrow_mut().observe(obs) {
             score(stats, out, me, "replay", Some(target), success, detail);
         }
@@ -282,6 +334,10 @@ pub enum AnswerKey {
     LeaveDomain(Vec<u8>),
     /// Authentication Request of pairing: requester nonce (seed 001 §7.2.1.2).
     Authentication(Vec<u8>),
+    /// Join Domain for Pairing (SCE agent → DEA): Device nonce (seed 001 §7.2.1.1).
+    PairingJoin(Vec<u8>),
+    /// Pairing Ticket Request (SCE agent → DEA): requester nonce (seed 001 §7.2.1.2).
+    PairingTicket(Vec<u8>),
 }
 
 /// The key of a request an [`AnswerJudge`] can decide.
@@ -293,6 +349,8 @@ pub fn ask_key(p: &Pdu) -> Option<AnswerKey> {
         Pdu::JoinDomainRequest(r) => Some(AnswerKey::JoinDomain(r.0.nonce.clone())),
         Pdu::LeaveDomainRequest(r) => Some(AnswerKey::LeaveDomain(r.0.nonce.clone())),
         Pdu::AuthenticationRequest(r) => Some(AnswerKey::Authentication(r.nonce.clone())),
+        Pdu::PairingJoinDomainRequest(r) => Some(AnswerKey::PairingJoin(r.nonce.clone())),
+        Pdu::PairingTicketRequest(r) => Some(AnswerKey::PairingTicket(r.nonce.clone())),
         _ => None,
     }
 }
@@ -317,6 +375,12 @@ pub fn answer_key(p: &Pdu) -> Option<(Option<AnswerKey>, Status)> {
         )),
         Pdu::AuthenticationResponse(r) => {
             Some((Some(AnswerKey::Authentication(r.nonce.clone())), r.status))
+        }
+        Pdu::PairingJoinDomainResponse(r) => {
+            Some((Some(AnswerKey::PairingJoin(r.nonce.clone())), r.status))
+        }
+        Pdu::PairingTicketResponse(r) => {
+            Some((Some(AnswerKey::PairingTicket(r.nonce.clone())), r.status))
         }
         _ => None,
     }

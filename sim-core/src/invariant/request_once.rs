@@ -10,6 +10,15 @@
 //! acceptance, so a pre-CR RI accepting a replay answers with equal bytes, yet it is a new
 //! message (and a second Move) — compared by message identity (`Wire::same_message`), not
 //! by content.
+//!
+//! DEA requests (seed 000; RI → DEA) are bound to their answers by the SCE-GEN nonce the
+//! response echoes (§7.2.2, §7.4.1/§7.4.2, §7.5.1/§7.5.2 tables: `Nonce` M). Their effects
+//! are set-like by design (a Device "counted once", §7.4.1), so for them a Success is an
+//! acceptance only when it changes the DEA's state ([`dea`]): a second Success to the same
+//! request that re-admits a Device that left, deletes an association made since, or changes
+//! a mapping is the request accepted twice; one that changes nothing is not.
+
+pub mod dea;
 
 use super::{names, Finding, Monitor, Observed};
 use crate::engine::ActorId;
@@ -28,6 +37,25 @@ pub enum RequestKey {
     Move(Vec<u8>),
     /// Move `<userDomain>`-constrained RO via RI: Device nonce (seed 003 §9.2.1).
     MoveUserDomain(Vec<u8>),
+    /// Get User Domain Authorization (RI → DEA): SCE-GEN nonce (seed 000 §7.2.2).
+    UserDomainAuthorization(Vec<u8>),
+    /// Proxy Join User Domain (RI → DEA): SCE-GEN nonce (seed 000 §7.4.1/§7.4.2).
+    ProxyJoin(Vec<u8>),
+    /// Proxy Leave User Domain (RI → DEA): SCE-GEN nonce (seed 000 §7.5.1/§7.5.2).
+    ProxyLeave(Vec<u8>),
+}
+
+impl RequestKey {
+    /// Whether a repeated Success is an acceptance only when it changes the DEA's state
+    /// ([`dea`]).
+    pub fn is_dea(&self) -> bool {
+        matches!(
+            self,
+            RequestKey::UserDomainAuthorization(_)
+                | RequestKey::ProxyJoin(_)
+                | RequestKey::ProxyLeave(_)
+        )
+    }
 }
 
 impl std::fmt::Display for RequestKey {
@@ -38,6 +66,21 @@ impl std::fmt::Display for RequestKey {
             RequestKey::Move(n) => write!(f, "Move request nonce {}", hex::encode(n)),
             RequestKey::MoveUserDomain(n) => {
                 write!(f, "userDomain Move request nonce {}", hex::encode(n))
+            }
+            RequestKey::UserDomainAuthorization(n) => write!(
+                f,
+                "Get User Domain Authorization Request nonce {}",
+                hex::encode(n)
+            ),
+            RequestKey::ProxyJoin(n) => {
+                write!(f, "Proxy Join User Domain Request nonce {}", hex::encode(n))
+            }
+            RequestKey::ProxyLeave(n) => {
+                write!(
+                    f,
+                    "Proxy Leave User Domain Request nonce {}",
+                    hex::encode(n)
+                )
             }
         }
     }
@@ -52,6 +95,11 @@ pub fn request_key(p: &Pdu) -> Option<RequestKey> {
         Pdu::MoveUserDomainConstrainedRoRequest(r) => {
             Some(RequestKey::MoveUserDomain(r.nonce.clone()))
         }
+        Pdu::GetUserDomainAuthorizationRequest(r) => {
+            Some(RequestKey::UserDomainAuthorization(r.header.nonce.clone()))
+        }
+        Pdu::ProxyJoinUserDomainRequest(r) => Some(RequestKey::ProxyJoin(r.header.nonce.clone())),
+        Pdu::ProxyLeaveUserDomainRequest(r) => Some(RequestKey::ProxyLeave(r.header.nonce.clone())),
         _ => None,
     }
 }
@@ -71,6 +119,18 @@ pub fn response_key(p: &Pdu) -> Option<(Option<RequestKey>, Status)> {
         Pdu::MoveUserDomainConstrainedRoResponse(r) => {
             Some((Some(RequestKey::MoveUserDomain(r.nonce.clone())), r.status))
         }
+        Pdu::GetUserDomainAuthorizationResponse(r) => Some((
+            Some(RequestKey::UserDomainAuthorization(r.header.nonce.clone())),
+            r.status,
+        )),
+        Pdu::ProxyJoinUserDomainResponse(r) => Some((
+            Some(RequestKey::ProxyJoin(r.header.nonce.clone())),
+            r.status,
+        )),
+        Pdu::ProxyLeaveUserDomainResponse(r) => Some((
+            Some(RequestKey::ProxyLeave(r.header.nonce.clone())),
+            r.status,
+        )),
         _ => None,
     }
 }
@@ -86,6 +146,8 @@ pub struct RequestOnce {
     /// (server, client, key) → token of the first Success answer and that message (a re-send
     /// of it is no second acceptance).
     accepted: BTreeMap<(ActorId, ActorId, RequestKey), (u64, Option<Wire>)>,
+    /// The DEA state its Success answers built ([`dea`]).
+    dea: dea::DeaLedger,
 }
 
 /// The PDU message `obs` carries, if any.
@@ -120,10 +182,19 @@ impl Monitor for RequestOnce {
         if !obs.authentic() {
             return;
         }
+        // A DEA answer counts only when it changes the DEA's state; the ledger follows every
+        // authentic Success DEA answer, first or not.
+        let changed = match obs.pdu.and_then(dea::dea_effect) {
+            Some(e) if k.is_dea() => self.dea.apply(obs.from, obs.to, &e),
+            _ => true,
+        };
         let key = (obs.from, obs.to, k);
         match self.accepted.get(&key) {
             Some((_, Some(w))) if wire_of(obs).is_some_and(|m| w.same_message(&m)) => {
                 // The stored answer re-sent (or duplicated): nothing accepted again.
+            }
+            Some(_) if !changed => {
+                // Accepted again without effect (a Device counted once, seed 000 §7.4.1).
             }
             Some((first, _)) => {
                 let mut tokens = self.requests.get(&key).cloned().unwrap_or_default();
@@ -132,8 +203,15 @@ impl Monitor for RequestOnce {
                 tokens.sort_unstable();
                 found.push(Finding {
                     detail: format!(
-                        "actor {} answered {} from actor {} with Success twice",
-                        obs.from.0, key.2, obs.to.0
+                        "actor {} answered {} from actor {} with Success twice{}",
+                        obs.from.0,
+                        key.2,
+                        obs.to.0,
+                        if key.2.is_dea() {
+                            ", changing the DEA's state again"
+                        } else {
+                            ""
+                        }
                     ),
                     tokens,
                 });

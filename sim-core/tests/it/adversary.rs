@@ -1,12 +1,12 @@
 //! Adversaries against registration and RO acquisition, in both spec variants.
 
-use sim_core::adversary::{install, AdversaryKind, AdversarySpec, Installed, Layout, Position};
-use sim_core::crypto::GeneratingKeySource;
+use crate::support::{build_ideal, layout_and_roster};
+use sim_core::adversary::{install, AdversaryKind, AdversarySpec, Installed, Position};
 use sim_core::engine::{ActorId, RunLimits, SimTime};
-use sim_core::invariant::{names, MonitorSet, Roster};
-use sim_core::net::{GroupId, IdealNetwork};
+use sim_core::invariant::{names, MonitorSet};
+use sim_core::net::GroupId;
 use sim_core::proto::agent::Agent;
-use sim_core::proto::build::{agent_name, build, ri_name, Built, WorldConfig, OCSP_NAME};
+use sim_core::proto::build::{Built, WorldConfig};
 use sim_core::proto::lrm::Lrm;
 use sim_core::proto::ri::Ri;
 use sim_core::proto::workload::AgentWorkload;
@@ -62,36 +62,8 @@ pub fn setup_cfg(cfg: &WorldConfig, specs: &[AdversarySpec]) -> (Built, Installe
             r2.borrow_mut().push(rec.ev.clone());
         }
     }));
-    let mut built = build(
-        cfg,
-        Box::new(IdealNetwork {
-            latency_ns: 20_000_000,
-        }),
-        trace,
-        &GeneratingKeySource::new(),
-        &|_, _| (GroupId(0), "all".into()),
-        &mut |_, _| {},
-    )
-    .expect("builds");
-    let mut names = vec![String::new(); built.sim.actor_count()];
-    if let Some(o) = built.ocsp {
-        names[o.0 as usize] = OCSP_NAME.into();
-    }
-    for (i, r) in built.ris.iter().enumerate() {
-        names[r.0 as usize] = ri_name(i as u32);
-    }
-    for (i, a) in built.agents.iter().enumerate() {
-        names[a.0 as usize] = agent_name(i as u32);
-    }
-    let layout = Layout {
-        groups: vec![GroupId(0); names.len()],
-        names,
-    };
-    let roster = Roster {
-        agents: built.agents.clone(),
-        ris: built.ris.clone(),
-        dea: built.dea,
-    };
+    let mut built = build_ideal(cfg, trace);
+    let (layout, roster) = layout_and_roster(&built);
     let world = built.world.clone();
     let ins = install(
         &mut built.sim,

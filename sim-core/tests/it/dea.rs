@@ -4,15 +4,15 @@
 //! deletion across RIs, UDK hash chains, DEA MAC failures at the RI, the DEA-triggered
 //! leave, mixed seed-002 readings, and real vs symbolic crypto.
 
-use sim_core::crypto::{CryptoMode, GeneratingKeySource, OpCounter, SymKey};
+use crate::support::build_ideal;
+use sim_core::crypto::{CryptoMode, OpCounter, SymKey};
 use sim_core::engine::{ActorId, RunLimits, Tap, TapCtx, Verdict};
-use sim_core::net::{GroupId, IdealNetwork};
 use sim_core::pdu::dea::{GenHeader, ProxyDomainRequest};
 use sim_core::pdu::roap::{DomainRequest, JoinDomainRequest, LeaveDomainRequest};
 use sim_core::pdu::trigger::{ProxyLeaveUserDomainTrigger, RoapTrigger, TriggerKind};
 use sim_core::pdu::{Ext, Extension, Pdu};
 use sim_core::proto::agent::Agent;
-use sim_core::proto::build::{build, ri_name, Built, WorldConfig};
+use sim_core::proto::build::{ri_name, Built, WorldConfig};
 use sim_core::proto::dea::Dea;
 use sim_core::proto::msg::{SimMsg, Wire};
 use sim_core::proto::ri::Ri;
@@ -95,17 +95,7 @@ impl Run {
                     .or_insert(0u64) += 1;
             }
         }));
-        let mut built = build(
-            cfg,
-            Box::new(IdealNetwork {
-                latency_ns: 20_000_000,
-            }),
-            trace,
-            &GeneratingKeySource::new(),
-            &|_, _| (GroupId(0), "all".into()),
-            &mut |_, _| {},
-        )
-        .expect("builds");
+        let mut built = build_ideal(cfg, trace);
         let seen = Rc::new(RefCell::new(Vec::new()));
         let corrupt = Rc::new(RefCell::new(false));
         let drop_authz = Rc::new(RefCell::new(drops));

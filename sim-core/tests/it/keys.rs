@@ -3,14 +3,15 @@
 //! good standing and an on-path observer watch an honest run, and gives the same verdicts in
 //! real and symbolic mode.
 
-use sim_core::adversary::{install, AdversaryKind, AdversarySpec, Installed, Layout, Position};
-use sim_core::crypto::{CryptoMode, GeneratingKeySource, OpCounter, SymKey};
+use crate::support::{build_ideal, layout_and_roster};
+use sim_core::adversary::{install, AdversaryKind, AdversarySpec, Installed, Position};
+use sim_core::crypto::{CryptoMode, OpCounter, SymKey};
 use sim_core::engine::{ActorId, RunLimits, SimTime};
 use sim_core::invariant::keys::KeysNeverKnown;
 use sim_core::invariant::{
     names, AdversaryView, Finding, Monitor, MonitorSet, Observed, Roster, Violation,
 };
-use sim_core::net::{GroupId, IdealNetwork};
+use sim_core::net::GroupId;
 use sim_core::pdu::dea::{
     GenHeader, ProxyJoinResInfo, ProxyJoinUserDomainResponse, ProxyLeaveUserDomainResponse,
 };
@@ -19,7 +20,7 @@ use sim_core::pdu::ro::{Action, Asset, Permission, ProtectedRo, Rights, Ro};
 use sim_core::pdu::roap::{JoinDomainResponse, JoinDomainResponseBody, RoResponse, RoResponseBody};
 use sim_core::pdu::{DomainInfo, DomainKey, Encrypted, Expiry, KeyInfo, Pdu, Status};
 use sim_core::proto::agent::Agent;
-use sim_core::proto::build::{agent_name, build, ri_name, Built, WorldConfig, OCSP_NAME};
+use sim_core::proto::build::{Built, WorldConfig};
 use sim_core::proto::msg::{SimMsg, Wire};
 use sim_core::proto::ri::Ri;
 use sim_core::trace::{TraceConfig, TraceEvent, TraceRecorder, VecSink};
@@ -115,36 +116,8 @@ fn setup(cfg: &WorldConfig, specs: impl Fn(&Built) -> Vec<AdversarySpec>) -> Run
         } if protocol == "join_domain" && status == "success" => j2.borrow_mut().push(*actor),
         _ => {}
     }));
-    let mut b = build(
-        cfg,
-        Box::new(IdealNetwork {
-            latency_ns: 20_000_000,
-        }),
-        trace,
-        &GeneratingKeySource::new(),
-        &|_, _| (GroupId(0), "all".into()),
-        &mut |_, _| {},
-    )
-    .expect("builds");
-    let mut names = vec![String::new(); b.sim.actor_count()];
-    if let Some(o) = b.ocsp {
-        names[o.0 as usize] = OCSP_NAME.into();
-    }
-    for (i, r) in b.ris.iter().enumerate() {
-        names[r.0 as usize] = ri_name(i as u32);
-    }
-    for (i, a) in b.agents.iter().enumerate() {
-        names[a.0 as usize] = agent_name(i as u32);
-    }
-    let layout = Layout {
-        groups: vec![GroupId(0); names.len()],
-        names,
-    };
-    let roster = Roster {
-        agents: b.agents.clone(),
-        ris: b.ris.clone(),
-        dea: b.dea,
-    };
+    let mut b = build_ideal(cfg, trace);
+    let (layout, roster) = layout_and_roster(&b);
     let keys = Rc::new(RefCell::new(KeysNeverKnown::default()));
     let mut set = MonitorSet::default();
     set.add(Box::new(Handle(keys.clone())));

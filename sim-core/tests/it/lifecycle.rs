@@ -1,10 +1,10 @@
 //! Registration and RO acquisition end to end, in both crypto modes.
 
-use sim_core::crypto::{CryptoMode, GeneratingKeySource};
+use crate::support::build_ideal;
+use sim_core::crypto::CryptoMode;
 use sim_core::engine::{RunLimits, SimTime};
-use sim_core::net::{GroupId, IdealNetwork};
 use sim_core::proto::agent::Agent;
-use sim_core::proto::build::{build, Built, WorldConfig};
+use sim_core::proto::build::{Built, WorldConfig};
 use sim_core::proto::ri::Ri;
 use sim_core::trace::{TraceConfig, TraceEvent, TraceRecorder, VecSink};
 use std::cell::RefCell;
@@ -26,17 +26,7 @@ fn run(cfg: &WorldConfig, secs: u64) -> (BTreeMap<(String, String), u64>, Built,
                 .or_insert(0u64) += 1;
         }
     }));
-    let mut built = build(
-        cfg,
-        Box::new(IdealNetwork {
-            latency_ns: 20_000_000,
-        }),
-        trace,
-        &GeneratingKeySource::new(),
-        &|_, _| (GroupId(0), "all".into()),
-        &mut |_, _| {},
-    )
-    .expect("builds");
+    let mut built = build_ideal(cfg, trace);
     built.sim.run(
         &RunLimits {
             horizon: Some(SimTime::from_secs(secs)),

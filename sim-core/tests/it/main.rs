@@ -17,6 +17,8 @@ mod net;
 mod pairing;
 mod pdu;
 mod pki;
+mod replay_dea;
 mod rights_invariants;
+mod support;
 mod tamper_replay;
 mod xml;

@@ -7,10 +7,10 @@
 //! every 60 s (≈ 60.1 s, 120.1 s, …); one exchange takes ≈ 40 ms on the 20 ms network; the
 //! request timeout is 10 s with back-off 0.5 s, 1 s, 2 s and 3 retries.
 
+use crate::support::build_ideal;
 use rand::SeedableRng;
 use sim_core::crypto::{CryptoMode, GeneratingKeySource, KeySpec, OpCounter, SymKey};
 use sim_core::engine::{ActorId, Message, RunLimits, SimTime, Tap, TapCtx, Verdict};
-use sim_core::net::{GroupId, IdealNetwork};
 use sim_core::pdu::metering::{
     MeteringReportResponse, MeteringReportResponseBody, MeteringReportSubmit,
 };
@@ -18,7 +18,7 @@ use sim_core::pdu::{CertificateChain, Pdu, Status};
 use sim_core::pki::{CertRequest, CertificateAuthority, KeyPurpose};
 use sim_core::proto::acquisition::RoPolicy;
 use sim_core::proto::agent::Agent;
-use sim_core::proto::build::{build, Built, WorldConfig};
+use sim_core::proto::build::{Built, WorldConfig};
 use sim_core::proto::metering::{self, PostResponsePolicy, SealedReport, PROTOCOL};
 use sim_core::proto::msg::{SimMsg, Wire};
 use sim_core::proto::pki_wire::CertDirectory;
@@ -74,17 +74,7 @@ fn start(cfg: &WorldConfig) -> Run {
                 .push((protocol.clone(), status.clone(), *attempts));
         }
     }));
-    let built = build(
-        cfg,
-        Box::new(IdealNetwork {
-            latency_ns: 20_000_000,
-        }),
-        trace,
-        &GeneratingKeySource::new(),
-        &|_, _| (GroupId(0), "all".into()),
-        &mut |_, _| {},
-    )
-    .expect("builds");
+    let built = build_ideal(cfg, trace);
     Run { built, outcomes }
 }
 

@@ -2,15 +2,15 @@
 //! the RI to a destination Device without being created or duplicated, under tampering,
 //! replays, loss and retries; the pre-CR variants show the duplication the CR prevents.
 
+use crate::support::build_ideal;
 use rand::Rng;
-use sim_core::crypto::{CryptoMode, GeneratingKeySource};
+use sim_core::crypto::CryptoMode;
 use sim_core::engine::time::NS_PER_S;
 use sim_core::engine::{ActorId, RunLimits, SimTime, Tap, TapCtx, Verdict};
-use sim_core::net::{GroupId, IdealNetwork};
 use sim_core::pdu::{Pdu, Status};
 use sim_core::proto::acquisition::RoPolicy;
 use sim_core::proto::agent::Agent;
-use sim_core::proto::build::{build, Built, WorldConfig};
+use sim_core::proto::build::{Built, WorldConfig};
 use sim_core::proto::move_ro::{self, Refusal, RightsAccounting};
 use sim_core::proto::msg::{SimMsg, Wire};
 use sim_core::proto::ri::Ri;
@@ -241,17 +241,7 @@ fn start(cfg: &WorldConfig, plan: TapPlan) -> Run {
             }
         }
     }));
-    let mut built = build(
-        cfg,
-        Box::new(IdealNetwork {
-            latency_ns: 20_000_000,
-        }),
-        trace,
-        &GeneratingKeySource::new(),
-        &|_, _| (GroupId(0), "all".into()),
-        &mut |_, _| {},
-    )
-    .expect("builds");
+    let mut built = build_ideal(cfg, trace);
     let log = Rc::new(RefCell::new(TapLog::default()));
     built.sim.set_tap(Box::new(MoveTap {
         plan,

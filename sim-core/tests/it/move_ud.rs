@@ -3,16 +3,16 @@
 //! RIUserDomainAuthorization of each User Domain, and the Device only lets go of the ROs
 //! whose User Domain authorization checks out. Rights are conserved throughout.
 
-use sim_core::crypto::{CryptoMode, GeneratingKeySource, PublicKey};
+use crate::support::build_ideal;
+use sim_core::crypto::{CryptoMode, PublicKey};
 use sim_core::engine::time::NS_PER_S;
 use sim_core::engine::{ActorId, RunLimits, SimTime, Tap, TapCtx, Verdict};
-use sim_core::net::{GroupId, IdealNetwork};
 use sim_core::pdu::common::ALG_KEM;
 use sim_core::pdu::moves::MoveResponse;
 use sim_core::pdu::ro::{Action, Asset, Constraint, Permission, ProtectedRo, Rights, Ro};
 use sim_core::pdu::{Encrypted, Expiry, Pdu, Status};
 use sim_core::proto::agent::Agent;
-use sim_core::proto::build::{build, Built, WorldConfig};
+use sim_core::proto::build::{Built, WorldConfig};
 use sim_core::proto::dea::Dea;
 use sim_core::proto::move_ro::Refusal;
 use sim_core::proto::move_ud::{self, SYSTEM_ID};
@@ -163,17 +163,7 @@ fn start(mode: CryptoMode) -> Run {
 /// [`start`] with `cfg` (a [`config`], variants changed).
 fn start_with(cfg: WorldConfig) -> Run {
     let trace = TraceRecorder::new(TraceConfig::default(), Box::new(VecSink::default()));
-    let built = build(
-        &cfg,
-        Box::new(IdealNetwork {
-            latency_ns: 20_000_000,
-        }),
-        trace,
-        &GeneratingKeySource::new(),
-        &|_, _| (GroupId(0), "all".into()),
-        &mut |_, _| {},
-    )
-    .expect("builds");
+    let built = build_ideal(&cfg, trace);
     let mut r = Run { built };
     let dea_key = r.dea_key();
     let epoch = r.built.world.datetime(0);

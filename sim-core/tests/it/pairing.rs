@@ -2,14 +2,14 @@
 //! and Copy (also under loss), and the target's rejection of forged, modified, expired and
 //! replayed tickets/requests.
 
-use sim_core::crypto::{CryptoMode, GeneratingKeySource, OpCounter, SymKey};
+use crate::support::build_ideal;
+use sim_core::crypto::{CryptoMode, OpCounter, SymKey};
 use sim_core::engine::tap::{Tap, TapCtx, Verdict};
 use sim_core::engine::{Message, RunLimits, SimTime};
-use sim_core::net::{GroupId, IdealNetwork};
 use sim_core::pdu::pairing::{AuthenticationRequest, ImportInitiation, PairingTicketRequest};
 use sim_core::pdu::{Expiry, Pdu};
 use sim_core::proto::agent::Agent;
-use sim_core::proto::build::{build, Built, WorldConfig};
+use sim_core::proto::build::{Built, WorldConfig};
 use sim_core::proto::dea::Dea;
 use sim_core::proto::lrm::Lrm;
 use sim_core::proto::msg::{SimMsg, Wire};
@@ -55,17 +55,7 @@ fn start(cfg: &WorldConfig) -> (Built, Outcomes) {
                 .or_insert(0u64) += 1;
         }
     }));
-    let mut built = build(
-        cfg,
-        Box::new(IdealNetwork {
-            latency_ns: 20_000_000,
-        }),
-        trace,
-        &GeneratingKeySource::new(),
-        &|_, _| (GroupId(0), "all".into()),
-        &mut |_, _| {},
-    )
-    .expect("builds");
+    let mut built = build_ideal(cfg, trace);
     for a in built.agents.clone() {
         built.sim.actor_mut::<Agent>(a).unwrap().pairing.pair_random = false;
     }

@@ -2,6 +2,7 @@
 //! redirecting requests, responses and triggers to another recipient.
 
 use super::adversary::{run, setup_cfg};
+use crate::support::{build_ideal, layout_and_roster};
 use rand::SeedableRng;
 use sim_core::adversary::replayer::ReplayTo;
 use sim_core::adversary::tamperer::reserialise::reserialise;
@@ -526,50 +527,14 @@ fn raw_substring_reading_on_hostile_and_edge_inputs() {
 /// Like `setup_cfg`, with the DEA and the LRMs named too (`dea/0`, `lrm/N`) so replays can
 /// be directed at them.
 fn setup_named(cfg: &WorldConfig, specs: &[AdversarySpec]) -> (Built, Installed) {
-    use sim_core::adversary::{install, Layout};
-    use sim_core::crypto::GeneratingKeySource;
-    use sim_core::invariant::{MonitorSet, Roster};
-    use sim_core::net::IdealNetwork;
-    use sim_core::proto::build::{agent_name, build, lrm_name, ri_name, DEA_NAME, OCSP_NAME};
+    use sim_core::adversary::install;
+
+    use sim_core::invariant::MonitorSet;
+
     use sim_core::trace::{TraceConfig, TraceRecorder, VecSink};
     let trace = TraceRecorder::new(TraceConfig::default(), Box::new(VecSink::default()));
-    let mut b = build(
-        cfg,
-        Box::new(IdealNetwork {
-            latency_ns: 20_000_000,
-        }),
-        trace,
-        &GeneratingKeySource::new(),
-        &|_, _| (GroupId(0), "all".into()),
-        &mut |_, _| {},
-    )
-    .expect("builds");
-    let mut names = vec![String::new(); b.sim.actor_count()];
-    let mut put = |a: ActorId, n: String| names[a.0 as usize] = n;
-    if let Some(o) = b.ocsp {
-        put(o, OCSP_NAME.into());
-    }
-    if let Some(d) = b.dea {
-        put(d, DEA_NAME.into());
-    }
-    for (i, &r) in b.ris.iter().enumerate() {
-        put(r, ri_name(i as u32));
-    }
-    for (i, &l) in b.lrms.iter().enumerate() {
-        put(l, lrm_name(i as u32));
-    }
-    for (i, &a) in b.agents.iter().enumerate() {
-        put(a, agent_name(i as u32));
-    }
-    let layout = Layout {
-        groups: vec![GroupId(0); names.len()],
-        names,
-    };
-    let roster = Roster {
-        agents: b.agents.clone(),
-        ris: b.ris.clone(),
-        dea: b.dea,
-    };
+    let mut b = build_ideal(cfg, trace);
+    let (layout, roster) = layout_and_roster(&b);
     let world = b.world.clone();
     let ins = install(
         &mut b.sim,

@@ -18,13 +18,24 @@
 //!   run = refused. Only roAcquisition, joinDomain and leaveDomain triggers are probed: their
 //!   requests do one of the two (a registration trigger's request carries no nonce, metering
 //!   and Move triggers wait in the Device's inbox).
+//! - [`Probe::Ticket`]: a Pairing Ticket Response (seed 001 §7.2.1.3) — the SCE agent acted
+//!   on it iff it presents the ticket (an Authentication Request carrying a ticket with that
+//!   HMAC; tickets are unique per issuance: a fresh Pairing Key under the target's MK) or
+//!   holds it at the end of the run.
+//! - [`Probe::RiAuthorization`]: a Get User Domain Authorization Response (seed 000 §7.2.2)
+//!   — the RI acted on it iff it keeps one of its DEA-signed authorizations at the end.
+//! - [`Probe::RiForward`]: a Proxy Join User Domain Response — the RI acted on it iff it
+//!   forwards its `<domainInfo>` (§7.4.1.2) in a JoinDomainResponse (an `<encKey>` of the
+//!   replayed response; RSA-KEM ciphertexts are unique per wrap).
 
 use super::super::EndCheck;
-use crate::engine::{ActorId, SimTime};
+use crate::engine::{ActorId, SimTime, Simulation};
 use crate::invariant::{Observed, Roster};
 use crate::pdu::Pdu;
 use crate::proto::agent::Agent;
 use crate::proto::domain::split_domain_id;
+use crate::proto::msg::SimMsg;
+use crate::proto::ri::Ri;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -63,6 +74,27 @@ pub enum Probe {
         /// The RO IDs the trigger names (unique per issuance).
         ro_ids: Vec<String>,
     },
+    /// The SCE agent presents or holds the Pairing Ticket with this HMAC.
+    Ticket {
+        /// The SCE agent actor.
+        agent: ActorId,
+        /// The ticket's `<mac>`.
+        mac: Vec<u8>,
+    },
+    /// The RI keeps an authorization with one of these DEA signatures.
+    RiAuthorization {
+        /// The RI actor.
+        ri: ActorId,
+        /// Signatures of the replayed authorizations.
+        signatures: Vec<Vec<u8>>,
+    },
+    /// The RI sends a JoinDomainResponse carrying one of these `<encKey>` ciphertexts.
+    RiForward {
+        /// The RI actor.
+        ri: ActorId,
+        /// `<encKey>` ciphertexts of the replayed `<domainInfo>`.
+        ciphers: Vec<Vec<u8>>,
+    },
 }
 
 impl Probe {
@@ -71,7 +103,25 @@ impl Probe {
         match self {
             Probe::Ros { agent, .. }
             | Probe::Join { agent, .. }
-            | Probe::TriggerEcho { agent, .. } => *agent,
+            | Probe::TriggerEcho { agent, .. }
+            | Probe::Ticket { agent, .. } => *agent,
+            Probe::RiAuthorization { ri, .. } | Probe::RiForward { ri, .. } => *ri,
+        }
+    }
+
+    /// Whether the probed actor's state in `sim` shows it acted (end of run); `None` if it
+    /// cannot be read.
+    pub fn acted_in(&self, sim: &Simulation<SimMsg>) -> Option<bool> {
+        match self {
+            Probe::RiAuthorization { ri, signatures } => sim.actor::<Ri>(*ri).map(|r| {
+                r.dea_proxy
+                    .authorizations
+                    .values()
+                    .any(|a| signatures.contains(&a.signature))
+            }),
+            // Decided online only: not forwarded by the end = refused.
+            Probe::RiForward { ri, .. } => sim.actor::<Ri>(*ri).map(|_| false),
+            _ => sim.actor::<Agent>(self.agent()).map(|a| self.acted(a)),
         }
     }
 
@@ -86,7 +136,10 @@ impl Probe {
                 .contexts
                 .get(base)
                 .is_some_and(|c| c.joined_at >= *from && c.joined_at < *until),
-            Probe::TriggerEcho { .. } => false,
+            Probe::Ticket { mac, .. } => a.pairing.tickets.values().any(|t| &t.ticket.mac == mac),
+            Probe::TriggerEcho { .. } | Probe::RiAuthorization { .. } | Probe::RiForward { .. } => {
+                false
+            }
         }
     }
 }
@@ -182,6 +235,24 @@ impl ProbeSet {
                     ));
                     continue;
                 }
+                Probe::Ticket { mac, .. } if presents(p, mac) => {
+                    let q = self.pending.remove(i);
+                    out.push((
+                        q.accept_succeeds,
+                        format!("{}: the agent presented the ticket", q.label),
+                        obs.from,
+                    ));
+                    continue;
+                }
+                Probe::RiForward { ciphers, .. } if forwards(p, ciphers) => {
+                    let q = self.pending.remove(i);
+                    out.push((
+                        q.accept_succeeds,
+                        format!("{}: the RI forwarded its domainInfo to a Device", q.label),
+                        obs.from,
+                    ));
+                    continue;
+                }
                 Probe::Join { base, from, .. } if leaving == Some(base) && obs.now >= *from => {
                     q.left = true;
                 }
@@ -205,14 +276,15 @@ impl ProbeSet {
             if !acted && q.left {
                 continue;
             }
-            let what = if acted {
-                "the Device acted on it"
-            } else {
-                "the Device refused it"
+            let whom = match q.probe {
+                Probe::RiAuthorization { .. } | Probe::RiForward { .. } => "the RI",
+                Probe::Ticket { .. } => "the agent",
+                _ => "the Device",
             };
+            let what = if acted { "acted on it" } else { "refused it" };
             out.push((
                 acted == q.accept_succeeds,
-                format!("{}: {what}", q.label),
+                format!("{}: {whom} {what}", q.label),
                 who,
             ));
         }
@@ -225,12 +297,26 @@ fn names_any(p: &Pdu, ro_ids: &[String]) -> bool {
     matches!(p, Pdu::RoRequest(r) if r.ro_ids.iter().any(|id| ro_ids.contains(id)))
 }
 
+/// Whether `p` is an Authentication Request presenting the ticket with HMAC `mac`.
+fn presents(p: &Pdu, mac: &[u8]) -> bool {
+    matches!(p, Pdu::AuthenticationRequest(r) if r.ticket.mac == mac)
+}
+
+/// Whether `p` is a JoinDomainResponse carrying one of `ciphers` as an `<encKey>`.
+fn forwards(p: &Pdu, ciphers: &[Vec<u8>]) -> bool {
+    matches!(p, Pdu::JoinDomainResponse(r) if r.body.as_ref().is_some_and(|b| b
+        .domain_info
+        .domain_keys
+        .iter()
+        .any(|k| ciphers.contains(&k.enc_key.cipher))))
+}
+
 /// The end-of-run scoring of `probes`.
 pub fn end_check(probes: Probes) -> EndCheck {
     Box::new(move |sim, _roster: &Roster| {
         probes
             .borrow_mut()
-            .decide_all(|p| sim.actor::<Agent>(p.agent()).map(|a| p.acted(a)))
+            .decide_all(|p| p.acted_in(sim))
             .into_iter()
             .map(|(s, d, t)| (s, d, Some(t)))
             .collect()
