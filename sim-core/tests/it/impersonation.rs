@@ -12,6 +12,7 @@ use sim_core::proto::build::{Built, WorldConfig};
 use sim_core::proto::dea::Dea;
 use sim_core::proto::ri::Ri;
 use sim_core::proto::workload::AgentWorkload;
+use sim_core::trace::TraceEvent;
 
 /// A world of `agents` Devices (the last `sce` carrying oma-kp-sceDrmAgent, the first
 /// `revoked` revoked), one RI, an OCSP responder, and a DEA with one User Domain when
@@ -55,14 +56,35 @@ fn attack(
     mode: ImpersonateMode,
     budget: u64,
     secs: u64,
-) -> (Built, Installed, AttackStats) {
+) -> (Built, Installed, AttackStats, Vec<String>) {
     let (b0, _, _) = setup_cfg(cfg, &[]);
     let spec = impersonator(&b0, endpoint, mode, budget);
     drop(b0);
-    let (mut b, ins, _) = setup_cfg(cfg, &[spec]);
+    let (mut b, ins, records) = setup_cfg(cfg, &[spec]);
     run(&mut b, &ins, secs);
     let st = ins.shared.borrow().stats["impersonator"];
-    (b, ins, st)
+    // The referee's verdicts, one `attack` record per decided attempt.
+    let details = records
+        .borrow()
+        .iter()
+        .filter_map(|r| match r {
+            TraceEvent::Attack {
+                success: false,
+                detail,
+                ..
+            } => Some(detail.clone()),
+            _ => None,
+        })
+        .collect();
+    (b, ins, st, details)
+}
+
+/// Whether every verdict detail ends with `answered <status>`, and there are `n`.
+fn all_answered(details: &[String], status: &str, n: usize) -> bool {
+    details.len() == n
+        && details
+            .iter()
+            .all(|d| d.ends_with(&format!("answered {status}")))
 }
 
 fn ri_status(b: &Built, protocol: &str, status: &str) -> u64 {
@@ -100,11 +122,15 @@ fn registered(b: &Built, agent: usize) -> bool {
 fn a_revoked_device_is_refused_at_registration() {
     for mode in [CryptoMode::Symbolic, CryptoMode::Real] {
         let cfg = world(mode, 3, 0, 1, false);
-        let (b, _, st) = attack(&cfg, 0, ImpersonateMode::Revoked, 10, 60);
+        let (b, _, st, details) = attack(&cfg, 0, ImpersonateMode::Revoked, 10, 60);
         assert_eq!(
             (st.attempts, st.succeeded, st.blocked),
             (1, 0, 1),
             "{mode:?}"
+        );
+        assert!(
+            all_answered(&details, "InvalidCertificateChain", 1),
+            "{details:?}"
         );
         assert_eq!(ri_status(&b, "registration", "InvalidCertificateChain"), 1);
         assert_eq!(ri_status(&b, "registration", "Success"), 2);
@@ -123,11 +149,15 @@ fn a_revoked_device_is_refused_at_registration() {
 fn an_sce_agent_cannot_proxy_join_a_user_domain() {
     for mode in [CryptoMode::Symbolic, CryptoMode::Real] {
         let cfg = world(mode, 3, 1, 0, true);
-        let (b, _, st) = attack(&cfg, 2, ImpersonateMode::WrongPurpose, 3, 90);
+        let (b, _, st, details) = attack(&cfg, 2, ImpersonateMode::WrongPurpose, 3, 90);
         assert_eq!(
             (st.attempts, st.succeeded, st.blocked),
             (3, 0, 3),
             "{mode:?}"
+        );
+        assert!(
+            all_answered(&details, "InvalidCertificateChain", 3),
+            "{details:?}"
         );
         assert_eq!(
             dea_status(&b, "proxy_join_user_domain", "InvalidCertificateChain"),
@@ -147,8 +177,9 @@ fn an_sce_agent_cannot_proxy_join_a_user_domain() {
 #[test]
 fn a_drm_agent_cannot_pair_with_the_dea() {
     let cfg = world(CryptoMode::Symbolic, 3, 1, 0, true);
-    let (b, _, st) = attack(&cfg, 0, ImpersonateMode::WrongPurpose, 3, 90);
+    let (b, _, st, details) = attack(&cfg, 0, ImpersonateMode::WrongPurpose, 3, 90);
     assert_eq!((st.attempts, st.succeeded, st.blocked), (3, 0, 3));
+    assert!(all_answered(&details, "AccessDenied", 3), "{details:?}");
     assert_eq!(dea_status(&b, "pairing_join", "AccessDenied"), 3);
     let dea = b.sim.actor::<Dea>(b.dea.unwrap()).unwrap();
     let id = &b.sim.actor::<Agent>(b.agents[0]).unwrap().identity().id;
@@ -162,8 +193,12 @@ fn a_drm_agent_cannot_pair_with_the_dea() {
 #[test]
 fn a_revoked_sce_agent_is_refused_by_the_ri_and_the_dea() {
     let cfg = world(CryptoMode::Symbolic, 2, 2, 1, true);
-    let (b, _, st) = attack(&cfg, 0, ImpersonateMode::Revoked, 10, 60);
+    let (b, _, st, details) = attack(&cfg, 0, ImpersonateMode::Revoked, 10, 60);
     assert_eq!((st.attempts, st.succeeded, st.blocked), (2, 0, 2));
+    assert!(
+        all_answered(&details, "InvalidCertificateChain", 2),
+        "{details:?}"
+    );
     assert_eq!(ri_status(&b, "registration", "InvalidCertificateChain"), 1);
     assert_eq!(dea_status(&b, "pairing_join", "InvalidCertificateChain"), 1);
     assert_eq!(dea_status(&b, "pairing_join", "Success"), 1);
