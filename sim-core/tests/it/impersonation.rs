@@ -203,3 +203,27 @@ fn a_revoked_sce_agent_is_refused_by_the_ri_and_the_dea() {
     assert_eq!(dea_status(&b, "pairing_join", "InvalidCertificateChain"), 1);
     assert_eq!(dea_status(&b, "pairing_join", "Success"), 1);
 }
+
+/// The SCE agent's own workload joins count too: agent 2 (SCE) joins a domain after
+/// registering (probability 1; the RI manages no domains of its own, so the one it knows is
+/// the User Domain) and acquires nothing. Attempts: the join injected when its registration
+/// succeeds and its workload's join, both refused InvalidCertificateChain by the DEA.
+#[test]
+fn an_sce_agents_workload_join_of_a_user_domain_is_an_attempt() {
+    let mut cfg = world(CryptoMode::Symbolic, 3, 1, 0, true);
+    cfg.domains.domains_per_ri = 0;
+    cfg.workload.join_domain_probability = 1.0;
+    cfg.workload.acquire_rate_per_min = 0.0;
+    let (b, _, st, details) = attack(&cfg, 2, ImpersonateMode::WrongPurpose, 10, 60);
+    assert_eq!((st.attempts, st.succeeded, st.blocked), (2, 0, 2));
+    assert!(
+        all_answered(&details, "InvalidCertificateChain", 2),
+        "{details:?}"
+    );
+    assert_eq!(
+        dea_status(&b, "proxy_join_user_domain", "InvalidCertificateChain"),
+        2
+    );
+    // The two plain Devices join the User Domain through the same RI.
+    assert_eq!(dea_status(&b, "proxy_join_user_domain", "Success"), 2);
+}
