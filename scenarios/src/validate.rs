@@ -645,6 +645,16 @@ fn impersonate(c: &mut Checker, s: &Scenario, i: usize, a: &Adversary) {
             }
         }
         ImpersonateMode::WrongPurpose => {
+            let ep = a.endpoint.as_deref().unwrap_or("");
+            if !ep.is_empty() && !ep.starts_with("agent/") && !ep.starts_with("sce_agent/") {
+                c.bad(
+                    p("endpoint"),
+                    format!(
+                        "impersonate \"wrong_purpose\" needs a compromised Device (`agent/N` or \
+                         `sce_agent/N`), not \"{ep}\""
+                    ),
+                );
+            }
             if pop.dea == 0 || s.user_domains.count == 0 {
                 c.bad(
                     p("impersonate"),

@@ -523,4 +523,21 @@ fn impersonate_is_checked() {
         "bad.toml:11:1: [adversary[0]] impersonate: impersonate \"wrong_purpose\" needs a DEA \
          (population.dea = 1) with at least one User Domain (user_domains.count)"
     );
+    // Lines 9-10 add the DEA and its User Domain; `endpoint` is line 16.
+    assert_eq!(
+        err(&with(&format!(
+            "dea = 1\n[user_domains]\ncount = 1\n{}",
+            imp("wrong_purpose", "ri/0")
+        ))),
+        "bad.toml:16:1: [adversary[0]] endpoint: impersonate \"wrong_purpose\" needs a compromised \
+         Device (`agent/N` or `sce_agent/N`), not \"ri/0\""
+    );
+    assert!(load_str(
+        &with(&format!(
+            "dea = 1\n[user_domains]\ncount = 1\n{}",
+            imp("wrong_purpose", "agent/0")
+        )),
+        "ok.toml"
+    )
+    .is_ok());
 }
