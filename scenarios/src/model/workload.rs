@@ -90,6 +90,9 @@ pub struct Variants {
     /// The DEA counts an agent once against the domain limit however often it is listed
     /// in a Proxy Join User Domain Request (seed 000).
     pub dea_count_once: bool,
+    /// The DEA refuses a repeated RI request nonce as a replay (seed 000 §7.2.2, §7.4.1,
+    /// §7.5.1: drmsim's reading of the SCE-GEN default processing; false = no replay check).
+    pub dea_nonce_tracking: bool,
     /// Fraction of agents that read the Domain Key MAC input (seed 002) the other way
     /// than `domain_key_mac` (a mixed population; spread evenly over agent indices).
     pub domain_key_mac_other_fraction: Probability,
@@ -104,6 +107,7 @@ impl Default for Variants {
             domain_key_mac: DomainKeyMac::Xc14n,
             domain_key_qualified: true,
             dea_count_once: true,
+            dea_nonce_tracking: true,
             domain_key_mac_other_fraction: Probability::ZERO,
         }
     }

@@ -33,6 +33,8 @@ pub struct Dea {
     pub user_domains: super::dea_proxy::DeaUserDomains,
     /// Seed 001 pairing state (Master Keys of SCE agents and LRMs).
     pub pairing: super::pairing_dea::DeaPairing,
+    /// Nonces of answered RI requests per RI (`Variants::dea_nonce_tracking`), bounded.
+    pub(crate) ri_nonces: super::nonce_cache::NonceCache,
 }
 
 impl std::fmt::Debug for Dea {
@@ -44,6 +46,10 @@ impl std::fmt::Debug for Dea {
 impl Dea {
     /// A DEA with identity `me`.
     pub fn new(world: Rc<World>, me: Identity) -> Self {
+        let ri_nonces = super::nonce_cache::NonceCache::new(
+            world.params.nonce_cache_per_device,
+            world.params.nonce_cache_devices,
+        );
         Dea {
             world,
             me,
@@ -51,6 +57,7 @@ impl Dea {
             stats: DeaStats::default(),
             user_domains: Default::default(),
             pairing: super::pairing_dea::DeaPairing::default(),
+            ri_nonces,
         }
     }
 

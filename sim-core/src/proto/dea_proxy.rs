@@ -238,6 +238,8 @@ pub struct DeaProxyStats {
     pub ri_links_removed: u64,
     /// Proxy Leave User Domain Triggers sent.
     pub triggers_sent: u64,
+    /// RI requests refused because their nonce was already answered (replays).
+    pub replays_refused: u64,
 }
 
 /// What a DEA keeps about User Domains.
@@ -573,6 +575,8 @@ pub(crate) fn dea_on_get_authorization(
     } else if !mk_verify(&world, &mut dea.ops, &mk, &signed, &req.signature) {
         dea.user_domains.stats.mac_failures += 1;
         resp.status = Status::SignatureError;
+    } else if !fresh_nonce(dea, &req.header) {
+        resp.status = Status::AccessDenied;
     } else {
         let mut granted = Vec::new();
         let not_before = world.datetime(ctx.now().as_ns());
@@ -690,6 +694,28 @@ fn check_device(
 
 /// SCE-GEN default processing of a proxy request: the MK of the requester and its MAC.
 /// `Err(None)` = no MK (answer unMACed), `Err(Some(status))` = answer MACed.
+/// Whether the nonce of an authenticated RI request is new (recorded now). Seed 000 gives
+/// every RI → DEA request a nonce, "Default, as specified in [SCE-GEN]" (§7.2.2, §7.4.1,
+/// §7.5.1 tables), and no seed says what the DEA does with it. drmsim's reading: a nonce is
+/// there to detect replay (as seed 003 §1 makes RIs do, and seed 001 the DEA for pairing),
+/// so the DEA remembers the nonces it answered per RI and refuses a repeat with
+/// AccessDenied. Checked after the MK MAC, so an unauthenticated message cannot fill the
+/// cache. RIs send every request with a fresh nonce (retries included), so an honest RI is
+/// never refused. `Variants::dea_nonce_tracking = false` takes the text literally: an old
+/// Proxy Join replayed after the Device left re-admits it (docs/attacks.md).
+fn fresh_nonce(dea: &mut Dea, h: &GenHeader) -> bool {
+    if !dea.world.variants.dea_nonce_tracking {
+        return true;
+    }
+    let fresh = dea
+        .ri_nonces
+        .check_and_insert(&hex::encode(&h.req_id.hash), &h.nonce);
+    if !fresh {
+        dea.user_domains.stats.replays_refused += 1;
+    }
+    fresh
+}
+
 fn default_processing(
     dea: &mut Dea,
     req: &ProxyDomainRequest,
@@ -753,6 +779,10 @@ pub(crate) fn dea_on_proxy_join(
             return send_join_response(dea, ctx, from, resp, mk);
         }
     };
+    if !fresh_nonce(dea, &req.header) {
+        resp.status = Status::AccessDenied;
+        return send_join_response(dea, ctx, from, resp, Some(mk));
+    }
     match proxy_join_checks(dea, ctx, &req) {
         Ok(info) => resp.res_info = Some(info),
         Err(s) => resp.status = s,
@@ -915,6 +945,9 @@ pub(crate) fn dea_on_proxy_leave(
             mk
         }
     };
+    if resp.status == Status::Success && !fresh_nonce(dea, &req.header) {
+        resp.status = Status::AccessDenied;
+    }
     if resp.status == Status::Success {
         match proxy_leave_checks(dea, ctx.now(), &req) {
             Ok(()) => {

@@ -83,6 +83,10 @@ pub struct Variants {
     /// Seed 000: a Device counts once against a User Domain's limit however many RIs it
     /// joins through (false = counted per RI).
     pub dea_count_once: bool,
+    /// Seed 000 §7.2.2/§7.4.1/§7.5.1 ("Default, as specified in [SCE-GEN]" nonce): the DEA
+    /// remembers the nonces of the RI requests it answered and refuses a repeat as a replay
+    /// (drmsim's reading; false = the seed's text taken literally: no replay check).
+    pub dea_nonce_tracking: bool,
 }
 
 impl Default for Variants {
@@ -94,6 +98,7 @@ impl Default for Variants {
             domain_key_mac: MacInterpretation::NodeSet,
             domain_key_qualified: true,
             dea_count_once: true,
+            dea_nonce_tracking: true,
         }
     }
 }

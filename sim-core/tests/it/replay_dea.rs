@@ -54,6 +54,12 @@ fn dea_status(b: &Built, protocol: &str, status: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// `cfg` with the seed 000 text taken literally: the DEA keeps no RI request nonces.
+fn untracked(mut cfg: WorldConfig) -> WorldConfig {
+    cfg.variants.dea_nonce_tracking = false;
+    cfg
+}
+
 /// `agents` Devices (homes alternate over `ris` RIs) that register and join the one DEA
 /// User Domain (max 10), leaving it after a while with probability `leave`.
 fn joining(agents: u32, ris: u32, leave: f64) -> WorldConfig {
@@ -79,11 +85,11 @@ fn joining(agents: u32, ris: u32, leave: f64) -> WorldConfig {
 
 #[test]
 fn proxy_joins_replayed_to_the_dea_while_the_device_is_a_member_change_nothing() {
-    // 4 Devices join once and stay. Each Proxy Join is replayed to the DEA 5 s later: the
-    // DEA has no replay check and answers Success again (fresh K_MAC, same UDK), but the
+    // 4 Devices join once and stay. Each Proxy Join is replayed to the DEA 5 s later: a
+    // DEA without a replay check answers Success again (fresh K_MAC, same UDK), but the
     // Device is already associated through that RI — counted once (seed 000 §7.4.1): no
     // state change, blocked; no_request_accepted_twice holds under that reading.
-    let cfg = joining(4, 1, 0.0);
+    let cfg = untracked(joining(4, 1, 0.0));
     let r = replayer(&["dom:rdpProxyJoinUserDomainRequest"], 4, 5);
     let (mut b, ins, _) = setup_cfg(&cfg, &[r]);
     run(&mut b, &ins, 60);
@@ -101,7 +107,7 @@ fn proxy_joins_replayed_to_the_dea_while_the_device_is_a_member_change_nothing()
 fn authorization_requests_replayed_to_the_dea_change_nothing() {
     // Each of 2 RIs asks the DEA for its User Domain Authorization once at start; the replay
     // 2 s later is granted again with the same mapping (§7.2.2): no change, blocked.
-    let cfg = joining(2, 2, 0.0);
+    let cfg = untracked(joining(2, 2, 0.0));
     let r = replayer(&["dom:rdpGetUserDomainAuthorization"], 10, 2);
     let (mut b, ins, _) = setup_cfg(&cfg, &[r]);
     run(&mut b, &ins, 30);
@@ -114,8 +120,9 @@ fn authorization_requests_replayed_to_the_dea_change_nothing() {
 }
 
 /// Devices that join and leave (mean membership 60 s), Proxy Joins replayed `delay_s` later.
-fn rejoin_run(delay_s: u64) -> (Built, Installed) {
-    let cfg = joining(4, 1, 1.0);
+fn rejoin_run(delay_s: u64, tracking: bool) -> (Built, Installed) {
+    let mut cfg = joining(4, 1, 1.0);
+    cfg.variants.dea_nonce_tracking = tracking;
     let r = replayer(&["dom:rdpProxyJoinUserDomainRequest"], 4, delay_s);
     let (mut b, ins, _) = setup_cfg(&cfg, &[r]);
     run(&mut b, &ins, 400);
@@ -124,12 +131,13 @@ fn rejoin_run(delay_s: u64) -> (Built, Installed) {
 
 #[test]
 fn a_proxy_join_replayed_after_the_device_left_re_admits_it() {
-    // Finding: the DEA keeps no record of the RI nonces it has answered (seed 000 gives its
-    // requests a nonce, "Default, as specified in [SCE-GEN]", but no replay check), so a
+    // Finding, with the seed's text taken literally (`dea_nonce_tracking = false`): the DEA
+    // keeps no record of the RI nonces it has answered (seed 000 gives its requests a
+    // nonce, "Default, as specified in [SCE-GEN]", but no replay check), so a
     // Proxy Join replayed after the Device's Proxy Leave re-creates the association the
     // leave deleted (§7.5.1): the Device counts against the User Domain again without
     // holding its keys. Replayed 300 s later every Device (leaving after ~60 s) has left.
-    let (b, ins) = rejoin_run(300);
+    let (b, ins) = rejoin_run(300, false);
     let (attempts, succeeded, blocked) = stats(&ins);
     assert_eq!(attempts, 4);
     // Each Device left once (Proxy Leave Success) before its join was replayed.
@@ -152,7 +160,7 @@ fn dea_replays_give_the_same_outcomes_in_both_crypto_modes() {
     // real crypto (RSA-KEM, HMAC, real XML) exactly as in symbolic mode.
     let mut out = Vec::new();
     for mode in [CryptoMode::Symbolic, CryptoMode::Real] {
-        let mut cfg = joining(3, 1, 1.0);
+        let mut cfg = untracked(joining(3, 1, 1.0));
         cfg.crypto = mode;
         let r = replayer(&["dom:rdpProxyJoinUserDomainRequest"], 3, 300);
         let (mut b, ins, _) = setup_cfg(&cfg, &[r]);
@@ -171,7 +179,7 @@ fn dea_replays_give_the_same_outcomes_in_both_crypto_modes() {
 fn proxy_leaves_replayed_to_the_dea_while_the_device_is_gone_change_nothing() {
     // Devices leave once and never re-join: a replayed Proxy Leave finds no association to
     // delete and is answered Success without effect (blocked).
-    let cfg = joining(4, 1, 1.0);
+    let cfg = untracked(joining(4, 1, 1.0));
     let r = replayer(&["dom:rdpProxyLeaveUserDomainRequest"], 4, 5);
     let (mut b, ins, _) = setup_cfg(&cfg, &[r]);
     run(&mut b, &ins, 400);
@@ -463,7 +471,7 @@ fn a_proxy_leave_replayed_after_the_device_re_joined_deletes_its_association() {
     use sim_core::pdu::trigger::TriggerKind;
     use sim_core::proto::msg::SimMsg;
     use sim_core::proto::trigger::{trigger_wire, TriggerOrder};
-    let mut cfg = joining(1, 1, 1.0);
+    let mut cfg = untracked(joining(1, 1, 1.0));
     cfg.workload.join_domain_probability = 0.0;
     let ud = cfg.user_domains.roap_domain_id(0);
     let r = replayer(&["dom:rdpProxyLeaveUserDomainRequest"], 1, 3);
@@ -522,4 +530,44 @@ fn a_proxy_leave_replayed_after_the_device_re_joined_deletes_its_association() {
         .unwrap();
     assert_eq!(ag.domain.contexts.len(), 1);
     assert_eq!(violations(&ins, names::NO_REQUEST_ACCEPTED_TWICE), 1);
+}
+
+#[test]
+fn with_nonce_tracking_the_dea_refuses_every_replayed_request() {
+    // drmsim's reading of seed 000 (`dea_nonce_tracking`, the default): the DEA remembers
+    // the nonces of the RI requests it answered and refuses a repeat with AccessDenied.
+    // Proxy Joins replayed 5 s later while the Devices are members: 4 refused, 4 Success.
+    let cfg = joining(4, 1, 0.0);
+    let r = replayer(&["dom:rdpProxyJoinUserDomainRequest"], 4, 5);
+    let (mut b, ins, _) = setup_cfg(&cfg, &[r]);
+    run(&mut b, &ins, 60);
+    assert_eq!(stats(&ins), (4, 0, 4));
+    assert_eq!(dea_status(&b, PROXY_JOIN, "Success"), 4);
+    assert_eq!(dea_status(&b, PROXY_JOIN, "AccessDenied"), 4);
+    assert_eq!(dea(&b).user_domains.stats.replays_refused, 4);
+    assert_eq!(dea(&b).user_domains.domains["userdomain0"].members.len(), 4);
+    // Authorization requests replayed 2 s later: each RI's one request is refused again.
+    let cfg = joining(2, 2, 0.0);
+    let r = replayer(&["dom:rdpGetUserDomainAuthorization"], 10, 2);
+    let (mut b, ins, _) = setup_cfg(&cfg, &[r]);
+    run(&mut b, &ins, 30);
+    assert_eq!(stats(&ins), (2, 0, 2));
+    let authz = sim_core::proto::dea_proxy::GET_AUTHZ;
+    assert_eq!(dea_status(&b, authz, "Success"), 2);
+    assert_eq!(dea_status(&b, authz, "AccessDenied"), 2);
+}
+
+#[test]
+fn with_nonce_tracking_an_old_proxy_join_no_longer_re_admits_a_device() {
+    // The re-admission finding with the DEA's nonce check on: the 4 Proxy Joins replayed
+    // 300 s later (every Device has left) are refused, the User Domain stays empty and no
+    // request is accepted twice.
+    let (b, ins) = rejoin_run(300, true);
+    assert_eq!(stats(&ins), (4, 0, 4));
+    assert_eq!(dea_status(&b, PROXY_LEAVE, "Success"), 4);
+    assert_eq!(dea_status(&b, PROXY_JOIN, "AccessDenied"), 4);
+    assert!(dea(&b).user_domains.domains["userdomain0"]
+        .members
+        .is_empty());
+    assert_eq!(violations(&ins, names::NO_REQUEST_ACCEPTED_TWICE), 0);
 }
