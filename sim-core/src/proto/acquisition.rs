@@ -162,13 +162,22 @@ pub(crate) fn agent_on_response(
         None => agent
             .sessions
             .values()
-            .find(|s| s.peer == from && matches!(s.kind, SessionKind::Acquisition(_)))
+            .find(|s| {
+                s.peer == from && matches!(s.kind, SessionKind::Acquisition(_)) && !s.rereg.parked()
+            })
             .map(|s| s.id),
     };
     let Some(id) = id.filter(|i| matches!(agent.sessions[i].kind, SessionKind::Acquisition(_)))
     else {
         return agent.discard(ctx, "ROResponse matches no request");
     };
+    // §5.4.3.1 NotRegistered: the RI has no Device Context — register again, then resend
+    // (at most once per request, registration.rs `Rereg`).
+    if r.status == Status::NotRegistered
+        && super::registration::agent_on_not_registered(agent, ctx, id)
+    {
+        return;
+    }
     if r.status != Status::Success {
         agent.finish_status(ctx, id, r.status);
         return;

@@ -127,6 +127,8 @@ pub(crate) struct Session {
     pub nonce: Vec<u8>,
     /// Protocol state.
     pub kind: SessionKind,
+    /// Re-registration after a NotRegistered answer (registration.rs).
+    pub rereg: registration::Rereg,
 }
 
 /// Counters a Device keeps for tests and reports.
@@ -138,6 +140,8 @@ pub struct AgentStats {
     pub uses_refused: u64,
     /// Responses discarded (no matching session, bad nonce, bad signature…).
     pub discarded: u64,
+    /// Registrations run again because an RI answered NotRegistered (registration.rs).
+    pub reregistrations: u64,
 }
 
 /// A DRM Agent.
@@ -252,6 +256,7 @@ impl Agent {
                 timer: None,
                 nonce: Vec::new(),
                 kind,
+                rereg: Default::default(),
             },
         );
         Some(id)
@@ -284,6 +289,7 @@ impl Agent {
         }
         let latency = ctx.now().since(s.started);
         ctx.outcome(s.kind.protocol(), Some(s.peer), status, latency, s.attempts);
+        registration::agent_on_session_end(self, ctx, &s, status);
         Some(s)
     }
 
@@ -306,7 +312,7 @@ impl Agent {
     pub(crate) fn session_by_nonce(&self, nonce: &[u8]) -> Option<u64> {
         self.sessions
             .values()
-            .find(|s| s.nonce == nonce)
+            .find(|s| s.nonce == nonce && !s.rereg.parked())
             .map(|s| s.id)
     }
 

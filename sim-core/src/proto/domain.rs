@@ -217,7 +217,7 @@ fn response_session(
         None => agent
             .sessions
             .values()
-            .find(|s| s.peer == from && is_kind(&s.kind))
+            .find(|s| s.peer == from && is_kind(&s.kind) && !s.rereg.parked())
             .map(|s| s.id),
     };
     id.filter(|i| is_kind(&agent.sessions[i].kind))
@@ -245,6 +245,12 @@ pub(crate) fn agent_on_join_response(
     let Some(id) = response_session(agent, from, nonce.as_deref(), is_join) else {
         return agent.discard(ctx, "JoinDomainResponse matches no request");
     };
+    // §5.4.4.1 NotRegistered: register again, then resend once (registration.rs `Rereg`).
+    if r.status == Status::NotRegistered
+        && super::registration::agent_on_not_registered(agent, ctx, id)
+    {
+        return;
+    }
     if r.status != Status::Success {
         agent.finish_status(ctx, id, r.status);
         return;
@@ -449,6 +455,12 @@ pub(crate) fn agent_on_leave_response(
         if b.domain_id != l.domain_id {
             return agent.discard(ctx, "LeaveDomainResponse names another domain");
         }
+    }
+    // §5.4.5.1 NotRegistered: register again, then resend once (registration.rs `Rereg`).
+    if r.status == Status::NotRegistered
+        && super::registration::agent_on_not_registered(agent, ctx, id)
+    {
+        return;
     }
     agent.finish_status(ctx, id, r.status);
 }

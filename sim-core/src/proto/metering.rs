@@ -390,6 +390,9 @@ pub(crate) fn agent_on_response(
             agent.metering_reports.stats.chain_resends += 1;
             agent_send(agent, ctx, id);
         }
+        // Seed 004 §11.2: NotRegistered — the RI has no valid Device Context. Register
+        // again and resend the same outstanding report once (registration.rs `Rereg`).
+        Status::NotRegistered if super::registration::agent_on_not_registered(agent, ctx, id) => {}
         other => {
             // §11.3: the attempt is over; nothing is deleted, recording continues.
             if rejects_content(other) {

@@ -6,7 +6,7 @@
 //! Device's request nonce by querying the OCSP responder with it, so every registration costs
 //! the responder one request — which is what makes the responder a capacity input.
 
-use super::agent::{Agent, RiContext, SessionKind};
+use super::agent::{Agent, RiContext, Session, SessionKind};
 use super::msg::{OcspQuery, SimMsg};
 use super::pki_wire::decode_ocsp;
 use super::ri::{DeviceContext, Ri};
@@ -34,6 +34,9 @@ pub(crate) struct AgentReg {
     device_hello: Option<DeviceHello>,
     ri_hello: Option<RiHello>,
     request: Option<RegistrationRequest>,
+    /// Started because an RI answered NotRegistered: on success the parked requests are
+    /// resumed, the workload is not started a second time.
+    reregistration: bool,
 }
 
 /// Starts registration with RI `ri`.
@@ -54,8 +57,10 @@ pub(crate) fn agent_send(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, id: u64) 
     let Some(s) = agent.sessions.get_mut(&id) else {
         return;
     };
+    let reregistration = matches!(&s.kind, SessionKind::Registration(r) if r.reregistration);
     s.kind = SessionKind::Registration(Box::new(AgentReg {
         device_hello: Some(hello.clone()),
+        reregistration,
         ..Default::default()
     }));
     s.nonce.clear();
@@ -124,6 +129,7 @@ pub(crate) fn agent_on_ri_hello(
         return;
     };
     let dh = reg.device_hello.clone().expect("checked by reg_session");
+    let reregistration = reg.reregistration;
     let sig = {
         let t = RegistrationTranscript {
             device_hello: &dh,
@@ -149,6 +155,7 @@ pub(crate) fn agent_on_ri_hello(
         device_hello: Some(dh),
         ri_hello: Some(h),
         request: Some(req.clone()),
+        reregistration,
     }));
     let peer = s.peer;
     agent.send_pdu(ctx, peer, Pdu::RegistrationRequest(req));
@@ -253,8 +260,143 @@ pub(crate) fn agent_on_response(
             ri_has_device_chain: true,
         },
     );
+    // Finishing resumes the requests parked on this registration (agent_on_session_end).
     agent.finish(ctx, id, "success");
-    agent.on_registered(ctx, ri);
+    if reg.reregistration {
+        // The workload already runs: only triggers that waited for the RI Context go on.
+        super::trigger::on_registered(agent, ctx, ri);
+    } else {
+        agent.on_registered(ctx, ri);
+    }
+}
+
+// ------------------------------------------------------------------ re-registration
+
+/// Re-registration state of a Device session.
+///
+/// OMA DRM 2 ROAP (OMA-TS-DRM-DRM-V2_0 §5.4.2 and the request checks of §5.4.3.1, §5.4.4.1,
+/// §5.4.5.1, seed 004 §11.2): an RI answers `NotRegistered` when it holds no valid Device
+/// Context for the requesting Device, and a Device must hold an RI Context — i.e. have
+/// completed the 4-pass Registration protocol — before it may run the 2-pass protocols. Our
+/// reading (the base spec text is not among the seeds): on `NotRegistered` the Device's RI
+/// Context is stale; it drops it, registers again, then sends the original request again as
+/// a new request (fresh nonce, new signature). To keep a forged or repeated `NotRegistered`
+/// (status-only responses are unsigned, §5.3) from making a Device loop, each original
+/// request may cause at most ONE re-registration; a second `NotRegistered` ends it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Rereg {
+    /// No re-registration yet.
+    #[default]
+    Unused,
+    /// Parked (no request in flight, no timer) until registration session `u64` ends.
+    Waiting(u64),
+    /// The one re-registration was used.
+    Used,
+}
+
+impl Rereg {
+    /// Whether the session waits for a re-registration (no response may match it).
+    pub(crate) fn parked(self) -> bool {
+        matches!(self, Rereg::Waiting(_))
+    }
+}
+
+/// RI answered session `id` (RO acquisition, Join/Leave Domain, Metering Report) with
+/// `NotRegistered`: drop the stale RI Context, register again (or wait for a registration with
+/// that RI already in progress) and park the session until it ends. Returns `false` when the
+/// session has already used its re-registration or none could be started — the caller then
+/// ends it with `NotRegistered` as before.
+pub(crate) fn agent_on_not_registered(
+    agent: &mut Agent,
+    ctx: &mut Ctx<'_, SimMsg>,
+    id: u64,
+) -> bool {
+    let Some(s) = agent.sessions.get(&id) else {
+        return false;
+    };
+    let resumable = matches!(
+        s.kind,
+        SessionKind::Acquisition(_)
+            | SessionKind::JoinDomain(_)
+            | SessionKind::LeaveDomain(_)
+            | SessionKind::Metering(_)
+    );
+    if !resumable || s.rereg != Rereg::Unused {
+        return false;
+    }
+    let ri = s.ri;
+    agent.ri_contexts.remove(&ri);
+    let running = agent
+        .sessions
+        .values()
+        .find(|s| s.ri == ri && matches!(s.kind, SessionKind::Registration(_)))
+        .map(|s| s.id);
+    let (reg, fresh) = match running {
+        Some(reg) => (reg, false),
+        None => {
+            let kind = SessionKind::Registration(Box::new(AgentReg {
+                reregistration: true,
+                ..Default::default()
+            }));
+            // At the session bound open_session records an `abandoned` registration.
+            let Some(reg) = agent.open_session(ctx, ri, kind) else {
+                return false;
+            };
+            agent.stats.reregistrations += 1;
+            (reg, true)
+        }
+    };
+    let s = agent.sessions.get_mut(&id).expect("checked above");
+    if let Some(t) = s.timer.take() {
+        ctx.cancel_timer(t);
+    }
+    // Cleared so the resumed request draws a fresh nonce in every variant.
+    s.nonce.clear();
+    s.rereg = Rereg::Waiting(reg);
+    if fresh {
+        agent_send(agent, ctx, reg);
+    }
+    true
+}
+
+/// Session `ended` just recorded its outcome `status`: if it was a registration, resume the
+/// sessions parked on it (success) or end them with `NotRegistered` (any failure) — so every
+/// parked request still ends in exactly one outcome of its own.
+pub(crate) fn agent_on_session_end(
+    agent: &mut Agent,
+    ctx: &mut Ctx<'_, SimMsg>,
+    ended: &Session,
+    status: &str,
+) {
+    if !matches!(ended.kind, SessionKind::Registration(_)) {
+        return;
+    }
+    let parked: Vec<u64> = agent
+        .sessions
+        .values()
+        .filter(|s| s.rereg == Rereg::Waiting(ended.id))
+        .map(|s| s.id)
+        .collect();
+    let registered = status == "success" && agent.ri_contexts.contains_key(&ended.ri);
+    for id in parked {
+        let Some(s) = agent.sessions.get_mut(&id) else {
+            continue;
+        };
+        s.rereg = Rereg::Used;
+        if !registered {
+            agent.finish_status(ctx, id, Status::NotRegistered);
+            continue;
+        }
+        match &agent.sessions[&id].kind {
+            SessionKind::Acquisition(_) => super::acquisition::agent_send(agent, ctx, id),
+            SessionKind::JoinDomain(_) => super::domain::agent_send_join(agent, ctx, id),
+            SessionKind::LeaveDomain(_) => super::domain::agent_send_leave(agent, ctx, id),
+            SessionKind::Metering(_) => super::metering::agent_send(agent, ctx, id),
+            _ => {
+                agent.finish_status(ctx, id, Status::NotRegistered);
+            }
+        }
+    }
 }
 
 /// RI-side state of a registration between RIHello and RegistrationRequest.

@@ -18,6 +18,7 @@ mod pairing;
 mod pdu;
 mod pki;
 mod replay_dea;
+mod reregistration;
 mod rights_invariants;
 mod support;
 mod tamper_replay;
