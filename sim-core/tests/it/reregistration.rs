@@ -5,11 +5,14 @@
 use crate::support::{build_ideal, layout_and_roster};
 use sim_core::adversary::{install, AdversaryKind, AdversarySpec, Installed, Position};
 use sim_core::crypto::CryptoMode;
-use sim_core::engine::{RunLimits, SimTime};
+use sim_core::engine::{ActorId, RunLimits, SimTime, Tap, TapCtx, Verdict};
 use sim_core::invariant::MonitorSet;
 use sim_core::net::GroupId;
+use sim_core::pdu::roap::RoResponse;
+use sim_core::pdu::{Pdu, Status};
 use sim_core::proto::agent::Agent;
 use sim_core::proto::build::{Built, WorldConfig};
+use sim_core::proto::msg::{SimMsg, Wire};
 use sim_core::proto::ri::Ri;
 use sim_core::proto::workload::AgentWorkload;
 use sim_core::trace::{TraceConfig, TraceEvent, TraceRecorder, VecSink};
@@ -215,4 +218,62 @@ fn refused_reregistration_ends_the_request_once() {
     assert_eq!(agent.stats.reregistrations, 1);
     assert!(agent.ri_contexts.is_empty());
     assert!(agent.ros.is_empty());
+}
+
+/// An on-path attacker who replaces every ROResponse with a forged status-only
+/// `NotRegistered` (status-only responses are unsigned, §5.3).
+struct ForgeNotRegistered {
+    mode: CryptoMode,
+    forged: Rc<RefCell<u64>>,
+}
+
+impl Tap<SimMsg> for ForgeNotRegistered {
+    fn on_send(
+        &mut self,
+        _from: ActorId,
+        _to: ActorId,
+        msg: SimMsg,
+        _ctx: &mut TapCtx<'_, SimMsg>,
+    ) -> Verdict<SimMsg> {
+        if let SimMsg::Pdu(w) = &msg {
+            if let Ok(Pdu::RoResponse(_)) = w.open() {
+                *self.forged.borrow_mut() += 1;
+                let forged = Pdu::RoResponse(RoResponse {
+                    status: Status::NotRegistered,
+                    body: None,
+                });
+                return Verdict::Pass(SimMsg::Pdu(Wire::new(self.mode, forged)));
+            }
+        }
+        Verdict::Pass(msg)
+    }
+}
+
+/// Forged NotRegistered answers cannot make a Device loop: each original request costs at
+/// most one re-registration and ends in exactly one failure outcome.
+#[test]
+fn forged_not_registered_costs_one_reregistration_per_request() {
+    let forged = Rc::new(RefCell::new(0));
+    let (mut built, o, _) = build(&cfg(CryptoMode::Symbolic), &[]);
+    built.sim.set_tap(Box::new(ForgeNotRegistered {
+        mode: CryptoMode::Symbolic,
+        forged: forged.clone(),
+    }));
+    run_to(&mut built, 120);
+    let failed = count(&o, 0, "ro_acquisition", "NotRegistered");
+    // ~6/min for 2 min: several requests, each answered twice (original and resend).
+    assert!(failed >= 3, "{o:?}");
+    assert_eq!(count(&o, 0, "ro_acquisition", "success"), 0);
+    assert_eq!(*forged.borrow() as usize, 2 * failed);
+    // One registration at arrival plus one per request, all successful.
+    assert_eq!(count(&o, 0, "registration", "success"), 1 + failed, "{o:?}");
+    assert_eq!(o.borrow().len(), 1 + 2 * failed, "{o:?}");
+    let agent = built.sim.actor::<Agent>(built.agents[0]).unwrap();
+    assert_eq!(agent.stats.reregistrations as usize, failed);
+    assert!(agent.ros.is_empty());
+    // Each outcome pair: the re-registration, then the request's single failure.
+    let later: Vec<String> = o.borrow()[1..].iter().map(|(_, p, _)| p.clone()).collect();
+    for pair in later.chunks(2) {
+        assert_eq!(pair, ["registration", "ro_acquisition"], "{o:?}");
+    }
 }
