@@ -82,16 +82,6 @@ pub(crate) fn agent_start_with(
     }
 }
 
-/// Starts acquiring the ROs named `ro_ids` from RI `ri` (a ROAP trigger {roAcquisition}).
-pub(crate) fn agent_start_ros(
-    agent: &mut Agent,
-    ctx: &mut Ctx<'_, SimMsg>,
-    ri: usize,
-    ro_ids: Vec<String>,
-) {
-    agent_start_with(agent, ctx, ri, ro_ids, None, None);
-}
-
 /// Sends (or re-sends, with a fresh nonce) the RORequest of session `id`.
 pub(crate) fn agent_send(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, id: u64) {
     let world = agent.world.clone();

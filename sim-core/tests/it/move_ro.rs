@@ -284,6 +284,10 @@ fn full_moves_conserve_rights() {
     assert_eq!(ri.moves.stats.accepted, moved);
     assert_eq!(ri.moves.stats.delivered, moved);
     assert_eq!(ri.moves.stats.retransmissions, 0);
+    // Each delivery was fetched by an RO Request echoing its trigger's nonce (ROAP §5.2.1):
+    // one triggered request per accepted Move on this lossless network, none unknown.
+    assert_eq!(ri.domains.triggered_requests, moved);
+    assert_eq!(ri.domains.unknown_trigger_nonces, 0);
     let installed: usize = r
         .agents()
         .iter()

@@ -64,8 +64,7 @@ pub enum Probe {
         until: SimTime,
     },
     /// The Device sent a request echoing this trigger nonce, or an RO Request naming one of
-    /// the trigger's RO IDs (the Move delivery path fetches the named ROs without echoing
-    /// the nonce).
+    /// the trigger's RO IDs (either shows it ran the triggered acquisition).
     TriggerEcho {
         /// The Device actor.
         agent: ActorId,

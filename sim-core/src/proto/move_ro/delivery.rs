@@ -90,7 +90,9 @@ pub(crate) fn agent_on_ro_trigger(
         agent.moves.requested.insert(w.clone(), now);
     }
     agent.moves.stats.triggers_accepted += 1;
-    acquisition::agent_start_ros(agent, ctx, ri, wanted);
+    // The RO Request echoes the trigger's nonce as `triggerNonce` (ROAP §5.2.1: a request
+    // made in response to a trigger carries its nonce), so the RI can tell it was triggered.
+    acquisition::agent_start_with(agent, ctx, ri, wanted, None, t.nonce.clone());
 }
 
 /// A signed ROAP Trigger {roAcquisition} naming moved ROs, to their destination.
@@ -101,13 +103,17 @@ pub(super) fn send_trigger(
     ro_ids: Vec<String>,
 ) {
     let world = ri.world.clone();
+    let nonce = world.nonce(ctx.rng());
+    // Remembered like every trigger nonce the RI issues, so the echo in the Device's RO
+    // Request counts as a triggered request (`RiDomains::note_trigger_nonce`).
+    ri.domains.remember_trigger(nonce.clone());
     let mut t = RoapTrigger {
         version: "1.0".into(),
         kind: TriggerKind::RoAcquisition,
         id: None,
         ri_id: ri.me.id.clone(),
         ri_alias: None,
-        nonce: Some(world.nonce(ctx.rng())),
+        nonce: Some(nonce),
         roap_url: world.ris[ri.index].url.clone(),
         domain_id: None,
         ro_ids,
