@@ -277,3 +277,44 @@ fn forged_not_registered_costs_one_reregistration_per_request() {
         assert_eq!(pair, ["registration", "ro_acquisition"], "{o:?}");
     }
 }
+
+/// Leave Domain takes the same path: the RI lost the Device Context while the Device was a
+/// domain member; its workload Leave meets NotRegistered, the Device registers again and
+/// resends the Leave, which succeeds and removes the membership at the RI.
+#[test]
+fn leave_domain_after_lost_device_context_reregisters() {
+    let mut c = cfg(CryptoMode::Symbolic);
+    c.workload.acquire_rate_per_min = 0.0;
+    c.workload.join_domain_probability = 1.0;
+    c.workload.leave_domain_probability = 1.0;
+    c.domains.mean_membership_ns = 30 * S;
+    let (mut built, o, _) = build(&c, &[]);
+    run_to(&mut built, LOSS_S);
+    assert_eq!(count(&o, 0, "join_domain", "success"), 1, "{o:?}");
+    assert_eq!(o.borrow().len(), 2, "{o:?}");
+    forget_device(&mut built);
+    run_to(&mut built, 300);
+    let later: Vec<(String, String)> = o.borrow()[2..]
+        .iter()
+        .map(|(_, p, s)| (p.clone(), s.clone()))
+        .collect();
+    let ok = |p: &str| (p.to_string(), "success".to_string());
+    assert_eq!(later, [ok("registration"), ok("leave_domain")], "{o:?}");
+    let agent = built.sim.actor::<Agent>(built.agents[0]).unwrap();
+    assert_eq!(agent.stats.reregistrations, 1);
+    assert!(agent.domain.contexts.is_empty());
+    let id = agent.identity().id.clone();
+    let ri = built.sim.actor::<Ri>(built.ris[0]).unwrap();
+    assert!(ri.devices.contains_key(&id));
+    assert!(ri
+        .domains
+        .domains
+        .values()
+        .all(|d| !d.members.contains(&id)));
+    let leave_not_reg = ri
+        .stats
+        .statuses
+        .get(&("leave_domain".to_string(), "NotRegistered".to_string()))
+        .copied();
+    assert_eq!(leave_not_reg, Some(1));
+}
