@@ -142,6 +142,9 @@ pub struct AgentStats {
     pub discarded: u64,
     /// Registrations run again because an RI answered NotRegistered (registration.rs).
     pub reregistrations: u64,
+    /// Times the workload (acquire, consume, metering, domain and Move timers) was started:
+    /// once, at the first registration with the home RI.
+    pub workload_starts: u64,
 }
 
 /// A DRM Agent.
@@ -384,9 +387,12 @@ impl Agent {
     /// Registration with RI `ri` succeeded: the workload starts.
     pub(crate) fn on_registered(&mut self, ctx: &mut Ctx<'_, SimMsg>, ri: usize) {
         trigger::on_registered(self, ctx, ri);
-        if ri != self.home_ri {
+        // A later registration with the home RI (a Registration trigger, ROAP §5.2.1) renews
+        // the RI Context only: starting the workload again would double every Poisson clock.
+        if ri != self.home_ri || self.stats.workload_starts > 0 {
             return;
         }
+        self.stats.workload_starts += 1;
         self.schedule(ctx, Activity::Acquire);
         self.schedule(ctx, Activity::Consume);
         if metering::arm_once(self) {

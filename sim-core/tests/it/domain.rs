@@ -622,6 +622,21 @@ fn devices_expecting_the_other_form_reject_the_domain_key() {
 }
 
 #[test]
+fn a_registration_trigger_re_registers_without_restarting_the_workload() {
+    let mut run = Run::new(&quiet(2));
+    run.run_to(10);
+    assert_eq!(run.count("registration", "success"), 2);
+    assert_eq!(run.agent(0).stats.workload_starts, 1);
+    run.trigger(0, TriggerOrder::new(TriggerKind::Registration));
+    run.run_to(15);
+    // The 4-pass protocol ran again and renewed the RI Context; the workload's timers were
+    // started once (twice would double every activity rate).
+    assert_eq!(run.count("registration", "success"), 3);
+    assert_eq!(run.agent(0).stats.workload_starts, 1);
+    assert_eq!(run.agent(1).stats.workload_starts, 1);
+}
+
+#[test]
 fn triggers_start_the_named_protocol_with_the_nonce_echoed() {
     let mut run = Run::new(&quiet(3));
     run.run_to(10);
