@@ -462,6 +462,56 @@ fn restore(agent: &mut Agent, ro_id: &str) {
     }
 }
 
+/// Why a Move response is discarded at the Device before its status is read.
+pub(crate) enum ResponseReject {
+    /// No pending session of the protocol with that nonce, reqID and resID (step 1).
+    Mismatch,
+    /// The responding RI has no RI Context at the Device (its key is unknown).
+    NoRiContext,
+    /// The RI's signature does not verify (step 2).
+    Signature,
+}
+
+/// Steps 1 and 2 of seed 003 §9.1.3 and §9.2.3, shared by both Move protocols: reqID,
+/// resID and nonce are those of a pending session accepted by `is_kind`, and the RI's
+/// signature over the response (as `as_pdu` wraps it) verifies. Returns the session id.
+pub(crate) fn check_move_response(
+    agent: &mut Agent,
+    r: &MoveResponse,
+    is_kind: fn(&SessionKind) -> bool,
+    as_pdu: fn(MoveResponse) -> Pdu,
+) -> Result<u64, ResponseReject> {
+    let world = agent.world.clone();
+    let id = agent
+        .session_by_nonce(&r.nonce)
+        .filter(|i| is_kind(&agent.sessions[i].kind));
+    let ri = id.map(|i| agent.sessions[&i].ri);
+    let Some((id, ri)) = id
+        .zip(ri)
+        .filter(|(_, ri)| r.req_id == agent.me.id && r.res_id == world.ris[*ri].id)
+    else {
+        return Err(ResponseReject::Mismatch);
+    };
+    let Some(key) = agent
+        .ri_contexts
+        .get(&ri)
+        .map(|c| c.chain[0].public_key().clone())
+    else {
+        return Err(ResponseReject::NoRiContext);
+    };
+    let signed = as_pdu(r.clone());
+    match world.crypto.verify(
+        &mut agent.ops,
+        &key,
+        world.params.sig_alg,
+        &signed,
+        &r.signature,
+    ) {
+        Ok(_) => Ok(id),
+        Err(_) => Err(ResponseReject::Signature),
+    }
+}
+
 /// MoveDeviceROResponse at the Device (seed 003 §9.1.3, steps in order).
 pub(crate) fn agent_on_response(
     agent: &mut Agent,
@@ -469,31 +519,29 @@ pub(crate) fn agent_on_response(
     _from: ActorId,
     r: MoveResponse,
 ) {
-    let world = agent.world.clone();
-    // Step 1: reqID, resID and nonce as in the preceding request, else stop processing.
-    let id = agent
-        .session_by_nonce(&r.nonce)
-        .filter(|i| matches!(agent.sessions[i].kind, SessionKind::MoveDeviceRo(_)));
-    let ri = id.map(|i| agent.sessions[&i].ri);
-    let Some((id, ri)) = id
-        .zip(ri)
-        .filter(|(_, ri)| r.req_id == agent.me.id && r.res_id == world.ris[*ri].id)
-    else {
-        agent.moves.stats.discarded_mismatch += 1;
-        return agent.discard(
-            ctx,
-            "MoveDeviceROResponse reqID/resID/nonce mismatch (§9.1.3 step 1)",
-        );
+    // Steps 1 (reqID, resID and nonce as in the preceding request) and 2 (the RI's
+    // signature); otherwise stop processing.
+    let is_kind = |k: &SessionKind| matches!(k, SessionKind::MoveDeviceRo(_));
+    let id = match check_move_response(agent, &r, is_kind, Pdu::MoveDeviceRoResponse) {
+        Ok(id) => id,
+        Err(ResponseReject::Mismatch) => {
+            agent.moves.stats.discarded_mismatch += 1;
+            return agent.discard(
+                ctx,
+                "MoveDeviceROResponse reqID/resID/nonce mismatch (§9.1.3 step 1)",
+            );
+        }
+        Err(ResponseReject::NoRiContext) => {
+            return agent.discard(ctx, "MoveDeviceROResponse from an RI without context")
+        }
+        Err(ResponseReject::Signature) => {
+            agent.moves.stats.discarded_signature += 1;
+            return agent.discard(
+                ctx,
+                "MoveDeviceROResponse signature does not verify (§9.1.3 step 2)",
+            );
+        }
     };
-    // Step 2: the RI's signature.
-    let Some(key) = agent
-        .ri_contexts
-        .get(&ri)
-        .map(|c| c.chain[0].public_key().clone())
-    else {
-        return agent.discard(ctx, "MoveDeviceROResponse from an RI without context");
-    };
-    let sig = r.signature.clone();
     let status = r.status;
     let pr_urls: Vec<String> = r
         .extensions
@@ -503,23 +551,6 @@ pub(crate) fn agent_on_response(
             _ => None,
         })
         .collect();
-    if world
-        .crypto
-        .verify(
-            &mut agent.ops,
-            &key,
-            world.params.sig_alg,
-            &Pdu::MoveDeviceRoResponse(r),
-            &sig,
-        )
-        .is_err()
-    {
-        agent.moves.stats.discarded_signature += 1;
-        return agent.discard(
-            ctx,
-            "MoveDeviceROResponse signature does not verify (§9.1.3 step 2)",
-        );
-    }
     let Some(s) = agent.finish_status(ctx, id, status) else {
         return;
     };

@@ -7,7 +7,7 @@ use crate::pdu::moves::UserDomainAuthorization;
 use crate::pdu::moves::{MoveRequest, MoveResponse, MovedRo, RightsInfo, StateInfo};
 use crate::pdu::{Ext, Extension, Identifier, Pdu, Status};
 use crate::proto::agent::{Activity, Agent, SessionKind};
-use crate::proto::move_ro::{plan, sign_and_send_request};
+use crate::proto::move_ro::{check_move_response, plan, sign_and_send_request, ResponseReject};
 use crate::proto::msg::SimMsg;
 use crate::proto::rights::MoveSystem;
 use std::collections::BTreeSet;
@@ -243,46 +243,32 @@ pub(crate) fn agent_on_response(
     _from: ActorId,
     r: MoveResponse,
 ) {
-    let world = agent.world.clone();
-    // Step 1: reqID, resID, nonce as in the preceding request.
-    let id = agent
-        .session_by_nonce(&r.nonce)
-        .filter(|i| matches!(agent.sessions[i].kind, SessionKind::MoveUserDomainRo(_)));
-    let ri = id.map(|i| agent.sessions[&i].ri);
-    let Some((id, ri)) = id
-        .zip(ri)
-        .filter(|(_, ri)| r.req_id == agent.me.id && r.res_id == world.ris[*ri].id)
-    else {
-        agent.move_ud.stats.discarded_mismatch += 1;
-        return agent.discard(
-            ctx,
-            "MoveUserDomainConstrainedROResponse mismatch (§9.2.3 step 1)",
-        );
+    // Steps 1 (reqID, resID, nonce as in the preceding request) and 2 (the RI's signature).
+    let is_kind = |k: &SessionKind| matches!(k, SessionKind::MoveUserDomainRo(_));
+    let as_pdu = Pdu::MoveUserDomainConstrainedRoResponse;
+    let id = match check_move_response(agent, &r, is_kind, as_pdu) {
+        Ok(id) => id,
+        Err(ResponseReject::Mismatch) => {
+            agent.move_ud.stats.discarded_mismatch += 1;
+            return agent.discard(
+                ctx,
+                "MoveUserDomainConstrainedROResponse mismatch (§9.2.3 step 1)",
+            );
+        }
+        Err(ResponseReject::NoRiContext) => {
+            return agent.discard(
+                ctx,
+                "MoveUserDomainConstrainedROResponse without RI context",
+            )
+        }
+        Err(ResponseReject::Signature) => {
+            agent.move_ud.stats.discarded_signature += 1;
+            return agent.discard(
+                ctx,
+                "MoveUserDomainConstrainedROResponse signature (§9.2.3 step 2)",
+            );
+        }
     };
-    // Step 2: the RI's signature.
-    let Some(key) = agent
-        .ri_contexts
-        .get(&ri)
-        .map(|c| c.chain[0].public_key().clone())
-    else {
-        return agent.discard(
-            ctx,
-            "MoveUserDomainConstrainedROResponse without RI context",
-        );
-    };
-    let sig = r.signature.clone();
-    let signed = Pdu::MoveUserDomainConstrainedRoResponse(r.clone());
-    if world
-        .crypto
-        .verify(&mut agent.ops, &key, world.params.sig_alg, &signed, &sig)
-        .is_err()
-    {
-        agent.move_ud.stats.discarded_signature += 1;
-        return agent.discard(
-            ctx,
-            "MoveUserDomainConstrainedROResponse signature (§9.2.3 step 2)",
-        );
-    }
     let Some(s) = agent.finish_status(ctx, id, r.status) else {
         return;
     };
