@@ -452,6 +452,7 @@ fn install_adversaries(
             model::AdversaryKind::DomainStuffer => K::DomainStuffer,
             model::AdversaryKind::TicketForger => K::TicketForger,
             model::AdversaryKind::Flooder => K::Flooder,
+            model::AdversaryKind::Rules => K::Rules,
         };
         let mut s = AdversarySpec::new(kind, &a.display_name(i), position);
         s.messages = a.targets.messages.clone();
@@ -473,6 +474,8 @@ fn install_adversaries(
             .as_deref()
             .and_then(adv::impersonator::ImpersonateMode::parse)
             .unwrap_or_default();
+        // Validation has reported every problem of the rules already.
+        s.rules = crate::rules::convert(a, &mut Vec::new());
         specs.push(s);
     }
     let roster = sim_core::invariant::Roster {

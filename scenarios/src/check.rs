@@ -588,3 +588,189 @@ pub fn render(report: &CheckReport) -> String {
     ));
     t
 }
+
+/// Output format of `drmsim check`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum Format {
+    /// The human-readable table ([`render`]).
+    #[default]
+    Text,
+    /// One JSON document ([`render_json`]).
+    Json,
+    /// JUnit XML for CI systems ([`render_junit`]).
+    Junit,
+}
+
+impl Format {
+    /// Parses `text`, `json` or `junit`.
+    pub fn parse(s: &str) -> Result<Format, String> {
+        match s {
+            "text" => Ok(Format::Text),
+            "json" => Ok(Format::Json),
+            "junit" => Ok(Format::Junit),
+            o => Err(format!("unknown format `{o}` (text, json, junit)")),
+        }
+    }
+}
+
+/// The report as one JSON document: per scenario its expected outcomes and, per seed, the
+/// attack outcomes, failed expectations, violations and the reproducing command.
+pub fn render_json(report: &CheckReport) -> String {
+    use serde_json::{json, Value};
+    let scenarios: Vec<Value> = report
+        .scenarios
+        .iter()
+        .map(|s| {
+            let seeds: Vec<Value> = s
+                .seeds
+                .iter()
+                .map(|r| {
+                    json!({
+                        "seed": r.seed,
+                        "passed": r.passed(),
+                        "attacks": r.attacks.iter().map(|(k, v)| (k.clone(), json!(v.as_str()))).collect::<serde_json::Map<_, _>>(),
+                        "expectations": r.expectations.iter().map(|e| json!({"what": e.what, "passed": e.passed, "detail": e.detail})).collect::<Vec<_>>(),
+                        "violations": r.violations.iter().map(|v| json!({"invariant": v.invariant, "detail": v.detail, "messages": v.messages.iter().map(|(id, t, f, to, ty)| json!({"msg": id, "t_ns": t, "from": f, "to": to, "type": ty})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+                        "error": r.error,
+                        "events": r.events,
+                        "reproduce": crate::runner::reproduce_command(&s.file, r.seed, false),
+                    })
+                })
+                .collect();
+            json!({
+                "file": s.file,
+                "name": s.name,
+                "expected": s.expected.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
+                "passed": s.seeds.iter().all(SeedResult::passed),
+                "seeds": seeds,
+                "shrunk": s.shrunk.as_ref().map(|sh| json!({
+                    "file": sh.file.display().to_string(),
+                    "agents": sh.agents,
+                    "horizon_ns": sh.horizon_ns,
+                    "event_budget": sh.event_budget,
+                    "runs": sh.runs,
+                })),
+            })
+        })
+        .collect();
+    let doc = json!({
+        "passed": report.all_passed(),
+        "scenarios": scenarios,
+        "load_errors": report.load_errors.iter().map(|(f, e)| json!({"file": f, "error": e})).collect::<Vec<_>>(),
+    });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            // XML 1.0 forbids most control characters even escaped.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => o.push(' '),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// The report as JUnit XML: one `<testsuite>` per scenario file, one `<testcase>` per seed
+/// (a `<failure>` listing missed expectations, violations and the reproducing command), and
+/// an `<error>` test case per file that could not be loaded.
+pub fn render_junit(report: &CheckReport) -> String {
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let tests: usize = report.scenarios.iter().map(|s| s.seeds.len()).sum::<usize>()
+        + report.load_errors.len();
+    let failures: usize = report
+        .scenarios
+        .iter()
+        .map(|s| s.seeds.iter().filter(|r| !r.passed() && r.error.is_none()).count())
+        .sum();
+    let errors: usize = report
+        .scenarios
+        .iter()
+        .map(|s| s.seeds.iter().filter(|r| r.error.is_some()).count())
+        .sum::<usize>()
+        + report.load_errors.len();
+    x.push_str(&format!(
+        "<testsuites name=\"drmsim check\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">\n"
+    ));
+    for s in &report.scenarios {
+        let f = s.seeds.iter().filter(|r| !r.passed() && r.error.is_none()).count();
+        let e = s.seeds.iter().filter(|r| r.error.is_some()).count();
+        x.push_str(&format!(
+            "  <testsuite name=\"{}\" file=\"{}\" tests=\"{}\" failures=\"{f}\" errors=\"{e}\">\n",
+            xml_escape(&s.name),
+            xml_escape(&s.file),
+            s.seeds.len()
+        ));
+        for r in &s.seeds {
+            let outcomes: Vec<String> = r
+                .attacks
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str()))
+                .collect();
+            x.push_str(&format!(
+                "    <testcase classname=\"{}\" name=\"seed {}\">\n",
+                xml_escape(&s.name),
+                r.seed
+            ));
+            let reproduce = crate::runner::reproduce_command(&s.file, r.seed, false);
+            if let Some(err) = &r.error {
+                x.push_str(&format!(
+                    "      <error message=\"{}\">reproduce: {}</error>\n",
+                    xml_escape(err),
+                    xml_escape(&reproduce)
+                ));
+            } else if !r.passed() {
+                let failed: Vec<&ExpectationResult> =
+                    r.expectations.iter().filter(|e| !e.passed).collect();
+                let msg = failed
+                    .iter()
+                    .map(|e| e.what.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let mut body = String::new();
+                for e in &failed {
+                    body.push_str(&format!("{}: {}\n", e.what, e.detail));
+                }
+                for v in &r.violations {
+                    body.push_str(&format!("violated {}: {}\n", v.invariant, v.detail));
+                }
+                body.push_str(&format!("reproduce: {reproduce}\n"));
+                x.push_str(&format!(
+                    "      <failure message=\"{}\" type=\"expectation\">{}</failure>\n",
+                    xml_escape(&msg),
+                    xml_escape(&body)
+                ));
+            }
+            x.push_str(&format!(
+                "      <system-out>{}</system-out>\n    </testcase>\n",
+                xml_escape(&outcomes.join(" "))
+            ));
+        }
+        x.push_str("  </testsuite>\n");
+    }
+    if !report.load_errors.is_empty() {
+        x.push_str(&format!(
+            "  <testsuite name=\"load\" tests=\"{0}\" failures=\"0\" errors=\"{0}\">\n",
+            report.load_errors.len()
+        ));
+        for (f, e) in &report.load_errors {
+            x.push_str(&format!(
+                "    <testcase classname=\"load\" name=\"{}\">\n      <error message=\"could not load\">{}</error>\n    </testcase>\n",
+                xml_escape(f),
+                xml_escape(e)
+            ));
+        }
+        x.push_str("  </testsuite>\n");
+    }
+    x.push_str("</testsuites>\n");
+    x
+}

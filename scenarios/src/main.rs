@@ -194,6 +194,9 @@ enum Command {
         /// Where shrunk reproducers are written
         #[arg(long, default_value = "runs/check", value_name = "DIR")]
         out: PathBuf,
+        /// Report format on stdout: text (table), json, or junit (JUnit XML for CI)
+        #[arg(long, default_value = "text", value_name = "FORMAT", value_parser = scenarios::check::Format::parse)]
+        format: scenarios::check::Format,
     },
     /// Run every point of a [sweep] in parallel; resumable and shardable
     #[command(long_about = SWEEP_LONG, after_long_help = SWEEP_EXAMPLES)]
@@ -499,8 +502,9 @@ fn check(
     jobs: Option<usize>,
     no_shrink: bool,
     out: PathBuf,
+    format: scenarios::check::Format,
 ) -> ExitCode {
-    use scenarios::check::{self, CheckOptions};
+    use scenarios::check::{self, CheckOptions, Format};
     let files = match check::collect_files(paths) {
         Ok(f) => f,
         Err(e) => {
@@ -518,7 +522,14 @@ fn check(
         opts.jobs = j.max(1);
     }
     let report = check::check(&files, &opts);
-    print!("{}", check::render(&report));
+    print!(
+        "{}",
+        match format {
+            Format::Text => check::render(&report),
+            Format::Json => check::render_json(&report),
+            Format::Junit => check::render_junit(&report),
+        }
+    );
     if !report.load_errors.is_empty() {
         ExitCode::from(2)
     } else if report.all_passed() {
@@ -695,7 +706,8 @@ fn main() -> ExitCode {
             jobs,
             no_shrink,
             out,
-        } => check(&paths, seeds, jobs, no_shrink, out),
+            format,
+        } => check(&paths, seeds, jobs, no_shrink, out, format),
         Command::Sweep {
             file,
             out,

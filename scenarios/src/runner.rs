@@ -399,17 +399,20 @@ pub fn check_expectations(s: &Scenario, o: &EngineOutcome) -> Vec<ExpectationRes
         };
         for name in list {
             let a = o.attacks.get(name).cloned().unwrap_or_default();
+            // `blocked` needs at least one attempt the referee decided: a run whose every
+            // attempt stayed inconclusive proves nothing.
             let passed = a.attempts > 0
                 && if must_succeed {
                     a.succeeded > 0
                 } else {
-                    a.succeeded == 0
+                    a.succeeded == 0 && a.blocked > 0
                 };
+            let open = a.attempts.saturating_sub(a.succeeded + a.blocked);
             out.push(ExpectationResult {
                 what: format!("{key}.{name}"),
                 passed,
                 detail: format!(
-                    "{} attempt(s), {} succeeded, {} blocked",
+                    "{} attempt(s), {} succeeded, {} blocked, {open} inconclusive",
                     a.attempts, a.succeeded, a.blocked
                 ),
             });

@@ -813,6 +813,71 @@ fn adversary(c: &mut Checker, s: &Scenario, groups: &BTreeSet<&str>, i: usize, a
     if a.budget == 0 {
         c.bad(p("budget"), "must be at least 1");
     }
+    rules(c, s, i, a);
+}
+
+/// `[[adversary.rules]]`: only for `kind = "rules"`, which needs at least one.
+fn rules(c: &mut Checker, s: &Scenario, i: usize, a: &Adversary) {
+    match (a.kind, a.rules.is_empty()) {
+        (AdversaryKind::Rules, true) => {
+            c.bad(
+                path!["adversary", i, "kind"],
+                "a `rules` adversary needs at least one [[adversary.rules]]",
+            );
+            return;
+        }
+        (AdversaryKind::Rules, false) => {}
+        (k, false) => {
+            c.bad(
+                path!["adversary", i, "rules"],
+                format!("`rules` apply to kind = \"rules\", not {}", k.as_str()),
+            );
+            return;
+        }
+        (_, true) => return,
+    }
+    let mut problems = Vec::new();
+    crate::rules::convert(a, &mut problems);
+    for (j, field, msg) in problems {
+        let mut p = path!["adversary", i, "rules", j];
+        for (k, f) in field.iter().enumerate() {
+            // Edits are an array: `edits.N.field`.
+            match f.parse::<usize>() {
+                Ok(n) if k > 0 && field[k - 1] == "edits" => p.push(n.into()),
+                _ => p.push(f.as_str().into()),
+            }
+        }
+        c.bad(p, msg);
+    }
+    for (j, r) in a.rules.iter().enumerate() {
+        for (k, m) in r.when.kind.iter().enumerate() {
+            if let Err(msg) = message_kind(m) {
+                c.bad(path!["adversary", i, "rules", j, "when", "kind", k], msg);
+            }
+        }
+        for (name, list) in [("from", &r.when.from), ("to", &r.when.to)] {
+            for (k, n) in list.iter().enumerate() {
+                if let Err(m) = actor_name(s, n, true) {
+                    c.bad(path!["adversary", i, "rules", j, "when", name, k], m);
+                }
+            }
+        }
+        if let (Some(f), Some(t)) = (r.when.after, r.when.before) {
+            if t <= f {
+                c.bad(
+                    path!["adversary", i, "rules", j, "when", "before"],
+                    format!("before ({t}) must be after after ({f})"),
+                );
+            }
+        }
+        if r.then == "flood" {
+            if let Some(to) = &r.to {
+                if let Err(m) = actor_name(s, to, false) {
+                    c.bad(path!["adversary", i, "rules", j, "to"], m);
+                }
+            }
+        }
+    }
 }
 
 fn expect(c: &mut Checker, s: &Scenario) {

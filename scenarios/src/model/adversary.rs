@@ -64,6 +64,104 @@ pub struct Adversary {
     /// DEA, seed 001 §7.2.1.1).
     #[serde(default)]
     pub impersonate: Option<String>,
+    /// The rules of a programmable attacker (`kind = "rules"`), tried in order; the first
+    /// that matches a message acts on it. See docs/attacks.md.
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+}
+
+/// One rule of a programmable attacker: `when` a message matches, `then` act.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Name in verdicts (default `rule/<index>`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Which messages (default: every message the position lets it see).
+    #[serde(default)]
+    pub when: When,
+    /// `drop`, `delay`, `reorder`, `duplicate`, `replay`, `modify`, `inject`, `flood` or
+    /// `skew`.
+    pub then: String,
+    /// delay/reorder: how long the message is held (default 1 s).
+    #[serde(default)]
+    pub by: Option<DurationNs>,
+    /// duplicate/replay/inject: delay before the copy or forgery is sent (default 0).
+    #[serde(default)]
+    pub after: Option<DurationNs>,
+    /// replay/inject: `same` (the receiver), `sender` (back to the sender, claiming to be
+    /// the receiver), `other` (next actor of the receiver's kind) or actor patterns.
+    #[serde(default)]
+    pub to: Option<String>,
+    /// duplicate: number of copies (default 1).
+    #[serde(default)]
+    pub copies: Option<u32>,
+    /// inject/flood: the kind built (inject default: the matched message's kind).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// flood: PDUs per second.
+    #[serde(default)]
+    pub rate_per_s: Option<f64>,
+    /// skew: seconds added to the compromised Device's DRM clock (negative: back).
+    #[serde(default)]
+    pub skew_s: Option<i64>,
+    /// modify/inject/flood: field edits, in order.
+    #[serde(default)]
+    pub edits: Vec<Edit>,
+    /// modify/inject: re-sign with the compromised endpoint's private key.
+    #[serde(default)]
+    pub resign: bool,
+    /// Most actions of this rule (default 1000).
+    #[serde(default = "default_budget")]
+    pub budget: u64,
+}
+
+/// What a rule matches.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct When {
+    /// Message kinds (`roap:roResponse`, `roap:*`).
+    pub kind: Vec<String>,
+    /// Sender names or patterns.
+    pub from: Vec<String>,
+    /// Receiver names or patterns.
+    pub to: Vec<String>,
+    /// Active from (and, for skew, when the clock is changed).
+    pub after: Option<DurationNs>,
+    /// Active until.
+    pub before: Option<DurationNs>,
+    /// Field predicates: field path = text.
+    pub fields: std::collections::BTreeMap<String, String>,
+    /// Only the n-th matching message (1-based).
+    pub nth: Option<u64>,
+}
+
+/// One field edit of `modify`, `inject` or `flood`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Edit {
+    /// Field path (docs/pdus.md), e.g. `nonce`, `domainInfo/domainKey/mac`, `@status`; empty
+    /// = the root (where `add_extension` appends).
+    #[serde(default)]
+    pub field: String,
+    /// `set` (default when `value` is given), `flip`, `remove`, `swap`, `add_extension`.
+    #[serde(default)]
+    pub op: Option<String>,
+    /// set: the text; `$path` copies that field of the matched message.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// swap: kind of the message the field comes from (default: the same kind).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// swap: field of that message (default: the same path).
+    #[serde(default)]
+    pub from_field: Option<String>,
+    /// add_extension: `xsi:type` (default `roap:Unknown`).
+    #[serde(default, rename = "type")]
+    pub xsi_type: Option<String>,
+    /// add_extension: the `critical` flag.
+    #[serde(default)]
+    pub critical: bool,
 }
 
 fn default_budget() -> u64 {
@@ -99,6 +197,8 @@ pub enum AdversaryKind {
     TicketForger,
     /// Overloads a server with requests.
     Flooder,
+    /// The programmable attacker: `[[adversary.rules]]`.
+    Rules,
 }
 
 impl AdversaryKind {
@@ -113,6 +213,7 @@ impl AdversaryKind {
             AdversaryKind::DomainStuffer => "domain_stuffer",
             AdversaryKind::TicketForger => "ticket_forger",
             AdversaryKind::Flooder => "flooder",
+            AdversaryKind::Rules => "rules",
         }
     }
 }

@@ -9,7 +9,7 @@ mod network;
 mod population;
 mod workload;
 
-pub use adversary::{Adversary, AdversaryKind, Position, Targets, Window};
+pub use adversary::{Adversary, AdversaryKind, Edit, Position, Rule, Targets, When, Window};
 pub use costs::{Costs, Overflow, ServerCosts};
 pub use expect::{Expect, Protocol};
 pub use network::{GilbertElliott, LinkOverride, Network, Partition};

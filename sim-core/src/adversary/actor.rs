@@ -13,6 +13,15 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 const TAG_FLOOD: u64 = 1;
+/// Timer tags of flood rules: `TAG_RULE + rule index`.
+const TAG_RULE: u64 = 1_000;
+
+/// A flood rule of a programmable attacker, run by its actor.
+struct RuleFlood {
+    rule: usize,
+    to: ActorId,
+    sent: u64,
+}
 
 /// An adversary as an actor: names it in the trace; the flooder sends from here.
 pub struct AdversaryActor {
@@ -23,6 +32,13 @@ pub struct AdversaryActor {
     /// Device IDs that are public (from certificates); flood requests claim them so the RI
     /// must verify a signature before refusing.
     victims: Vec<Identifier>,
+    /// Flood rules (programmable attacker).
+    floods: Vec<RuleFlood>,
+    /// Attempts to count and flood PDUs awaiting an answer, shared with the attack.
+    flood_handles: Option<(
+        Rc<std::cell::Cell<u64>>,
+        Rc<RefCell<std::collections::VecDeque<SimTime>>>,
+    )>,
 }
 
 impl AdversaryActor {
@@ -34,7 +50,53 @@ impl AdversaryActor {
             target,
             sent: 0,
             victims: Vec::new(),
+            floods: Vec::new(),
+            flood_handles: None,
         }
+    }
+
+    /// One step of flood rule `k`: send if inside its window and budget, then re-arm.
+    fn flood_rule(&mut self, k: usize, ctx: &mut Ctx<'_, SimMsg>) {
+        use super::rules::Action;
+        let Some(f) = self.floods.get(k) else { return };
+        let rule = &self.spec.rules[f.rule];
+        let Action::Flood {
+            kind,
+            rate_per_s,
+            edits,
+            ..
+        } = &rule.then
+        else {
+            return;
+        };
+        let now = ctx.now().as_ns();
+        if now >= rule.when.to_ns || f.sent >= rule.budget {
+            return;
+        }
+        let (to, period) = (f.to, ((1e9 / rate_per_s.max(1e-9)) as u64).max(1));
+        if now >= rule.when.from_ns {
+            let Some((count, open)) = &self.flood_handles else {
+                return;
+            };
+            let total = count.get() + self.sent;
+            if total >= self.spec.budget {
+                return;
+            }
+            if let Some(m) = super::rules::flood_pdu(&self.world, kind, edits, ctx.rng()) {
+                ctx.send(to, m);
+                count.set(count.get() + 1);
+                if open.borrow().len() < super::rules::MAX_OPEN_INVARIANT_ATTEMPTS {
+                    open.borrow_mut().push_back(ctx.now());
+                }
+                self.floods[k].sent += 1;
+            }
+        }
+        let next = if now < rule.when.from_ns {
+            rule.when.from_ns - now
+        } else {
+            period
+        };
+        ctx.set_timer(next, TAG_RULE + k as u64);
     }
 
     /// Flood requests sent so far.
@@ -98,6 +160,14 @@ impl Actor<SimMsg> for AdversaryActor {
         match ev {
             Event::Start if self.spec.kind == AdversaryKind::Flooder => self.flood(ctx),
             Event::Timer { tag: TAG_FLOOD, .. } => self.flood(ctx),
+            Event::Start => {
+                for k in 0..self.floods.len() {
+                    self.flood_rule(k, ctx);
+                }
+            }
+            Event::Timer { tag, .. } if tag >= TAG_RULE => {
+                self.flood_rule((tag - TAG_RULE) as usize, ctx)
+            }
             _ => {}
         }
     }
@@ -148,9 +218,22 @@ impl Installed {
                 ids,
                 end_checks,
                 stats,
+                violation_log,
                 ..
             } = &mut *sh;
-            let mut records = Vec::new();
+            let sh_log = violation_log.clone();
+            // The invariants first: end checks that score by them read the log.
+            let mut records = monitors.at_end(sim, &self.roster, ids);
+            {
+                let mut log = sh_log.borrow_mut();
+                log.clear();
+                log.extend(
+                    monitors
+                        .violations
+                        .iter()
+                        .map(|v| (v.t_ns, v.invariant.clone())),
+                );
+            }
             for (name, me, check) in end_checks.iter_mut() {
                 let st = stats.entry(name.clone()).or_default();
                 for (success, detail, target) in check(sim, &self.roster) {
@@ -159,13 +242,48 @@ impl Installed {
             }
             // Scored once: a second check_end must not count the attempts again.
             end_checks.clear();
-            records.extend(monitors.at_end(sim, &self.roster, ids));
             records
         };
         for ev in records {
             sim.record(ev);
         }
     }
+}
+
+/// A programmable attacker whose actor `me` runs its flood rules.
+fn rules_attack(
+    sim: &mut Simulation<SimMsg>,
+    world: &Rc<World>,
+    layout: &Layout,
+    s: &AdversarySpec,
+    me: ActorId,
+    log: super::rules::ViolationLog,
+) -> Result<(Box<dyn super::Attack>, Option<super::EndCheck>), AdversaryError> {
+    use super::rules::{Action, Programmable};
+    let key = match s.position {
+        Position::Compromised { endpoint } => super::compromised_key(sim, endpoint),
+        _ => None,
+    };
+    let (attack, check) = Programmable::new(s.clone(), world.clone(), me, key, log);
+    let mut floods = Vec::new();
+    for (i, r) in s.rules.iter().enumerate() {
+        if let Action::Flood { to, .. } = &r.then {
+            let target = (0..layout.names.len() as u32)
+                .map(ActorId)
+                .find(|&a| super::pattern_matches(to, layout.name(a), '/'))
+                .ok_or_else(|| AdversaryError::NoTarget(s.name.clone()))?;
+            floods.push(RuleFlood {
+                rule: i,
+                to: target,
+                sent: 0,
+            });
+        }
+    }
+    if let Some(a) = sim.actor_mut::<AdversaryActor>(me) {
+        a.floods = floods;
+        a.flood_handles = Some(attack.flood_handles());
+    }
+    Ok((Box::new(attack), Some(check)))
 }
 
 /// Adds one actor per adversary, installs the composite tap (attacks + `monitors`) and the
@@ -233,12 +351,18 @@ pub fn install(
             .filter_map(|&a| sim.actor::<crate::proto::agent::Agent>(a))
             .map(|a| a.identity().id.clone())
             .collect();
-        let bcx = super::BuildCx {
-            sim,
-            world,
-            device_ids: &device_ids,
+        let violation_log = shared.borrow().violation_log.clone();
+        let (attack, end_check) = if s.kind == AdversaryKind::Rules {
+            rules_attack(sim, world, &layout, s, id, violation_log)?
+        } else {
+            let bcx = super::BuildCx {
+                sim,
+                world,
+                device_ids: &device_ids,
+                violation_log,
+            };
+            attack_for(s, id, &bcx)?
         };
-        let (attack, end_check) = attack_for(s, id, &bcx)?;
         if let Some(c) = end_check {
             shared.borrow_mut().end_checks.push((s.name.clone(), id, c));
         }

@@ -18,6 +18,7 @@ pub mod forger;
 pub mod impersonator;
 pub mod mover;
 pub mod replayer;
+pub mod rules;
 pub mod spoofer;
 pub mod stuffer;
 pub mod tamperer;
@@ -51,6 +52,8 @@ pub enum AdversaryKind {
     TicketForger,
     /// Floods a server with requests.
     Flooder,
+    /// The programmable attacker: rules `when` … `then` … ([`rules`]).
+    Rules,
 }
 
 impl AdversaryKind {
@@ -65,6 +68,7 @@ impl AdversaryKind {
             AdversaryKind::DomainStuffer => "domain_stuffer",
             AdversaryKind::TicketForger => "ticket_forger",
             AdversaryKind::Flooder => "flooder",
+            AdversaryKind::Rules => "rules",
         }
     }
 }
@@ -134,6 +138,8 @@ pub struct AdversarySpec {
     pub move_attack: mover::MoveMode,
     /// Impersonator: which impersonation (default: claim other Devices' IDs).
     pub impersonate: impersonator::ImpersonateMode,
+    /// Rules of a programmable attacker (`kind = rules`).
+    pub rules: Vec<rules::Rule>,
 }
 
 impl AdversarySpec {
@@ -154,6 +160,7 @@ impl AdversarySpec {
             replay_to: replayer::ReplayTo::Same,
             move_attack: mover::MoveMode::Auto,
             impersonate: impersonator::ImpersonateMode::ClaimId,
+            rules: Vec::new(),
         }
     }
 
@@ -175,7 +182,7 @@ impl AdversarySpec {
 }
 
 /// `prefix<sep>*` matches everything with that prefix; otherwise exact match.
-fn pattern_matches(pattern: &str, s: &str, sep: char) -> bool {
+pub(crate) fn pattern_matches(pattern: &str, s: &str, sep: char) -> bool {
     match pattern.strip_suffix('*') {
         Some(prefix) if prefix.ends_with(sep) || prefix.is_empty() => s.starts_with(prefix),
         _ => pattern == s,
@@ -311,6 +318,8 @@ pub struct Shared {
     pub(crate) ids: BTreeMap<u64, u64>,
     /// Held or injected messages waiting to be sent: (from, to, kind, due_ns, token).
     pub(crate) pending: Vec<(u32, u32, &'static str, u64, u64)>,
+    /// Violations `(t_ns, invariant)` for end checks that score by the invariants.
+    pub(crate) violation_log: rules::ViolationLog,
     next_token: u64,
 }
 
@@ -568,6 +577,8 @@ pub struct BuildCx<'a> {
     pub world: &'a std::rc::Rc<crate::proto::world::World>,
     /// Every Device ID (public information).
     pub device_ids: &'a [crate::pdu::Identifier],
+    /// Violations, for end checks that score by the invariants.
+    pub violation_log: rules::ViolationLog,
 }
 
 /// Builds the attack behaviour for `spec`, whose actor is `me`, and its end-of-run scoring
@@ -666,7 +677,34 @@ pub fn attack_for(
             Box::new(forger::TicketForger::new(spec.clone(), cx.world.clone())),
             None,
         ),
+        AdversaryKind::Rules => {
+            let key = match spec.position {
+                Position::Compromised { endpoint } => compromised_key(cx.sim, endpoint),
+                _ => None,
+            };
+            let (a, check) = rules::Programmable::new(
+                spec.clone(),
+                cx.world.clone(),
+                me,
+                key,
+                cx.violation_log.clone(),
+            );
+            (Box::new(a), Some(check))
+        }
     })
+}
+
+/// The private key of a compromised endpoint (Device, RI, DEA or LRM).
+pub(crate) fn compromised_key(
+    sim: &Simulation<SimMsg>,
+    endpoint: ActorId,
+) -> Option<crate::crypto::PrivateKey> {
+    use crate::proto::{agent::Agent, dea::Dea, lrm::Lrm, ri::Ri};
+    sim.actor::<Agent>(endpoint)
+        .map(|a| a.identity().key.clone())
+        .or_else(|| sim.actor::<Ri>(endpoint).map(|a| a.identity().key.clone()))
+        .or_else(|| sim.actor::<Dea>(endpoint).map(|a| a.identity().key.clone()))
+        .or_else(|| sim.actor::<Lrm>(endpoint).map(|a| a.identity().key.clone()))
 }
 
 pub use actor::{install, AdversaryActor, AdversaryError, Installed};

@@ -152,9 +152,14 @@ impl Replayer {
         )
     }
 
+    /// The actor verdicts are recorded for (the rule engine reuses this referee).
+    pub(crate) fn set_me(&mut self, me: ActorId) {
+        self.me = Some(me);
+    }
+
     /// Opens the verdict of replaying `pdu` (captured `from` → `to`) to `dest`; `None` if this
     /// kind of PDU is not replayed there.
-    fn open(
+    pub(crate) fn open(
         &mut self,
         pdu: &Pdu,
         from: ActorId,
@@ -269,7 +274,7 @@ impl Attack for Replayer {
         msg: SimMsg,
         cx: &mut AttackCx<'_, '_>,
     ) -> Verdict<SimMsg> {
-        self.me = Some(cx.me);
+        self.set_me(cx.me);
         let Some(pdu) = obs.pdu else {
             return Verdict::Pass(msg);
         };

@@ -239,6 +239,36 @@ impl Tamperer {
         }
     }
 
+    /// The actor verdicts are recorded for (the rule engine reuses this referee).
+    pub(crate) fn set_me(&mut self, me: ActorId) {
+        self.me = Some(me);
+    }
+
+    /// Opens the verdict on `changed` (the receiver gets it instead of `pdu`, sent by
+    /// `obs.from` to `obs.to`): a request succeeds when the server answers it with Success, a
+    /// response when the Device acts on it. `false` when neither can be judged.
+    pub(crate) fn open_changed(
+        &mut self,
+        obs: &Observed<'_>,
+        pdu: &Pdu,
+        changed: &Pdu,
+        label: String,
+    ) -> bool {
+        if self.judge.full() || self.probes.borrow().full() {
+            return false;
+        }
+        if let Some(key) = ask_key(changed) {
+            self.judge
+                .open_key(obs.to, obs.from, key, obs.now, 1, label, true);
+            return true;
+        }
+        let Some(probe) = self.probe(pdu, changed, obs.to, obs.now) else {
+            return false;
+        };
+        self.probes.borrow_mut().push(probe, label, true);
+        true
+    }
+
     fn reserialised(
         &mut self,
         obs: &Observed<'_>,
@@ -312,17 +342,8 @@ impl Attack for Tamperer {
             obs.from.0,
             obs.to.0
         );
-        if request {
-            let Some(key) = ask_key(&changed) else {
-                return Verdict::Pass(msg);
-            };
-            self.judge
-                .open_key(obs.to, obs.from, key, obs.now, 1, label, true);
-        } else {
-            let Some(probe) = self.probe(pdu, &changed, obs.to, obs.now) else {
-                return Verdict::Pass(msg);
-            };
-            self.probes.borrow_mut().push(probe, label, true);
+        if !self.open_changed(obs, pdu, &changed, label) {
+            return Verdict::Pass(msg);
         }
         cx.attempt();
         Verdict::Pass(SimMsg::Pdu(Wire::new(self.world.mode(), changed)))
