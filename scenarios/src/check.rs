@@ -685,12 +685,21 @@ fn xml_escape(s: &str) -> String {
 /// an `<error>` test case per file that could not be loaded.
 pub fn render_junit(report: &CheckReport) -> String {
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let tests: usize = report.scenarios.iter().map(|s| s.seeds.len()).sum::<usize>()
+    let tests: usize = report
+        .scenarios
+        .iter()
+        .map(|s| s.seeds.len())
+        .sum::<usize>()
         + report.load_errors.len();
     let failures: usize = report
         .scenarios
         .iter()
-        .map(|s| s.seeds.iter().filter(|r| !r.passed() && r.error.is_none()).count())
+        .map(|s| {
+            s.seeds
+                .iter()
+                .filter(|r| !r.passed() && r.error.is_none())
+                .count()
+        })
         .sum();
     let errors: usize = report
         .scenarios
@@ -702,7 +711,11 @@ pub fn render_junit(report: &CheckReport) -> String {
         "<testsuites name=\"drmsim check\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">\n"
     ));
     for s in &report.scenarios {
-        let f = s.seeds.iter().filter(|r| !r.passed() && r.error.is_none()).count();
+        let f = s
+            .seeds
+            .iter()
+            .filter(|r| !r.passed() && r.error.is_none())
+            .count();
         let e = s.seeds.iter().filter(|r| r.error.is_some()).count();
         x.push_str(&format!(
             "  <testsuite name=\"{}\" file=\"{}\" tests=\"{}\" failures=\"{f}\" errors=\"{e}\">\n",

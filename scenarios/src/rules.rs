@@ -22,11 +22,7 @@ fn concrete_kinds(rule: &Rule) -> Vec<&str> {
         .collect()
 }
 
-fn edits(
-    edits: &[Edit],
-    kinds: &[&str],
-    out: &mut Vec<RuleProblem>,
-) -> Vec<r::Edit> {
+fn edits(edits: &[Edit], kinds: &[&str], out: &mut Vec<RuleProblem>) -> Vec<r::Edit> {
     let mut v = Vec::new();
     for (k, e) in edits.iter().enumerate() {
         let at = |f: &str| vec!["edits".to_string(), k.to_string(), f.to_string()];
@@ -47,10 +43,9 @@ fn edits(
                 }
             },
         };
-        let op = e
-            .op
-            .as_deref()
-            .unwrap_or(if e.value.is_some() { "set" } else { "" });
+        let op =
+            e.op.as_deref()
+                .unwrap_or(if e.value.is_some() { "set" } else { "" });
         let op = match op {
             "set" => match &e.value {
                 Some(x) => EditOp::Set(x.clone()),
@@ -230,7 +225,10 @@ pub fn convert_rule(a: &Adversary, j: usize, rule: &Rule, out: &mut Vec<RuleProb
         "flood" => {
             let kind = rule.kind.clone().unwrap_or_default();
             if !sim_core::pdu::ALL_KINDS.contains(&kind.as_str()) {
-                out.push((at("kind"), format!("flood needs a message `kind`, not `{kind}`")));
+                out.push((
+                    at("kind"),
+                    format!("flood needs a message `kind`, not `{kind}`"),
+                ));
             }
             let rate = rule.rate_per_s.unwrap_or(0.0);
             if !(rate.is_finite() && rate > 0.0) {
@@ -238,7 +236,10 @@ pub fn convert_rule(a: &Adversary, j: usize, rule: &Rule, out: &mut Vec<RuleProb
             }
             let target = rule.to.clone().unwrap_or_default();
             if target.is_empty() || target.contains(',') {
-                out.push((at("to"), "flood needs `to`: one actor, e.g. \"ri/0\"".into()));
+                out.push((
+                    at("to"),
+                    "flood needs `to`: one actor, e.g. \"ri/0\"".into(),
+                ));
             }
             let ks: Vec<&str> = if sim_core::pdu::ALL_KINDS.contains(&kind.as_str()) {
                 vec![kind.as_str()]
@@ -246,7 +247,10 @@ pub fn convert_rule(a: &Adversary, j: usize, rule: &Rule, out: &mut Vec<RuleProb
                 Vec::new()
             };
             if rule.edits.iter().any(|e| e.op.as_deref() == Some("swap")) {
-                out.push((at("edits"), "a flood cannot swap: it sees no message".into()));
+                out.push((
+                    at("edits"),
+                    "a flood cannot swap: it sees no message".into(),
+                ));
             }
             Action::Flood {
                 kind: kind.clone(),
@@ -284,19 +288,46 @@ pub fn convert_rule(a: &Adversary, j: usize, rule: &Rule, out: &mut Vec<RuleProb
     };
     let used = |f: bool, name: &str, out: &mut Vec<RuleProblem>| {
         if f {
-            out.push((at(name), format!("`{name}` does not apply to `{}`", rule.then)));
+            out.push((
+                at(name),
+                format!("`{name}` does not apply to `{}`", rule.then),
+            ));
         }
     };
     let t = rule.then.as_str();
-    used(rule.by.is_some() && !matches!(t, "delay" | "reorder"), "by", out);
-    used(rule.after.is_some() && !matches!(t, "duplicate" | "replay" | "inject"), "after", out);
-    used(rule.to.is_some() && !matches!(t, "replay" | "inject" | "flood"), "to", out);
+    used(
+        rule.by.is_some() && !matches!(t, "delay" | "reorder"),
+        "by",
+        out,
+    );
+    used(
+        rule.after.is_some() && !matches!(t, "duplicate" | "replay" | "inject"),
+        "after",
+        out,
+    );
+    used(
+        rule.to.is_some() && !matches!(t, "replay" | "inject" | "flood"),
+        "to",
+        out,
+    );
     used(rule.copies.is_some() && t != "duplicate", "copies", out);
-    used(rule.kind.is_some() && !matches!(t, "inject" | "flood"), "kind", out);
+    used(
+        rule.kind.is_some() && !matches!(t, "inject" | "flood"),
+        "kind",
+        out,
+    );
     used(rule.rate_per_s.is_some() && t != "flood", "rate_per_s", out);
     used(rule.skew_s.is_some() && t != "skew", "skew_s", out);
-    used(!rule.edits.is_empty() && !matches!(t, "modify" | "inject" | "flood"), "edits", out);
-    used(rule.resign && !matches!(t, "modify" | "inject"), "resign", out);
+    used(
+        !rule.edits.is_empty() && !matches!(t, "modify" | "inject" | "flood"),
+        "edits",
+        out,
+    );
+    used(
+        rule.resign && !matches!(t, "modify" | "inject"),
+        "resign",
+        out,
+    );
     if rule.budget == 0 {
         out.push((at("budget"), "must be at least 1".into()));
     }

@@ -120,7 +120,10 @@ fn forged_metering_success_is_refused_when_signed_and_deletes_data_when_not() {
     .unwrap();
     let r = run_seed(&pre, 1);
     assert_eq!(r.attacks["a"], AttackOutcome::Succeeded);
-    assert!(!r.passed(), "the invariant must break without the signature");
+    assert!(
+        !r.passed(),
+        "the invariant must break without the signature"
+    );
     assert_eq!(
         r.violations[0].invariant,
         "metering_deleted_only_after_authentic_success"
@@ -146,7 +149,10 @@ edits = [{ field = "signature", op = "flip" }]
 "#;
     let e = load(&scenario(ON_PATH, bad, "")).unwrap_err();
     assert!(e.contains("rules[0].edits[0]"), "{e}");
-    assert!(e.contains("roap:leaveDomainResponse has no field `signature`"), "{e}");
+    assert!(
+        e.contains("roap:leaveDomainResponse has no field `signature`"),
+        "{e}"
+    );
     // The error lists the fields that exist.
     assert!(e.contains("domainID") && e.contains("nonce"), "{e}");
 }
@@ -262,7 +268,10 @@ budget = 1
 blocked = ["a"]
 "#;
     let mut text = scenario(ON_PATH, rules, "");
-    text = text.replace("ro_acquire_rate_per_min = 2.0", "ro_acquire_rate_per_min = 60.0");
+    text = text.replace(
+        "ro_acquire_rate_per_min = 2.0",
+        "ro_acquire_rate_per_min = 60.0",
+    );
     let s = load(&text).unwrap();
     let r = run_seed(&s, 1);
     assert_eq!(r.attacks["a"], AttackOutcome::Inconclusive, "{r:?}");
@@ -286,11 +295,20 @@ fn check_formats_carry_the_verdicts() {
     assert!(r.all_passed(), "{}", render(&r));
     let j: serde_json::Value = serde_json::from_str(&render_json(&r)).unwrap();
     assert_eq!(j["passed"], true);
-    assert_eq!(j["scenarios"][0]["seeds"][0]["attacks"]["forger"], "blocked");
-    assert_eq!(j["scenarios"][1]["seeds"][0]["attacks"]["forger"], "succeeded");
+    assert_eq!(
+        j["scenarios"][0]["seeds"][0]["attacks"]["forger"],
+        "blocked"
+    );
+    assert_eq!(
+        j["scenarios"][1]["seeds"][0]["attacks"]["forger"],
+        "succeeded"
+    );
     assert_eq!(j["scenarios"][1]["expected"]["forger"], "succeeded");
     let x = render_junit(&r);
-    assert!(x.contains("<testsuites name=\"drmsim check\" tests=\"2\" failures=\"0\" errors=\"0\">"), "{x}");
+    assert!(
+        x.contains("<testsuites name=\"drmsim check\" tests=\"2\" failures=\"0\" errors=\"0\">"),
+        "{x}"
+    );
     assert!(x.contains("forger=succeeded"));
     // A wrong expectation is a <failure> with the reproduce command.
     let bad = load(

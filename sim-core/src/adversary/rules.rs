@@ -75,7 +75,6 @@ pub struct Match {
     pub nth: Option<u64>,
 }
 
-
 /// What a field edit does.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EditOp {
@@ -322,18 +321,18 @@ impl Programmable {
             let log = log.borrow();
             for (t, label, target) in inv.borrow_mut().drain(..) {
                 if let Some((vt, inv)) = log.iter().find(|(vt, _)| *vt >= t.as_ns()) {
-                    out.push((
-                        true,
-                        format!("{label}: {inv} violated at {vt} ns"),
-                        target,
-                    ));
+                    out.push((true, format!("{label}: {inv} violated at {vt} ns"), target));
                 } else if t.add_ns(INVARIANT_GRACE_NS) <= now {
                     out.push((false, format!("{label}: every invariant held"), target));
                 }
             }
             for t in flood.borrow_mut().drain(..) {
                 if t.add_ns(INVARIANT_GRACE_NS) <= now {
-                    out.push((false, "flood PDU: never answered, not accepted".into(), None));
+                    out.push((
+                        false,
+                        "flood PDU: never answered, not accepted".into(),
+                        None,
+                    ));
                 }
             }
             out
@@ -395,8 +394,7 @@ impl Programmable {
             && pat(&r.kinds, obs.msg.kind(), ':')
             && pat(&r.from, layout.name(obs.from), '/')
             && pat(&r.to, layout.name(obs.to), '/')
-            && r
-                .fields
+            && r.fields
                 .iter()
                 .all(|(f, v)| f.read(el).is_some_and(|x| x == *v))
     }
@@ -654,7 +652,10 @@ impl Programmable {
                     count.set(count.get() + 1);
                     inv.borrow_mut().push((
                         now,
-                        format!("rule {} (skew) of actor {}'s DRM clock by {} ns", s.2, endpoint.0, s.1),
+                        format!(
+                            "rule {} (skew) of actor {}'s DRM clock by {} ns",
+                            s.2, endpoint.0, s.1
+                        ),
                         Some(endpoint),
                     ));
                 }
@@ -701,7 +702,10 @@ impl Attack for Programmable {
             }
             let on_message = matches!(
                 r.then,
-                Action::Drop | Action::Delay { .. } | Action::Reorder { .. } | Action::Modify { .. }
+                Action::Drop
+                    | Action::Delay { .. }
+                    | Action::Reorder { .. }
+                    | Action::Modify { .. }
             );
             if dropped && on_message {
                 continue;
@@ -740,13 +744,22 @@ impl Attack for Programmable {
         self.tamperer.observe(obs, stats, out);
         if obs.to == self.me {
             // An answer to a flood PDU: accepted only on Success.
-            let status = obs.pdu.map(|p| p.to_element()).and_then(|e| {
-                e.attr("status").map(str::to_string)
-            });
+            let status = obs
+                .pdu
+                .map(|p| p.to_element())
+                .and_then(|e| e.attr("status").map(str::to_string));
             if let Some(s) = status {
                 if self.flood_open.borrow_mut().pop_front().is_some() {
                     let ok = s == "Success";
-                    score(stats, out, self.me, "flood", Some(obs.from), ok, format!("flood PDU answered {s}"));
+                    score(
+                        stats,
+                        out,
+                        self.me,
+                        "flood",
+                        Some(obs.from),
+                        ok,
+                        format!("flood PDU answered {s}"),
+                    );
                 }
             }
         }

@@ -265,7 +265,13 @@ pub fn flip_text(t: &str) -> String {
     }
     let mut s: Vec<char> = t.chars().collect();
     match s.last_mut() {
-        Some(c) if c.is_ascii_digit() => *c = if *c == '9' { '0' } else { (*c as u8 + 1) as char },
+        Some(c) if c.is_ascii_digit() => {
+            *c = if *c == '9' {
+                '0'
+            } else {
+                (*c as u8 + 1) as char
+            }
+        }
         Some(c) => *c = if *c == 'x' { 'y' } else { 'x' },
         None => s.push('x'),
     }
@@ -375,7 +381,8 @@ mod tests {
             .with_child(Element::plain("nonce").with_text("AAEC"))
             .with_child(
                 Element::plain("deviceID").with_child(
-                    Element::plain("keyIdentifier").with_child(Element::plain("hash").with_text("AQ==")),
+                    Element::plain("keyIdentifier")
+                        .with_child(Element::plain("hash").with_text("AQ==")),
                 ),
             )
             .with_child(Element::plain("ro").with_text("a"))
@@ -398,7 +405,9 @@ mod tests {
         assert_eq!(second.read(&d).as_deref(), Some("b"));
         assert!(second.apply(&mut d, &EditValue::Remove));
         assert_eq!(d.children_named("ro").count(), 1);
-        assert!(!FieldPath::parse("ro[3]").unwrap().apply(&mut d, &EditValue::Remove));
+        assert!(!FieldPath::parse("ro[3]")
+            .unwrap()
+            .apply(&mut d, &EditValue::Remove));
         assert!(FieldPath::parse("a/@b/c").is_err());
         assert!(FieldPath::parse("a[x]").is_err());
     }
@@ -415,7 +424,10 @@ mod tests {
             }
         ));
         let names: Vec<&str> = d.elements().map(|e| e.local.as_str()).collect();
-        assert_eq!(names, ["nonce", "deviceID", "ro", "ro", "extensions", "signature"]);
+        assert_eq!(
+            names,
+            ["nonce", "deviceID", "ro", "ro", "extensions", "signature"]
+        );
     }
 
     #[test]
