@@ -319,7 +319,7 @@ fn check_formats_carry_the_verdicts() {
     .unwrap();
     let f = std::env::temp_dir().join(format!("drmsim-rules-bad-{}.toml", std::process::id()));
     std::fs::write(&f, &*bad.source.text).unwrap();
-    let r = check(&[f.clone()], &opts("drmsim-check-rules-bad"));
+    let r = check(std::slice::from_ref(&f), &opts("drmsim-check-rules-bad"));
     let _ = std::fs::remove_file(&f);
     assert!(!r.all_passed());
     let x = render_junit(&r);

@@ -35,11 +35,14 @@ pub struct AdversaryActor {
     /// Flood rules (programmable attacker).
     floods: Vec<RuleFlood>,
     /// Attempts to count and flood PDUs awaiting an answer, shared with the attack.
-    flood_handles: Option<(
-        Rc<std::cell::Cell<u64>>,
-        Rc<RefCell<std::collections::VecDeque<SimTime>>>,
-    )>,
+    flood_handles: Option<FloodHandles>,
 }
+
+/// The attempt counter and the unanswered flood PDUs, shared with the attack's referee.
+type FloodHandles = (
+    Rc<std::cell::Cell<u64>>,
+    Rc<RefCell<std::collections::VecDeque<SimTime>>>,
+);
 
 impl AdversaryActor {
     /// The actor of `spec`; `target` is the server a flooder sends to.

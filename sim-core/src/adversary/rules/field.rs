@@ -362,7 +362,7 @@ pub fn validate(kind: &str, path: &str) -> Result<FieldPath, String> {
         plain.push(&attr);
     }
     let want = plain.join("/");
-    if want.is_empty() || fields.iter().any(|f| *f == want) {
+    if want.is_empty() || fields.contains(&want) {
         return Ok(fp);
     }
     Err(format!(
