@@ -115,7 +115,7 @@ fn unknown_enum_values_point_at_the_tag() {
         err(&with("[[adversary]]\nkind = \"replayr\"\n")),
         "bad.toml:10:1: [adversary[0]] kind: unknown variant `replayr`, expected one of `replayer`, \
          `move_attacker`, `metering_spoofer`, `tamperer`, `impersonator`, `domain_stuffer`, \
-         `ticket_forger`, `flooder`; did you mean `replayer`?"
+         `ticket_forger`, `flooder`, `rules`; did you mean `replayer`?"
     );
 }
 
