@@ -1,6 +1,6 @@
 """The bare-engine workload in SimPy, for `drmsim bench engine --compare`: N processes, each
 waiting a uniform 1..1000 ticks repeatedly; stops after EVENTS timeouts. Prints one line:
-`simpy <events> <seconds>` (wall clock of env.run only, as the Rust side measures)."""
+`simpy <events> <seconds>` (CPU time of env.run only, as the Rust side measures)."""
 import random
 import sys
 import time
@@ -24,9 +24,9 @@ def main():
 
     for _ in range(actors):
         env.process(proc())
-    start = time.perf_counter()
+    start = time.process_time()
     env.run(until=done)
-    secs = time.perf_counter() - start
+    secs = time.process_time() - start
     print(f"simpy {count[0]} {secs:.6f}")
 
 
