@@ -372,7 +372,10 @@ pub(crate) fn ri_on_request(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, from: ActorI
             Some(moved) => moved,
             None => {
                 let pro = issue_ro(ri, ctx, &dc.chain[0], content_id, domain.as_ref());
-                if let Some(p) = pro.as_ref().filter(|_| domain.is_none() && ri.policy.movable) {
+                if let Some(p) = pro
+                    .as_ref()
+                    .filter(|_| domain.is_none() && ri.policy.movable)
+                {
                     ri.triggers.note_movable(&req.device_id, &p.ro.id);
                 }
                 pro

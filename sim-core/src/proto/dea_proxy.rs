@@ -582,9 +582,13 @@ pub(crate) fn dea_on_get_authorization(
         return dea.reply(ctx, from, Pdu::GetUserDomainAuthorizationResponse(resp));
     };
     let signed = Pdu::GetUserDomainAuthorizationRequest(req.clone());
-    if req.header.res_id != dea.me.id {
-        resp.status = Status::AccessDenied;
-    } else if !mk_verify(&world, &mut dea.ops, &mk, &signed, &req.signature) {
+    // A `<resID>` naming another DEA fails the SCE-GEN default processing exactly as in
+    // Proxy Join/Leave (`default_processing`): the ResContext it names is not this DEA's,
+    // so its MK cannot authenticate the request → SignatureError (one status for the same
+    // check in all three DEA requests).
+    if req.header.res_id != dea.me.id
+        || !mk_verify(&world, &mut dea.ops, &mk, &signed, &req.signature)
+    {
         dea.user_domains.stats.mac_failures += 1;
         resp.status = Status::SignatureError;
     } else if !fresh_nonce(dea, &req.header) {

@@ -219,7 +219,10 @@ pub(crate) fn agent_on_trigger(
     let has_data = agent.metering_reports.outstanding.contains_key(&ri)
         || agent.metering.pending_for(&world.ris[ri].name) > 0;
     if !has_data {
-        agent.metering_reports.stats.report_triggers_nothing_to_report += 1;
+        agent
+            .metering_reports
+            .stats
+            .report_triggers_nothing_to_report += 1;
         return;
     }
     start_with(agent, ctx, ri, trigger_nonce);
