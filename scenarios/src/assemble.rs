@@ -203,6 +203,10 @@ pub fn world_config(sc: &Scenario, seed: u64) -> WorldConfig {
             ..AgentWorkload::default()
         },
         ro_policy: RoPolicy::default(),
+        ri_triggers: sim_core::proto::ri_triggers::RiTriggerPolicy {
+            metering_rate_per_min: w.ri_metering_trigger_rate_per_min,
+            move_rate_per_min: w.ri_move_trigger_rate_per_min,
+        },
         domains: sim_core::proto::domain::DomainConfig {
             agents_other_mac_fraction: v.domain_key_mac_other_fraction.get(),
             ..Default::default()
@@ -213,6 +217,8 @@ pub fn world_config(sc: &Scenario, seed: u64) -> WorldConfig {
             generation: sc.user_domains.generation,
             hash_chains: sc.user_domains.hash_chains,
             trigger_leave_rate_per_min: w.dea_trigger_leave_rate_per_min,
+            agents_hash_chain_fraction: sc.user_domains.agents_hash_chain_share.get(),
+            older_generation_ro_fraction: sc.user_domains.older_generation_ro_share.get(),
             ..Default::default()
         },
         lrms: sc.population.lrms,
