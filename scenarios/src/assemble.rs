@@ -3,7 +3,7 @@
 
 use crate::keycache::DiskKeyCache;
 use crate::model::{self, ActorKind, Scenario};
-use crate::runner::{EngineOutcome, ExecContext, ProtocolStats, RunError, StopReason};
+use crate::runner::{EngineOutcome, ExecContext, RunError, StopReason};
 use sim_core::crypto::{CryptoMode, GeneratingKeySource, KeySource};
 use sim_core::engine::{CpuSpec, Overflow, RunLimits, SimTime};
 use sim_core::net::{
@@ -15,7 +15,7 @@ use sim_core::proto::build::{build, Arrival, Kind, WorldConfig};
 use sim_core::proto::costs::CostTable;
 use sim_core::proto::workload::AgentWorkload;
 use sim_core::proto::world::{ProtoParams, Variants};
-use sim_core::trace::{TraceEvent, TraceRecorder};
+use sim_core::trace::TraceRecorder;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -203,6 +203,10 @@ pub fn world_config(sc: &Scenario, seed: u64) -> WorldConfig {
             ..AgentWorkload::default()
         },
         ro_policy: RoPolicy::default(),
+        ri_triggers: sim_core::proto::ri_triggers::RiTriggerPolicy {
+            metering_rate_per_min: w.ri_metering_trigger_rate_per_min,
+            move_rate_per_min: w.ri_move_trigger_rate_per_min,
+        },
         domains: sim_core::proto::domain::DomainConfig {
             agents_other_mac_fraction: v.domain_key_mac_other_fraction.get(),
             ..Default::default()
@@ -213,6 +217,8 @@ pub fn world_config(sc: &Scenario, seed: u64) -> WorldConfig {
             generation: sc.user_domains.generation,
             hash_chains: sc.user_domains.hash_chains,
             trigger_leave_rate_per_min: w.dea_trigger_leave_rate_per_min,
+            agents_hash_chain_fraction: sc.user_domains.agents_hash_chain_share.get(),
+            older_generation_ro_fraction: sc.user_domains.older_generation_ro_share.get(),
             ..Default::default()
         },
         lrms: sc.population.lrms,
@@ -258,24 +264,7 @@ pub fn execute(sc: &Scenario, ctx: ExecContext<'_>) -> Result<EngineOutcome, Run
         let id = topo.group(&name).unwrap_or(GroupId(0));
         (id, name)
     };
-    let mut trace = TraceRecorder::new(ctx.trace, ctx.sink);
-    let protocols: Rc<RefCell<BTreeMap<String, ProtocolStats>>> = Rc::default();
-    let p2 = protocols.clone();
-    trace.observe(Box::new(move |rec| {
-        if let TraceEvent::Outcome {
-            protocol, status, ..
-        } = &rec.ev
-        {
-            let mut m = p2.borrow_mut();
-            let s = m.entry(protocol.clone()).or_default();
-            s.started += 1;
-            if status == "success" {
-                s.completed += 1;
-            } else {
-                s.failed += 1;
-            }
-        }
-    }));
+    let trace = TraceRecorder::new(ctx.trace, ctx.sink);
     let keys = key_source(sc);
     let keygen_bar = KeygenBar::new(ctx.progress.allowed());
     let cfg = world_config(sc, seed);
@@ -313,14 +302,14 @@ pub fn execute(sc: &Scenario, ctx: ExecContext<'_>) -> Result<EngineOutcome, Run
     }
     let events = built.sim.events();
     let end = built.sim.now().as_ns();
-    let recorder = built.sim.finish(report.reason);
+    let recorder = built.sim.finish_in_place(report.reason);
     let outcome = EngineOutcome {
         end_time_ns: end,
         events,
         stop_reason,
         trace_records: recorder.records(),
-        trace_digest: recorder.digest_hex(),
-        protocols: protocols.borrow().clone(),
+        trace_digest: recorder.digest(),
+        protocols: crate::runner::protocol_stats(built.sim.outcomes()),
         invariants_checked: Vec::new(),
         invariant_violations: BTreeMap::new(),
         attacks: BTreeMap::new(),
@@ -333,6 +322,11 @@ pub fn execute(sc: &Scenario, ctx: ExecContext<'_>) -> Result<EngineOutcome, Run
     drop(recorder);
     if let Some(Some(e)) = capture_error.map(|c| c.borrow_mut().take()) {
         return Err(e);
+    }
+    if ctx.leak_world {
+        // Freeing every actor, session and queued event costs seconds at a million
+        // agents; the process exits next and the operating system reclaims it all at once.
+        std::mem::forget(built);
     }
     Ok(outcome)
 }

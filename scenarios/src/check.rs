@@ -282,6 +282,7 @@ pub fn run_seed(sc: &Scenario, seed: u64) -> SeedResult {
             sink: Box::new(SharedSink(buf.clone())),
             interrupt: Arc::new(AtomicBool::new(false)),
             progress: &progress,
+            leak_world: false,
         },
     );
     match res {

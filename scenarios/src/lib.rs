@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod assemble;
+pub mod budget;
 pub mod check;
 pub mod cli;
 pub mod describe;

@@ -175,6 +175,9 @@ enum Command {
         /// Never show a progress bar
         #[arg(long)]
         no_progress: bool,
+        /// Run even when the resource estimate (events, memory) says it cannot fit
+        #[arg(long)]
+        force: bool,
     },
     /// Security regression suite: run scenarios over several seeds, tabulate attack outcomes
     #[command(long_about = CHECK_LONG)]
@@ -329,7 +332,7 @@ enum BenchCommand {
     /// The bare-engine workload: N actors each rescheduling itself after a uniform 1–1000
     /// tick delay; prints events/s (compare with other engines from the shell)
     #[command(
-        after_long_help = "Examples:\n  drmsim bench engine\n  drmsim bench engine --actors 100000 --events 5000000"
+        after_long_help = "Examples:\n  drmsim bench engine\n  drmsim bench engine --compare\n  drmsim bench engine --actors 100000 --events 5000000"
     )]
     Engine {
         /// Number of actors
@@ -341,6 +344,13 @@ enum BenchCommand {
         /// Seed
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Also run the same workload as a plain BinaryHeap loop and in SimPy (python3 with
+        /// simpy), side by side, and print the ratios
+        #[arg(long)]
+        compare: bool,
+        /// Events for the SimPy run (it is much slower; rates are compared per event)
+        #[arg(long, default_value_t = 1_000_000)]
+        simpy_events: u64,
     },
 }
 
@@ -388,6 +398,11 @@ fn validate(files: &[PathBuf], points: bool) -> ExitCode {
             Ok(s) => {
                 println!("{}: valid", f.display());
                 print!("{}", scenarios::describe::describe(&s));
+                let limit = scenarios::budget::machine_memory_bytes();
+                match scenarios::budget::admit(&s, limit) {
+                    Ok(e) => println!("estimate   {e}"),
+                    Err(r) => println!("estimate   REFUSED by `drmsim run` without --force: {r}"),
+                }
                 if points {
                     worst = worst.max(list_points(&s));
                 }
@@ -438,6 +453,7 @@ fn run(
     out: Option<PathBuf>,
     capture_pdus: bool,
     no_progress: bool,
+    force: bool,
 ) -> ExitCode {
     let scenario = match scenarios::load_scenario(&file) {
         Ok(s) => s,
@@ -462,6 +478,8 @@ fn run(
         scenario_path: Some(file),
         interrupt,
         progress: !no_progress,
+        exit_after: true,
+        force,
     };
     match runner::run(&scenario, &opts) {
         Ok(summary) => {
@@ -479,6 +497,7 @@ fn run(
             ExitCode::from(match e {
                 RunError::Io { .. } => 2,
                 RunError::EngineNotWired | RunError::Engine(_) => 3,
+                RunError::TooLarge(_) => 2,
             })
         }
     }
@@ -699,7 +718,8 @@ fn main() -> ExitCode {
             out,
             capture_pdus,
             no_progress,
-        } => run(file, seed, out, capture_pdus, no_progress),
+            force,
+        } => run(file, seed, out, capture_pdus, no_progress, force),
         Command::Check {
             paths,
             seeds,
@@ -747,6 +767,8 @@ fn main() -> ExitCode {
             actors,
             events,
             seed,
-        }) => tools::bench_engine(actors, events, seed),
+            compare,
+            simpy_events,
+        }) => tools::bench_engine(actors, events, seed, compare, simpy_events),
     }
 }

@@ -30,6 +30,11 @@ pub struct RunOptions {
     pub interrupt: Arc<AtomicBool>,
     /// Allow a progress bar on stderr.
     pub progress: bool,
+    /// The process exits right after this run (`drmsim run`): leave the simulated world
+    /// to the operating system instead of freeing millions of actors one by one.
+    pub exit_after: bool,
+    /// Run even when the resource estimate says the scenario does not fit (`--force`).
+    pub force: bool,
 }
 
 /// Why the event loop stopped.
@@ -46,7 +51,8 @@ pub enum StopReason {
     Quiescent,
 }
 
-/// Started/completed/failed runs of one protocol.
+/// Started/completed/failed runs of one protocol, counted online by the engine (the same
+/// with the trace on or off).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProtocolStats {
     /// Protocol runs begun.
@@ -55,6 +61,67 @@ pub struct ProtocolStats {
     pub completed: u64,
     /// Runs that ended in an error status, timeout or after the last retry.
     pub failed: u64,
+    /// Latency of the successful runs (absent when none completed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<LatencyStats>,
+}
+
+/// Latency of a protocol's successful runs, first request to outcome, from the engine's
+/// online histogram: count, min, max and mean are exact; percentiles are nearest-rank
+/// within 0.8 % (`sim_core::engine::LatencyHistogram`; `drmsim report` gives exact ones
+/// from a trace).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LatencyStats {
+    /// Successful runs.
+    pub count: u64,
+    /// Smallest, ns.
+    pub min_ns: u64,
+    /// Integer mean, ns.
+    pub mean_ns: u64,
+    /// Median, ns.
+    pub p50_ns: u64,
+    /// 90th percentile, ns.
+    pub p90_ns: u64,
+    /// 99th percentile, ns.
+    pub p99_ns: u64,
+    /// 99.9th percentile, ns.
+    pub p999_ns: u64,
+    /// Largest, ns.
+    pub max_ns: u64,
+}
+
+impl LatencyStats {
+    /// The summary of `h`, `None` when it holds no sample.
+    pub fn of(h: &sim_core::engine::LatencyHistogram) -> Option<Self> {
+        let p = |q| h.percentile_ns(q).unwrap_or(0);
+        Some(LatencyStats {
+            count: h.count(),
+            min_ns: h.min_ns()?,
+            mean_ns: h.mean_ns()?,
+            p50_ns: p(50.0),
+            p90_ns: p(90.0),
+            p99_ns: p(99.0),
+            p999_ns: p(99.9),
+            max_ns: h.max_ns()?,
+        })
+    }
+}
+
+/// The runner's per-protocol table from the engine's online outcome table.
+pub fn protocol_stats(t: &sim_core::engine::OutcomeTable) -> BTreeMap<String, ProtocolStats> {
+    t.iter()
+        .map(|(name, o)| {
+            (
+                name.to_string(),
+                ProtocolStats {
+                    started: o.started,
+                    completed: o.completed,
+                    failed: o.failed,
+                    latency: LatencyStats::of(&o.latency),
+                },
+            )
+        })
+        .collect()
 }
 
 impl ProtocolStats {
@@ -86,8 +153,8 @@ pub struct EngineOutcome {
     pub stop_reason: StopReason,
     /// Trace records written.
     pub trace_records: u64,
-    /// Hex SHA-256 of the trace (`TraceRecorder::digest_hex`).
-    pub trace_digest: String,
+    /// Hex SHA-256 of the trace (`TraceRecorder::digest`); `None` when no trace was kept.
+    pub trace_digest: Option<String>,
     /// Per protocol name (`Protocol::as_str`).
     pub protocols: BTreeMap<String, ProtocolStats>,
     /// Invariants the engine monitored in this run.
@@ -132,8 +199,8 @@ pub struct RunSummary {
     pub events: u64,
     /// Trace records.
     pub trace_records: u64,
-    /// Trace digest (hex SHA-256), identifies the run.
-    pub trace_digest: String,
+    /// Trace digest (hex SHA-256), identifies the run; `null` when the trace was off.
+    pub trace_digest: Option<String>,
     /// Trace file name inside the output directory, if a trace was written.
     pub trace_file: Option<String>,
     /// Per-protocol counts.
@@ -170,6 +237,10 @@ pub enum RunError {
     /// The engine rejected the scenario or failed.
     #[error("engine error: {0}")]
     Engine(String),
+    /// The scenario's resource estimate exceeds what this machine can run (`--force`
+    /// overrides).
+    #[error("{0}")]
+    TooLarge(Box<crate::budget::Refusal>),
 }
 
 impl RunError {
@@ -197,6 +268,8 @@ pub struct ExecContext<'a> {
     /// Call `progress.update(now_ns, events)` every few thousand events (the engine's
     /// `run(limits, &mut |t, n| ctx.progress.update(t.as_ns(), n))` callback fits).
     pub progress: &'a Progress,
+    /// Leak the simulation at the end instead of dropping it (the process is about to exit).
+    pub leak_world: bool,
 }
 
 /// ENGINE ENTRY POINT — the single call from the runner into sim-core, to be wired by the
@@ -259,6 +332,10 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunErro
     sc.scenario.seed = seed;
     let capture_pdus = opts.capture_pdus || sc.trace.pdus;
     sc.trace.pdus = capture_pdus;
+    if !opts.force {
+        crate::budget::admit(&sc, crate::budget::machine_memory_bytes())
+            .map_err(|r| RunError::TooLarge(Box::new(r)))?;
+    }
 
     let out_dir = opts
         .out_dir
@@ -290,6 +367,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunErro
             sink,
             interrupt: opts.interrupt.clone(),
             progress: &progress,
+            leak_world: opts.exit_after,
         },
     );
     progress.finish();
@@ -450,17 +528,22 @@ pub fn render_summary(s: &RunSummary) -> String {
     ));
     if !s.protocols.is_empty() {
         t.push_str(&format!(
-            "\n{:<20} {:>10} {:>10} {:>10} {:>10}\n",
-            "protocol", "started", "completed", "failed", "rate"
+            "\n{:<20} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}\n",
+            "protocol", "started", "completed", "failed", "rate", "p50", "p99"
         ));
         for (name, p) in &s.protocols {
             let rate = p
                 .completion_rate()
                 .map(|r| format!("{:.4}", r))
                 .unwrap_or_else(|| "-".into());
+            let ms = |ns: u64| format!("{:.1}ms", ns as f64 / 1e6);
+            let (p50, p99) = p
+                .latency
+                .map(|l| (ms(l.p50_ns), ms(l.p99_ns)))
+                .unwrap_or_else(|| ("-".into(), "-".into()));
             t.push_str(&format!(
-                "{:<20} {:>10} {:>10} {:>10} {:>10}\n",
-                name, p.started, p.completed, p.failed, rate
+                "{:<20} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}\n",
+                name, p.started, p.completed, p.failed, rate, p50, p99
             ));
         }
     }
@@ -494,7 +577,7 @@ pub fn render_summary(s: &RunSummary) -> String {
     }
     t.push_str(&format!(
         "\ndigest     {}\noutput     {}\nreproduce  {}\n",
-        s.trace_digest,
+        s.trace_digest.as_deref().unwrap_or("no trace"),
         s.out_dir.display(),
         s.reproduce
     ));

@@ -534,6 +534,8 @@ where
         scenario_path: Some(rel),
         interrupt: interrupt.clone(),
         progress: false,
+        exit_after: false,
+        force: false,
     };
     match run_fn(&sc, &ro) {
         Err(e) => Done::Failed(e.to_string()),

@@ -459,6 +459,20 @@ fn costs_and_workload(c: &mut Checker, s: &Scenario) {
             format!("must be finite and >= 0, not {r}"),
         );
     }
+    let r = w.ri_metering_trigger_rate_per_min;
+    if !(r.is_finite() && r >= 0.0) {
+        c.bad(
+            path!["workload", "ri_metering_trigger_rate_per_min"],
+            format!("must be finite and >= 0, not {r}"),
+        );
+    }
+    let r = w.ri_move_trigger_rate_per_min;
+    if !(r.is_finite() && r >= 0.0) {
+        c.bad(
+            path!["workload", "ri_move_trigger_rate_per_min"],
+            format!("must be finite and >= 0, not {r}"),
+        );
+    }
     let u = &s.user_domains;
     if u.count > 10_000 {
         c.bad(

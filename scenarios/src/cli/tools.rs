@@ -1,28 +1,121 @@
 //! `drmsim bench engine`, `drmsim xml c14n`, `drmsim report`, `drmsim export chrome|msc`.
 
-use sim_core::engine::bench::{engine_workload, run_engine_workload};
+use sim_core::engine::bench::{binary_heap_baseline, engine_workload, run_engine_workload};
 use sim_core::xml::{c14n_command, C14nVariant};
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-/// Runs the bare-engine workload and prints events per second (wall clock, one core).
-pub fn bench_engine(actors: u32, events: u64, seed: u64) -> ExitCode {
-    if actors == 0 || events == 0 {
-        eprintln!("error: --actors and --events must be positive");
+/// The SimPy side of `--compare` (run with `python3 - ACTORS EVENTS SEED`).
+const SIMPY_SCRIPT: &str = include_str!("../../../benches/simpy/engine.py");
+
+/// Runs the bare-engine workload and prints events per second (wall clock, one core). With
+/// `compare`, runs the same workload as a plain `BinaryHeap` loop and in SimPy (`python3`
+/// with `simpy` installed; `simpy_events` events, fewer since it is ~30x slower) in the
+/// same process run, and prints the ratios.
+pub fn bench_engine(
+    actors: u32,
+    events: u64,
+    seed: u64,
+    compare: bool,
+    simpy_events: u64,
+) -> ExitCode {
+    if actors == 0 || events == 0 || simpy_events == 0 {
+        eprintln!("error: --actors, --events and --simpy-events must be positive");
         return ExitCode::from(2);
     }
     let mut sim = engine_workload(actors, seed);
-    let start = Instant::now();
-    let done = run_engine_workload(&mut sim, events);
-    let secs = start.elapsed().as_secs_f64();
+    let (done, wall, cpu) = timed(|| run_engine_workload(&mut sim, events));
+    // Rates are per CPU second when /proc tells it (wall clock otherwise).
+    let secs = cpu.filter(|c| *c > 0.0).unwrap_or(wall);
+    let engine_rate = done as f64 / secs;
     println!(
-        "engine: {actors} actors, {done} events in {secs:.3} s = {:.2} M events/s ({:.1} ns/event)",
-        done as f64 / secs / 1e6,
+        "engine:      {actors} actors, {done} events, {wall:.3} s wall, {secs:.2} s CPU = {:.2} M events/CPU-s ({:.1} ns/event)",
+        engine_rate / 1e6,
         secs * 1e9 / done as f64
     );
+    if !compare {
+        return ExitCode::SUCCESS;
+    }
+    let (end, wall, cpu) = timed(|| binary_heap_baseline(actors, seed, events));
+    let secs = cpu.filter(|c| *c > 0.0).unwrap_or(wall);
+    let heap_rate = events as f64 / secs;
+    println!(
+        "binary heap: {actors} actors, {events} events, {wall:.3} s wall, {secs:.2} s CPU = {:.2} M events/CPU-s ({:.1} ns/event); engine/heap = {:.2}x{}",
+        heap_rate / 1e6,
+        secs * 1e9 / events as f64,
+        engine_rate / heap_rate,
+        if end == sim.now().as_ns() { "" } else { " (WARNING: different end time)" }
+    );
+    match run_simpy(actors, simpy_events, seed) {
+        Ok((n, secs)) => {
+            let simpy_rate = n as f64 / secs;
+            println!(
+                "simpy:       {actors} processes, {n} events, {secs:.2} s CPU = {:.3} M events/CPU-s ({:.1} ns/event); engine/simpy = {:.1}x",
+                simpy_rate / 1e6,
+                secs * 1e9 / n as f64,
+                engine_rate / simpy_rate
+            );
+        }
+        Err(e) => println!("simpy:       not measured: {e} (pip install simpy)"),
+    }
     ExitCode::SUCCESS
+}
+
+/// CPU time (user + system) of the calling thread, seconds, from /proc (Linux; `None`
+/// elsewhere). On a shared machine wall clock measures the neighbours; CPU time does not.
+fn thread_cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// Wall-clock and CPU seconds of `f`.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, Option<f64>) {
+    let cpu0 = thread_cpu_secs();
+    let start = Instant::now();
+    let out = f();
+    let wall = start.elapsed().as_secs_f64();
+    let cpu = cpu0.and_then(|c0| thread_cpu_secs().map(|c1| c1 - c0));
+    (out, wall, cpu)
+}
+
+/// Runs the SimPy workload; returns (events, CPU seconds of `env.run`).
+fn run_simpy(actors: u32, events: u64, seed: u64) -> Result<(u64, f64), String> {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("python3")
+        .arg("-")
+        .args([actors.to_string(), events.to_string(), seed.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("python3: {e}"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(SIMPY_SCRIPT.as_bytes())
+            .map_err(|e| format!("python3: {e}"))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("python3: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut it = text.split_whitespace();
+    match (it.next(), it.next(), it.next()) {
+        (Some("simpy"), Some(n), Some(s)) => Ok((
+            n.parse().map_err(|_| "bad output".to_string())?,
+            s.parse().map_err(|_| "bad output".to_string())?,
+        )),
+        _ => Err(String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .last()
+            .unwrap_or("no output")
+            .to_string()),
+    }
 }
 
 /// Prints the canonical octets of FILE (or of a selected element) to stdout.

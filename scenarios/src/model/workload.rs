@@ -35,6 +35,12 @@ pub struct Workload {
     pub nonce_cache_size: u32,
     /// DEA-triggered leaves per minute over the whole DEA (seed 000 §7.7; Poisson, 0 = none).
     pub dea_trigger_leave_rate_per_min: f64,
+    /// meteringReport ROAP Triggers each RI sends per minute to a random registered Device
+    /// (seed 004 §11.3; Poisson, 0 = none).
+    pub ri_metering_trigger_rate_per_min: f64,
+    /// moveDeviceRO ROAP Triggers each RI sends per minute, each naming a movable RO it
+    /// issued recently (seed 003 §9.1.1; Poisson, 0 = none).
+    pub ri_move_trigger_rate_per_min: f64,
     /// Mean agent-initiated Imports per SCE agent per minute from a random LRM (seed 001).
     pub import_rate_per_min: f64,
     /// Mean dmpPair Move/Copy attempts per SCE agent per minute (seed 001 §7.2.1.3).
@@ -64,6 +70,8 @@ impl Default for Workload {
             backoff_max: DurationNs::from_secs(30),
             nonce_cache_size: 1024,
             dea_trigger_leave_rate_per_min: 0.0,
+            ri_metering_trigger_rate_per_min: 0.0,
+            ri_move_trigger_rate_per_min: 0.0,
             import_rate_per_min: 0.0,
             pair_rate_per_min: 0.0,
             pair_copy_probability: Probability::ZERO,
@@ -126,6 +134,11 @@ pub struct UserDomains {
     pub generation: u32,
     /// The DEA manages UDKs with the DRM v2.1 hash chain.
     pub hash_chains: bool,
+    /// Share of agents announcing Hash Chain Support when joining (they then receive only
+    /// the newest UDK and derive older ones).
+    pub agents_hash_chain_share: Probability,
+    /// Share of Domain RO requests that name an older generation than the newest.
+    pub older_generation_ro_share: Probability,
 }
 
 impl Default for UserDomains {
@@ -135,6 +148,8 @@ impl Default for UserDomains {
             max_devices: 10,
             generation: 0,
             hash_chains: false,
+            agents_hash_chain_share: Probability::ZERO,
+            older_generation_ro_share: Probability::ZERO,
         }
     }
 }

@@ -119,10 +119,10 @@ pub fn inspect(run_dir: &Path, expected_scenario: Option<&str>) -> Result<RunSta
         return Ok(RunState::Incomplete(format!("{trace_name}: {e}")));
     }
     let digest = hex::encode(hr.hasher.finalize());
-    if digest != summary.trace_digest {
+    if Some(&digest) != summary.trace_digest.as_ref() {
         return Ok(RunState::Incomplete(format!(
             "{trace_name} has SHA-256 {digest}, summary.json says {}",
-            summary.trace_digest
+            summary.trace_digest.as_deref().unwrap_or("no trace")
         )));
     }
     let metrics = analysed

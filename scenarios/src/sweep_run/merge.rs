@@ -210,9 +210,9 @@ fn merge_point(
                 return Err(SweepError::Conflict {
                     point_id: id.to_string(),
                     a: other,
-                    digest_a: digest.clone(),
+                    digest_a: digest.clone().unwrap_or_default(),
                     b: src,
-                    digest_b: run.summary.trace_digest,
+                    digest_b: run.summary.trace_digest.unwrap_or_default(),
                 });
             }
         }

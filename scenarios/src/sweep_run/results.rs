@@ -100,7 +100,7 @@ pub fn build_row(point: &SweepPoint, point_id: &str, run: &CompleteRun) -> Row {
         axis_values: point.overrides.iter().map(|(_, v)| v.clone()).collect(),
         seed: s.seed,
         repetition: point.repetition,
-        digest: s.trace_digest.clone(),
+        digest: s.trace_digest.clone().unwrap_or_default(),
         stop_reason,
         interrupted: s.interrupted,
         end_time_ns: s.end_time_ns,

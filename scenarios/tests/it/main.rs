@@ -2,6 +2,7 @@
 
 mod check;
 mod rules;
+mod scale;
 mod scenarios_bundled;
 mod scenarios_cli;
 mod scenarios_errors;

@@ -22,6 +22,7 @@ fn outcome(reg: (u64, u64), acq: (u64, u64)) -> EngineOutcome {
             started: reg.0,
             completed: reg.1,
             failed: reg.0 - reg.1,
+            latency: None,
         },
     );
     protocols.insert(
@@ -30,6 +31,7 @@ fn outcome(reg: (u64, u64), acq: (u64, u64)) -> EngineOutcome {
             started: acq.0,
             completed: acq.1,
             failed: acq.0 - acq.1,
+            latency: None,
         },
     );
     EngineOutcome {
@@ -37,7 +39,7 @@ fn outcome(reg: (u64, u64), acq: (u64, u64)) -> EngineOutcome {
         events: 12_345,
         stop_reason: StopReason::Horizon,
         trace_records: 10_000,
-        trace_digest: "ab".repeat(32),
+        trace_digest: Some("ab".repeat(32)),
         protocols,
         invariants_checked: vec![],
         invariant_violations: BTreeMap::new(),
@@ -105,7 +107,7 @@ fn summary_json_and_expectations() {
     assert!(text.ends_with("}\n"));
     let back: RunSummary = serde_json::from_str(&text).unwrap();
     assert_eq!(back.events, 12_345);
-    assert_eq!(back.trace_digest, "ab".repeat(32));
+    assert_eq!(back.trace_digest, Some("ab".repeat(32)));
     assert_eq!(back.stop_reason, StopReason::Horizon);
 
     let mut o2 = o.clone();
@@ -133,6 +135,7 @@ fn vacuous_expectations_fail() {
             started: 10,
             completed: 10,
             failed: 0,
+            latency: None,
         },
     );
     // The spoofer never acted: "blocked" is not demonstrated.

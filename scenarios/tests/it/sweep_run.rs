@@ -133,6 +133,7 @@ impl Fake {
                 started: upto as u64,
                 completed,
                 failed: upto as u64 - completed,
+                latency: None,
             },
         );
         let outcome = EngineOutcome {
@@ -144,7 +145,7 @@ impl Fake {
                 StopReason::Horizon
             },
             trace_records: records,
-            trace_digest: digest,
+            trace_digest: Some(digest),
             protocols,
             invariants_checked: vec![],
             invariant_violations: BTreeMap::new(),

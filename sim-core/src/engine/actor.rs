@@ -141,7 +141,8 @@ impl<'a, M: Message> Ctx<'a, M> {
         self.core.cancel_timer(me, timer)
     }
 
-    /// Records a protocol outcome from this actor's point of view.
+    /// Records a protocol outcome from this actor's point of view: counted online in the
+    /// run's [`super::OutcomeTable`] (trace or not) and traced as an `outcome` record.
     pub fn outcome(
         &mut self,
         protocol: &str,
@@ -150,6 +151,10 @@ impl<'a, M: Message> Ctx<'a, M> {
         latency_ns: u64,
         attempts: u32,
     ) {
+        self.core.outcomes.record(protocol, status, latency_ns);
+        if !self.core.trace.active() {
+            return;
+        }
         let actor = self.me.0;
         self.trace(TraceEvent::Outcome {
             actor,
@@ -167,9 +172,10 @@ impl<'a, M: Message> Ctx<'a, M> {
         self.core.trace.record(now, ev);
     }
 
-    /// Whether trace records are being kept (skip building expensive records when not).
+    /// Whether trace records are wanted, written or observed (skip building expensive
+    /// records when not).
     pub fn tracing(&self) -> bool {
-        self.core.trace.enabled()
+        self.core.trace.active()
     }
 
     /// The actor id registered under `name`, if any.

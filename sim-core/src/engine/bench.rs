@@ -71,3 +71,51 @@ pub fn run_engine_workload(sim: &mut Simulation<TickMsg>, events: u64) -> u64 {
     debug_assert_eq!(report.reason, StopReason::EventBudget);
     report.events
 }
+
+/// The same workload as a plain `std::collections::BinaryHeap` loop, no engine: the events
+/// are (time, scheduling sequence, actor), popped in that order (FIFO ties, as the engine
+/// does), each drawing its next delay from the same per-actor stream the engine gives
+/// `tick/<i>`. After `events` events it returns the virtual time reached, which equals the
+/// engine's (`Simulation::now`) on the same workload: the two process the same events.
+pub fn binary_heap_baseline(actors: u32, seed: u64, events: u64) -> u64 {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let mut rngs: Vec<_> = (0..actors)
+        .map(|i| super::rng::stream(seed, &format!("tick/{i}"), "actor"))
+        .collect();
+    let mut heap = BinaryHeap::with_capacity(actors as usize);
+    let mut seq = 0u64;
+    for i in 0..actors {
+        heap.push(Reverse((0u64, seq, i)));
+        seq += 1;
+    }
+    let mut now = 0;
+    for _ in 0..events {
+        let Some(Reverse((t, _, a))) = heap.pop() else {
+            break;
+        };
+        now = t;
+        let delay = rngs[a as usize].gen_range(1..=1000u64);
+        heap.push(Reverse((t + delay, seq, a)));
+        seq += 1;
+    }
+    now
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn baseline_processes_the_same_events_as_the_engine() {
+        for (actors, events) in [(1, 50), (7, 1_000), (300, 20_000)] {
+            let mut sim = engine_workload(actors, 5);
+            assert_eq!(run_engine_workload(&mut sim, events), events);
+            assert_eq!(
+                sim.now().as_ns(),
+                binary_heap_baseline(actors, 5, events),
+                "{actors} actors"
+            );
+        }
+    }
+}

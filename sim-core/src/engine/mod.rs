@@ -3,6 +3,7 @@
 
 pub mod actor;
 pub mod bench;
+pub mod outcomes;
 pub mod queue;
 pub mod rng;
 pub mod sim;
@@ -10,6 +11,7 @@ pub mod tap;
 pub mod time;
 
 pub use actor::{Actor, ActorId, Ctx, Event, Message, MsgId, TimerId};
+pub use outcomes::{LatencyHistogram, OutcomeTable, ProtocolOutcomes};
 pub use rng::SimRng;
 pub use sim::{
     ActorSpec, AfterEvent, CpuSpec, Overflow, RunLimits, RunReport, SendObserver, Simulation,

@@ -2,6 +2,7 @@
 //! the server CPU model (N workers, bounded queue, drop or reject when full).
 
 use super::actor::{Actor, ActorId, Ctx, Event, Message, MsgId, Outgoing, TimerId};
+use super::outcomes::OutcomeTable;
 use super::queue::{EntryId, EventQueue};
 use super::rng::{stream, SimRng};
 use super::tap::{Tap, TapCtx, Verdict};
@@ -175,6 +176,7 @@ pub struct Core<M: Message> {
     pub(crate) queue: EventQueue<Pending<M>>,
     pub(crate) trace: TraceRecorder,
     pub(crate) names: BTreeMap<String, ActorId>,
+    pub(crate) outcomes: OutcomeTable,
     net: Box<dyn NetworkModel>,
     next_msg_id: MsgId,
     groups: Vec<GroupId>,
@@ -300,7 +302,7 @@ impl<M: Message> Core<M> {
                 if let Some(dup_at) = duplicate_at {
                     let dup = self.next_msg_id;
                     self.next_msg_id += 1;
-                    if self.trace.enabled() {
+                    if self.trace.active() {
                         self.trace.record(
                             self.now.0,
                             TraceEvent::Duplicate {
@@ -340,7 +342,7 @@ impl<M: Message> Core<M> {
     }
 
     fn trace_send(&mut self, msg: MsgId, from: ActorId, to: ActorId, kind: &str, bytes: u32) {
-        if self.trace.enabled() {
+        if self.trace.active() {
             self.trace.record(
                 self.now.0,
                 TraceEvent::Send {
@@ -355,7 +357,7 @@ impl<M: Message> Core<M> {
     }
 
     fn drop_msg(&mut self, msg: MsgId, from: ActorId, to: ActorId, kind: &str, cause: DropCause) {
-        if self.trace.enabled() {
+        if self.trace.active() {
             self.trace.record(
                 self.now.0,
                 TraceEvent::Drop {
@@ -387,6 +389,7 @@ impl<M: Message> Simulation<M> {
                 queue: EventQueue::new(),
                 trace,
                 names: BTreeMap::new(),
+                outcomes: OutcomeTable::default(),
                 net,
                 next_msg_id: 0,
                 groups: Vec::new(),
@@ -424,16 +427,18 @@ impl<M: Message> Simulation<M> {
             "duplicate actor name {}",
             spec.name
         );
-        self.core.trace.record(
-            self.core.now.0,
-            TraceEvent::Actor {
-                id: id.0,
-                kind: spec.kind.clone(),
-                name: spec.name.clone(),
-                group: spec.group_name.clone(),
-                workers: spec.cpu.workers,
-            },
-        );
+        if self.core.trace.active() {
+            self.core.trace.record(
+                self.core.now.0,
+                TraceEvent::Actor {
+                    id: id.0,
+                    kind: spec.kind.clone(),
+                    name: spec.name.clone(),
+                    group: spec.group_name.clone(),
+                    workers: spec.cpu.workers,
+                },
+            );
+        }
         self.slots.push(Slot {
             actor: Some(actor),
             rng: stream(self.core.seed, &spec.name, "actor"),
@@ -490,6 +495,11 @@ impl<M: Message> Simulation<M> {
     /// Live entries in the event queue.
     pub fn pending(&self) -> usize {
         self.core.queue.len()
+    }
+
+    /// Protocol outcomes counted online so far (independent of the trace).
+    pub fn outcomes(&self) -> &OutcomeTable {
+        &self.core.outcomes
     }
 
     /// The trace recorder (digest, record count).
@@ -581,8 +591,22 @@ impl<M: Message> Simulation<M> {
     /// Ends the run: in-flight messages are traced as dropped (`in_flight_at_end`), the
     /// `run_end` record is written, and the recorder is returned for flushing.
     pub fn finish(mut self, reason: StopReason) -> TraceRecorder {
+        self.finish_in_place(reason)
+    }
+
+    /// [`Simulation::finish`] without giving up the simulation: the actors stay for
+    /// inspection, and a caller about to exit may leak them instead of paying for their
+    /// teardown. The simulation keeps a disabled recorder afterwards.
+    pub fn finish_in_place(&mut self, reason: StopReason) -> TraceRecorder {
         let now = self.core.now;
-        for (_, p) in self.core.queue.drain_ordered() {
+        // With nobody to tell (trace off, no observer), the in-flight accounting below is
+        // pure teardown: skip it, the queue goes with the simulation.
+        let account = self.core.trace.active();
+        for (_, p) in account
+            .then(|| self.core.queue.drain_ordered())
+            .into_iter()
+            .flatten()
+        {
             if let Pending::Deliver {
                 from,
                 to,
@@ -596,7 +620,7 @@ impl<M: Message> Simulation<M> {
             }
         }
         // Requests still waiting in a server queue never got an answer: account for them.
-        for (idx, slot) in self.slots.iter_mut().enumerate() {
+        for (idx, slot) in self.slots.iter_mut().enumerate().filter(|_| account) {
             for q in slot.cpu.queue.drain(..) {
                 self.core.drop_msg(
                     q.msg_id,
@@ -615,7 +639,7 @@ impl<M: Message> Simulation<M> {
                 events,
             },
         );
-        self.core.trace
+        std::mem::replace(&mut self.core.trace, TraceRecorder::disabled())
     }
 
     fn dispatch(&mut self, entry: EntryId, pending: Pending<M>) {
@@ -649,7 +673,7 @@ impl<M: Message> Simulation<M> {
                 worker,
                 outgoing,
             } => {
-                if worker && self.core.trace.enabled() {
+                if worker && self.core.trace.active() {
                     self.core.trace.record(
                         self.core.now.0,
                         TraceEvent::ServiceEnd {
@@ -675,7 +699,7 @@ impl<M: Message> Simulation<M> {
                 .drop_msg(msg_id, from, to, msg.kind(), DropCause::DeadActor);
             return;
         };
-        if self.core.trace.enabled() {
+        if self.core.trace.active() {
             self.core.trace.record(
                 self.core.now.0,
                 TraceEvent::Deliver {
@@ -702,7 +726,7 @@ impl<M: Message> Simulation<M> {
                 enqueued_at: self.core.now,
             });
             let queue_len = cpu.queue.len() as u32;
-            if self.core.trace.enabled() {
+            if self.core.trace.active() {
                 self.core.trace.record(
                     self.core.now.0,
                     TraceEvent::Enqueue {
@@ -736,7 +760,7 @@ impl<M: Message> Simulation<M> {
         msg: M,
         queue_delay_ns: u64,
     ) {
-        if self.core.trace.enabled() {
+        if self.core.trace.active() {
             let cpu = &self.slots[actor.0 as usize].cpu;
             let (busy, queue_len) = (cpu.busy, cpu.queue.len() as u32);
             self.core.trace.record(

@@ -735,6 +735,20 @@ fn held_keys(
                 out.push((KeyLabel::Domain { domain_id }, k.as_bytes().to_vec()));
             }
         }
+        // UDKs the DEA granted it for User Domain ROs (dea_proxy::udk), under the ROAP
+        // domain IDs it maps onto those User Domains.
+        let mut ops = OpCounter::new();
+        for (base, ud) in &ri.user_domain_map {
+            let Some(newest) = ri.dea_proxy.udks.newest(ud) else {
+                continue;
+            };
+            for g in 0..=newest {
+                if let Some(k) = ri.dea_proxy.udks.key(world, &mut ops, ud, g) {
+                    let domain_id = make_domain_id(base, g);
+                    out.push((KeyLabel::Domain { domain_id }, k.as_bytes().to_vec()));
+                }
+            }
+        }
     }
     if let Some(lrm) = sim.actor::<Lrm>(a) {
         out.push((

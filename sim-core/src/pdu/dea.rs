@@ -131,8 +131,65 @@ pub struct GetUserDomainAuthorizationResponse {
     pub header: GenHeader,
     /// `<resInfo><RIUserDomainAuthorization>`+ (absent on error).
     pub authorizations: Option<Vec<UserDomainAuthorization>>,
+    /// `<resInfo><userDomainKey>`*: the UDKs of the granted User Domains, AES-wrapped under
+    /// the MK (drmsim's reading, see [`UserDomainKeyGrant`]); only inside `<resInfo>`, so
+    /// empty whenever `authorizations` is `None`.
+    pub user_domain_keys: Vec<UserDomainKeyGrant>,
     /// `<signature>` (MAC).
     pub signature: Vec<u8>,
+}
+
+/// Most `<userDomainKey>` elements in one response (one per generation per User Domain).
+pub const MAX_UDK_GRANTS: usize = 4096;
+
+/// `<userDomainKey userDomainID=".." generation="g" [hashChain="true"]><encKey>`: one UDK
+/// the DEA hands an authorized RI/LRM so it can issue User Domain ROs (seed 000 §7.2.2/§7.4
+/// leave open how the issuer obtains the UDK; drmsim's reading: in the Get User Domain
+/// Authorization Response, AES-wrapped (kw-aes128) under the MK of the requester's context).
+/// With `hash_chain` only the newest generation is sent and the receiver derives older ones
+/// as K(g−1) = KDF2-SHA1(K(g), 16) ([DRM-DRM-v2.1], seed 000 §7.4.1.1).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UserDomainKeyGrant {
+    /// `userDomainID` attribute.
+    pub user_domain_id: String,
+    /// `generation` attribute: the generation of the wrapped UDK.
+    pub generation: u32,
+    /// `hashChain` attribute: older generations follow from this one by the hash chain.
+    pub hash_chain: bool,
+    /// `<encKey>`: the UDK AES-wrapped under the MK.
+    pub enc_key: Encrypted,
+}
+
+impl UserDomainKeyGrant {
+    fn to_element(&self) -> Element {
+        let mut e = Element::plain("userDomainKey")
+            .with_attr("userDomainID", self.user_domain_id.clone())
+            .with_attr("generation", self.generation.to_string());
+        if self.hash_chain {
+            e = e.with_attr("hashChain", "true");
+        }
+        e.with_child(self.enc_key.to_element("encKey"))
+    }
+
+    fn from_element(el: &Element) -> Result<Self, PduError> {
+        let generation = req_attr(el, "generation")?
+            .parse::<u32>()
+            .map_err(|_| PduError::invalid("userDomainKey", "generation is not a number"))?;
+        let hash_chain = match el.attr("hashChain") {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(PduError::invalid("userDomainKey", "hashChain")),
+        };
+        let mut k = Kids::of(el)?;
+        let enc_key = Encrypted::from_element(k.req("encKey")?)?;
+        k.end()?;
+        Ok(UserDomainKeyGrant {
+            user_domain_id: req_attr(el, "userDomainID")?,
+            generation,
+            hash_chain,
+            enc_key,
+        })
+    }
 }
 
 impl GetUserDomainAuthorizationResponse {
@@ -146,6 +203,9 @@ impl GetUserDomainAuthorizationResponse {
             for a in v {
                 info.push(a.to_element_named("RIUserDomainAuthorization"));
             }
+            for g in &self.user_domain_keys {
+                info.push(g.to_element());
+            }
             e.push(info);
         }
         e.with_child(b64_leaf("signature", &self.signature))
@@ -155,6 +215,7 @@ impl GetUserDomainAuthorizationResponse {
         let status = status_attr(el)?;
         let mut k = Kids::of(el)?;
         let header = GenHeader::read(&mut k)?;
+        let mut user_domain_keys = Vec::new();
         let authorizations = match k.opt("resInfo") {
             None => None,
             Some(info) => {
@@ -163,6 +224,11 @@ impl GetUserDomainAuthorizationResponse {
                     .many("RIUserDomainAuthorization", MAX_AUTHZ)?
                     .into_iter()
                     .map(UserDomainAuthorization::from_element)
+                    .collect::<Result<_, _>>()?;
+                user_domain_keys = ik
+                    .many("userDomainKey", MAX_UDK_GRANTS)?
+                    .into_iter()
+                    .map(UserDomainKeyGrant::from_element)
                     .collect::<Result<_, _>>()?;
                 ik.end()?;
                 Some(v)
@@ -174,6 +240,7 @@ impl GetUserDomainAuthorizationResponse {
             status,
             header,
             authorizations,
+            user_domain_keys,
             signature,
         })
     }

@@ -448,12 +448,33 @@ pub fn random_pdu<R: Rng>(kind: usize, rng: &mut R) -> Pdu {
             }),
             signature: g.mac(),
         }),
-        18 => Pdu::GetUserDomainAuthorizationResponse(GetUserDomainAuthorizationResponse {
-            status: g.status(),
-            header: g.header(),
-            authorizations: g.opt(|g| g.vec(0, 2, Gen::uda)),
-            signature: g.mac(),
-        }),
+        18 => {
+            let status = g.status();
+            let header = g.header();
+            let authorizations = g.opt(|g| g.vec(0, 2, Gen::uda));
+            // Grants travel inside `<resInfo>` only.
+            let user_domain_keys = match authorizations {
+                None => Vec::new(),
+                Some(_) => g.vec(0, 2, |g| UserDomainKeyGrant {
+                    user_domain_id: g.text(1, 12),
+                    generation: g.n(0, 999) as u32,
+                    hash_chain: g.coin(),
+                    enc_key: Encrypted {
+                        id: None,
+                        algorithm: ALG_KW_AES128.to_string(),
+                        key_info: None,
+                        cipher: g.bytes(24, 24),
+                    },
+                }),
+            };
+            Pdu::GetUserDomainAuthorizationResponse(GetUserDomainAuthorizationResponse {
+                status,
+                header,
+                authorizations,
+                user_domain_keys,
+                signature: g.mac(),
+            })
+        }
         19 | 21 => {
             let join = kind % ALL_KINDS.len() == 19;
             let mut device_request = g.domain_request(!join);

@@ -370,7 +370,16 @@ pub(crate) fn ri_on_request(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, from: ActorI
         };
         let issued = match moved {
             Some(moved) => moved,
-            None => issue_ro(ri, ctx, &dc.chain[0], content_id, domain.as_ref()),
+            None => {
+                let pro = issue_ro(ri, ctx, &dc.chain[0], content_id, domain.as_ref());
+                if let Some(p) = pro
+                    .as_ref()
+                    .filter(|_| domain.is_none() && ri.policy.movable)
+                {
+                    ri.triggers.note_movable(&req.device_id, &p.ro.id);
+                }
+                pro
+            }
         };
         match issued {
             Some(p) => protected_ros.push(p),

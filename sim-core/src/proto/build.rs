@@ -100,6 +100,8 @@ pub struct WorldConfig {
     pub workload: AgentWorkload,
     /// What RIs issue.
     pub ro_policy: RoPolicy,
+    /// RI-sent meteringReport / moveDeviceRO triggers (per RI).
+    pub ri_triggers: super::ri_triggers::RiTriggerPolicy,
     /// Largest |DRM clock offset| of an agent at t = 0, ns (uniform).
     pub clock_offset_max_ns: u64,
     /// Largest |DRM clock drift|, ppm (uniform).
@@ -141,6 +143,7 @@ impl Default for WorldConfig {
             variants: Variants::default(),
             workload: AgentWorkload::default(),
             ro_policy: RoPolicy::default(),
+            ri_triggers: Default::default(),
             clock_offset_max_ns: 0,
             clock_drift_max_ppm: 0,
             revoked_agents: 0,
@@ -447,6 +450,7 @@ pub fn build(
     for (i, ident) in ri_idents.into_iter().enumerate() {
         let name = ident.name.clone();
         let mut ri = Ri::new(world.clone(), ident, i, cfg.ro_policy);
+        ri.triggers.policy = cfg.ri_triggers;
         ri.domains = super::domain::RiDomains::provision(
             &cfg.domains,
             super::domain::DomainKeyProfile::from_variants(&cfg.variants),
@@ -498,6 +502,10 @@ pub fn build(
                 .domain
                 .known
                 .extend(cfg.user_domains.roap_domain_ids());
+            let u = &cfg.user_domains;
+            agent.domain.hash_chain_support =
+                super::domain::DomainConfig::flips(i, u.agents_hash_chain_fraction);
+            agent.domain.older_generation_ro_fraction = u.older_generation_ro_fraction;
         }
         agent.pairing.sce = i >= first_sce;
         agents.push(sim.add_actor(

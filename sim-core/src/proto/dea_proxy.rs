@@ -30,6 +30,8 @@
 //!   [`UserDomainAuthorization`] the RI keeps for the §9.2 user-domain-constrained Move
 //!   (seed 003 §9.2.3 step 4); no known User Domain → `InvalidDomain`.
 
+pub mod udk;
+
 use super::dea::Dea;
 use super::domain::{domain_id, split_domain_id, DomainKeyMacInput, DomainKeyProfile, JOIN, LEAVE};
 use super::msg::SimMsg;
@@ -95,6 +97,11 @@ pub struct UserDomainConfig {
     pub lifetime_ns: Option<u64>,
     /// DEA-triggered leaves per minute over the whole DEA (Poisson; 0 = none).
     pub trigger_leave_rate_per_min: f64,
+    /// Share of agents announcing Hash Chain Support in their JoinDomainRequests (spread
+    /// evenly over agent indices).
+    pub agents_hash_chain_fraction: f64,
+    /// Share of Domain RO requests naming an older generation than the newest held.
+    pub older_generation_ro_fraction: f64,
 }
 
 impl Default for UserDomainConfig {
@@ -106,6 +113,8 @@ impl Default for UserDomainConfig {
             hash_chains: false,
             lifetime_ns: None,
             trigger_leave_rate_per_min: 0.0,
+            agents_hash_chain_fraction: 0.0,
+            older_generation_ro_fraction: 0.0,
         }
     }
 }
@@ -368,6 +377,8 @@ pub struct RiDea {
     pending: BTreeMap<Vec<u8>, PendingProxy>,
     pending_order: VecDeque<Vec<u8>>,
     seen_triggers: VecDeque<Vec<u8>>,
+    /// UDKs and the members joined through this RI, for User Domain ROs (`udk.rs`).
+    pub udks: udk::RiUserDomains,
     /// Counters.
     pub stats: RiDeaStats,
 }
@@ -562,6 +573,7 @@ pub(crate) fn dea_on_get_authorization(
         status: Status::Success,
         header: echo(&req.header),
         authorizations: None,
+        user_domain_keys: Vec::new(),
         signature: Vec::new(),
     };
     let Some(mk) = dea.mk_of(&peer) else {
@@ -570,9 +582,13 @@ pub(crate) fn dea_on_get_authorization(
         return dea.reply(ctx, from, Pdu::GetUserDomainAuthorizationResponse(resp));
     };
     let signed = Pdu::GetUserDomainAuthorizationRequest(req.clone());
-    if req.header.res_id != dea.me.id {
-        resp.status = Status::AccessDenied;
-    } else if !mk_verify(&world, &mut dea.ops, &mk, &signed, &req.signature) {
+    // A `<resID>` naming another DEA fails the SCE-GEN default processing exactly as in
+    // Proxy Join/Leave (`default_processing`): the ResContext it names is not this DEA's,
+    // so its MK cannot authenticate the request → SignatureError (one status for the same
+    // check in all three DEA requests).
+    if req.header.res_id != dea.me.id
+        || !mk_verify(&world, &mut dea.ops, &mk, &signed, &req.signature)
+    {
         dea.user_domains.stats.mac_failures += 1;
         resp.status = Status::SignatureError;
     } else if !fresh_nonce(dea, &req.header) {
@@ -581,7 +597,7 @@ pub(crate) fn dea_on_get_authorization(
         let mut granted = Vec::new();
         let not_before = world.datetime(ctx.now().as_ns());
         for u in &req.user_domains {
-            let Some(d) = dea.user_domains.domains.get(&u.user_domain_id) else {
+            let Some(d) = dea.user_domains.domains.get(&u.user_domain_id).cloned() else {
                 continue;
             };
             let not_after = d.not_after;
@@ -612,9 +628,12 @@ pub(crate) fn dea_on_get_authorization(
                 Err(_) => continue,
             }
             granted.push(a);
+            resp.user_domain_keys
+                .extend(udk::grants(&world, &mut dea.ops, &mk, &d));
         }
         if granted.is_empty() {
             resp.status = Status::InvalidDomain;
+            resp.user_domain_keys.clear();
         } else {
             resp.authorizations = Some(granted);
         }
@@ -1072,6 +1091,14 @@ pub(crate) fn ri_on_authorization_response(
     if resp.status != Status::Success {
         return;
     }
+    let granted: BTreeSet<String> = resp
+        .authorizations
+        .iter()
+        .flatten()
+        .filter(|a| a.entity_id == ri.me.id)
+        .map(|a| a.user_domain_id.clone())
+        .collect();
+    udk::ri_accept_grants(ri, &mk, &granted, &resp.user_domain_keys);
     for a in resp.authorizations.unwrap_or_default() {
         if a.entity_id != ri.me.id {
             continue;
@@ -1218,6 +1245,9 @@ pub(crate) fn ri_on_proxy_join_response(
     let domain_info = info.domain_info.expect("filtered above");
     match seal_join_response(ri, ctx, &p.request, domain_info, info.hash_chain_support) {
         Some(r) => {
+            if let Some(ud) = mapped_user_domain(ri, &p.request.domain_id) {
+                ri.dea_proxy.udks.note_join(&ud, &p.request.device_id);
+            }
             ri.count_status(JOIN, Status::Success);
             ri.reply(ctx, p.device, Pdu::JoinDomainResponse(r));
         }
@@ -1276,6 +1306,12 @@ fn seal_join_response(
     Some(resp)
 }
 
+/// The User Domain this RI maps the ROAP domain ID `domain_id` onto.
+fn mapped_user_domain(ri: &Ri, domain_id: &str) -> Option<String> {
+    let base = split_domain_id(domain_id).map_or(domain_id, |(b, _)| b);
+    ri.user_domain_map.get(base).cloned()
+}
+
 /// Proxy Leave User Domain Response at the RI (§7.5.2.1).
 pub(crate) fn ri_on_proxy_leave_response(
     ri: &mut Ri,
@@ -1309,6 +1345,9 @@ pub(crate) fn ri_on_proxy_leave_response(
         .res_info
         .map(|(d, _)| d)
         .unwrap_or_else(|| p.request.domain_id.clone());
+    if let Some(ud) = mapped_user_domain(ri, &p.request.domain_id) {
+        ri.dea_proxy.udks.note_leave(&ud, &p.request.device_id);
+    }
     ri.count_status(LEAVE, Status::Success);
     ri.reply(
         ctx,

@@ -133,6 +133,11 @@ fn build_request(
     }) {
         extensions.push(Ext::new(Extension::NoOcspResponse));
     }
+    // DRM v2.1 Hash Chain Support: a DEA using the hash chain then sends only the newest
+    // UDK (seed 000 §7.4.1.1) and this Device derives the older ones.
+    if join && agent.domain.hash_chain_support {
+        extensions.push(Ext::new(Extension::HashChainSupport));
+    }
     let mut req = DomainRequest {
         trigger_nonce,
         device_id: agent.me.id.clone(),
@@ -299,6 +304,11 @@ pub(crate) fn agent_on_join_response(
                 agent.finish(ctx, id, "abandoned");
                 return;
             }
+            let hash_chain = agent.domain.hash_chain_support
+                && body
+                    .extensions
+                    .iter()
+                    .any(|e| matches!(e.ext, Extension::HashChainSupport));
             agent.domain.contexts.insert(
                 base.clone(),
                 DomainContext {
@@ -307,6 +317,7 @@ pub(crate) fn agent_on_join_response(
                     keys,
                     not_after: body.domain_info.not_after,
                     joined_at: ctx.now(),
+                    hash_chain,
                 },
             );
             agent.finish(ctx, id, "success");
@@ -506,7 +517,19 @@ pub(crate) fn workload_domain_for_acquisition(
         return None;
     }
     let pick = ctx.rng().gen_range(0..held.len());
-    held.into_iter().nth(pick)
+    let chosen = held.into_iter().nth(pick)?;
+    // Content licensed under an older generation (hash-chain Devices open it with a
+    // derived key). No draw when the share is zero, so other runs are unchanged.
+    let older = agent.domain.older_generation_ro_fraction;
+    if older > 0.0 {
+        if let Some((base, newest)) = split_domain_id(&chosen) {
+            if newest > 0 && ctx.rng().gen_bool(older.clamp(0.0, 1.0)) {
+                let g = ctx.rng().gen_range(0..newest);
+                return Some(domain_id(base, g));
+            }
+        }
+    }
+    Some(chosen)
 }
 
 /// After a join: with the workload's leave probability, leave after an exponential

@@ -132,6 +132,10 @@ pub struct AgentMeteringStats {
     pub http_given_up: u64,
     /// ROAP triggers returned by a Post Response URL that were followed.
     pub triggers_followed: u64,
+    /// Metering Report ROAP Triggers received (seed 004 §11.3).
+    pub report_triggers: u64,
+    /// Of those, triggers with no metering information to report for that RI.
+    pub report_triggers_nothing_to_report: u64,
 }
 
 /// What a Device keeps for the Metering Report protocol.
@@ -154,6 +158,9 @@ pub(crate) struct AgentMeter {
     chain_included: bool,
     /// Include the chain (after NoCertificateChain, §11.3).
     force_chain: bool,
+    /// Nonce of the Metering Report ROAP Trigger that started the exchange (echoed as
+    /// `triggerNonce`, ROAP §5.2.1).
+    trigger_nonce: Option<Vec<u8>>,
 }
 
 /// Whether the periodic metering timer must be started now (once per Device, and only when
@@ -187,12 +194,53 @@ pub(crate) fn agent_tick(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>) {
 
 /// Starts a Metering Report exchange with RI `ri`.
 pub(crate) fn agent_start(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, ri: usize) {
+    start_with(agent, ctx, ri, None);
+}
+
+/// A validated Metering Report ROAP Trigger from RI `ri` (its `roapURL` names that RI):
+/// report to it now, echoing the trigger nonce (seed 004 §11.3: metering information is
+/// kept until reported after such a trigger). An exchange already running with that RI
+/// answers it; with nothing recorded for that RI there is nothing to report (counted).
+pub(crate) fn agent_on_trigger(
+    agent: &mut Agent,
+    ctx: &mut Ctx<'_, SimMsg>,
+    ri: usize,
+    trigger_nonce: Option<Vec<u8>>,
+) {
+    agent.metering_reports.stats.report_triggers += 1;
+    let world = agent.world.clone();
+    let busy = agent
+        .sessions
+        .values()
+        .any(|s| s.ri == ri && matches!(s.kind, SessionKind::Metering(_)));
+    if busy {
+        return;
+    }
+    let has_data = agent.metering_reports.outstanding.contains_key(&ri)
+        || agent.metering.pending_for(&world.ris[ri].name) > 0;
+    if !has_data {
+        agent
+            .metering_reports
+            .stats
+            .report_triggers_nothing_to_report += 1;
+        return;
+    }
+    start_with(agent, ctx, ri, trigger_nonce);
+}
+
+fn start_with(
+    agent: &mut Agent,
+    ctx: &mut Ctx<'_, SimMsg>,
+    ri: usize,
+    trigger_nonce: Option<Vec<u8>>,
+) {
     if !agent.ri_contexts.contains_key(&ri) {
         return;
     }
     let kind = SessionKind::Metering(AgentMeter {
         chain_included: false,
         force_chain: false,
+        trigger_nonce,
     });
     if let Some(id) = agent.open_session(ctx, ri, kind) {
         agent_send(agent, ctx, id);
@@ -209,6 +257,7 @@ pub(crate) fn agent_send(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, id: u64) 
         return;
     };
     let (ri, force_chain, old_nonce) = (s.ri, meter.force_chain, s.nonce.clone());
+    let trigger_nonce = meter.trigger_nonce.clone();
     let Some((ri_ctx, ri_cert)) = agent
         .ri_contexts
         .get(&ri)
@@ -272,7 +321,7 @@ pub(crate) fn agent_send(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, id: u64) 
     let include_chain = force_chain || !ri_ctx.ri_has_device_chain;
     let drm_now = agent.drm_now(ctx.now());
     let mut submit = MeteringReportSubmit {
-        trigger_nonce: None,
+        trigger_nonce,
         device_id: agent.me.id.clone(),
         ri_id: world.ris[ri].id.clone(),
         nonce: nonce.clone(),

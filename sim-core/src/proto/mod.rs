@@ -22,6 +22,7 @@ pub mod pairing_dea;
 pub mod pki_wire;
 pub mod registration;
 pub mod ri;
+pub mod ri_triggers;
 pub mod rights;
 pub mod trigger;
 pub mod workload;

@@ -124,6 +124,8 @@ pub struct AgentMoveStats {
     pub abandoned: u64,
     /// Moves not started: RO gone, not movable, not signed by a known RI, exhausted.
     pub not_started: u64,
+    /// RO IDs named by moveDeviceRO triggers (seed 003 §9.1.1).
+    pub triggered: u64,
     /// Responses discarded at §9.1.3 step 1 (reqID/resID/nonce mismatch).
     pub discarded_mismatch: u64,
     /// Responses discarded at §9.1.3 step 2 (signature).
@@ -306,6 +308,33 @@ fn issuing_ri(agent: &mut Agent, pro: &ProtectedRo) -> Option<usize> {
         .verify(&mut agent.ops, &key, world.params.sig_alg, &pro.ro, sig)
         .ok()?;
     Some(ri)
+}
+
+/// A validated moveDeviceRO ROAP Trigger from RI `ri` whose `roapURL` names that RI (seed
+/// 003 §9.1.1: "initiated … by receiving a ROAP-MoveDeviceRO Trigger"; step 4: the request
+/// goes to the trigger's roapURL). Each named RO this Device holds is moved in full, if
+/// step 3 holds: the RI at roapURL is the one that signed it (others: not started).
+pub(crate) fn agent_on_move_trigger(
+    agent: &mut Agent,
+    ctx: &mut Ctx<'_, SimMsg>,
+    ri: usize,
+    ro_ids: &[String],
+) {
+    let world = agent.world.clone();
+    for ro_id in ro_ids {
+        agent.moves.stats.triggered += 1;
+        let issuer = agent
+            .moves
+            .protected
+            .get(ro_id)
+            .and_then(|p| world.ri_by_id(&p.ro.ri_id))
+            .map(|(i, _)| i);
+        if issuer != Some(ri) {
+            agent.moves.stats.not_started += 1;
+            continue;
+        }
+        agent_start(agent, ctx, ro_id, false);
+    }
 }
 
 /// Starts moving RO `ro_id` (seed 003 §9.1.1 steps 1–4).

@@ -37,7 +37,8 @@ mod device;
 mod rights_issuer;
 
 pub(crate) use device::{
-    agent_on_abandon, agent_on_response, agent_on_timer, agent_send, on_registered, AgentUdMove,
+    agent_on_abandon, agent_on_move_trigger, agent_on_response, agent_on_timer, agent_send,
+    on_registered, AgentUdMove,
 };
 pub(crate) use rights_issuer::ri_on_request;
 
@@ -80,6 +81,8 @@ pub struct AgentUdStats {
     pub started: u64,
     /// Moves not started (RO missing / not movable / no source authorization).
     pub not_started: u64,
+    /// moveUserDomainConstrainedRO triggers received (seed 003 §9.2.1).
+    pub triggered: u64,
     /// ROs removed or decremented after Success (§9.2.3 step 5).
     pub ros_moved: u64,
     /// ROs marked usable again (§9.2.3 steps 3–4).

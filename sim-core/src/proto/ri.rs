@@ -87,6 +87,8 @@ pub struct Ri {
     pub dea_proxy: super::dea_proxy::RiDea,
     /// Move `<userDomain>`-constrained RO via RI state (seed 003 §9.2).
     pub move_ud: super::move_ud::RiUdMoves,
+    /// RI-initiated meteringReport / moveDeviceRO triggers (ri_triggers.rs).
+    pub triggers: super::ri_triggers::RiTriggers,
 }
 
 impl std::fmt::Debug for Ri {
@@ -124,6 +126,7 @@ impl Ri {
             metering: metering::RiMetering::default(),
             dea_proxy: Default::default(),
             move_ud: Default::default(),
+            triggers: Default::default(),
         }
     }
 
@@ -283,6 +286,10 @@ impl Actor<SimMsg> for Ri {
             Event::Start => {
                 self.refresh_ocsp(ctx);
                 super::dea_proxy::ri_on_start(self, ctx);
+                super::ri_triggers::ri_on_start(self, ctx);
+            }
+            Event::Timer { tag, .. } if super::ri_triggers::owns_tag(tag) => {
+                super::ri_triggers::ri_on_timer(self, ctx, tag)
             }
             Event::Timer { tag, .. } if tag == TAG_OCSP_REFRESH => self.refresh_ocsp(ctx),
             Event::Timer { tag, .. } if tag == super::dea_proxy::TAG_AUTHZ_RETRY => {

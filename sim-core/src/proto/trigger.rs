@@ -334,13 +334,27 @@ fn dispatch(
     }
 }
 
-/// Extension point for the protocols other modules own (meteringReport: metering module;
-/// moveDeviceRO / moveUserDomainConstrainedRO: move module). They replace the body with a
-/// call to their `agent_start…(agent, ctx, ri, …, t.nonce)`; until then the validated
-/// trigger waits in the Device's bounded inbox (`agent.domain.inbox`).
-fn start_other_protocol(agent: &mut Agent, _ctx: &mut Ctx<'_, SimMsg>, ri: usize, t: RoapTrigger) {
-    if agent.domain.inbox.len() >= MAX_PENDING_TRIGGERS {
-        agent.domain.inbox.pop_front();
+/// The protocols other modules own: meteringReport (seed 004 §11.3, metering module),
+/// moveDeviceRO (seed 003 §9.1.1, move_ro) and moveUserDomainConstrainedRO (seed 003
+/// §9.2.1, move_ud). The request goes to the trigger's `roapURL` (§9.1.1/§9.2.1 step 4;
+/// the ROAP trigger's URL element is `roapURL`, which §9.2.1 calls `reqURL`). drmsim's
+/// reading: that URL must be the triggering RI's own (the report is for the RI that signed
+/// the trigger and a Move goes to the RO's issuer, §9.1.1 step 3); a trigger whose
+/// roapURL names no RI or another RI is discarded.
+fn start_other_protocol(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, ri: usize, t: RoapTrigger) {
+    if agent.world.ri_by_url(&t.roap_url) != Some(ri) {
+        return discard(agent, ctx, "roapURL is not the triggering RI's");
     }
-    agent.domain.inbox.push_back((ri, t));
+    match t.kind {
+        TriggerKind::MeteringReport => {
+            super::metering::agent_on_trigger(agent, ctx, ri, t.nonce.clone())
+        }
+        TriggerKind::MoveDeviceRo => {
+            super::move_ro::agent_on_move_trigger(agent, ctx, ri, &t.ro_ids)
+        }
+        TriggerKind::MoveUserDomainConstrainedRo => {
+            super::move_ud::agent_on_move_trigger(agent, ctx, ri, &t.ro_ids)
+        }
+        _ => {}
+    }
 }

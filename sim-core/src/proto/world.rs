@@ -173,6 +173,11 @@ impl World {
         self.ris.iter().enumerate().find(|(_, r)| &r.id == id)
     }
 
+    /// The RI whose ROAP URL is `url` (where a trigger's `roapURL` sends the request).
+    pub fn ri_by_url(&self, url: &str) -> Option<usize> {
+        self.ris.iter().position(|r| r.url == url)
+    }
+
     /// The RI running as `actor`.
     pub fn ri_by_actor(&self, actor: ActorId) -> Option<(usize, &RiInfo)> {
         self.ris.iter().enumerate().find(|(_, r)| r.actor == actor)

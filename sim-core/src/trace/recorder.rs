@@ -101,9 +101,18 @@ impl TraceRecorder {
         )
     }
 
-    /// Registers a callback that sees every record (online monitors, progress).
+    /// Registers a callback that sees every record (online monitors, progress). Observers
+    /// see the same records whether or not the trace is written: outcomes and scores never
+    /// depend on `[trace] enabled`.
     pub fn observe(&mut self, f: Observer) {
         self.observers.push(f);
+    }
+
+    /// Whether anyone wants records: the trace is written or an observer is attached. The
+    /// engine builds a record only when this holds.
+    #[inline]
+    pub fn active(&self) -> bool {
+        self.config.enabled || !self.observers.is_empty()
     }
 
     /// Whether records are being kept.
@@ -118,9 +127,21 @@ impl TraceRecorder {
         self.config.enabled && self.config.timers
     }
 
-    /// Records `ev` at virtual time `t_ns`.
+    /// Records `ev` at virtual time `t_ns`: written and digested when the trace is on,
+    /// shown to the observers either way.
     pub fn record(&mut self, t_ns: u64, ev: TraceEvent) {
         if !self.config.enabled {
+            if !self.observers.is_empty() {
+                let rec = TraceRecord {
+                    t: t_ns,
+                    seq: self.next_seq,
+                    ev,
+                };
+                self.next_seq += 1;
+                for o in &mut self.observers {
+                    o(&rec);
+                }
+            }
             return;
         }
         let rec = TraceRecord {
@@ -139,12 +160,25 @@ impl TraceRecorder {
         }
     }
 
-    /// Records written so far.
+    /// Records written so far (0 when the trace is off).
     pub fn records(&self) -> u64 {
-        self.next_seq
+        if self.config.enabled {
+            self.next_seq
+        } else {
+            0
+        }
     }
 
-    /// Hex SHA-256 over every line written so far (the run's trace digest).
+    /// Hex SHA-256 over every line written so far (the run's trace digest); `None` when
+    /// the trace is off: there is no trace to identify.
+    pub fn digest(&self) -> Option<String> {
+        self.config
+            .enabled
+            .then(|| hex::encode(self.hasher.clone().finalize()))
+    }
+
+    /// Hex SHA-256 over every line written so far (the SHA-256 of empty input when the
+    /// trace is off; prefer [`TraceRecorder::digest`]).
     pub fn digest_hex(&self) -> String {
         hex::encode(self.hasher.clone().finalize())
     }

@@ -22,4 +22,5 @@ mod reregistration;
 mod rights_invariants;
 mod support;
 mod tamper_replay;
+mod user_domain_ros;
 mod xml;

@@ -61,16 +61,23 @@ impl DomainRoError {
 
 /// RI side of a Domain RO request: the domain ID (current generation) and its key, after
 /// checking that the RI manages the domain (`InvalidDomain` otherwise; a DEA-mapped User
-/// Domain is `DomainAccessDenied` here — its ROs are the DEA helper's) and that the Device
-/// is a member (`DomainAccessDenied`, §5.4.3.1 reading: only members get Domain ROs).
+/// Domain is issued under its UDK, see `dea_proxy::udk`) and that the Device is a member
+/// (`DomainAccessDenied`, §5.4.3.1 reading: only members get Domain ROs).
 pub(crate) fn ri_domain_key(
-    ri: &Ri,
+    ri: &mut Ri,
     device: &Identifier,
     requested: &str,
 ) -> Result<(String, SymKey), Status> {
     match ri.domain_owner(requested) {
         DomainOwner::Ri => {}
-        DomainOwner::Dea { .. } => return Err(Status::DomainAccessDenied),
+        DomainOwner::Dea { user_domain } => {
+            return crate::proto::dea_proxy::udk::ri_user_domain_ro_key(
+                ri,
+                device,
+                requested,
+                &user_domain,
+            )
+        }
         DomainOwner::Unknown => return Err(Status::InvalidDomain),
     }
     let (base, gen) = split_domain_id(requested).ok_or(Status::InvalidDomain)?;
@@ -124,9 +131,9 @@ pub fn open_domain_ro(
         return Err(DomainRoError::NotDomainRo);
     };
     let (base, _) = split_domain_id(did).ok_or(DomainRoError::NotDomainRo)?;
-    let kd = *agent
+    let kd = agent
         .domain
-        .key_for(did)
+        .key_derived(&world.crypto, &mut agent.ops, did)
         .ok_or_else(|| DomainRoError::NoDomainKey(did.clone()))?;
     if let Some(Expiry::At(t)) = agent.domain.contexts.get(base).map(|c| &c.not_after) {
         if world.drm_ns(t) <= drm_now_ns {

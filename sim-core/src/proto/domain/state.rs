@@ -309,6 +309,9 @@ pub struct DomainContext {
     pub not_after: Expiry,
     /// When the Device joined (virtual time).
     pub joined_at: SimTime,
+    /// Joined with the Hash Chain Support extension on both sides ([DRM-DRM-v2.1], seed
+    /// 000 §7.4.1.1): only the newest key was delivered; older ones are derived.
+    pub hash_chain: bool,
 }
 
 /// Counters of the domain protocols at a Device.
@@ -341,18 +344,20 @@ pub struct AgentDomains {
     pub domain_ro_fraction: f64,
     /// Recently seen trigger nonces (replayed triggers are discarded).
     pub seen_trigger_nonces: std::collections::VecDeque<Vec<u8>>,
+    /// This Device announces Hash Chain Support in its JoinDomainRequests (DRM v2.1).
+    pub hash_chain_support: bool,
+    /// Fraction of workload Domain RO requests naming an older generation of the domain
+    /// (content licensed before the newest UDK/K_D generation).
+    pub older_generation_ro_fraction: f64,
     /// Triggers waiting for registration with their RI to complete (bounded).
     pub pending_triggers: Vec<(usize, crate::pdu::trigger::RoapTrigger)>,
-    /// Validated triggers for protocols another module runs (meteringReport, Move),
-    /// waiting to be picked up (bounded, oldest dropped).
-    pub inbox: std::collections::VecDeque<(usize, crate::pdu::trigger::RoapTrigger)>,
     /// Counters.
     pub stats: DomainStats,
 }
 
 /// Trigger nonces a Device remembers for replay detection.
 pub const MAX_SEEN_TRIGGERS: usize = 64;
-/// Triggers a Device keeps waiting for registration or in its inbox.
+/// Triggers a Device keeps waiting for registration.
 pub const MAX_PENDING_TRIGGERS: usize = 8;
 
 impl AgentDomains {
@@ -365,8 +370,9 @@ impl AgentDomains {
             mean_membership_ns: DomainConfig::default().mean_membership_ns,
             domain_ro_fraction: DomainConfig::default().domain_ro_fraction,
             seen_trigger_nonces: Default::default(),
+            hash_chain_support: false,
+            older_generation_ro_fraction: 0.0,
             pending_triggers: Vec::new(),
-            inbox: Default::default(),
             stats: DomainStats::default(),
         }
     }
@@ -387,6 +393,27 @@ impl AgentDomains {
     pub fn key_for(&self, domain_id: &str) -> Option<&SymKey> {
         let (base, gen) = split_domain_id(domain_id)?;
         self.contexts.get(base)?.keys.get(&gen)
+    }
+
+    /// The Domain Key of `domain_id`: held, or — in a hash-chain context — derived from the
+    /// nearest newer generation held, K(g−1) = KDF2-SHA1(K(g), 16) ([DRM-DRM-v2.1], seed
+    /// 000 §7.4.1.1, §7.4.2).
+    pub fn key_derived(
+        &self,
+        crypto: &crate::crypto::Crypto,
+        ops: &mut crate::crypto::OpCounter,
+        domain_id: &str,
+    ) -> Option<SymKey> {
+        let (base, gen) = split_domain_id(domain_id)?;
+        let c = self.contexts.get(base)?;
+        if let Some(k) = c.keys.get(&gen) {
+            return Some(*k);
+        }
+        if !c.hash_chain {
+            return None;
+        }
+        let (newer, k) = c.keys.range(gen..).next()?;
+        crypto.udk_for_generation(ops, k, *newer, gen).ok()
     }
 }
 

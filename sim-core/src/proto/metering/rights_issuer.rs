@@ -43,7 +43,9 @@ fn respond(
         status,
         body: Some(MeteringReportResponseBody {
             device_id: req.device_id.clone(),
-            ri_id: ri.me.id.clone(),
+            // §5.4.6.2.1: "MUST equal the RI ID sent by the Device" (also when it names
+            // another RI: the status then says MalformedMeteringReport).
+            ri_id: req.ri_id.clone(),
             device_nonce: req.nonce.clone(),
             certificate_chain: (signed && !peer_key).then(|| ri.me.chain_wire.clone()),
             ocsp_responses: if signed && !no_ocsp {
@@ -162,6 +164,7 @@ pub(crate) fn ri_on_request(
     {
         return respond(ri, ctx, from, &req, Status::SignatureError);
     }
+    ri.domains.note_trigger_nonce(req.trigger_nonce.as_deref());
     if sent {
         // The RI now stores the Device chain (the Device may omit it again).
         if let Some(d) = ri.devices.get_mut(&req.device_id) {

@@ -50,6 +50,35 @@ fn undo(agent: &mut Agent, items: &[UdItem]) {
     }
 }
 
+/// A validated moveUserDomainConstrainedRO ROAP Trigger from RI `ri` (its URL names that
+/// RI, seed 003 §9.2.1 step 4): the named ROs this Device holds are moved in full in one
+/// request, when `ri` issued them (the request goes to the RO's RI); otherwise not started.
+pub(crate) fn agent_on_move_trigger(
+    agent: &mut Agent,
+    ctx: &mut Ctx<'_, SimMsg>,
+    ri: usize,
+    ro_ids: &[String],
+) {
+    let world = agent.world.clone();
+    let ros: Vec<(String, bool)> = ro_ids
+        .iter()
+        .filter(|id| {
+            agent
+                .move_ud
+                .protected
+                .get(*id)
+                .is_some_and(|p| p.ro.ri_id == world.ris[ri].id)
+        })
+        .map(|id| (id.clone(), false))
+        .collect();
+    agent.move_ud.stats.triggered += 1;
+    if ros.is_empty() {
+        agent.move_ud.stats.not_started += 1;
+        return;
+    }
+    agent_start(agent, ctx, &ros);
+}
+
 /// Starts moving `ros` (seed 003 §9.2.1 steps 1–4). All ROs go to one RI: the one named in
 /// the first RO's `<riID>` that the Device has a context with.
 pub(crate) fn agent_start(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, ros: &[(String, bool)]) {
