@@ -530,8 +530,8 @@ type CaptureError = Rc<RefCell<Option<RunError>>>;
 
 /// `--capture-pdus`: writes the PKI as PEM (`pki/<subject>.cert.pem`, `.pub.pem`, and the
 /// simulated actors' private keys as PKCS#8 DER `.key.der`, so an independent verifier can check
-/// key unwraps and MACs) now, and every PDU entering the network as
-/// `pdus/<msg id>-<from>-<to>-<type>.xml` during the run. In symbolic mode the XML is the
+/// key unwraps and MACs) now, and every PDU an actor sends (before any adversary tap) as
+/// `pdus/<sequence>-<from>-<to>-<type>.xml` during the run. In symbolic mode the XML is the
 /// PDU's encoding but its signatures are symbolic terms.
 fn install_capture(
     built: &mut sim_core::proto::build::Built,
@@ -572,9 +572,15 @@ fn install_capture(
     }
     let err: CaptureError = Rc::default();
     let e2 = err.clone();
+    // Pre-tap: what the honest actors sent (an adversary's forgeries are not theirs to sign).
+    // File names carry a capture sequence number in send order (the engine's message id
+    // when no adversary intervenes).
+    let mut seq = 0u64;
     built
         .sim
-        .set_send_observer(Box::new(move |_t, msg_id, from, to, msg| {
+        .set_sent_observer(Box::new(move |_t, _msg_id, from, to, msg| {
+            seq += 1;
+            let msg_id = seq;
             if e2.borrow().is_some() {
                 return;
             }
