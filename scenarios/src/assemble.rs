@@ -279,7 +279,13 @@ pub fn execute(sc: &Scenario, ctx: ExecContext<'_>) -> Result<EngineOutcome, Run
     .map_err(|e| RunError::Engine(e.to_string()))?;
     let installed = install_adversaries(sc, &topo, &mut built)?;
     let capture_error = if ctx.capture_pdus {
-        Some(install_capture(&mut built, ctx.out_dir)?)
+        Some(install_capture(
+            &mut built,
+            ctx.out_dir,
+            keys.as_ref(),
+            cfg.seed,
+            cfg.rsa_bits,
+        )?)
     } else {
         None
     };
@@ -519,12 +525,17 @@ fn fill_outcome(o: &mut EngineOutcome, ins: &sim_core::adversary::Installed) {
 
 type CaptureError = Rc<RefCell<Option<RunError>>>;
 
-/// `--capture-pdus`: writes the PKI as PEM (`pki/<subject>.cert.pem`, `.pub.pem`) now and
-/// every PDU entering the network as `pdus/<msg id>-<from>-<to>-<type>.xml` during the run.
-/// In symbolic mode the XML is the PDU's encoding but its signatures are symbolic terms.
+/// `--capture-pdus`: writes the PKI as PEM (`pki/<subject>.cert.pem`, `.pub.pem`, and the
+/// simulated actors' private keys as PKCS#8 DER `.key.der`, so an independent verifier can check
+/// key unwraps and MACs) now, and every PDU an actor sends (before any adversary tap) as
+/// `pdus/<sequence>-<from>-<to>-<type>.xml` during the run. In symbolic mode the XML is the
+/// PDU's encoding but its signatures are symbolic terms.
 fn install_capture(
     built: &mut sim_core::proto::build::Built,
     out_dir: &std::path::Path,
+    keys: &dyn KeySource,
+    seed: u64,
+    rsa_bits: u32,
 ) -> Result<CaptureError, RunError> {
     let io = |path: &std::path::Path| {
         let path = path.to_path_buf();
@@ -544,12 +555,29 @@ fn install_capture(
             let p = pki.join(format!("{stem}.pub.pem"));
             std::fs::write(&p, pem).map_err(io(&p))?;
         }
+        // The same derivation as `build` (owner = subject): the key of this certificate.
+        let spec = sim_core::crypto::KeySpec::new(seed, cert.subject(), rsa_bits);
+        if let Some(der) = keys
+            .private_key(&spec)
+            .ok()
+            .filter(|k| k.public() == cert.public_key())
+            .and_then(|k| k.to_pkcs8_der().ok())
+        {
+            let p = pki.join(format!("{stem}.key.der"));
+            std::fs::write(&p, der).map_err(io(&p))?;
+        }
     }
     let err: CaptureError = Rc::default();
     let e2 = err.clone();
+    // Pre-tap: what the honest actors sent (an adversary's forgeries are not theirs to sign).
+    // File names carry a capture sequence number in send order (the engine's message id
+    // when no adversary intervenes).
+    let mut seq = 0u64;
     built
         .sim
-        .set_send_observer(Box::new(move |_t, msg_id, from, to, msg| {
+        .set_sent_observer(Box::new(move |_t, _msg_id, from, to, msg| {
+            seq += 1;
+            let msg_id = seq;
             if e2.borrow().is_some() {
                 return;
             }

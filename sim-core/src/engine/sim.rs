@@ -183,6 +183,7 @@ pub struct Core<M: Message> {
     events: u64,
     tap: Option<(Box<dyn Tap<M>>, SimRng)>,
     send_observer: Option<SendObserver<M>>,
+    sent_observer: Option<SendObserver<M>>,
 }
 
 /// Sees every message as it enters the network: (virtual time, message id, from, to, message).
@@ -230,6 +231,11 @@ impl<M: Message> Core<M> {
     }
 
     fn route(&mut self, from: ActorId, out: Outgoing<M>) {
+        if let Some(obs) = self.sent_observer.as_mut() {
+            // What the actor sent, before any adversary: the id is the one the message gets
+            // if it passes the tap unchanged.
+            obs(self.now, self.next_msg_id, from, out.to, &out.msg);
+        }
         let Some((mut tap, mut rng)) = self.tap.take() else {
             self.route_untapped(from, out.to, out.msg);
             return;
@@ -396,6 +402,7 @@ impl<M: Message> Simulation<M> {
                 events: 0,
                 tap: None,
                 send_observer: None,
+                sent_observer: None,
             },
             slots: Vec::new(),
             after_event: None,
@@ -528,6 +535,13 @@ impl<M: Message> Simulation<M> {
     /// Installs an observer of every message entering the network (PDU capture).
     pub fn set_send_observer(&mut self, obs: SendObserver<M>) {
         self.core.send_observer = Some(obs);
+    }
+
+    /// Installs an observer of every message an actor sends, before the tap (an adversary) can
+    /// drop, change or add anything: the honest endpoints' traffic (PDU capture for the
+    /// independent cross-check).
+    pub fn set_sent_observer(&mut self, obs: SendObserver<M>) {
+        self.core.sent_observer = Some(obs);
     }
 
     /// Installs the hook run after every event (replacing any earlier one).

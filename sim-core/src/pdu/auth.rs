@@ -246,7 +246,9 @@ impl Signable for super::metering::MeteringReport {
 impl Signable for super::moves::UserDomainAuthorization {
     /// The authorization minus `<signature>` (DEA signature, seed 003 §9.2.3).
     fn signed_bytes(&self) -> Vec<u8> {
-        let mut e = self.to_element_named("userDomainAuthorization");
+        // The element as it travels, name included (seed 003 §9.2.3 step 4 verifies what the
+        // RI forwarded; signing a re-rooted copy would sign octets never sent).
+        let mut e = self.to_element();
         e.children
             .retain(|n| !matches!(n, Node::Element(c) if c.local == "signature"));
         codec::c14n(&e)
@@ -254,7 +256,7 @@ impl Signable for super::moves::UserDomainAuthorization {
     fn symbolic_digest(&self) -> u64 {
         let mut c = self.clone();
         c.signature.clear();
-        digest_blank("userDomainAuthorization", &c)
+        digest_blank(self.holder.element_name(), &c)
     }
     /// Structural estimate: symbolic runs never build the XML.
     fn signed_len(&self) -> usize {

@@ -104,6 +104,8 @@ impl RightsInfo {
 /// `<RIUserDomainAuthorization>` or `<sourceDeviceUserDomainAuthorization>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct UserDomainAuthorization {
+    /// Which element carries it on the wire; the DEA signs that element (seed 003 §9.2).
+    pub holder: UdaHolder,
     /// `<userDomainID>`.
     pub user_domain_id: String,
     /// `<domainID>`: ROAP domain mapped onto the user domain (seed 000 §7.2.2 attribute).
@@ -120,7 +122,33 @@ pub struct UserDomainAuthorization {
     pub signature: Vec<u8>,
 }
 
+/// The element a User Domain Authorization travels as. The DEA signs the element exactly as it
+/// appears on the wire (its name included), so an authorization cannot change role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum UdaHolder {
+    /// `<RIUserDomainAuthorization>`: for an RI or LRM (seed 000 §7.2.2, seed 003 §9.2.3).
+    Ri,
+    /// `<sourceDeviceUserDomainAuthorization>`: for the moving Device (seed 003 §9.2.2).
+    SourceDevice,
+}
+
+impl UdaHolder {
+    /// The element name.
+    pub fn element_name(self) -> &'static str {
+        match self {
+            UdaHolder::Ri => "RIUserDomainAuthorization",
+            UdaHolder::SourceDevice => "sourceDeviceUserDomainAuthorization",
+        }
+    }
+}
+
 impl UserDomainAuthorization {
+    /// DOM form as it travels (`<RIUserDomainAuthorization>` or
+    /// `<sourceDeviceUserDomainAuthorization>`, per [`UserDomainAuthorization::holder`]).
+    pub fn to_element(&self) -> Element {
+        self.to_element_named(self.holder.element_name())
+    }
+
     /// DOM form under `name`, in no namespace (embedded) or as its own root.
     pub fn to_element_named(&self, name: &str) -> Element {
         let mut e =
@@ -137,7 +165,13 @@ impl UserDomainAuthorization {
     /// Reads the DOM form (any element name).
     pub fn from_element(el: &Element) -> Result<Self, PduError> {
         let mut k = Kids::of(el)?;
+        let holder = if el.local == UdaHolder::SourceDevice.element_name() {
+            UdaHolder::SourceDevice
+        } else {
+            UdaHolder::Ri
+        };
         let r = UserDomainAuthorization {
+            holder,
             user_domain_id: k.text("userDomainID")?,
             domain_id: k.opt_text("domainID"),
             entity_id: Identifier::from_element(k.req("entityId")?)?,

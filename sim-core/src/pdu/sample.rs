@@ -204,7 +204,14 @@ impl<'r, R: Rng> Gen<'r, R> {
         }
     }
     fn uda(&mut self) -> UserDomainAuthorization {
+        self.uda_as(super::moves::UdaHolder::Ri)
+    }
+    fn source_uda(&mut self) -> UserDomainAuthorization {
+        self.uda_as(super::moves::UdaHolder::SourceDevice)
+    }
+    fn uda_as(&mut self, holder: super::moves::UdaHolder) -> UserDomainAuthorization {
         UserDomainAuthorization {
+            holder,
             user_domain_id: self.text(1, 12),
             domain_id: self.opt(|g| g.text(1, 12)),
             entity_id: self.id(),
@@ -241,7 +248,7 @@ impl<'r, R: Rng> Gen<'r, R> {
                 }),
             },
             source_authorizations: if user_domain {
-                self.vec(1, 2, Gen::uda)
+                self.vec(1, 2, Gen::source_uda)
             } else {
                 Vec::new()
             },

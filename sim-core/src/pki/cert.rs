@@ -499,7 +499,34 @@ impl Certificate {
     }
 }
 
-fn strip_leading_zeros(b: &[u8]) -> &[u8] {
+/// SHA-1 of the DER Name `O=drmsim, CN=<cn>` (RFC 6960 CertID issuerNameHash; the same value
+/// in both crypto modes, since it depends only on the name).
+pub fn name_hash(cn: &str) -> [u8; 20] {
+    use sha1::Sha1;
+    let der = make_name(cn).and_then(|n| n.to_der().map_err(|e| PkiError::Encoding(e.to_string())));
+    match der {
+        Ok(d) => Sha1::digest(&d).into(),
+        // Unencodable names (none the PKI issues) still get a stable, distinct value.
+        Err(_) => Sha1::digest(cn.as_bytes()).into(),
+    }
+}
+
+/// RFC 6960 KeyHash of a public key: SHA-1 of the subjectPublicKey BIT STRING value (without
+/// tag, length and unused-bits octet). Symbolic keys have no SPKI: their key id stands in.
+pub fn key_hash(key: &PublicKey) -> [u8; 20] {
+    use sha1::Sha1;
+    let bits = key
+        .spki_der()
+        .and_then(|d| spki::SubjectPublicKeyInfoRef::from_der(d).ok())
+        .and_then(|s| {
+            s.subject_public_key
+                .as_bytes()
+                .map(|b| Sha1::digest(b).into())
+        });
+    bits.unwrap_or(key.id().0)
+}
+
+pub(super) fn strip_leading_zeros(b: &[u8]) -> &[u8] {
     let first = b.iter().position(|&x| x != 0).unwrap_or(b.len());
     &b[first..]
 }

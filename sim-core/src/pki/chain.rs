@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::crypto::{Crypto, KeyId, OpCounter, SigAlg};
+use crate::crypto::{Crypto, OpCounter, SigAlg};
 use crate::engine::time::SimTime;
 
-use super::cert::Certificate;
+use super::cert::{key_hash, Certificate};
 use super::error::ChainError;
-use super::ocsp::{CertStatus, OcspResponse, RevocationList};
+use super::ocsp::{CertId, CertStatus, OcspResponse, RevocationList};
 use super::purpose::KeyPurpose;
 
 /// Longest chain accepted (leaf plus intermediates, root excluded).
@@ -108,7 +108,8 @@ pub enum Revocation<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct TrustStore {
     roots: BTreeMap<String, Certificate>,
-    responders: BTreeMap<KeyId, Certificate>,
+    /// Trusted OCSP responders by RFC 6960 KeyHash (the byKey ResponderID).
+    responders: BTreeMap<[u8; 20], Certificate>,
 }
 
 impl TrustStore {
@@ -152,7 +153,7 @@ impl TrustStore {
             Revocation::NotChecked,
         )?;
         let leaf = chain[0].clone();
-        self.responders.insert(leaf.key_id(), leaf);
+        self.responders.insert(key_hash(leaf.public_key()), leaf);
         Ok(())
     }
 
@@ -221,17 +222,19 @@ impl TrustStore {
             }
             cert.verify_signature(crypto, ops, issuer.public_key())
                 .map_err(|_| ChainError::BadSignature { index })?;
-            self.check_revocation(crypto, ops, index, cert, now, &revocation)?;
+            self.check_revocation(crypto, ops, index, cert, issuer, now, &revocation)?;
         }
         rule.check(&chain[0])
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn check_revocation(
         &self,
         crypto: &Crypto,
         ops: &mut OpCounter,
         index: usize,
         cert: &Certificate,
+        issuer: &Certificate,
         now: SimTime,
         revocation: &Revocation<'_>,
     ) -> Result<(), ChainError> {
@@ -250,13 +253,14 @@ impl TrustStore {
                 nonce,
             } => {
                 let unknown = |reason| ChainError::RevocationUnknown { index, reason };
+                let id = CertId::of(cert, issuer);
                 let resp = responses
                     .iter()
-                    .find(|r| r.serial == cert.serial() && r.issuer == cert.issuer())
+                    .find(|r| r.cert_id == id)
                     .ok_or(unknown("no OCSP response"))?;
                 let responder = self
                     .responders
-                    .get(&resp.responder_id)
+                    .get(&resp.responder_key_hash)
                     .ok_or(unknown("untrusted OCSP responder"))?;
                 if !responder.valid_at(now) {
                     return Err(unknown("OCSP responder certificate not valid"));

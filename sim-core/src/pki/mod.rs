@@ -7,12 +7,15 @@ mod cert;
 mod chain;
 mod error;
 mod ocsp;
+mod ocsp_der;
 mod purpose;
 
 pub use cert::{
-    CertRequest, Certificate, CertificateAuthority, PKI_EPOCH_UNIX_SECS, PKI_ORGANIZATION,
+    key_hash, name_hash, CertRequest, Certificate, CertificateAuthority, PKI_EPOCH_UNIX_SECS,
+    PKI_ORGANIZATION,
 };
 pub use chain::{PurposeRule, Revocation, TrustStore, MAX_CHAIN_LEN};
 pub use error::{ChainError, PkiError};
-pub use ocsp::{CertStatus, OcspResponder, OcspResponse, RevocationList};
+pub use ocsp::{CertId, CertStatus, OcspResponder, OcspResponse, RevocationList};
+pub use ocsp_der::OcspDerError;
 pub use purpose::{KeyPurpose, ALL_PURPOSES};

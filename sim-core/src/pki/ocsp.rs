@@ -1,19 +1,22 @@
 //! Revocation: the authoritative revocation list of the simulated CAs, and OCSP responses
 //! (status good/revoked, producedAt, nonce, responder signature).
 //!
-//! The OCSP response is this simulator's own structure (a subset of RFC 6960 BasicOCSPResponse:
-//! one SingleResponse, certificate identified by issuer name and serial number), signed with
-//! RSA-PSS-SHA1 over a canonical, length-prefixed byte encoding in real mode. It is not DER
-//! OCSP; `docs/crypto.md` says why (no OCSP crate in the dependency family).
+//! An OCSP response is an RFC 6960 BasicOCSPResponse with one SingleResponse, DER-encoded with
+//! the `x509-ocsp` types (`ocsp_der.rs`) in both crypto modes, so PDU sizes agree; real mode
+//! signs the DER ResponseData with RSASSA-PSS-SHA1 (`docs/crypto.md`, *OCSP*).
 
 use std::collections::BTreeMap;
 
 use crate::crypto::{
-    digest_bytes, Crypto, CryptoError, DigestHasher, KeyId, OpCounter, PrivateKey, SigAlg, Signable,
+    digest_bytes, Crypto, CryptoError, DigestHasher, OpCounter, PrivateKey, SigAlg, Signable,
 };
-use crate::engine::time::SimTime;
+use crate::engine::time::{SimTime, NS_PER_S};
 
-use super::cert::Certificate;
+use super::cert::{key_hash, name_hash, Certificate};
+
+fn floor_secs(t: SimTime) -> SimTime {
+    SimTime::from_ns(t.as_ns() - t.as_ns() % NS_PER_S)
+}
 
 /// Bound on the number of entries of a [`RevocationList`].
 pub const MAX_REVOKED: usize = 1 << 20;
@@ -33,7 +36,7 @@ pub enum CertStatus {
 }
 
 impl CertStatus {
-    fn code(self) -> (u64, u64) {
+    pub(super) fn code(self) -> (u64, u64) {
         match self {
             CertStatus::Good => (0, 0),
             CertStatus::Revoked { at } => (1, at.as_ns()),
@@ -83,63 +86,76 @@ impl RevocationList {
     }
 }
 
-/// A signed OCSP response for one certificate.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct OcspResponse {
-    /// Key id of the responder (SHA-1 of its SPKI, the RFC 6960 byKey ResponderID).
-    pub responder_id: KeyId,
-    /// Issuer name of the certificate asked about.
-    pub issuer: String,
+/// RFC 6960 CertID of one certificate, hash algorithm SHA-1: SHA-1 of the DER issuer Name,
+/// SHA-1 of the issuer's subjectPublicKey BIT STRING value, and the serial number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CertId {
+    /// SHA-1 of the DER encoding of the issuer's Name (`O=drmsim, CN=<issuer>`).
+    pub issuer_name_hash: [u8; 20],
+    /// SHA-1 of the issuer's public key (BIT STRING contents; [`key_hash`]).
+    pub issuer_key_hash: [u8; 20],
     /// Serial number of the certificate asked about.
     pub serial: u64,
+}
+
+impl CertId {
+    /// The CertID of `cert`, issued by `issuer`.
+    pub fn of(cert: &Certificate, issuer: &Certificate) -> CertId {
+        CertId {
+            issuer_name_hash: name_hash(cert.issuer()),
+            issuer_key_hash: key_hash(issuer.public_key()),
+            serial: cert.serial(),
+        }
+    }
+}
+
+/// A signed OCSP response for one certificate: the fields of an RFC 6960 BasicOCSPResponse
+/// with one SingleResponse. On the wire it is DER (`to_der`/`from_der`, `ocsp_der.rs`) in
+/// both crypto modes; real mode signs the DER `ResponseData` with RSA-PSS-SHA1.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OcspResponse {
+    /// ResponderID byKey: SHA-1 of the responder's public key ([`key_hash`]).
+    pub responder_key_hash: [u8; 20],
+    /// The certificate asked about.
+    pub cert_id: CertId,
     /// Its status.
     pub status: CertStatus,
-    /// When the response was produced.
+    /// When the response was produced (whole seconds: GeneralizedTime), also `thisUpdate`.
     pub produced_at: SimTime,
-    /// The requester's nonce, echoed (replay protection).
+    /// The requester's nonce, echoed in the id-pkix-ocsp-nonce extension (RFC 8954).
     pub nonce: Option<Vec<u8>>,
-    /// Responder signature (RSA-PSS-SHA1) over everything above.
+    /// Responder signature (RSA-PSS-SHA1) over the DER `ResponseData`.
     pub signature: Vec<u8>,
 }
 
 impl OcspResponse {
-    /// Approximate DER size of the equivalent RFC 6960 response (for PDU sizing).
+    /// DER size of the response (exact for the shapes this simulator produces).
     pub fn encoded_len(&self) -> usize {
-        120 + self.issuer.len()
-            + self.nonce.as_ref().map_or(0, |n| n.len() + 8)
-            + self.signature.len()
+        self.to_der().map_or(0, |d| d.len())
+    }
+
+    /// Whether this response is about `cert` (serial and issuer name hash; the issuer key
+    /// hash is checked during chain validation, where the issuer certificate is known).
+    pub fn is_about(&self, cert: &Certificate) -> bool {
+        self.cert_id.serial == cert.serial()
+            && self.cert_id.issuer_name_hash == name_hash(cert.issuer())
     }
 }
 
 impl Signable for OcspResponse {
     fn signed_bytes(&self) -> Vec<u8> {
-        let mut v = Vec::with_capacity(96 + self.issuer.len());
-        v.extend_from_slice(b"drmsim-ocsp-v1");
-        v.extend_from_slice(self.responder_id.as_bytes());
-        v.extend_from_slice(&(self.issuer.len() as u64).to_be_bytes());
-        v.extend_from_slice(self.issuer.as_bytes());
-        v.extend_from_slice(&self.serial.to_be_bytes());
-        let (code, at) = self.status.code();
-        v.extend_from_slice(&code.to_be_bytes());
-        v.extend_from_slice(&at.to_be_bytes());
-        v.extend_from_slice(&self.produced_at.as_ns().to_be_bytes());
-        match &self.nonce {
-            Some(n) => {
-                v.push(1);
-                v.extend_from_slice(&(n.len() as u64).to_be_bytes());
-                v.extend_from_slice(n);
-            }
-            None => v.push(0),
-        }
-        v
+        // The DER ResponseData (RFC 6960 §4.2.1 tbsResponseData). Encoding only fails for
+        // values no decoder accepts; an empty message then fails verification.
+        self.response_data_der().unwrap_or_default()
     }
     fn symbolic_digest(&self) -> u64 {
         use std::hash::Hasher;
         let mut h = DigestHasher::new();
         h.word(0x6f63_7370); // "ocsp"
-        h.write(self.responder_id.as_bytes());
-        h.word(digest_bytes(self.issuer.as_bytes()));
-        h.word(self.serial);
+        h.write(&self.responder_key_hash);
+        h.write(&self.cert_id.issuer_name_hash);
+        h.write(&self.cert_id.issuer_key_hash);
+        h.word(self.cert_id.serial);
         let (code, at) = self.status.code();
         h.word(code);
         h.word(at);
@@ -154,7 +170,15 @@ impl Signable for OcspResponse {
         h.finish()
     }
     fn signed_len(&self) -> usize {
-        14 + 20 + 8 + self.issuer.len() + 8 + 16 + 8 + 9 + self.nonce.as_ref().map_or(0, Vec::len)
+        // Structural size of the DER ResponseData (same in both modes): responderID 24,
+        // producedAt 17, CertID 70, status 2 (+19 revoked), thisUpdate 17, nonce 17 + len.
+        let status = if matches!(self.status, CertStatus::Revoked { .. }) {
+            21
+        } else {
+            2
+        };
+        let nonce = self.nonce.as_ref().map_or(0, |n| 21 + n.len());
+        8 + 24 + 17 + 74 + status + 17 + nonce
     }
 }
 
@@ -176,22 +200,29 @@ impl OcspResponder {
         &self.cert
     }
 
-    /// A signed response on `cert`'s status in `list` at `now`, echoing `nonce`.
+    /// A signed response on `cert`'s status (issued by `issuer`) in `list` at `now`, echoing
+    /// `nonce`.
+    #[allow(clippy::too_many_arguments)]
     pub fn respond(
         &self,
         crypto: &Crypto,
         ops: &mut OpCounter,
         list: &RevocationList,
         cert: &Certificate,
+        issuer: &Certificate,
         now: SimTime,
         nonce: Option<&[u8]>,
     ) -> Result<OcspResponse, CryptoError> {
+        // GeneralizedTime carries whole seconds: round here so both modes hold what DER holds.
+        let status = match list.status(cert.issuer(), cert.serial(), now) {
+            CertStatus::Revoked { at } => CertStatus::Revoked { at: floor_secs(at) },
+            s => s,
+        };
         let mut r = OcspResponse {
-            responder_id: self.key.id(),
-            issuer: cert.issuer().to_string(),
-            serial: cert.serial(),
-            status: list.status(cert.issuer(), cert.serial(), now),
-            produced_at: now,
+            responder_key_hash: key_hash(self.key.public()),
+            cert_id: CertId::of(cert, issuer),
+            status,
+            produced_at: floor_secs(now),
             nonce: nonce.map(<[u8]>::to_vec),
             signature: Vec::new(),
         };

@@ -397,7 +397,7 @@ pub(crate) fn ri_on_request(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, from: ActorI
             ri_id: ri.me.id.clone(),
             nonce: req.nonce.clone(),
             protected_ros,
-            certificate_chain: None,
+            certificate_chain: ri.chain_unless_peer_key(&req.extensions),
             ocsp_responses: if no_ocsp {
                 Vec::new()
             } else {

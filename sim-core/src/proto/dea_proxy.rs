@@ -46,7 +46,7 @@ use crate::pdu::dea::{
     ProxyDomainRequest, ProxyJoinResInfo, ProxyJoinUserDomainResponse,
     ProxyLeaveUserDomainResponse, UserDomainRequest,
 };
-use crate::pdu::moves::UserDomainAuthorization;
+use crate::pdu::moves::{UdaHolder, UserDomainAuthorization};
 use crate::pdu::roap::{
     DomainRequest, JoinDomainRequest, JoinDomainResponse, JoinDomainResponseBody,
     LeaveDomainRequest, LeaveDomainResponse, LeaveDomainResponseBody,
@@ -612,6 +612,7 @@ pub(crate) fn dea_on_get_authorization(
                 .or_default()
                 .insert(u.user_domain_id.clone(), base);
             let mut a = UserDomainAuthorization {
+                holder: UdaHolder::Ri,
                 user_domain_id: u.user_domain_id.clone(),
                 domain_id: u.domain_id.clone(),
                 entity_id: peer.clone(),

@@ -758,7 +758,7 @@ fn seal_join_response(
             ri_id: ri.me.id.clone(),
             nonce: req.nonce.clone(),
             domain_info: info,
-            certificate_chain: None,
+            certificate_chain: ri.chain_unless_peer_key(&req.extensions),
             ocsp_responses: if no_ocsp {
                 Vec::new()
             } else {

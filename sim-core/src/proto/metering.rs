@@ -511,7 +511,5 @@ fn verify_response(
             &body.signature,
         )
         .map_err(|_| "MeteringReportResponse signature does not verify")?;
-    Ok(stapled
-        .into_iter()
-        .find(|o| o.serial == chain[0].serial() && o.issuer == chain[0].issuer()))
+    Ok(stapled.into_iter().find(|o| o.is_about(&chain[0])))
 }

@@ -28,7 +28,7 @@ use super::dea::Dea;
 use super::move_ro::Refusal;
 use super::ri::Ri;
 use crate::crypto::PublicKey;
-use crate::pdu::moves::UserDomainAuthorization;
+use crate::pdu::moves::{UdaHolder, UserDomainAuthorization};
 use crate::pdu::ro::ProtectedRo;
 use crate::pdu::{DateTime, Expiry, Identifier};
 use std::collections::BTreeMap;
@@ -208,7 +208,16 @@ pub fn dea_authorize(
     not_after: Expiry,
 ) -> Option<UserDomainAuthorization> {
     let world = dea.world.clone();
+    // An RI or LRM carries it as <RIUserDomainAuthorization>, a Device as
+    // <sourceDeviceUserDomainAuthorization>: the DEA signs that element.
+    let is_server =
+        world.ris.iter().any(|r| r.id == *entity) || world.lrms.iter().any(|l| l.id == *entity);
     let mut a = UserDomainAuthorization {
+        holder: if is_server {
+            UdaHolder::Ri
+        } else {
+            UdaHolder::SourceDevice
+        },
         user_domain_id: user_domain_id.to_string(),
         domain_id: None,
         entity_id: entity.clone(),

@@ -53,20 +53,27 @@ impl Actor<SimMsg> for OcspActor {
             self.unknown += 1;
             return;
         };
+        // The CertID needs the issuer's key: every certificate the responder answers for is
+        // issued by a trusted root.
+        let Some(issuer) = self.world.trust.root(cert.issuer()) else {
+            self.unknown += 1;
+            return;
+        };
         let resp = self.responder.respond(
             &self.world.crypto,
             &mut self.ops,
             &self.world.revocations,
             cert,
+            issuer,
             ctx.now(),
             q.nonce.as_deref(),
         );
         let mut ops = std::mem::take(&mut self.ops);
         self.world.charge(ctx, &mut ops, 0);
         self.ops = ops;
-        if let Ok(r) = resp {
+        if let Some(der) = resp.ok().and_then(|r| encode_ocsp(&r).ok()) {
             self.answered += 1;
-            ctx.send(from, SimMsg::OcspResponse(Arc::new(encode_ocsp(&r))));
+            ctx.send(from, SimMsg::OcspResponse(Arc::new(der)));
         }
     }
 }

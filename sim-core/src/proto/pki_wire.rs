@@ -3,17 +3,14 @@
 //! Real mode puts DER certificates in `<certificateChain>`; symbolic mode puts a handle
 //! (`drmsim-symcert:` + subject) that only resolves to a certificate the simulated CA issued,
 //! which is the Dolev–Yao reading of "certificates cannot be forged". OCSP responses travel
-//! in a compact binary form carrying every field the responder signs (documented below),
-//! standing in for the RFC 6960 DER, which carries the same fields.
+//! as RFC 6960 DER in both modes (`pki/ocsp_der.rs`).
 
-use crate::crypto::{CryptoMode, KeyId};
-use crate::engine::SimTime;
+use crate::crypto::CryptoMode;
 use crate::pdu::CertificateChain;
-use crate::pki::{CertStatus, Certificate, OcspResponse};
+use crate::pki::{Certificate, OcspDerError, OcspResponse};
 use std::collections::BTreeMap;
 
 const SYM_PREFIX: &[u8] = b"drmsim-symcert:";
-const OCSP_MAGIC: &[u8] = b"DRMSIM-OCSP1";
 /// Longest OCSP response accepted.
 pub const MAX_OCSP_BYTES: usize = 8 * 1024;
 
@@ -90,118 +87,40 @@ impl CertDirectory {
     }
 }
 
-fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
-    out.extend_from_slice(&(b.len() as u16).to_be_bytes());
-    out.extend_from_slice(b);
+/// Encodes an OCSP response as RFC 6960 DER (both crypto modes: the same octets and sizes).
+pub fn encode_ocsp(r: &OcspResponse) -> Result<Vec<u8>, WireError> {
+    r.to_der()
+        .map_err(|_| WireError::BadOcsp("unencodable response"))
 }
 
-/// Encodes an OCSP response: magic ‖ responderID(20) ‖ issuer ‖ serial(8) ‖ status(1)
-/// ‖ revokedAt(8) ‖ producedAt(8) ‖ hasNonce(1) ‖ nonce ‖ signature, variable fields
-/// length-prefixed with 2 bytes.
-pub fn encode_ocsp(r: &OcspResponse) -> Vec<u8> {
-    let mut out = Vec::with_capacity(80 + r.issuer.len() + r.signature.len());
-    out.extend_from_slice(OCSP_MAGIC);
-    out.extend_from_slice(r.responder_id.as_bytes());
-    put_bytes(&mut out, r.issuer.as_bytes());
-    out.extend_from_slice(&r.serial.to_be_bytes());
-    let (code, at) = match r.status {
-        CertStatus::Good => (0u8, 0u64),
-        CertStatus::Revoked { at } => (1, at.as_ns()),
-        CertStatus::Unknown => (2, 0),
-    };
-    out.push(code);
-    out.extend_from_slice(&at.to_be_bytes());
-    out.extend_from_slice(&r.produced_at.as_ns().to_be_bytes());
-    match &r.nonce {
-        Some(n) => {
-            out.push(1);
-            put_bytes(&mut out, n);
-        }
-        None => out.push(0),
-    }
-    put_bytes(&mut out, &r.signature);
-    out
-}
-
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], WireError> {
-        if self.0.len() < n {
-            return Err(WireError::BadOcsp("truncated"));
-        }
-        let (a, b) = self.0.split_at(n);
-        self.0 = b;
-        Ok(a)
-    }
-    fn u8(&mut self) -> Result<u8, WireError> {
-        Ok(self.take(1)?[0])
-    }
-    fn u64(&mut self) -> Result<u64, WireError> {
-        let b = self.take(8)?;
-        Ok(u64::from_be_bytes(b.try_into().expect("8 bytes")))
-    }
-    fn var(&mut self) -> Result<&'a [u8], WireError> {
-        let b = self.take(2)?;
-        let n = u16::from_be_bytes([b[0], b[1]]) as usize;
-        self.take(n)
-    }
-}
-
-/// Decodes what [`encode_ocsp`] wrote; never panics on hostile input.
+/// Decodes a DER OCSP response; never panics on hostile input.
 pub fn decode_ocsp(bytes: &[u8]) -> Result<OcspResponse, WireError> {
     if bytes.len() > MAX_OCSP_BYTES {
         return Err(WireError::BadOcsp("too long"));
     }
-    let mut r = Reader(bytes);
-    if r.take(OCSP_MAGIC.len())? != OCSP_MAGIC {
-        return Err(WireError::BadOcsp("bad magic"));
-    }
-    let responder_id = KeyId(r.take(20)?.try_into().expect("20 bytes"));
-    let issuer =
-        String::from_utf8(r.var()?.to_vec()).map_err(|_| WireError::BadOcsp("issuer not UTF-8"))?;
-    let serial = r.u64()?;
-    let code = r.u8()?;
-    let at = r.u64()?;
-    let status = match code {
-        0 => CertStatus::Good,
-        1 => CertStatus::Revoked {
-            at: SimTime::from_ns(at),
-        },
-        2 => CertStatus::Unknown,
-        _ => return Err(WireError::BadOcsp("bad status")),
-    };
-    let produced_at = SimTime::from_ns(r.u64()?);
-    let nonce = match r.u8()? {
-        0 => None,
-        1 => Some(r.var()?.to_vec()),
-        _ => return Err(WireError::BadOcsp("bad nonce flag")),
-    };
-    let signature = r.var()?.to_vec();
-    if !r.0.is_empty() {
-        return Err(WireError::BadOcsp("trailing bytes"));
-    }
-    Ok(OcspResponse {
-        responder_id,
-        issuer,
-        serial,
-        status,
-        produced_at,
-        nonce,
-        signature,
+    OcspResponse::from_der(bytes).map_err(|e| {
+        WireError::BadOcsp(match e {
+            OcspDerError::Malformed(_) => "malformed DER",
+            OcspDerError::Unsupported(why) => why,
+        })
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::SimTime;
+    use crate::pki::{CertId, CertStatus};
 
     #[test]
     fn ocsp_round_trip_and_hostile_input() {
         let r = OcspResponse {
-            responder_id: KeyId([7; 20]),
-            issuer: "root".into(),
-            serial: 42,
+            responder_key_hash: [7; 20],
+            cert_id: CertId {
+                issuer_name_hash: [1; 20],
+                issuer_key_hash: [2; 20],
+                serial: 42,
+            },
             status: CertStatus::Revoked {
                 at: SimTime::from_secs(3),
             },
@@ -209,7 +128,8 @@ mod tests {
             nonce: Some(vec![1, 2, 3]),
             signature: vec![9; 128],
         };
-        let b = encode_ocsp(&r);
+        let b = encode_ocsp(&r).unwrap();
+        assert_eq!(b[0], 0x30, "DER SEQUENCE");
         assert_eq!(decode_ocsp(&b).unwrap(), r);
         for cut in 0..b.len() {
             assert!(decode_ocsp(&b[..cut]).is_err());

@@ -247,9 +247,7 @@ pub(crate) fn agent_on_response(
         agent.finish_status(ctx, id, Status::SignatureError);
         return;
     }
-    let leaf_ocsp = ocsp
-        .into_iter()
-        .find(|o| o.serial == chain[0].serial() && o.issuer == chain[0].issuer());
+    let leaf_ocsp = ocsp.into_iter().find(|o| o.is_about(&chain[0]));
     agent.ri_contexts.insert(
         ri,
         RiContext {

@@ -213,6 +213,19 @@ impl Ri {
             .map(|(b, _)| b.clone())
     }
 
+    /// The RI certificate chain for a successful response, unless the request's Peer Key
+    /// Identifier extension names this RI's key (ROAP §5.4.2.3/§5.4.3.2 and the Join Domain
+    /// response: the chain MUST be present when the Device did not say it holds the key).
+    pub(crate) fn chain_unless_peer_key(
+        &self,
+        extensions: &[crate::pdu::Ext],
+    ) -> Option<crate::pdu::CertificateChain> {
+        let has_key = extensions.iter().any(|e| {
+            matches!(&e.ext, crate::pdu::Extension::PeerKeyIdentifier(Some(k)) if *k == self.me.id)
+        });
+        (!has_key).then(|| self.me.chain_wire.clone())
+    }
+
     fn refresh_ocsp(&mut self, ctx: &mut Ctx<'_, SimMsg>) {
         if let Some(responder) = self.world.ocsp {
             ctx.send(

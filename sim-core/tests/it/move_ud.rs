@@ -565,3 +565,66 @@ fn racing_replay_duplicates_ros_without_nonce_tracking() {
     assert_eq!(r.agent(0).move_ud.stats.ros_restored, 3);
     assert_eq!(r.total_units(), INSTALLED_UNITS + 8);
 }
+
+/// Issue 12: the DEA signs the User Domain Authorization element as it travels, its name
+/// included — an RI's is `<RIUserDomainAuthorization>`, a Device's
+/// `<sourceDeviceUserDomainAuthorization>` — and one relabelled into the other position no
+/// longer verifies.
+#[test]
+fn dea_signs_the_authorization_element_as_sent() {
+    use sim_core::crypto::{OpCounter, Signable};
+    use sim_core::pdu::moves::UdaHolder;
+    let mut r = start(CryptoMode::Symbolic);
+    let ri = move_ud::ri_id(r.ri());
+    let dev = move_ud::device_id(r.agent(0));
+    let epoch = r.built.world.datetime(0);
+    let for_ri = move_ud::dea_authorize(r.dea_mut(), UD1, &ri, epoch, Expiry::Infinite).unwrap();
+    let for_dev = move_ud::dea_authorize(r.dea_mut(), UD1, &dev, epoch, Expiry::Infinite).unwrap();
+    assert_eq!(for_ri.holder, UdaHolder::Ri);
+    assert_eq!(for_dev.holder, UdaHolder::SourceDevice);
+    let signed = String::from_utf8(for_ri.signed_bytes()).unwrap();
+    assert!(
+        signed.starts_with("<RIUserDomainAuthorization><userDomainID>"),
+        "{signed}"
+    );
+    assert!(
+        signed.ends_with("</notAfter></RIUserDomainAuthorization>"),
+        "{signed}"
+    );
+    assert!(!signed.contains("<signature>"));
+    let signed = String::from_utf8(for_dev.signed_bytes()).unwrap();
+    assert!(
+        signed.starts_with("<sourceDeviceUserDomainAuthorization>"),
+        "{signed}"
+    );
+    // The signed octets are the canonical element on the wire minus <signature>.
+    let wire = sim_core::xml::canonicalize_element(&for_ri.to_element()).unwrap();
+    let sig_el = format!(
+        "<signature>{}</signature>",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            &for_ri.signature
+        )
+    );
+    assert_eq!(
+        String::from_utf8(wire).unwrap().replace(&sig_el, ""),
+        String::from_utf8(for_ri.signed_bytes()).unwrap()
+    );
+    let key = r.dea_key();
+    let w = r.built.world.clone();
+    let mut ops = OpCounter::new();
+    let alg = w.params.sig_alg;
+    w.crypto
+        .verify(&mut ops, &key, alg, &for_ri, &for_ri.signature)
+        .unwrap();
+    let mut relabelled = for_dev.clone();
+    relabelled.holder = UdaHolder::Ri;
+    assert!(w
+        .crypto
+        .verify(&mut ops, &key, alg, &relabelled, &for_dev.signature)
+        .is_err());
+    // Decoding takes the holder from the element name.
+    let back =
+        sim_core::pdu::moves::UserDomainAuthorization::from_element(&for_dev.to_element()).unwrap();
+    assert_eq!(back, for_dev);
+}

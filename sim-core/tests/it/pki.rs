@@ -10,8 +10,9 @@ use sim_core::crypto::{
 };
 use sim_core::engine::time::SimTime;
 use sim_core::pki::{
-    CertRequest, CertStatus, Certificate, CertificateAuthority, ChainError, KeyPurpose,
-    OcspResponder, PurposeRule, Revocation, RevocationList, TrustStore,
+    key_hash, name_hash, CertId, CertRequest, CertStatus, Certificate, CertificateAuthority,
+    ChainError, KeyPurpose, OcspResponder, OcspResponse, PurposeRule, Revocation, RevocationList,
+    TrustStore,
 };
 
 const SEED: u64 = 7;
@@ -323,7 +324,15 @@ fn ocsp_good_revoked_stale_nonce_and_tampering() {
         let ri_chain = [w.ri.clone()];
         let good = w
             .ocsp
-            .respond(&w.crypto, &mut ops, &list, &w.ri, now, Some(&nonce))
+            .respond(
+                &w.crypto,
+                &mut ops,
+                &list,
+                &w.ri,
+                w.root.certificate(),
+                now,
+                Some(&nonce),
+            )
             .unwrap();
         assert_eq!(good.status, CertStatus::Good);
         let ocsp = |resps: &[sim_core::pki::OcspResponse], at: SimTime, n: Option<&[u8]>| {
@@ -358,7 +367,15 @@ fn ocsp_good_revoked_stale_nonce_and_tampering() {
         list.revoke(&w.ri, t(90));
         let revoked = w
             .ocsp
-            .respond(&w.crypto, &mut ops, &list, &w.ri, now, Some(&nonce))
+            .respond(
+                &w.crypto,
+                &mut ops,
+                &list,
+                &w.ri,
+                w.root.certificate(),
+                now,
+                Some(&nonce),
+            )
             .unwrap();
         assert_eq!(revoked.status, CertStatus::Revoked { at: t(90) });
         let e = ocsp(std::slice::from_ref(&revoked), now, Some(&nonce)).unwrap_err();
@@ -378,6 +395,7 @@ fn ocsp_good_revoked_stale_nonce_and_tampering() {
                 &mut ops,
                 &RevocationList::new(),
                 &w.ri,
+                w.root.certificate(),
                 now,
                 Some(&nonce),
             )
@@ -463,4 +481,111 @@ fn certificate_digest_distinguishes_certificates() {
         d,
         sim_core::crypto::digest_of(&vec![w.sce_device.clone(), w.sub.certificate().clone()])
     );
+}
+
+/// RFC 6960 DER on the wire: the response parses as a BasicOCSPResponse, round-trips, and a
+/// change of any single byte is either refused by the decoder or breaks validation; a
+/// response about a sub-CA-issued certificate carries that sub-CA's name and key hashes.
+#[test]
+fn ocsp_responses_are_rfc6960_der_and_one_byte_changes_fail() {
+    for mode in MODES {
+        let w = world(mode);
+        let mut ops = OpCounter::new();
+        let list = RevocationList::new();
+        let nonce = b"nonce-1234567890".to_vec();
+        let now = SimTime::from_ns(100_700_000_000);
+        let sub = w.sub.certificate().clone();
+        let chain = [w.device.clone(), sub.clone()];
+        let dev = w
+            .ocsp
+            .respond(
+                &w.crypto,
+                &mut ops,
+                &list,
+                &w.device,
+                &sub,
+                now,
+                Some(&nonce),
+            )
+            .unwrap();
+        let subr = w
+            .ocsp
+            .respond(
+                &w.crypto,
+                &mut ops,
+                &list,
+                &sub,
+                w.root.certificate(),
+                now,
+                None,
+            )
+            .unwrap();
+        // producedAt is GeneralizedTime: whole seconds.
+        assert_eq!(dev.produced_at, t(100));
+        assert_eq!(dev.cert_id, CertId::of(&w.device, &sub));
+        assert_eq!(dev.cert_id.issuer_name_hash, name_hash("ca/sub"));
+        assert_eq!(dev.cert_id.issuer_key_hash, key_hash(sub.public_key()));
+        let der_bytes = dev.to_der().unwrap();
+        // Independent parse with the x509-ocsp types.
+        let outer = x509_ocsp::OcspResponse::from_der(&der_bytes).unwrap();
+        assert_eq!(
+            outer.response_status,
+            x509_ocsp::OcspResponseStatus::Successful
+        );
+        let rb = outer.response_bytes.unwrap();
+        assert_eq!(rb.response_type.to_string(), "1.3.6.1.5.5.7.48.1.1");
+        let basic = x509_ocsp::BasicOcspResponse::from_der(rb.response.as_bytes()).unwrap();
+        assert_eq!(
+            basic.signature_algorithm.oid.to_string(),
+            "1.2.840.113549.1.1.10"
+        );
+        assert_eq!(basic.nonce().unwrap().0.as_bytes(), nonce.as_slice());
+        assert_eq!(basic.tbs_response_data.responses.len(), 1);
+        assert_eq!(
+            basic.tbs_response_data.to_der().unwrap(),
+            dev.response_data_der().unwrap()
+        );
+        assert_eq!(OcspResponse::from_der(&der_bytes).unwrap(), dev);
+        assert_eq!(dev.encoded_len(), der_bytes.len());
+        let validate = |resps: &[OcspResponse]| {
+            w.trust.validate(
+                &w.crypto,
+                &mut OpCounter::new(),
+                &chain,
+                now,
+                PurposeRule::V2_DRM_AGENT,
+                Revocation::Ocsp {
+                    responses: resps,
+                    max_age_ns: 60_000_000_000,
+                    nonce: Some(&nonce),
+                },
+            )
+        };
+        validate(&[dev.clone(), subr.clone()]).unwrap();
+        // The device's response does not vouch for the sub-CA.
+        assert!(validate(std::slice::from_ref(&dev)).is_err());
+        // A response naming the right serial but the wrong issuer key is not about the device.
+        let mut wrong_issuer = dev.clone();
+        wrong_issuer.cert_id.issuer_key_hash = key_hash(w.root.certificate().public_key());
+        assert!(validate(&[wrong_issuer, subr.clone()]).is_err());
+        let mut changed = 0;
+        for i in 0..der_bytes.len() {
+            let mut b = der_bytes.clone();
+            b[i] ^= 0x01;
+            if let Ok(r) = OcspResponse::from_der(&b) {
+                changed += 1;
+                assert!(
+                    validate(&[r, subr.clone()]).is_err(),
+                    "{mode:?}: flipping byte {i} still validates"
+                );
+            }
+        }
+        assert!(
+            changed > 50,
+            "most single-byte changes still decode ({changed})"
+        );
+        for cut in 0..der_bytes.len() {
+            assert!(OcspResponse::from_der(&der_bytes[..cut]).is_err());
+        }
+    }
 }
