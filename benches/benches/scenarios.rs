@@ -24,6 +24,7 @@ fn bench_scenarios(c: &mut Criterion) {
             b.iter(|| {
                 let opts = RunOptions {
                     out_dir: Some(out.clone()),
+                    force: true,
                     ..Default::default()
                 };
                 let summary = run(&sc, &opts).expect("scenario runs");

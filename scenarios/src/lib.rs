@@ -14,6 +14,7 @@ pub mod keycache;
 pub mod loader;
 pub mod model;
 pub mod progress;
+pub mod provenance;
 pub mod runner;
 pub mod spans;
 pub mod sweep;

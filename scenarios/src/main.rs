@@ -175,6 +175,10 @@ enum Command {
         /// Never show a progress bar
         #[arg(long)]
         no_progress: bool,
+        /// Run into a non-empty --out directory, removing the previous run's files first
+        /// (trace, summary, metrics, report, charts, exports)
+        #[arg(long)]
+        force: bool,
     },
     /// Security regression suite: run scenarios over several seeds, tabulate attack outcomes
     #[command(long_about = CHECK_LONG)]
@@ -435,24 +439,15 @@ fn run(
     out: Option<PathBuf>,
     capture_pdus: bool,
     no_progress: bool,
+    force: bool,
 ) -> ExitCode {
     let scenario = match scenarios::load_scenario(&file) {
         Ok(s) => s,
         Err(e) => return print_load_error(&e),
     };
-    let interrupt = Arc::new(AtomicBool::new(false));
-    let flag = interrupt.clone();
-    let handler = ctrlc::set_handler(move || {
-        if flag.swap(true, Ordering::SeqCst) {
-            eprintln!("\ninterrupted twice: aborting");
-            std::process::exit(130);
-        }
-        eprintln!("\ninterrupt: stopping the run (Ctrl-C again to abort)");
-    });
-    if let Err(e) = handler {
-        eprintln!("warning: cannot install the Ctrl-C handler: {e}");
-    }
+    let interrupt = interrupt_flag("run");
     let opts = RunOptions {
+        force,
         seed,
         out_dir: out,
         capture_pdus,
@@ -474,7 +469,7 @@ fn run(
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(match e {
-                RunError::Io { .. } => 2,
+                RunError::Io { .. } | RunError::OutDirNotEmpty { .. } => 2,
                 RunError::EngineNotWired | RunError::Engine(_) => 3,
             })
         }
@@ -528,7 +523,9 @@ fn check(
     }
 }
 
-/// Installs the Ctrl-C handler: the first press sets the returned flag, the second exits.
+/// Installs the Ctrl-C / SIGTERM / SIGHUP handler: the first signal sets the returned flag
+/// (the run stops at its next event, closes the trace and writes its summary), the second
+/// exits at once.
 fn interrupt_flag(what: &str) -> Arc<AtomicBool> {
     let interrupt = Arc::new(AtomicBool::new(false));
     let flag = interrupt.clone();
@@ -538,10 +535,10 @@ fn interrupt_flag(what: &str) -> Arc<AtomicBool> {
             eprintln!("\ninterrupted twice: aborting");
             std::process::exit(130);
         }
-        eprintln!("\ninterrupt: stopping the {what} (Ctrl-C again to abort)");
+        eprintln!("\ninterrupted: stopping the {what} (Ctrl-C again to abort)");
     });
     if let Err(e) = handler {
-        eprintln!("warning: cannot install the Ctrl-C handler: {e}");
+        eprintln!("warning: cannot install the Ctrl-C/SIGTERM handler: {e}");
     }
     interrupt
 }
@@ -688,7 +685,8 @@ fn main() -> ExitCode {
             out,
             capture_pdus,
             no_progress,
-        } => run(file, seed, out, capture_pdus, no_progress),
+            force,
+        } => run(file, seed, out, capture_pdus, no_progress, force),
         Command::Check {
             paths,
             seeds,

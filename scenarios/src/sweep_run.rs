@@ -534,6 +534,8 @@ where
         scenario_path: Some(rel),
         interrupt: interrupt.clone(),
         progress: false,
+        // The run directory belongs to the sweep: an earlier attempt's files are replaced.
+        force: true,
     };
     match run_fn(&sc, &ro) {
         Err(e) => Done::Failed(e.to_string()),

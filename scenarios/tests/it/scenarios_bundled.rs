@@ -2,7 +2,7 @@
 
 use scenarios::dist::Dist;
 use scenarios::model::{
-    ActorKind, AdversaryKind, Arrival, CryptoMode, DomainKeyMac, Position, Protocol,
+    ActorKind, AdversaryKind, Arrival, CryptoMode, DomainKeyMac, Position,
 };
 use scenarios::units::{DurationNs, Probability, RsaBits};
 use scenarios::{load_scenario, load_str};
@@ -76,7 +76,7 @@ fn quickstart_values_are_as_written() {
     assert!(s.network.link[0].symmetric);
     assert_eq!(s.workload.backoff, DurationNs::from_ms(500));
     assert_eq!(
-        s.expect.min_completion.get(&Protocol::Registration),
+        s.expect.min_completion.get("registration"),
         Some(&Probability(0.95))
     );
     assert!(s.sweep.is_none());
