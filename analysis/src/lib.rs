@@ -29,7 +29,10 @@ pub use capacity::{
     CapacityOptions, CapacityPoint, CapacityReport, Estimate, SweepRow,
 };
 
+mod integrity;
 mod report;
+
+pub use integrity::{verify_run_trace, TraceVerification};
 
 pub use report::{report, write_metrics_json, write_report, ReportPaths};
 

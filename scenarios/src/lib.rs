@@ -10,6 +10,7 @@ pub mod cli;
 pub mod describe;
 pub mod dist;
 pub mod error;
+pub mod input;
 pub mod keycache;
 pub mod loader;
 pub mod model;
