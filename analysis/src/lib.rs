@@ -26,7 +26,7 @@ mod capacity;
 
 pub use capacity::{
     capacity_curves, draw_capacity_charts, draw_capacity_charts_with, CapacityCurve,
-    CapacityOptions, CapacityPoint, CapacityReport, Estimate, SweepRow,
+    CapacityOptions, CapacityPoint, CapacityReport, Estimate, SweepRow, LATENCY_BASIS_ALL_OUTCOMES,
 };
 
 mod integrity;

@@ -33,6 +33,10 @@ pub struct Metrics {
     pub timers: TimerMetrics,
     /// Number of `note` records.
     pub notes: u64,
+    /// The run's provenance block from summary.json (drmsim version and git commit,
+    /// scenario SHA-256, command line, wall-clock start and end, CPU count), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<serde_json::Value>,
 }
 
 /// Run header (`run_start`) and end (`run_end`) information plus reader facts.
@@ -79,6 +83,12 @@ pub struct ProtocolMetrics {
     pub attempts_mean: f64,
     /// Latency of successful outcomes (first request to outcome), exact nearest-rank.
     pub latency: Option<LatencySummary>,
+    /// Time to outcome of **every** outcome, exact nearest-rank: a success at its latency,
+    /// a failure (error status, `timeout`, after the last retry) at the time from the first
+    /// request to the moment the Device gave up; `abandoned` (no request sent) at 0. This
+    /// is the latency capacity charts use, so failures are never dropped from the tail.
+    #[serde(default)]
+    pub latency_all: Option<LatencySummary>,
 }
 
 /// Exact latency statistics (nearest-rank percentiles over all samples).
@@ -123,6 +133,37 @@ pub struct ServerMetrics {
     pub by_actor: BTreeMap<u32, ServerActorMetrics>,
     /// Per server kind, over time (same buckets as [`Throughput`]).
     pub by_kind: BTreeMap<String, ServerKindSeries>,
+    /// Per server class (actor kind of servers: `ri`, `ocsp`, `dea`, `lrm`), whole run.
+    #[serde(default)]
+    pub by_class: BTreeMap<String, ServerClassMetrics>,
+}
+
+/// Whole-run load of all servers of one class.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServerClassMetrics {
+    /// Servers of this class (actors declaring workers, or with service records).
+    pub servers: u64,
+    /// Sum of their worker counts.
+    pub capacity_workers: u64,
+    /// Σ busy worker·ns / (capacity_workers · duration_ns).
+    pub utilisation: f64,
+    /// Services started.
+    pub services: u64,
+    /// Median queueing delay of started services, ns (nearest rank; 0 without services).
+    pub queue_delay_p50_ns: u64,
+    /// 99th-percentile queueing delay, ns.
+    pub queue_delay_p99_ns: u64,
+    /// Largest queueing delay, ns.
+    pub queue_delay_max_ns: u64,
+    /// Largest queue length of any server of the class.
+    pub queue_len_max: u32,
+    /// Messages addressed to a server of this class that were dropped, per cause:
+    /// `queue_full` (queue overflow, silent), `rejected` (overflow answered busy), and the
+    /// network's causes (`loss`, `partition`, …).
+    pub drops_by_cause: BTreeMap<String, u64>,
+    /// Protocol runs with a server of this class as peer that did not succeed, per status
+    /// (ROAP error statuses the server answered, `timeout`, …).
+    pub failed_outcomes_by_status: BTreeMap<String, u64>,
 }
 
 /// Whole-run load of one server actor.

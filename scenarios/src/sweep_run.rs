@@ -395,6 +395,7 @@ where
     // Results exist only for a complete sweep: drop those of an earlier attempt first.
     remove_if_exists(&dir.join("results.csv"))?;
     remove_if_exists(&dir.join("results.jsonl"))?;
+    remove_if_exists(&dir.join("results_long.csv"))?;
     manifest::write(
         dir,
         &manifest::Manifest {
