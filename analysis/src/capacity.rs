@@ -25,9 +25,9 @@ pub struct SweepRow {
     pub x: f64,
     /// Seed of this run.
     pub seed: u64,
-    /// Median protocol latency, ms.
+    /// Median protocol latency, ms; `+inf` when the median run failed.
     pub p50_latency_ms: f64,
-    /// 99th-percentile protocol latency, ms.
+    /// 99th-percentile protocol latency, ms; `+inf` when more than 1% of runs failed.
     pub p99_latency_ms: f64,
     /// Completed / attempted protocol runs, in [0, 1].
     pub completion_rate: f64,
@@ -50,8 +50,8 @@ pub struct CapacityOptions {
 }
 
 /// The default [`CapacityOptions::latency_basis`]: drmsim's sweep rows.
-pub const LATENCY_BASIS_ALL_OUTCOMES: &str = "latency of every outcome: a failure or timeout \
-     counts at its time from first request to giving up (never dropped)";
+pub const LATENCY_BASIS_ALL_OUTCOMES: &str = "every run counts: failures and timeouts rank \
+     above all successes; ▲ on the top edge = the percentile is a failed run";
 
 impl Default for CapacityOptions {
     fn default() -> Self {
@@ -121,8 +121,12 @@ pub fn capacity_curves(rows: &[SweepRow], opts: &CapacityOptions) -> Result<Vec<
         return Err(AnalysisError::InvalidSweep("no rows".into()));
     }
     for r in rows {
-        let vals = [r.x, r.p50_latency_ms, r.p99_latency_ms, r.completion_rate];
-        if vals.iter().any(|v| !v.is_finite()) {
+        let finite = [r.x, r.completion_rate];
+        // Latencies may be +inf: a percentile that falls on a failed run.
+        let lat = [r.p50_latency_ms, r.p99_latency_ms];
+        if finite.iter().any(|v| !v.is_finite())
+            || lat.iter().any(|v| v.is_nan() || *v == f64::NEG_INFINITY)
+        {
             return Err(AnalysisError::InvalidSweep(format!(
                 "non-finite value in row config={} x={} seed={}",
                 r.config, r.x, r.seed
@@ -140,7 +144,12 @@ pub fn capacity_curves(rows: &[SweepRow], opts: &CapacityOptions) -> Result<Vec<
         for group in rs.chunk_by(|a, b| a.x == b.x) {
             let est = |f: fn(&SweepRow) -> f64| {
                 let xs: Vec<f64> = group.iter().map(|r| f(r)).collect();
-                let (mean, ci95) = mean_ci95(&xs);
+                // One failed seed makes the mean failed (+inf) too; no band then.
+                let (mean, ci95) = if xs.iter().any(|x| x.is_infinite()) {
+                    (f64::INFINITY, 0.0)
+                } else {
+                    mean_ci95(&xs)
+                };
                 Estimate {
                     mean,
                     ci95,
@@ -310,10 +319,7 @@ impl CapacityChart<'_> {
                 .pos(Pos::new(HPos::Center, VPos::Top)),
         ))?;
         area.draw(&Text::new(
-            format!(
-                "{}; dashed vertical = saturation knee",
-                self.seeds_note()
-            ),
+            format!("{}; dashed vertical = saturation knee", self.seeds_note()),
             centre(70),
             font(LABEL_PX)
                 .color(&grey)
@@ -383,7 +389,14 @@ impl Chart for CapacityChart<'_> {
         let y_hi = pts()
             .map(|p| {
                 let e = (self.pick)(p);
-                (e.mean + e.ci95).max(e.max) * scale
+                let top = (e.mean + e.ci95).max(e.max) * scale;
+                if top.is_finite() {
+                    top
+                } else if e.min.is_finite() {
+                    e.min * scale
+                } else {
+                    0.0
+                }
             })
             .fold(0.0, f64::max);
         let y_hi = if self.pct {
@@ -433,21 +446,53 @@ impl Chart for CapacityChart<'_> {
             let col = color(i);
             let est: Vec<(f64, Estimate)> =
                 c.points.iter().map(|p| (p.x, (self.pick)(p))).collect();
-            if est.iter().any(|(_, e)| e.ci95 > 0.0) {
-                let mut poly: Vec<(f64, f64)> = est
-                    .iter()
-                    .map(|(x, e)| (*x, (e.mean + e.ci95) * scale))
-                    .collect();
-                poly.extend(
-                    est.iter()
-                        .rev()
-                        .map(|(x, e)| (*x, (e.mean - e.ci95).max(0.0) * scale)),
-                );
-                chart.draw_series(std::iter::once(Polygon::new(poly, col.mix(0.15).filled())))?;
+            // Runs of consecutive finite points get a band and a line; a failed point
+            // (+inf) is a triangle on the top edge, joined by a dotted riser.
+            for seg in est.split(|(_, e)| !e.mean.is_finite()) {
+                if seg.iter().any(|(_, e)| e.ci95 > 0.0) {
+                    let mut poly: Vec<(f64, f64)> = seg
+                        .iter()
+                        .map(|(x, e)| (*x, ((e.mean + e.ci95) * scale).min(y_hi)))
+                        .collect();
+                    poly.extend(
+                        seg.iter()
+                            .rev()
+                            .map(|(x, e)| (*x, (e.mean - e.ci95).max(0.0) * scale)),
+                    );
+                    chart.draw_series(std::iter::once(Polygon::new(
+                        poly,
+                        col.mix(0.15).filled(),
+                    )))?;
+                }
+                let line: Vec<(f64, f64)> =
+                    seg.iter().map(|(x, e)| (*x, e.mean * scale)).collect();
+                chart.draw_series(LineSeries::new(line.clone(), col.stroke_width(2)))?;
+                chart.draw_series(line.iter().map(|&p| Circle::new(p, 4, col.filled())))?;
             }
-            let line: Vec<(f64, f64)> = est.iter().map(|(x, e)| (*x, e.mean * scale)).collect();
-            chart.draw_series(LineSeries::new(line.clone(), col.stroke_width(2)))?;
-            chart.draw_series(line.iter().map(|&p| Circle::new(p, 4, col.filled())))?;
+            for (i, (x, e)) in est.iter().enumerate() {
+                if e.mean.is_finite() {
+                    continue;
+                }
+                if let Some((px, pe)) = i.checked_sub(1).map(|j| est[j]) {
+                    if pe.mean.is_finite() {
+                        chart.draw_series(DashedLineSeries::new(
+                            vec![(px, pe.mean * scale), (*x, y_hi)],
+                            3,
+                            4,
+                            col.stroke_width(2),
+                        ))?;
+                    }
+                }
+                chart.draw_series(std::iter::once(TriangleMarker::new(
+                    (*x, y_hi),
+                    9,
+                    col.filled(),
+                )))?;
+            }
+            let line: Vec<(f64, f64)> = est
+                .iter()
+                .map(|(x, e)| (*x, (e.mean * scale).min(y_hi)))
+                .collect();
             if let Some(kx) = c.knee_x {
                 chart.draw_series(DashedLineSeries::new(
                     vec![(kx, y_lo), (kx, y_hi)],

@@ -64,8 +64,6 @@ struct OutcomeAcc {
     retried: u64,
     attempts_sum: u64,
     latencies: Vec<u64>,
-    /// Time to outcome of every outcome (successes and failures).
-    all_latencies: Vec<u64>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -293,7 +291,7 @@ impl Collector {
                 }
                 let acc = self.outcomes.entry((proto, kind)).or_default();
                 acc.outcomes += 1;
-                acc.all_latencies.push(r.latency_ns.unwrap_or(0));
+
                 acc.attempts_sum += u64::from(attempts);
                 if attempts > 1 {
                     acc.retried += 1;
@@ -450,7 +448,6 @@ impl Collector {
             let pname = self.protocols.names[p].clone();
             let kname = self.kinds.names[k].clone();
             acc.latencies.sort_unstable();
-            acc.all_latencies.sort_unstable();
             protocols_by_kind
                 .entry(kname)
                 .or_default()
@@ -465,13 +462,12 @@ impl Collector {
                 *m.failures.entry(s).or_default() += n;
             }
             m.latencies.extend_from_slice(&acc.latencies);
-            m.all_latencies.extend_from_slice(&acc.all_latencies);
+
         }
         let mut protocols = BTreeMap::new();
         let mut latencies_by_protocol = BTreeMap::new();
         for (pname, mut acc) in merged {
             acc.latencies.sort_unstable();
-            acc.all_latencies.sort_unstable();
             protocols.insert(pname.clone(), summarise(&acc));
             latencies_by_protocol.insert(pname, std::mem::take(&mut acc.latencies));
         }
@@ -619,6 +615,16 @@ fn summarise(acc: &OutcomeAcc) -> ProtocolMetrics {
         retried: acc.retried,
         attempts_mean: ratio(acc.attempts_sum as f64, acc.outcomes as f64),
         latency,
-        latency_all: latency_summary(&acc.all_latencies),
+        latency_with_failures: (acc.outcomes > 0).then(|| {
+            let p = |q| crate::stats::percentile_with_failures(&acc.latencies, acc.outcomes, q);
+            FailureAwareLatency {
+                outcomes: acc.outcomes,
+                failures: acc.outcomes - acc.completions,
+                p50_ns: p(50.0),
+                p90_ns: p(90.0),
+                p99_ns: p(99.0),
+                p999_ns: p(99.9),
+            }
+        }),
     }
 }

@@ -83,13 +83,12 @@ pub struct ProtocolMetrics {
     pub attempts_mean: f64,
     /// Latency of successful outcomes (first request to outcome), exact nearest-rank.
     pub latency: Option<LatencySummary>,
-    /// Time to outcome of **every** outcome, exact nearest-rank: a success at its latency,
-    /// a failure (error status, `timeout`, after the last retry) at the time from the first
-    /// request to the moment the Device gave up; `abandoned` (no request sent) at 0. This
-    /// is the latency capacity charts use, so failures are never dropped from the tail.
+    /// Latency percentiles over **every** outcome, a failure (error status, `timeout`,
+    /// `abandoned`) ranked above every success: it never completed. A percentile that falls
+    /// on a failure is `null` ("failed"): more than 100 − p percent of the runs failed.
+    /// Capacity charts use these, so failures never vanish from the tail.
     #[serde(default)]
-    pub latency_all: Option<LatencySummary>,
-}
+    pub latency_with_failures: Option<FailureAwareLatency>,}
 
 /// Exact latency statistics (nearest-rank percentiles over all samples).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -110,6 +109,24 @@ pub struct LatencySummary {
     pub p999_ns: u64,
     /// Maximum, ns.
     pub max_ns: u64,
+}
+
+/// Percentiles over every outcome with failures ranked above every success
+/// ([`crate::stats::percentile_with_failures`]); `None` = the percentile is a failure.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureAwareLatency {
+    /// Outcomes counted.
+    pub outcomes: u64,
+    /// Of which failures.
+    pub failures: u64,
+    /// Median, ns.
+    pub p50_ns: Option<u64>,
+    /// 90th percentile, ns.
+    pub p90_ns: Option<u64>,
+    /// 99th percentile, ns.
+    pub p99_ns: Option<u64>,
+    /// 99.9th percentile, ns.
+    pub p999_ns: Option<u64>,
 }
 
 /// Per-bucket completions and failures. Bucket `i` covers virtual time

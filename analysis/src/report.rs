@@ -201,11 +201,13 @@ fn proto_row(label: Vec<String>, p: &ProtocolMetrics) -> Vec<String> {
             .map(|l| fmt_ns(f(l) as f64))
             .unwrap_or_else(|| "—".into())
     };
-    let all = |f: fn(&crate::metrics::LatencySummary) -> u64| {
-        p.latency_all
-            .as_ref()
-            .map(|l| fmt_ns(f(l) as f64))
-            .unwrap_or_else(|| "—".into())
+    let all = |f: fn(&crate::metrics::FailureAwareLatency) -> Option<u64>| match &p
+        .latency_with_failures
+    {
+        None => "—".to_string(),
+        Some(l) => f(l)
+            .map(|v| fmt_ns(v as f64))
+            .unwrap_or_else(|| "failed".into()),
     };
     let failures: u64 = p.failures_by_status.values().sum();
     let mut r = label;
@@ -237,8 +239,8 @@ const PROTO_HEAD: [&str; 12] = [
     "p99 (successes)",
     "p99.9 (successes)",
     "max (successes)",
-    "p50 (every outcome)",
-    "p99 (every outcome)",
+    "p50 (failures count)",
+    "p99 (failures count)",
 ];
 
 fn render_html(m: &Metrics, summary: Option<&serde_json::Value>, svgs: &[String]) -> String {
@@ -305,9 +307,9 @@ svg.chart{{width:100%;height:auto;border:1px solid #ddd;margin:.6em 0}}pre{{back
     table(&mut o, &head, &rows);
     o.push_str(
         "<p>Latency, exact nearest-rank percentiles: <em>successes</em> = first request to a \
-         successful outcome; <em>every outcome</em> = first request to the outcome for every \
-         run, a failure or timeout counted at the time the Device gave up (failures are not \
-         dropped from the tail).</p>",
+         successful outcome; <em>failures count</em> = over every run, a failure or timeout \
+         ranked above every success (it never completed); \"failed\" means more than 50% \
+         (p50) or 1% (p99) of the runs failed.</p>",
     );
 
     o.push_str("<h3>By initiator kind</h3>");

@@ -26,10 +26,11 @@ pub struct ProtocolCells {
     pub failed: u64,
     /// completed / started; `None` when nothing started.
     pub completion_rate: Option<f64>,
-    /// Median time to outcome over **every** outcome (failures at their time to give up),
-    /// ms.
+    /// Median latency over **every** outcome, failures ranked above every success, ms;
+    /// `+inf` when more than half the runs failed (the median is a failure).
     pub p50_latency_ms: Option<f64>,
-    /// 99th-percentile time to outcome over every outcome, ms.
+    /// 99th-percentile latency over every outcome, failures ranked above every success,
+    /// ms; `+inf` when more than 1% of the runs failed.
     pub p99_latency_ms: Option<f64>,
     /// Median latency of successful outcomes only, ms.
     pub p50_success_latency_ms: Option<f64>,
@@ -109,9 +110,11 @@ pub fn build_row(point: &SweepPoint, point_id: &str, run: &CompleteRun) -> Row {
     }
     for (name, m) in &run.metrics.protocols {
         let cells = protocols.entry(name.clone()).or_default();
-        if let Some(l) = &m.latency_all {
-            cells.p50_latency_ms = Some(l.p50_ns as f64 / 1e6);
-            cells.p99_latency_ms = Some(l.p99_ns as f64 / 1e6);
+        if let Some(l) = &m.latency_with_failures {
+            // A percentile that falls on a failure is +inf: "failed", larger than any time.
+            let ms = |v: Option<u64>| Some(v.map_or(f64::INFINITY, |ns| ns as f64 / 1e6));
+            cells.p50_latency_ms = ms(l.p50_ns);
+            cells.p99_latency_ms = ms(l.p99_ns);
         }
         if let Some(l) = &m.latency {
             cells.p50_success_latency_ms = Some(l.p50_ns as f64 / 1e6);
@@ -179,6 +182,8 @@ impl Cell {
             Cell::Str(s) => s.clone(),
             Cell::U64(n) => n.to_string(),
             Cell::F64(Some(x)) if x.is_finite() => x.to_string(),
+            // pandas, DuckDB and Python's float() all read `inf`.
+            Cell::F64(Some(x)) if *x == f64::INFINITY => "inf".to_string(),
             Cell::F64(_) => String::new(),
             Cell::Bool(b) => b.to_string(),
             Cell::Toml(toml::Value::String(s)) => s.clone(),
@@ -465,7 +470,12 @@ pub fn to_long_csv(axis_paths: &[String], rows: &[Row]) -> String {
             .collect();
         let prov = prov.join(",");
         let mut line = |scope: &str, name: &str, metric: &str, value: Option<f64>| {
-            if let Some(v) = value.filter(|v| v.is_finite()) {
+            if let Some(v) = value.filter(|v| !v.is_nan()) {
+                let v = if v == f64::INFINITY {
+                    "inf".to_string()
+                } else {
+                    v.to_string()
+                };
                 out.push_str(&format!(
                     "{prefix},{scope},{},{},{v},{prov}\n",
                     csv_quote(name),
@@ -617,19 +627,22 @@ mod tests {
              interrupted,end_time_ns,events,trace_records,expectations_met,invariant_violations,\
              throughput_per_s,registration.started,registration.completed,registration.failed,\
              registration.completion_rate,registration.p50_latency_ms,registration.p99_latency_ms,\
+             registration.p50_success_latency_ms,registration.p99_success_latency_ms,\
              ro_acquisition.started,ro_acquisition.completed,ro_acquisition.failed,\
              ro_acquisition.completion_rate,ro_acquisition.p50_latency_ms,\
-             ro_acquisition.p99_latency_ms"
+             ro_acquisition.p99_latency_ms,ro_acquisition.p50_success_latency_ms,\
+             ro_acquisition.p99_success_latency_ms,drmsim_version,git_commit,scenario_sha256,\
+             cpu_count,started_at,finished_at,command_line"
         );
         assert_eq!(
             lines[1],
             "p0000-agents=10-seed=1,0,10,0.5,1,0,ab,horizon,false,2000000000,99,50,true,0,1.5,\
-             4,3,1,0.75,20,40,0,0,0,,,"
+             4,3,1,0.75,20,40,,,0,0,0,,,,,,,,,0,,,"
         );
         assert_eq!(
             lines[2],
             "p0001-agents=10-seed=1,1,10,0.5,1,0,ab,horizon,false,2000000000,99,50,true,0,1.5,\
-             0,0,0,,,,2,2,0,1,,"
+             0,0,0,,,,,,2,2,0,1,,,,,,,,0,,,"
         );
     }
 
@@ -642,12 +655,52 @@ mod tests {
             "{\"point_id\":\"p0003-agents=10-seed=1\",\"index\":3,\"population.agents\":10,\
              \"network.loss\":0.5,\"seed\":1,"
         ));
-        assert!(j.ends_with(
+        assert!(j.contains(
             "\"registration.completion_rate\":0.75,\"registration.p50_latency_ms\":null,\
-             \"registration.p99_latency_ms\":null}\n"
+             \"registration.p99_latency_ms\":null,"
         ));
+        assert!(j.ends_with("\"started_at\":\"\",\"finished_at\":\"\",\"command_line\":\"\"}\n"));
         let v: serde_json::Value = serde_json::from_str(j.trim()).unwrap();
         assert_eq!(v["interrupted"], serde_json::Value::Bool(false));
+    }
+
+    #[test]
+    fn long_form_has_one_row_per_run_subject_metric() {
+        let axes = vec!["population.agents".to_string(), "network.loss".to_string()];
+        let mut r = row(0, &[("registration", 4, 3, Some(20))]);
+        r.protocols.get_mut("registration").unwrap().p99_latency_ms = Some(f64::INFINITY);
+        r.servers.insert(
+            "ri".into(),
+            ServerCells {
+                utilisation: 0.5,
+                queue_delay_p50_ms: 1.0,
+                queue_delay_p99_ms: 9.0,
+                drops: [("rejected".to_string(), 7)].into_iter().collect(),
+                failed: [("timeout".to_string(), 1)].into_iter().collect(),
+            },
+        );
+        let text = to_long_csv(&axes, &[r]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "point_id,index,population.agents,network.loss,seed,repetition,scope,name,metric,\
+             value,drmsim_version,git_commit,scenario_sha256,cpu_count,started_at,finished_at,\
+             command_line"
+        );
+        let p = "p0000-agents=10-seed=1,0,10,0.5,1,0";
+        let tail = ",,,,0,,,";
+        for want in [
+            format!("{p},run,,throughput_per_s,1.5{tail}"),
+            format!("{p},protocol,registration,completion_rate,0.75{tail}"),
+            format!("{p},protocol,registration,p99_latency_ms,inf{tail}"),
+            format!("{p},server,ri,drops.rejected,7{tail}"),
+            format!("{p},server,ri,failed.timeout,1{tail}"),
+            format!("{p},server,ri,queue_delay_p99_ms,9{tail}"),
+        ] {
+            assert!(lines.contains(&want.as_str()), "{want}");
+        }
+        // 6 run metrics + 6 present protocol metrics (success latencies absent) + 5 server.
+        assert_eq!(lines.len(), 1 + 6 + 6 + 5);
     }
 
     #[test]

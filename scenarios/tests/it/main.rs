@@ -1,6 +1,7 @@
 //! scenarios integration tests: one binary, one module per area.
 
 mod check;
+mod results_trust;
 mod scenarios_bundled;
 mod scenarios_cli;
 mod scenarios_errors;
