@@ -354,3 +354,94 @@ fn a_closed_pipe_ends_the_output_quietly() {
     let err = text(&o.stderr);
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// The lines of docs/sweeps.md that start with `prefix` (the documented one-liners).
+fn documented(prefix: &str) -> String {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/sweeps.md"))
+        .unwrap();
+    doc.lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("docs/sweeps.md has no line starting with {prefix}"))
+        .to_string()
+}
+
+/// Whether `python3 -c "import MODULE"` works; in CI (`CI` set) it must.
+fn python_has(module: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must provide python3 with {module} (.ci/run installs it)"
+        );
+        eprintln!("skipped: python3 cannot import {module}");
+    }
+    ok
+}
+
+#[test]
+fn the_documented_pandas_and_duckdb_reads_of_a_sweep_work() {
+    // A small real sweep at runs/cap inside a temporary directory, then the one-liners of
+    // docs/sweeps.md exactly as written, run from that directory.
+    let dir = tempfile::tempdir().unwrap();
+    let q = std::fs::read_to_string(bundled("quickstart.toml")).unwrap();
+    let sweep = dir.path().join("small.toml");
+    std::fs::write(
+        &sweep,
+        format!("{q}\n[sweep]\nseeds = 2\n\"population.agents\" = [10, 20]\n"),
+    )
+    .unwrap();
+    let out = dir.path().join("runs/cap");
+    let o = drmsim(&[
+        "sweep",
+        sweep.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--no-charts",
+        "--no-progress",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let long = std::fs::read_to_string(out.join("results_long.csv")).unwrap();
+    assert!(long.contains(",protocol,registration,p99_latency_ms,"));
+    for (module, prefix) in [("pandas", "python3 -c 'import pandas"), ("duckdb", "python3 -c 'import duckdb")] {
+        if !python_has(module) {
+            continue;
+        }
+        let line = documented(prefix);
+        let o = Command::new("sh")
+            .args(["-c", &line])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{line}\n{}", text(&o.stderr));
+        let shown = text(&o.stdout);
+        // Both group p99 latency by protocol and population: 10 and 20 agents appear.
+        assert!(shown.contains("registration") && shown.contains("ro_acquisition"), "{shown}");
+        assert!(shown.contains("10") && shown.contains("20"), "{shown}");
+    }
+}
+
+#[test]
+fn the_readme_c14n_example_works_on_the_bundled_sample_pdu() {
+    let sample = bundled("examples/pdus/joinDomainResponse.xml");
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    assert!(readme.contains("drmsim xml c14n scenarios/examples/pdus/joinDomainResponse.xml"));
+    let o = drmsim(&[
+        "xml",
+        "c14n",
+        sample.to_str().unwrap(),
+        "--select",
+        "{urn:oma:bac:dldrm:roap-1.0}domainKey",
+        "--exclude",
+        "mac",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let c = text(&o.stdout);
+    assert!(c.starts_with("<roap:domainKey xmlns:roap=\"urn:oma:bac:dldrm:roap-1.0\">"), "{c}");
+    assert!(c.ends_with("</roap:domainKey>") && !c.contains("<mac"), "{c}");
+}
