@@ -209,19 +209,17 @@ pub fn draw_capacity_charts_with(
             format!("{}: {what} vs {}", opts.protocol, opts.x_label)
         }
     };
-    let metric = |title: String,
-                  y_desc: &'static str,
-                  pick: fn(&CapacityPoint) -> Estimate,
-                  pct: bool| {
-        CapacityChart {
-            curves: &curves,
-            opts,
-            title,
-            y_desc,
-            pick,
-            pct,
-        }
-    };
+    let metric =
+        |title: String, y_desc: &'static str, pick: fn(&CapacityPoint) -> Estimate, pct: bool| {
+            CapacityChart {
+                curves: &curves,
+                opts,
+                title,
+                y_desc,
+                pick,
+                pct,
+            }
+        };
     let charts = vec![
         render(
             &metric(
@@ -278,7 +276,10 @@ const HEADER_H: u32 = 96;
 impl CapacityChart<'_> {
     /// "n = 2 seeds per point" (or the range when points differ).
     fn seeds_note(&self) -> String {
-        let ns = self.curves.iter().flat_map(|c| c.points.iter().map(|p| p.seeds));
+        let ns = self
+            .curves
+            .iter()
+            .flat_map(|c| c.points.iter().map(|p| p.seeds));
         let lo = ns.clone().min().unwrap_or(0);
         let hi = ns.max().unwrap_or(0);
         let n = if lo == hi {
@@ -301,7 +302,9 @@ impl CapacityChart<'_> {
         area.draw(&Text::new(
             self.title.clone(),
             centre(10),
-            font(TITLE_PX).color(&BLACK).pos(Pos::new(HPos::Center, VPos::Top)),
+            font(TITLE_PX)
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Center, VPos::Top)),
         ))?;
         let first = if self.pct {
             format!(
@@ -336,7 +339,9 @@ impl CapacityChart<'_> {
         area.draw(&Text::new(
             "configuration",
             (x0, y),
-            font(LABEL_PX).color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center)),
+            font(LABEL_PX)
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
         y += 28;
         for (i, c) in self.curves.iter().enumerate() {
@@ -349,7 +354,9 @@ impl CapacityChart<'_> {
             area.draw(&Text::new(
                 c.config.clone(),
                 (x0 + 34, y),
-                font(LABEL_PX).color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center)),
+                font(LABEL_PX)
+                    .color(&BLACK)
+                    .pos(Pos::new(HPos::Left, VPos::Center)),
             ))?;
             let knee = match c.knee_x {
                 Some(k) => format!("knee at {}", crate::charts::tick(&k)),
@@ -459,13 +466,10 @@ impl Chart for CapacityChart<'_> {
                             .rev()
                             .map(|(x, e)| (*x, (e.mean - e.ci95).max(0.0) * scale)),
                     );
-                    chart.draw_series(std::iter::once(Polygon::new(
-                        poly,
-                        col.mix(0.15).filled(),
-                    )))?;
+                    chart
+                        .draw_series(std::iter::once(Polygon::new(poly, col.mix(0.15).filled())))?;
                 }
-                let line: Vec<(f64, f64)> =
-                    seg.iter().map(|(x, e)| (*x, e.mean * scale)).collect();
+                let line: Vec<(f64, f64)> = seg.iter().map(|(x, e)| (*x, e.mean * scale)).collect();
                 chart.draw_series(LineSeries::new(line.clone(), col.stroke_width(2)))?;
                 chart.draw_series(line.iter().map(|&p| Circle::new(p, 4, col.filled())))?;
             }

@@ -462,7 +462,6 @@ impl Collector {
                 *m.failures.entry(s).or_default() += n;
             }
             m.latencies.extend_from_slice(&acc.latencies);
-
         }
         let mut protocols = BTreeMap::new();
         let mut latencies_by_protocol = BTreeMap::new();

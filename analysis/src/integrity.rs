@@ -97,8 +97,9 @@ pub fn verify_run_trace(run_dir: &Path) -> Result<TraceVerification> {
                 Some(n) if actual_records > n => {
                     format!("{actual_records} records where the run wrote {n} (appended to)")
                 }
-                Some(_) => "damaged or reordered: the same number of records, different bytes"
-                    .to_string(),
+                Some(_) => {
+                    "damaged or reordered: the same number of records, different bytes".to_string()
+                }
                 None => "different bytes".to_string(),
             };
             Some(format!(

@@ -88,7 +88,8 @@ pub struct ProtocolMetrics {
     /// on a failure is `null` ("failed"): more than 100 − p percent of the runs failed.
     /// Capacity charts use these, so failures never vanish from the tail.
     #[serde(default)]
-    pub latency_with_failures: Option<FailureAwareLatency>,}
+    pub latency_with_failures: Option<FailureAwareLatency>,
+}
 
 /// Exact latency statistics (nearest-rank percentiles over all samples).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]

@@ -41,10 +41,7 @@ pub fn report(run_dir: &Path) -> Result<ReportPaths> {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(AnalysisError::io(&summary_path, e)),
         };
-    analysis.metrics.provenance = summary
-        .as_ref()
-        .and_then(|s| s.get("provenance"))
-        .cloned();
+    analysis.metrics.provenance = summary.as_ref().and_then(|s| s.get("provenance")).cloned();
     write_report(run_dir, &analysis, summary.as_ref())
 }
 

@@ -350,7 +350,6 @@ fn run(
     }
 }
 
-
 const CHECK_LONG: &str = "\
 Run every scenario over a set of seeds in parallel and print a table of scenario x attack x
 outcome (blocked / succeeded / inconclusive, counted per seed) x expected. For every run that

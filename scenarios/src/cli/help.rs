@@ -141,7 +141,6 @@ Examples:
   drmsim merge runs/cap/shard-1 runs/cap/shard-2 --out runs/cap/all
   drmsim merge /scratch/cap/shard-* --out /scratch/cap/merged --jobs 4";
 
-
 /// Help text `REPORT_LONG`.
 pub const REPORT_LONG: &str = "\
 Read a run directory (the output of `drmsim run`) and write into it:

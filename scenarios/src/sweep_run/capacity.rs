@@ -114,14 +114,19 @@ pub fn axis_label(path: &str) -> String {
     let what = match path {
         "population.agents" => "population (DRM Agents)".to_string(),
         "population.sce_agents" => "population (SCE DRM Agents)".to_string(),
-        _ if last == "workers" => format!("{} server workers", path.split('.').nth(1).unwrap_or("")),
+        _ if last == "workers" => {
+            format!("{} server workers", path.split('.').nth(1).unwrap_or(""))
+        }
         _ if last == "loss" => "network loss probability".to_string(),
         _ if last.ends_with("_rate_per_min") => format!(
             "offered load: {} per agent (1/min)",
             last.trim_end_matches("_rate_per_min").replace('_', " ")
         ),
         _ if last.ends_with("_probability") => {
-            format!("{} (probability)", last.trim_end_matches("_probability").replace('_', " "))
+            format!(
+                "{} (probability)",
+                last.trim_end_matches("_probability").replace('_', " ")
+            )
         }
         _ if last.ends_with("_size") || last.ends_with("_capacity") => {
             format!("{} (entries)", last.replace('_', " "))

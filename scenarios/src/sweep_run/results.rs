@@ -8,8 +8,8 @@
 //! point index, so the files depend only on the runs, never on thread scheduling.
 
 use super::inspect::CompleteRun;
-use crate::provenance::Provenance;
 use super::SweepError;
+use crate::provenance::Provenance;
 use crate::sweep::SweepPoint;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -248,8 +248,7 @@ pub struct ServerColumns {
 impl ServerColumns {
     /// The columns needed by `rows`.
     pub fn of(rows: &[Row]) -> Self {
-        let mut classes: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> =
-            BTreeMap::new();
+        let mut classes: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
         for r in rows {
             for (class, c) in &r.servers {
                 let e = classes.entry(class.clone()).or_default();
@@ -440,17 +439,7 @@ pub fn to_jsonl(axis_paths: &[String], rows: &[Row]) -> String {
 pub fn to_long_csv(axis_paths: &[String], rows: &[Row]) -> String {
     let mut header: Vec<String> = vec!["point_id".into(), "index".into()];
     header.extend(axis_paths.iter().cloned());
-    header.extend(
-        [
-            "seed",
-            "repetition",
-            "scope",
-            "name",
-            "metric",
-            "value",
-        ]
-        .map(String::from),
-    );
+    header.extend(["seed", "repetition", "scope", "name", "metric", "value"].map(String::from));
     header.extend(PROVENANCE_COLUMNS.map(String::from));
     let mut out: String = header
         .iter()
@@ -506,18 +495,43 @@ pub fn to_long_csv(axis_paths: &[String], rows: &[Row]) -> String {
             line("protocol", p, "completion_rate", c.completion_rate);
             line("protocol", p, "p50_latency_ms", c.p50_latency_ms);
             line("protocol", p, "p99_latency_ms", c.p99_latency_ms);
-            line("protocol", p, "p50_success_latency_ms", c.p50_success_latency_ms);
-            line("protocol", p, "p99_success_latency_ms", c.p99_success_latency_ms);
+            line(
+                "protocol",
+                p,
+                "p50_success_latency_ms",
+                c.p50_success_latency_ms,
+            );
+            line(
+                "protocol",
+                p,
+                "p99_success_latency_ms",
+                c.p99_success_latency_ms,
+            );
         }
         for (class, c) in &r.servers {
             line("server", class, "utilisation", Some(c.utilisation));
-            line("server", class, "queue_delay_p50_ms", Some(c.queue_delay_p50_ms));
-            line("server", class, "queue_delay_p99_ms", Some(c.queue_delay_p99_ms));
+            line(
+                "server",
+                class,
+                "queue_delay_p50_ms",
+                Some(c.queue_delay_p50_ms),
+            );
+            line(
+                "server",
+                class,
+                "queue_delay_p99_ms",
+                Some(c.queue_delay_p99_ms),
+            );
             for (cause, n) in &c.drops {
                 line("server", class, &format!("drops.{cause}"), Some(*n as f64));
             }
             for (status, n) in &c.failed {
-                line("server", class, &format!("failed.{status}"), Some(*n as f64));
+                line(
+                    "server",
+                    class,
+                    &format!("failed.{status}"),
+                    Some(*n as f64),
+                );
             }
         }
     }

@@ -67,8 +67,7 @@ fn the_outcome_table_only_prints_names_min_completion_accepts() {
         ]);
         assert!(o.status.success(), "{}", text(&o.stderr));
         let summary: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(out_dir.join("summary.json")).unwrap())
-                .unwrap();
+            serde_json::from_slice(&std::fs::read(out_dir.join("summary.json")).unwrap()).unwrap();
         let names: Vec<&String> = summary["protocols"].as_object().unwrap().keys().collect();
         assert!(!names.is_empty());
         for n in names {
@@ -111,7 +110,11 @@ fn an_interrupted_summary_evaluates_no_expectation() {
         assert!(!e.evaluated && !e.passed, "{e:?}");
     }
     let table = scenarios::runner::render_summary(&sum);
-    assert!(table.contains("[not evaluated] min_completion.registration: the run was interrupted at 7s"), "{table}");
+    assert!(
+        table
+            .contains("[not evaluated] min_completion.registration: the run was interrupted at 7s"),
+        "{table}"
+    );
     assert!(!table.contains("[pass]"));
 }
 
@@ -153,7 +156,10 @@ fn sigterm_and_sigint_stop_a_run_with_a_valid_trace_and_no_verdict() {
         let o = child.wait_with_output().unwrap();
         assert_eq!(o.status.code(), Some(130), "{signal}: {}", text(&o.stderr));
         let stdout = text(&o.stdout);
-        assert!(stdout.contains("(INTERRUPTED: partial results)"), "{stdout}");
+        assert!(
+            stdout.contains("(INTERRUPTED: partial results)"),
+            "{stdout}"
+        );
         assert!(stdout.contains("[not evaluated] min_completion.registration"));
         assert!(!stdout.contains("[pass]") && !stdout.contains("[FAIL]"));
         let summary: serde_json::Value =
@@ -164,7 +170,10 @@ fn sigterm_and_sigint_stop_a_run_with_a_valid_trace_and_no_verdict() {
         // The trace is closed with its run_end and matches the digest: report accepts it.
         let t = std::fs::read_to_string(&trace).unwrap();
         let last = t.lines().last().unwrap();
-        assert!(last.contains("\"ev\":\"run_end\",\"reason\":\"interrupted\""), "{last}");
+        assert!(
+            last.contains("\"ev\":\"run_end\",\"reason\":\"interrupted\""),
+            "{last}"
+        );
         let r = drmsim(&["report", out.to_str().unwrap()]);
         assert!(r.status.success(), "{}", text(&r.stderr));
     }
@@ -182,13 +191,23 @@ fn a_non_empty_out_is_refused_and_force_removes_the_previous_runs_files() {
     };
     assert!(run(&["--seed", "1"]).status.success());
     assert!(drmsim(&["report", out.to_str().unwrap()]).status.success());
-    assert!(drmsim(&["export", "msc", out.to_str().unwrap(), "--actor", "agent/3"])
+    assert!(
+        drmsim(&["export", "msc", out.to_str().unwrap(), "--actor", "agent/3"])
+            .status
+            .success()
+    );
+    assert!(drmsim(&["export", "chrome", out.to_str().unwrap()])
         .status
         .success());
-    assert!(drmsim(&["export", "chrome", out.to_str().unwrap()]).status.success());
     std::fs::write(out.join("notes.txt"), "mine").unwrap();
     let before = std::fs::read(out.join("summary.json")).unwrap();
-    for f in ["metrics.json", "report.html", "timeseries.csv", "trace.chrome.json", "msc-5.svg"] {
+    for f in [
+        "metrics.json",
+        "report.html",
+        "timeseries.csv",
+        "trace.chrome.json",
+        "msc-5.svg",
+    ] {
         assert!(out.join(f).exists(), "{f}");
     }
 
@@ -196,7 +215,10 @@ fn a_non_empty_out_is_refused_and_force_removes_the_previous_runs_files() {
     let o = run(&["--seed", "2"]);
     assert_eq!(o.status.code(), Some(2));
     let err = text(&o.stderr);
-    assert!(err.contains("the output directory is not empty") && err.contains("--force"), "{err}");
+    assert!(
+        err.contains("the output directory is not empty") && err.contains("--force"),
+        "{err}"
+    );
     assert_eq!(std::fs::read(out.join("summary.json")).unwrap(), before);
 
     // With --force: the seed-1 report, charts and exports are gone; the user's file stays.
@@ -213,7 +235,10 @@ fn a_non_empty_out_is_refused_and_force_removes_the_previous_runs_files() {
     ] {
         assert!(!out.join(f).exists(), "{f} survived");
     }
-    assert_eq!(std::fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "mine"
+    );
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["seed"], 2);
@@ -225,7 +250,10 @@ fn a_non_empty_out_is_refused_and_force_removes_the_previous_runs_files() {
         p["scenario_sha256"].as_str().unwrap(),
         scenarios::provenance::sha256_hex(&std::fs::read(&q).unwrap())
     );
-    assert!(p["command_line"].as_str().unwrap().ends_with("--seed 2 --force"));
+    assert!(p["command_line"]
+        .as_str()
+        .unwrap()
+        .ends_with("--seed 2 --force"));
     assert!(p["started_at"].as_str().unwrap() <= p["finished_at"].as_str().unwrap());
     assert!(p["cpu_count"].as_u64().unwrap() >= 1);
 }
@@ -247,10 +275,22 @@ fn report_and_export_refuse_a_damaged_truncated_or_reordered_trace() {
     let mut swapped = lines.clone();
     swapped.swap(10, 11);
     let cases = [
-        ("truncated", join(&lines[..lines.len() - 1]), "truncated or lines removed"),
-        ("cut-mid-line", trace[..trace.len() - 7].to_string(), "truncated"),
+        (
+            "truncated",
+            join(&lines[..lines.len() - 1]),
+            "truncated or lines removed",
+        ),
+        (
+            "cut-mid-line",
+            trace[..trace.len() - 7].to_string(),
+            "truncated",
+        ),
         ("reordered", join(&swapped), "damaged or reordered"),
-        ("altered", trace.replacen("\"agent/3\"", "\"agent/9\"", 1), "damaged or reordered"),
+        (
+            "altered",
+            trace.replacen("\"agent/3\"", "\"agent/9\"", 1),
+            "damaged or reordered",
+        ),
         ("appended", format!("{trace}{}\n", lines[5]), "appended to"),
     ];
     for (name, bytes, what) in cases {
@@ -262,8 +302,14 @@ fn report_and_export_refuse_a_damaged_truncated_or_reordered_trace() {
         let r = drmsim(&["report", ds]);
         assert_eq!(r.status.code(), Some(3), "{name}");
         let err = text(&r.stderr);
-        assert!(err.contains("does not match summary.json") && err.contains(what), "{name}: {err}");
-        assert!(!d.join("metrics.json").exists(), "{name}: report written anyway");
+        assert!(
+            err.contains("does not match summary.json") && err.contains(what),
+            "{name}: {err}"
+        );
+        assert!(
+            !d.join("metrics.json").exists(),
+            "{name}: report written anyway"
+        );
         for export in [
             vec!["export", "chrome", ds],
             vec!["export", "msc", ds, "--actor", "1"],
@@ -279,21 +325,35 @@ fn report_and_export_refuse_a_damaged_truncated_or_reordered_trace() {
     let bare = dir.path().join("bare");
     std::fs::create_dir_all(&bare).unwrap();
     std::fs::copy(good.join("trace.jsonl"), bare.join("trace.jsonl")).unwrap();
-    assert_eq!(drmsim(&["report", bare.to_str().unwrap()]).status.code(), Some(3));
+    assert_eq!(
+        drmsim(&["report", bare.to_str().unwrap()]).status.code(),
+        Some(3)
+    );
     // The intact run is accepted.
     let r = drmsim(&["report", good.to_str().unwrap()]);
     assert!(r.status.success(), "{}", text(&r.stderr));
     let metrics: serde_json::Value =
         serde_json::from_slice(&std::fs::read(good.join("metrics.json")).unwrap()).unwrap();
     assert_eq!(
-        metrics["provenance"]["scenario_sha256"].as_str().unwrap().len(),
+        metrics["provenance"]["scenario_sha256"]
+            .as_str()
+            .unwrap()
+            .len(),
         64
     );
     let reg = &metrics["protocols"]["registration"];
     assert_eq!(reg["latency_with_failures"]["outcomes"], reg["outcomes"]);
-    assert!(metrics["servers"]["by_class"]["ri"]["utilisation"].as_f64().unwrap() > 0.0);
+    assert!(
+        metrics["servers"]["by_class"]["ri"]["utilisation"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
     let ts = std::fs::read_to_string(good.join("timeseries.csv")).unwrap();
-    assert!(ts.starts_with("t_start_s,bucket_s,completions_per_s,failures_per_s,"), "{ts}");
+    assert!(
+        ts.starts_with("t_start_s,bucket_s,completions_per_s,failures_per_s,"),
+        "{ts}"
+    );
     assert!(ts.lines().next().unwrap().contains("ri.utilisation"));
 }
 
@@ -301,7 +361,11 @@ fn report_and_export_refuse_a_damaged_truncated_or_reordered_trace() {
 fn oversized_and_endless_inputs_fail_fast() {
     let o = drmsim(&["validate", "/dev/zero"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("larger than"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("larger than"),
+        "{}",
+        text(&o.stderr)
+    );
     let o = drmsim(&["xml", "c14n", "/dev/zero"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("larger than"));
@@ -357,8 +421,9 @@ fn a_closed_pipe_ends_the_output_quietly() {
 
 /// The lines of docs/sweeps.md that start with `prefix` (the documented one-liners).
 fn documented(prefix: &str) -> String {
-    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/sweeps.md"))
-        .unwrap();
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/sweeps.md"))
+            .unwrap();
     doc.lines()
         .find(|l| l.starts_with(prefix))
         .unwrap_or_else(|| panic!("docs/sweeps.md has no line starting with {prefix}"))
@@ -406,7 +471,10 @@ fn the_documented_pandas_and_duckdb_reads_of_a_sweep_work() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     let long = std::fs::read_to_string(out.join("results_long.csv")).unwrap();
     assert!(long.contains(",protocol,registration,p99_latency_ms,"));
-    for (module, prefix) in [("pandas", "python3 -c 'import pandas"), ("duckdb", "python3 -c 'import duckdb")] {
+    for (module, prefix) in [
+        ("pandas", "python3 -c 'import pandas"),
+        ("duckdb", "python3 -c 'import duckdb"),
+    ] {
         if !python_has(module) {
             continue;
         }
@@ -419,7 +487,10 @@ fn the_documented_pandas_and_duckdb_reads_of_a_sweep_work() {
         assert!(o.status.success(), "{line}\n{}", text(&o.stderr));
         let shown = text(&o.stdout);
         // Both group p99 latency by protocol and population: 10 and 20 agents appear.
-        assert!(shown.contains("registration") && shown.contains("ro_acquisition"), "{shown}");
+        assert!(
+            shown.contains("registration") && shown.contains("ro_acquisition"),
+            "{shown}"
+        );
         assert!(shown.contains("10") && shown.contains("20"), "{shown}");
     }
 }
@@ -442,6 +513,12 @@ fn the_readme_c14n_example_works_on_the_bundled_sample_pdu() {
     ]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let c = text(&o.stdout);
-    assert!(c.starts_with("<roap:domainKey xmlns:roap=\"urn:oma:bac:dldrm:roap-1.0\">"), "{c}");
-    assert!(c.ends_with("</roap:domainKey>") && !c.contains("<mac"), "{c}");
+    assert!(
+        c.starts_with("<roap:domainKey xmlns:roap=\"urn:oma:bac:dldrm:roap-1.0\">"),
+        "{c}"
+    );
+    assert!(
+        c.ends_with("</roap:domainKey>") && !c.contains("<mac"),
+        "{c}"
+    );
 }

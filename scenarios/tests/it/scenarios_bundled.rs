@@ -1,9 +1,7 @@
 //! Every bundled scenario loads and validates, and the loaded values are the ones written.
 
 use scenarios::dist::Dist;
-use scenarios::model::{
-    ActorKind, AdversaryKind, Arrival, CryptoMode, DomainKeyMac, Position,
-};
+use scenarios::model::{ActorKind, AdversaryKind, Arrival, CryptoMode, DomainKeyMac, Position};
 use scenarios::units::{DurationNs, Probability, RsaBits};
 use scenarios::{load_scenario, load_str};
 use std::path::{Path, PathBuf};
