@@ -25,9 +25,9 @@ pub struct SweepRow {
     pub x: f64,
     /// Seed of this run.
     pub seed: u64,
-    /// Median protocol latency, ms.
+    /// Median protocol latency, ms; `+inf` when the median run failed.
     pub p50_latency_ms: f64,
-    /// 99th-percentile protocol latency, ms.
+    /// 99th-percentile protocol latency, ms; `+inf` when more than 1% of runs failed.
     pub p99_latency_ms: f64,
     /// Completed / attempted protocol runs, in [0, 1].
     pub completion_rate: f64,
@@ -42,7 +42,16 @@ pub struct CapacityOptions {
     pub knee_factor: f64,
     /// Knee when mean completion rate < this.
     pub min_completion_rate: f64,
+    /// The protocol the rows measure, named in every chart title (empty: not named).
+    pub protocol: String,
+    /// How the latency rows were measured, stated on the latency charts (in particular
+    /// how failures enter them).
+    pub latency_basis: String,
 }
+
+/// The default [`CapacityOptions::latency_basis`]: drmsim's sweep rows.
+pub const LATENCY_BASIS_ALL_OUTCOMES: &str = "every run counts: failures and timeouts rank \
+     above all successes; ▲ on the top edge = the percentile is a failed run";
 
 impl Default for CapacityOptions {
     fn default() -> Self {
@@ -50,6 +59,8 @@ impl Default for CapacityOptions {
             x_label: "Offered load or population".to_string(),
             knee_factor: 3.0,
             min_completion_rate: 0.99,
+            protocol: String::new(),
+            latency_basis: LATENCY_BASIS_ALL_OUTCOMES.to_string(),
         }
     }
 }
@@ -110,8 +121,12 @@ pub fn capacity_curves(rows: &[SweepRow], opts: &CapacityOptions) -> Result<Vec<
         return Err(AnalysisError::InvalidSweep("no rows".into()));
     }
     for r in rows {
-        let vals = [r.x, r.p50_latency_ms, r.p99_latency_ms, r.completion_rate];
-        if vals.iter().any(|v| !v.is_finite()) {
+        let finite = [r.x, r.completion_rate];
+        // Latencies may be +inf: a percentile that falls on a failed run.
+        let lat = [r.p50_latency_ms, r.p99_latency_ms];
+        if finite.iter().any(|v| !v.is_finite())
+            || lat.iter().any(|v| v.is_nan() || *v == f64::NEG_INFINITY)
+        {
             return Err(AnalysisError::InvalidSweep(format!(
                 "non-finite value in row config={} x={} seed={}",
                 r.config, r.x, r.seed
@@ -129,7 +144,12 @@ pub fn capacity_curves(rows: &[SweepRow], opts: &CapacityOptions) -> Result<Vec<
         for group in rs.chunk_by(|a, b| a.x == b.x) {
             let est = |f: fn(&SweepRow) -> f64| {
                 let xs: Vec<f64> = group.iter().map(|r| f(r)).collect();
-                let (mean, ci95) = mean_ci95(&xs);
+                // One failed seed makes the mean failed (+inf) too; no band then.
+                let (mean, ci95) = if xs.iter().any(|x| x.is_infinite()) {
+                    (f64::INFINITY, 0.0)
+                } else {
+                    mean_ci95(&xs)
+                };
                 Estimate {
                     mean,
                     ci95,
@@ -182,23 +202,28 @@ pub fn draw_capacity_charts_with(
         source: e,
     })?;
     std::fs::write(&json, text).map_err(|e| AnalysisError::io(&json, e))?;
-    let metric = |title: &'static str,
-                  y_desc: &'static str,
-                  pick: fn(&CapacityPoint) -> Estimate,
-                  pct: bool| {
-        CapacityChart {
-            curves: &curves,
-            opts,
-            title,
-            y_desc,
-            pick,
-            pct,
+    let named = |what: &str| {
+        if opts.protocol.is_empty() {
+            format!("{what} vs {}", opts.x_label)
+        } else {
+            format!("{}: {what} vs {}", opts.protocol, opts.x_label)
         }
     };
+    let metric =
+        |title: String, y_desc: &'static str, pick: fn(&CapacityPoint) -> Estimate, pct: bool| {
+            CapacityChart {
+                curves: &curves,
+                opts,
+                title,
+                y_desc,
+                pick,
+                pct,
+            }
+        };
     let charts = vec![
         render(
             &metric(
-                "Capacity: p99 latency vs load",
+                named("p99 latency"),
                 "p99 latency (ms)",
                 |p| p.p99_latency_ms,
                 false,
@@ -208,7 +233,7 @@ pub fn draw_capacity_charts_with(
         )?,
         render(
             &metric(
-                "Capacity: median latency vs load",
+                named("median latency"),
                 "p50 latency (ms)",
                 |p| p.p50_latency_ms,
                 false,
@@ -218,7 +243,7 @@ pub fn draw_capacity_charts_with(
         )?,
         render(
             &metric(
-                "Capacity: completion rate vs load",
+                named("completion rate"),
                 "Completion rate (%)",
                 |p| p.completion_rate,
                 true,
@@ -237,14 +262,127 @@ pub fn draw_capacity_charts_with(
 struct CapacityChart<'a> {
     curves: &'a [CapacityCurve],
     opts: &'a CapacityOptions,
-    title: &'static str,
+    title: String,
     y_desc: &'static str,
     pick: fn(&CapacityPoint) -> Estimate,
     pct: bool,
 }
 
+/// Width of the legend panel right of the plot, px.
+const LEGEND_W: u32 = 330;
+/// Height of the title and subtitle block, px.
+const HEADER_H: u32 = 96;
+
+impl CapacityChart<'_> {
+    /// "n = 2 seeds per point" (or the range when points differ).
+    fn seeds_note(&self) -> String {
+        let ns = self
+            .curves
+            .iter()
+            .flat_map(|c| c.points.iter().map(|p| p.seeds));
+        let lo = ns.clone().min().unwrap_or(0);
+        let hi = ns.max().unwrap_or(0);
+        let n = if lo == hi {
+            format!("n = {lo} seed{} per point", if lo == 1 { "" } else { "s" })
+        } else {
+            format!("n = {lo}–{hi} seeds per point")
+        };
+        if hi <= 1 {
+            format!("{n} (no band: one seed)")
+        } else {
+            format!("{n}; band = 95% t-interval of the mean over seeds")
+        }
+    }
+
+    /// Title and two subtitle lines, centred in `area`.
+    fn header<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> ChartResult<DB> {
+        let (w, _) = area.dim_in_pixel();
+        let centre = |y: i32| (w as i32 / 2, y);
+        let grey = RGBColor(70, 70, 70);
+        area.draw(&Text::new(
+            self.title.clone(),
+            centre(10),
+            font(TITLE_PX)
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Center, VPos::Top)),
+        ))?;
+        let first = if self.pct {
+            format!(
+                "completed / started runs; dotted line: {}% threshold",
+                self.opts.min_completion_rate * 100.0
+            )
+        } else {
+            self.opts.latency_basis.clone()
+        };
+        area.draw(&Text::new(
+            first,
+            centre(46),
+            font(LABEL_PX)
+                .color(&grey)
+                .pos(Pos::new(HPos::Center, VPos::Top)),
+        ))?;
+        area.draw(&Text::new(
+            format!("{}; dashed vertical = saturation knee", self.seeds_note()),
+            centre(70),
+            font(LABEL_PX)
+                .color(&grey)
+                .pos(Pos::new(HPos::Center, VPos::Top)),
+        ))?;
+        Ok(())
+    }
+
+    /// The legend in its own panel: one entry per configuration with its knee, so no
+    /// label is ever drawn over a series.
+    fn legend<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> ChartResult<DB> {
+        let x0 = 12;
+        let mut y = 24;
+        area.draw(&Text::new(
+            "configuration",
+            (x0, y),
+            font(LABEL_PX)
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+        y += 28;
+        for (i, c) in self.curves.iter().enumerate() {
+            let col = color(i);
+            area.draw(&PathElement::new(
+                vec![(x0, y), (x0 + 26, y)],
+                col.stroke_width(3),
+            ))?;
+            area.draw(&Circle::new((x0 + 13, y), 4, col.filled()))?;
+            area.draw(&Text::new(
+                c.config.clone(),
+                (x0 + 34, y),
+                font(LABEL_PX)
+                    .color(&BLACK)
+                    .pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
+            let knee = match c.knee_x {
+                Some(k) => format!("knee at {}", crate::charts::tick(&k)),
+                None => "no knee in range".to_string(),
+            };
+            area.draw(&Text::new(
+                knee,
+                (x0 + 34, y + 20),
+                font(LABEL_PX - 2)
+                    .color(&RGBColor(90, 90, 90))
+                    .pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
+            y += 48;
+        }
+        Ok(())
+    }
+}
+
 impl Chart for CapacityChart<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> ChartResult<DB> {
+        let (w, _) = root.dim_in_pixel();
+        let (header, body) = root.split_vertically(HEADER_H);
+        self.header(&header)?;
+        let (plot, legend) = body.split_horizontally(w.saturating_sub(LEGEND_W));
+        self.legend(&legend)?;
+        let root = &plot;
         let scale = if self.pct { 100.0 } else { 1.0 };
         let pts = || self.curves.iter().flat_map(|c| c.points.iter());
         let x_lo = pts().map(|p| p.x).fold(f64::INFINITY, f64::min);
@@ -258,7 +396,14 @@ impl Chart for CapacityChart<'_> {
         let y_hi = pts()
             .map(|p| {
                 let e = (self.pick)(p);
-                (e.mean + e.ci95).max(e.max) * scale
+                let top = (e.mean + e.ci95).max(e.max) * scale;
+                if top.is_finite() {
+                    top
+                } else if e.min.is_finite() {
+                    e.min * scale
+                } else {
+                    0.0
+                }
             })
             .fold(0.0, f64::max);
         let y_hi = if self.pct {
@@ -281,8 +426,7 @@ impl Chart for CapacityChart<'_> {
         };
         let mut chart = ChartBuilder::on(root)
             .margin(16)
-            .caption(self.title, font(TITLE_PX))
-            .x_label_area_size(78)
+            .x_label_area_size(70)
             .y_label_area_size(80)
             .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)?;
         chart
@@ -296,20 +440,12 @@ impl Chart for CapacityChart<'_> {
             .x_label_formatter(&crate::charts::tick)
             .y_label_formatter(&crate::charts::tick)
             .draw()?;
-        let (w, h) = root.dim_in_pixel();
-        root.draw(&Text::new(
-            "Shaded: 95% t-interval across seeds · dashed vertical: saturation knee",
-            (w as i32 - 16, h as i32 - 6),
-            font(LABEL_PX - 2)
-                .color(&RGBColor(90, 90, 90))
-                .pos(Pos::new(HPos::Right, VPos::Bottom)),
-        ))?;
         if self.pct {
             let thr = self.opts.min_completion_rate * 100.0;
             chart.draw_series(DashedLineSeries::new(
                 vec![(x_lo, thr), (x_hi, thr)],
-                8,
-                6,
+                2,
+                5,
                 BLACK.mix(0.5).stroke_width(1),
             ))?;
         }
@@ -317,32 +453,56 @@ impl Chart for CapacityChart<'_> {
             let col = color(i);
             let est: Vec<(f64, Estimate)> =
                 c.points.iter().map(|p| (p.x, (self.pick)(p))).collect();
-            if est.iter().any(|(_, e)| e.ci95 > 0.0) {
-                let mut poly: Vec<(f64, f64)> = est
-                    .iter()
-                    .map(|(x, e)| (*x, (e.mean + e.ci95) * scale))
-                    .collect();
-                poly.extend(
-                    est.iter()
-                        .rev()
-                        .map(|(x, e)| (*x, (e.mean - e.ci95).max(0.0) * scale)),
-                );
-                chart.draw_series(std::iter::once(Polygon::new(poly, col.mix(0.18).filled())))?;
+            // Runs of consecutive finite points get a band and a line; a failed point
+            // (+inf) is a triangle on the top edge, joined by a dotted riser.
+            for seg in est.split(|(_, e)| !e.mean.is_finite()) {
+                if seg.iter().any(|(_, e)| e.ci95 > 0.0) {
+                    let mut poly: Vec<(f64, f64)> = seg
+                        .iter()
+                        .map(|(x, e)| (*x, ((e.mean + e.ci95) * scale).min(y_hi)))
+                        .collect();
+                    poly.extend(
+                        seg.iter()
+                            .rev()
+                            .map(|(x, e)| (*x, (e.mean - e.ci95).max(0.0) * scale)),
+                    );
+                    chart
+                        .draw_series(std::iter::once(Polygon::new(poly, col.mix(0.15).filled())))?;
+                }
+                let line: Vec<(f64, f64)> = seg.iter().map(|(x, e)| (*x, e.mean * scale)).collect();
+                chart.draw_series(LineSeries::new(line.clone(), col.stroke_width(2)))?;
+                chart.draw_series(line.iter().map(|&p| Circle::new(p, 4, col.filled())))?;
             }
-            let line: Vec<(f64, f64)> = est.iter().map(|(x, e)| (*x, e.mean * scale)).collect();
-            chart
-                .draw_series(LineSeries::new(line.clone(), col.stroke_width(2)))?
-                .label(c.config.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(3))
-                });
-            chart.draw_series(line.iter().map(|&p| Circle::new(p, 4, col.filled())))?;
+            for (i, (x, e)) in est.iter().enumerate() {
+                if e.mean.is_finite() {
+                    continue;
+                }
+                if let Some((px, pe)) = i.checked_sub(1).map(|j| est[j]) {
+                    if pe.mean.is_finite() {
+                        chart.draw_series(DashedLineSeries::new(
+                            vec![(px, pe.mean * scale), (*x, y_hi)],
+                            3,
+                            4,
+                            col.stroke_width(2),
+                        ))?;
+                    }
+                }
+                chart.draw_series(std::iter::once(TriangleMarker::new(
+                    (*x, y_hi),
+                    9,
+                    col.filled(),
+                )))?;
+            }
+            let line: Vec<(f64, f64)> = est
+                .iter()
+                .map(|(x, e)| (*x, (e.mean * scale).min(y_hi)))
+                .collect();
             if let Some(kx) = c.knee_x {
                 chart.draw_series(DashedLineSeries::new(
                     vec![(kx, y_lo), (kx, y_hi)],
                     6,
                     5,
-                    col.stroke_width(2),
+                    col.mix(0.7).stroke_width(2),
                 ))?;
                 let ky = line.iter().find(|p| p.0 == kx).map(|p| p.1).unwrap_or(y_lo);
                 chart.draw_series(std::iter::once(Cross::new(
@@ -350,30 +510,8 @@ impl Chart for CapacityChart<'_> {
                     9,
                     col.stroke_width(3),
                 )))?;
-                // Label on the side of the line with more room; drawn on the root because
-                // chart-coordinate text does not honour the anchor.
-                let right_half = kx > (x_lo + x_hi) / 2.0;
-                let (text, hpos) = if right_half {
-                    (format!("knee {}: x = {} ", c.config, kx), HPos::Right)
-                } else {
-                    (format!(" knee {}: x = {}", c.config, kx), HPos::Left)
-                };
-                let at =
-                    chart.backend_coord(&(kx, y_hi - (y_hi - y_lo) * (0.05 + 0.05 * i as f64)));
-                root.draw(&Text::new(
-                    text,
-                    at,
-                    font(LABEL_PX).color(&col).pos(Pos::new(hpos, VPos::Center)),
-                ))?;
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font(font(LABEL_PX))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .draw()?;
         Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! Chrome Trace Event / Perfetto JSON export (open with ui.perfetto.dev or chrome://tracing).
 //!
-//! Mapping: every actor is a process (`pid = actor id + 1`, named `name (kind)`); pid 0 is the
+//! Mapping: every actor is a process (`pid = actor id + 1`, named `name (kind, actor ID)` so
+//! the actor id is on screen next to Perfetto's pid); pid 0 is the
 //! run itself (start/end and invariant violations). Inside an actor:
 //! - tid 0 `messages`: one tiny slice per send and per delivery, joined by flow events
 //!   (`s` at the send, `f` with `bp:"e"` at the delivery; flow id = message id);
@@ -163,7 +164,7 @@ impl ChromeWriter {
                 let name = r.name.as_deref().unwrap_or("");
                 let p = pid(id);
                 self.event(json!({"ph":"M","name":"process_name","pid":p,"tid":0,
-                    "args":{"name":format!("{name} ({kind})")}}))?;
+                    "args":{"name":format!("{name} ({kind}, actor {id})")}}))?;
                 self.event(json!({"ph":"M","name":"process_sort_index","pid":p,"tid":0,
                     "args":{"sort_index":id}}))?;
                 self.event(json!({"ph":"M","name":"thread_name","pid":p,"tid":0,

@@ -112,11 +112,37 @@ struct Collector {
     server_kinds: Interner,
     servers: HashMap<u32, ServerState>,
     buckets: TimeBuckets,
+    /// Per server class: queueing delays of started services (for percentiles).
+    class_delays: BTreeMap<String, Vec<u64>>,
+    /// Per server class: drops of messages addressed to it, per cause.
+    class_drops: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Per server class: non-success outcomes with a peer of that class, per status.
+    class_failures: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 const UNKNOWN: &str = "unknown";
 
+/// Adds one to `map[key]` without allocating the key when it is present.
+fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_string(), 1);
+        }
+    }
+}
+
 impl Collector {
+    /// The server class (kind) of `actor` if it declared workers (a server), else `None`.
+    fn server_class(&self, actor: u32) -> Option<&str> {
+        if !self.workers.contains_key(&actor) && !self.servers.contains_key(&actor) {
+            return None;
+        }
+        self.actors
+            .get(&actor)
+            .map(|(k, _)| self.kinds.names[*k].as_str())
+    }
+
     fn kind_of(&mut self, actor: u32) -> usize {
         match self.actors.get(&actor) {
             Some((k, _)) => *k,
@@ -200,6 +226,10 @@ impl Collector {
             "drop" => {
                 self.msg(r.msg_type.as_deref()).m.dropped += 1;
                 let cause = r.cause.as_deref().unwrap_or(UNKNOWN);
+                if let Some(class) = r.to.and_then(|to| self.server_class(to)) {
+                    let class = class.to_string();
+                    bump(self.class_drops.entry(class).or_default(), cause);
+                }
                 match self.drops_by_cause.get_mut(cause) {
                     Some(n) => *n += 1,
                     None => {
@@ -232,6 +262,8 @@ impl Collector {
                 s.queue_delay_max = s.queue_delay_max.max(delay);
                 let kind = s.kind;
                 self.buckets.queue_point(t, kind, q);
+                let class = self.server_kinds.names[kind].clone();
+                self.class_delays.entry(class).or_default().push(delay);
             }
             "service_end" => {
                 let actor = r.need(r.actor, "actor", line)?;
@@ -251,8 +283,15 @@ impl Collector {
                 let status = r.status.as_deref().unwrap_or(UNKNOWN);
                 let success = status == "success";
                 let attempts = r.attempts.unwrap_or(1);
+                if !success {
+                    if let Some(class) = r.peer.and_then(|p| self.server_class(p)) {
+                        let class = class.to_string();
+                        bump(self.class_failures.entry(class).or_default(), status);
+                    }
+                }
                 let acc = self.outcomes.entry((proto, kind)).or_default();
                 acc.outcomes += 1;
+
                 acc.attempts_sum += u64::from(attempts);
                 if attempts > 1 {
                     acc.retried += 1;
@@ -353,6 +392,7 @@ impl Collector {
             );
         }
 
+        let by_class = self.server_classes(&by_actor, end);
         let nb = self.buckets.count(end);
         let widths: Vec<f64> = (0..nb)
             .map(|i| self.buckets.effective_width(i, end) as f64)
@@ -455,7 +495,11 @@ impl Collector {
                 protocols,
                 protocols_by_kind,
                 throughput,
-                servers: ServerMetrics { by_actor, by_kind },
+                servers: ServerMetrics {
+                    by_actor,
+                    by_kind,
+                    by_class,
+                },
                 messages,
                 message_totals: total.m,
                 drops_by_cause: self.drops_by_cause,
@@ -463,9 +507,59 @@ impl Collector {
                 violations: self.violations,
                 timers: self.timers,
                 notes: self.notes,
+                provenance: None,
             },
             latencies_by_protocol,
         }
+    }
+}
+
+impl Collector {
+    /// Whole-run figures per server class from the per-actor figures and the per-class
+    /// samples and counters.
+    fn server_classes(
+        &mut self,
+        by_actor: &BTreeMap<u32, ServerActorMetrics>,
+        end: u64,
+    ) -> BTreeMap<String, ServerClassMetrics> {
+        let mut out: BTreeMap<String, ServerClassMetrics> = BTreeMap::new();
+        let mut busy: BTreeMap<String, u128> = BTreeMap::new();
+        for a in by_actor.values() {
+            let c = out.entry(a.kind.clone()).or_default();
+            c.servers += 1;
+            c.capacity_workers += u64::from(a.capacity_workers);
+            c.services += a.services;
+            c.queue_len_max = c.queue_len_max.max(a.queue_len_max);
+            c.queue_delay_max_ns = c.queue_delay_max_ns.max(a.queue_delay_max_ns);
+            *busy.entry(a.kind.clone()).or_default() += a.busy_worker_ns;
+        }
+        // Servers that declared workers but never served anything still count as capacity.
+        let mut idle: Vec<(u32, u32)> = self
+            .workers
+            .iter()
+            .filter(|(id, _)| !by_actor.contains_key(id))
+            .map(|(&id, &w)| (id, w))
+            .collect();
+        idle.sort_unstable();
+        for (id, w) in idle {
+            if let Some((k, _)) = self.actors.get(&id) {
+                let c = out.entry(self.kinds.names[*k].clone()).or_default();
+                c.servers += 1;
+                c.capacity_workers += u64::from(w);
+            }
+        }
+        for (class, c) in out.iter_mut() {
+            let b = busy.get(class).copied().unwrap_or(0);
+            c.utilisation = ratio(b as f64, c.capacity_workers as f64 * end as f64);
+            if let Some(d) = self.class_delays.get_mut(class) {
+                d.sort_unstable();
+                c.queue_delay_p50_ns = percentile_sorted(d, 50.0).unwrap_or(0);
+                c.queue_delay_p99_ns = percentile_sorted(d, 99.0).unwrap_or(0);
+            }
+            c.drops_by_cause = self.class_drops.remove(class).unwrap_or_default();
+            c.failed_outcomes_by_status = self.class_failures.remove(class).unwrap_or_default();
+        }
+        out
     }
 }
 
@@ -489,9 +583,9 @@ fn ratio(a: f64, b: f64) -> f64 {
     }
 }
 
-fn summarise(acc: &OutcomeAcc) -> ProtocolMetrics {
-    let lat = &acc.latencies;
-    let latency = if lat.is_empty() {
+/// Exact summary of sorted samples; `None` when there are none.
+fn latency_summary(lat: &[u64]) -> Option<LatencySummary> {
+    if lat.is_empty() {
         None
     } else {
         let sum: u128 = lat.iter().map(|&x| u128::from(x)).sum();
@@ -506,7 +600,11 @@ fn summarise(acc: &OutcomeAcc) -> ProtocolMetrics {
             p999_ns: p(99.9),
             max_ns: lat[lat.len() - 1],
         })
-    };
+    }
+}
+
+fn summarise(acc: &OutcomeAcc) -> ProtocolMetrics {
+    let latency = latency_summary(&acc.latencies);
     ProtocolMetrics {
         outcomes: acc.outcomes,
         completions: acc.completions,
@@ -516,5 +614,16 @@ fn summarise(acc: &OutcomeAcc) -> ProtocolMetrics {
         retried: acc.retried,
         attempts_mean: ratio(acc.attempts_sum as f64, acc.outcomes as f64),
         latency,
+        latency_with_failures: (acc.outcomes > 0).then(|| {
+            let p = |q| crate::stats::percentile_with_failures(&acc.latencies, acc.outcomes, q);
+            FailureAwareLatency {
+                outcomes: acc.outcomes,
+                failures: acc.outcomes - acc.completions,
+                p50_ns: p(50.0),
+                p90_ns: p(90.0),
+                p99_ns: p(99.0),
+                p999_ns: p(99.9),
+            }
+        }),
     }
 }

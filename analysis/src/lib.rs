@@ -26,10 +26,13 @@ mod capacity;
 
 pub use capacity::{
     capacity_curves, draw_capacity_charts, draw_capacity_charts_with, CapacityCurve,
-    CapacityOptions, CapacityPoint, CapacityReport, Estimate, SweepRow,
+    CapacityOptions, CapacityPoint, CapacityReport, Estimate, SweepRow, LATENCY_BASIS_ALL_OUTCOMES,
 };
 
+mod integrity;
 mod report;
+
+pub use integrity::{verify_run_trace, TraceVerification};
 
 pub use report::{report, write_metrics_json, write_report, ReportPaths};
 

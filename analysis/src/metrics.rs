@@ -33,6 +33,10 @@ pub struct Metrics {
     pub timers: TimerMetrics,
     /// Number of `note` records.
     pub notes: u64,
+    /// The run's provenance block from summary.json (drmsim version and git commit,
+    /// scenario SHA-256, command line, wall-clock start and end, CPU count), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<serde_json::Value>,
 }
 
 /// Run header (`run_start`) and end (`run_end`) information plus reader facts.
@@ -79,6 +83,12 @@ pub struct ProtocolMetrics {
     pub attempts_mean: f64,
     /// Latency of successful outcomes (first request to outcome), exact nearest-rank.
     pub latency: Option<LatencySummary>,
+    /// Latency percentiles over **every** outcome, a failure (error status, `timeout`,
+    /// `abandoned`) ranked above every success: it never completed. A percentile that falls
+    /// on a failure is `null` ("failed"): more than 100 − p percent of the runs failed.
+    /// Capacity charts use these, so failures never vanish from the tail.
+    #[serde(default)]
+    pub latency_with_failures: Option<FailureAwareLatency>,
 }
 
 /// Exact latency statistics (nearest-rank percentiles over all samples).
@@ -102,6 +112,24 @@ pub struct LatencySummary {
     pub max_ns: u64,
 }
 
+/// Percentiles over every outcome with failures ranked above every success
+/// ([`crate::stats::percentile_with_failures`]); `None` = the percentile is a failure.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureAwareLatency {
+    /// Outcomes counted.
+    pub outcomes: u64,
+    /// Of which failures.
+    pub failures: u64,
+    /// Median, ns.
+    pub p50_ns: Option<u64>,
+    /// 90th percentile, ns.
+    pub p90_ns: Option<u64>,
+    /// 99th percentile, ns.
+    pub p99_ns: Option<u64>,
+    /// 99.9th percentile, ns.
+    pub p999_ns: Option<u64>,
+}
+
 /// Per-bucket completions and failures. Bucket `i` covers virtual time
 /// `[i·bucket_ns, (i+1)·bucket_ns)`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -123,6 +151,37 @@ pub struct ServerMetrics {
     pub by_actor: BTreeMap<u32, ServerActorMetrics>,
     /// Per server kind, over time (same buckets as [`Throughput`]).
     pub by_kind: BTreeMap<String, ServerKindSeries>,
+    /// Per server class (actor kind of servers: `ri`, `ocsp`, `dea`, `lrm`), whole run.
+    #[serde(default)]
+    pub by_class: BTreeMap<String, ServerClassMetrics>,
+}
+
+/// Whole-run load of all servers of one class.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServerClassMetrics {
+    /// Servers of this class (actors declaring workers, or with service records).
+    pub servers: u64,
+    /// Sum of their worker counts.
+    pub capacity_workers: u64,
+    /// Σ busy worker·ns / (capacity_workers · duration_ns).
+    pub utilisation: f64,
+    /// Services started.
+    pub services: u64,
+    /// Median queueing delay of started services, ns (nearest rank; 0 without services).
+    pub queue_delay_p50_ns: u64,
+    /// 99th-percentile queueing delay, ns.
+    pub queue_delay_p99_ns: u64,
+    /// Largest queueing delay, ns.
+    pub queue_delay_max_ns: u64,
+    /// Largest queue length of any server of the class.
+    pub queue_len_max: u32,
+    /// Messages addressed to a server of this class that were dropped, per cause:
+    /// `queue_full` (queue overflow, silent), `rejected` (overflow answered busy), and the
+    /// network's causes (`loss`, `partition`, …).
+    pub drops_by_cause: BTreeMap<String, u64>,
+    /// Protocol runs with a server of this class as peer that did not succeed, per status
+    /// (ROAP error statuses the server answered, `timeout`, …).
+    pub failed_outcomes_by_status: BTreeMap<String, u64>,
 }
 
 /// Whole-run load of one server actor.

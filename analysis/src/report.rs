@@ -28,7 +28,7 @@ const MAX_MESSAGE_ROWS: usize = 60;
 /// the run charts under `charts/`, and `report.html` with the charts inlined as SVG.
 pub fn report(run_dir: &Path) -> Result<ReportPaths> {
     let trace = run_dir.join("trace.jsonl");
-    let analysis = analyze_trace(&trace)?;
+    let mut analysis = analyze_trace(&trace)?;
     let summary_path = run_dir.join("summary.json");
     let summary =
         match std::fs::read(&summary_path) {
@@ -41,6 +41,7 @@ pub fn report(run_dir: &Path) -> Result<ReportPaths> {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(AnalysisError::io(&summary_path, e)),
         };
+    analysis.metrics.provenance = summary.as_ref().and_then(|s| s.get("provenance")).cloned();
     write_report(run_dir, &analysis, summary.as_ref())
 }
 
@@ -59,6 +60,7 @@ pub fn write_report(
         let text = std::fs::read_to_string(&c.svg).map_err(|e| AnalysisError::io(&c.svg, e))?;
         svgs.push(text);
     }
+    write_timeseries_csv(&analysis.metrics, &out_dir.join("timeseries.csv"))?;
     let html = render_html(&analysis.metrics, summary, &svgs);
     let report_html = out_dir.join("report.html");
     std::fs::write(&report_html, html).map_err(|e| AnalysisError::io(&report_html, e))?;
@@ -67,6 +69,59 @@ pub fn write_report(
         report_html,
         charts,
     })
+}
+
+/// Writes the run's time series as CSV: one row per throughput bucket with its start and
+/// width in seconds, completions/s and failures/s in total and per protocol, and per
+/// server class the utilisation, mean and max queue length (definitions: `docs/analysis.md`).
+pub fn write_timeseries_csv(m: &Metrics, path: &Path) -> Result<()> {
+    let tp = &m.throughput;
+    let mut head = vec![
+        "t_start_s".to_string(),
+        "bucket_s".to_string(),
+        "completions_per_s".to_string(),
+        "failures_per_s".to_string(),
+    ];
+    for p in tp.completions.keys() {
+        head.push(format!("{p}.completions_per_s"));
+        head.push(format!("{p}.failures_per_s"));
+    }
+    for k in m.servers.by_kind.keys() {
+        head.push(format!("{k}.utilisation"));
+        head.push(format!("{k}.queue_len_mean"));
+        head.push(format!("{k}.queue_len_max"));
+    }
+    let mut out = head.join(",");
+    out.push('\n');
+    let end = m.run.duration_ns;
+    for i in 0..tp.buckets {
+        let start = i as u64 * tp.bucket_ns;
+        // The last bucket is cut at the end of the run (as in metrics.json).
+        let width = tp.bucket_ns.min(end.saturating_sub(start)).max(1);
+        let secs = width as f64 / 1e9;
+        let at = |v: &Vec<u64>| v.get(i).copied().unwrap_or(0);
+        let done: u64 = tp.completions.values().map(at).sum();
+        let failed: u64 = tp.failures.values().map(at).sum();
+        let mut row = vec![
+            (start as f64 / 1e9).to_string(),
+            secs.to_string(),
+            (done as f64 / secs).to_string(),
+            (failed as f64 / secs).to_string(),
+        ];
+        for (p, c) in &tp.completions {
+            row.push((at(c) as f64 / secs).to_string());
+            let f = tp.failures.get(p).map(at).unwrap_or(0);
+            row.push((f as f64 / secs).to_string());
+        }
+        for k in m.servers.by_kind.values() {
+            row.push(k.utilisation.get(i).copied().unwrap_or(0.0).to_string());
+            row.push(k.queue_len_mean.get(i).copied().unwrap_or(0.0).to_string());
+            row.push(k.queue_len_max.get(i).copied().unwrap_or(0).to_string());
+        }
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    std::fs::write(path, out).map_err(|e| AnalysisError::io(path, e))
 }
 
 /// Writes `metrics` as pretty JSON to `path`.
@@ -143,6 +198,14 @@ fn proto_row(label: Vec<String>, p: &ProtocolMetrics) -> Vec<String> {
             .map(|l| fmt_ns(f(l) as f64))
             .unwrap_or_else(|| "—".into())
     };
+    let all = |f: fn(&crate::metrics::FailureAwareLatency) -> Option<u64>| match &p
+        .latency_with_failures
+    {
+        None => "—".to_string(),
+        Some(l) => f(l)
+            .map(|v| fmt_ns(v as f64))
+            .unwrap_or_else(|| "failed".into()),
+    };
     let failures: u64 = p.failures_by_status.values().sum();
     let mut r = label;
     r.extend([
@@ -156,22 +219,25 @@ fn proto_row(label: Vec<String>, p: &ProtocolMetrics) -> Vec<String> {
         lat(|l| l.p99_ns),
         lat(|l| l.p999_ns),
         lat(|l| l.max_ns),
+        all(|l| l.p50_ns),
+        all(|l| l.p99_ns),
     ]);
     r
 }
 
-const PROTO_HEAD: [&str; 11] = [
+const PROTO_HEAD: [&str; 12] = [
     "outcomes",
     "completed",
     "completion rate",
     "failed",
     "timeouts",
-    "p50",
-    "p90",
-    "p99",
-    "p99.9",
-    "max",
-    "",
+    "p50 (successes)",
+    "p90 (successes)",
+    "p99 (successes)",
+    "p99.9 (successes)",
+    "max (successes)",
+    "p50 (failures count)",
+    "p99 (failures count)",
 ];
 
 fn render_html(m: &Metrics, summary: Option<&serde_json::Value>, svgs: &[String]) -> String {
@@ -229,7 +295,7 @@ svg.chart{{width:100%;height:auto;border:1px solid #ddd;margin:.6em 0}}pre{{back
 
     o.push_str("<h2>Protocols</h2>");
     let mut head = vec!["protocol"];
-    head.extend(&PROTO_HEAD[..10]);
+    head.extend(&PROTO_HEAD);
     let rows: Vec<Vec<String>> = m
         .protocols
         .iter()
@@ -237,12 +303,15 @@ svg.chart{{width:100%;height:auto;border:1px solid #ddd;margin:.6em 0}}pre{{back
         .collect();
     table(&mut o, &head, &rows);
     o.push_str(
-        "<p>Latency: first request to successful outcome, exact nearest-rank percentiles.</p>",
+        "<p>Latency, exact nearest-rank percentiles: <em>successes</em> = first request to a \
+         successful outcome; <em>failures count</em> = over every run, a failure or timeout \
+         ranked above every success (it never completed); \"failed\" means more than 50% \
+         (p50) or 1% (p99) of the runs failed.</p>",
     );
 
     o.push_str("<h3>By initiator kind</h3>");
     let mut head = vec!["kind", "protocol"];
-    head.extend(&PROTO_HEAD[..10]);
+    head.extend(&PROTO_HEAD);
     let mut rows = Vec::new();
     for (k, ps) in &m.protocols_by_kind {
         for (p, pm) in ps {
@@ -265,6 +334,53 @@ svg.chart{{width:100%;height:auto;border:1px solid #ddd;margin:.6em 0}}pre{{back
         o.push_str(&inline_svg(s));
         o.push('\n');
     }
+
+    o.push_str("<h2>Server classes</h2>");
+    let rows: Vec<Vec<String>> = m
+        .servers
+        .by_class
+        .iter()
+        .map(|(class, c)| {
+            let causes = |map: &std::collections::BTreeMap<String, u64>| {
+                if map.is_empty() {
+                    "—".to_string()
+                } else {
+                    map.iter()
+                        .map(|(k, n)| format!("{k}: {n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            };
+            vec![
+                class.clone(),
+                c.servers.to_string(),
+                c.capacity_workers.to_string(),
+                c.services.to_string(),
+                format!("{:.1}%", c.utilisation * 100.0),
+                fmt_ns(c.queue_delay_p50_ns as f64),
+                fmt_ns(c.queue_delay_p99_ns as f64),
+                c.queue_len_max.to_string(),
+                causes(&c.drops_by_cause),
+                causes(&c.failed_outcomes_by_status),
+            ]
+        })
+        .collect();
+    table(
+        &mut o,
+        &[
+            "class",
+            "servers",
+            "workers",
+            "services",
+            "utilisation",
+            "queue delay p50",
+            "queue delay p99",
+            "queue max",
+            "drops to it, by cause",
+            "failed runs with it as peer, by status",
+        ],
+        &rows,
+    );
 
     o.push_str("<h2>Servers</h2>");
     let mut servers: Vec<(&u32, &crate::metrics::ServerActorMetrics)> =

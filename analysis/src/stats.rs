@@ -16,6 +16,21 @@ pub fn percentile_sorted(sorted: &[u64], p: f64) -> Option<u64> {
     Some(sorted[rank.clamp(1, n) - 1])
 }
 
+/// Nearest-rank percentile over `outcomes` outcomes of which `successes` (ascending) are the
+/// successful ones, every failure ranked above every success — a failure is a run that
+/// never completed, as if infinitely late. `Some(v)` when the rank falls on a success;
+/// `None` when it falls on a failure (more than `100 − p` percent failed, so the percentile
+/// is "failed", not a time); `None` too without outcomes.
+pub fn percentile_with_failures(successes: &[u64], outcomes: u64, p: f64) -> Option<u64> {
+    if outcomes == 0 {
+        return None;
+    }
+    let p = if p.is_nan() { 0.0 } else { p.clamp(0.0, 100.0) };
+    let p_ppm = (p * 10_000.0).round() as u128;
+    let rank = (p_ppm * u128::from(outcomes)).div_ceil(1_000_000).max(1) as usize;
+    successes.get(rank - 1).copied()
+}
+
 /// Two-sided 95% Student-t critical value for `df` degrees of freedom.
 pub fn t_critical_95(df: usize) -> f64 {
     const TABLE: [f64; 30] = [
@@ -69,6 +84,24 @@ mod tests {
         // n = 4: p50 rank ceil(2) = 2, p90 rank ceil(3.6) = 4.
         assert_eq!(percentile_sorted(&[1, 2, 3, 4], 50.0), Some(2));
         assert_eq!(percentile_sorted(&[1, 2, 3, 4], 90.0), Some(4));
+    }
+
+    #[test]
+    fn failures_rank_above_every_success() {
+        // 100 outcomes, 98 successes 1..=98 ms: p50 = 50, p90 = 90, p99 falls on a failure.
+        let ok: Vec<u64> = (1..=98).collect();
+        assert_eq!(percentile_with_failures(&ok, 100, 50.0), Some(50));
+        assert_eq!(percentile_with_failures(&ok, 100, 90.0), Some(90));
+        assert_eq!(percentile_with_failures(&ok, 100, 98.0), Some(98));
+        assert_eq!(percentile_with_failures(&ok, 100, 99.0), None);
+        // No failures: the same as the plain percentile.
+        let all: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile_with_failures(&all, 100, 99.0), Some(99));
+        // 45% completion: even the median is a failure.
+        let few: Vec<u64> = (1..=45).collect();
+        assert_eq!(percentile_with_failures(&few, 100, 50.0), None);
+        assert_eq!(percentile_with_failures(&[], 0, 50.0), None);
+        assert_eq!(percentile_with_failures(&[], 3, 0.0), None);
     }
 
     #[test]

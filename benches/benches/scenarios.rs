@@ -24,6 +24,8 @@ fn bench_scenarios(c: &mut Criterion) {
             b.iter(|| {
                 let opts = RunOptions {
                     out_dir: Some(out.clone()),
+                    force: true,
+                    over_budget: true,
                     ..Default::default()
                 };
                 let summary = run(&sc, &opts).expect("scenario runs");

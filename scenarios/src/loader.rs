@@ -19,13 +19,8 @@ pub fn load_scenario(path: impl AsRef<Path>) -> Result<Scenario, ScenarioError> 
         path: path.to_path_buf(),
         source,
     };
-    let len = std::fs::metadata(path).map_err(io)?.len();
-    if len > MAX_FILE_BYTES {
-        return Err(io(std::io::Error::other(format!(
-            "file is {len} bytes; scenarios are limited to {MAX_FILE_BYTES}"
-        ))));
-    }
-    let bytes = std::fs::read(path).map_err(io)?;
+    // Capped read: a pipe or /dev/zero has no meaningful length and must not grow forever.
+    let bytes = crate::input::read_capped(path, MAX_FILE_BYTES, "scenario files").map_err(io)?;
     let text = String::from_utf8(bytes)
         .map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
     load_str(&text, &path.display().to_string())

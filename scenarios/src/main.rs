@@ -9,134 +9,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-const ABOUT: &str = "Deterministic discrete-event simulator of OMA DRM 2.x ROAP and its Secure Content Exchange extensions";
-
-const LONG_ABOUT: &str = "\
-Deterministic discrete-event simulator of OMA DRM 2.x ROAP and its Secure Content Exchange
-extensions (DEA user domains, LRM import, pairing).
-
-A scenario is a TOML file describing the population, network, workload, adversaries and
-expectations of a run; its format is documented in docs/scenario-format.md. The same
-scenario and seed always produce a byte-identical trace (same digest).";
-
-const EXAMPLES: &str = "\
-Examples:
-  drmsim validate scenarios/quickstart.toml
-  drmsim run scenarios/quickstart.toml
-  drmsim run scenarios/quickstart.toml --seed 7 --out runs/qs7 --capture-pdus
-  drmsim sweep scenarios/capacity.toml --out runs/capacity --jobs 2";
-
-const VALIDATE_LONG: &str = "\
-Load a scenario, check it (syntax, unknown or misspelled fields, value ranges, group and
-actor references, sweep axes) and print a short summary of what it describes.
-
-Errors are printed one per line as FILE:LINE:COL: [section] field: message, with a
-suggestion for misspelled field names.
-
-Exit status:
-  0  the scenario is valid
-  1  the scenario is invalid (every problem found is printed)
-  2  the file could not be read, or the command line is wrong";
-
-const VALIDATE_EXAMPLES: &str = "\
-Examples:
-  drmsim validate scenarios/quickstart.toml
-  drmsim validate scenarios/examples/*.toml
-  drmsim validate --points scenarios/examples/lossy-wan-sweep.toml";
-
-const RUN_LONG: &str = "\
-Run a scenario once and write the results to an output directory:
-  scenario.toml  copy of the scenario that was run
-  trace.jsonl    one JSON record per event (unless [trace] enabled = false)
-  summary.json   counts, trace digest, expectation results, \"interrupted\": true/false
-
-The summary table, the trace digest and the exact command that reproduces the run are
-printed on stdout. A progress bar is shown on stderr for runs longer than a second when
-stderr is a terminal. Ctrl-C stops the run within a few thousand events, closes the trace and
-still writes summary.json with \"interrupted\": true; a second Ctrl-C aborts at once.
-
-A [sweep] section is ignored by `run`: it runs the base scenario.
-
-Exit status:
-  0    the run completed and every [expect] item was met
-  1    the scenario is invalid
-  2    a file could not be read or written, or the command line is wrong
-  3    the engine failed
-  4    the run completed but an [expect] item was not met
-  130  the run was interrupted (results are partial)";
-
-const RUN_EXAMPLES: &str = "\
-Examples:
-  drmsim run scenarios/quickstart.toml
-  drmsim run scenarios/quickstart.toml --seed 42 --out /tmp/qs42
-  drmsim run scenarios/examples/metering-spoof.toml --capture-pdus";
-
-const SWEEP_LONG: &str = "\
-Run every point of a scenario's [sweep] (the product of its axes times its seeds) in
-parallel and collect one row per run.
-
-Output directory layout:
-  runs/<point-id>/     scenario.toml (the concrete point), trace.jsonl, summary.json
-  results.csv          one row per run, sorted by point index (stable column order)
-  results.jsonl        the same rows as JSON objects
-  charts/              capacity charts (p99, p50, completion rate vs the x axis) + capacity.json
-  sweep.toml           copy of the sweep file; sweep.json: seeds, point count, shard
-
-Point ids look like p0007-agents=5000-loss=0.01-seed=103: the point index, then each
-axis as <last path segment>=<value>, then the seed. Axes are taken in lexicographic
-order of their paths; the first varies slowest, the seed fastest.
-
-Resuming: run the same command again. A point is skipped when runs/<id>/summary.json
-says \"interrupted\": false, runs/<id>/scenario.toml is exactly this point, and the
-SHA-256 of its trace equals the digest in summary.json; every other point runs again.
-results.csv is written only once every point (of the shard) is complete, and is
-byte-identical to an uninterrupted sweep's.
-
-Sharding: --shard K/N runs only the points whose index % N == K-1 (K counts from 1),
-so N machines can share a sweep; combine their directories with `drmsim merge`.
-See docs/sweeps.md (Slurm: scenarios/slurm/sweep.sbatch).
-
-Ctrl-C stops starting new runs and interrupts the running ones (their summaries say
-\"interrupted\": true, so they are redone on resume); a second Ctrl-C aborts at once.
-
-Exit status:
-  0    every point is complete; results and charts written
-  1    the scenario or one of its points is invalid
-  2    a file could not be read or written, or the command line is wrong
-  3    some runs failed (listed on stderr; rerun to retry them)
-  130  interrupted (rerun the same command to resume)";
-
-const SWEEP_EXAMPLES: &str = "\
-Examples:
-  drmsim sweep scenarios/capacity.toml --out runs/capacity
-  drmsim sweep scenarios/capacity.toml --out runs/capacity --jobs 2 --seeds 5
-  drmsim sweep scenarios/examples/lossy-wan-sweep.toml --out /tmp/wan --protocol registration
-  drmsim sweep scenarios/capacity.toml --out /scratch/cap/shard-3 --shard 3/8 --no-charts";
-
-const MERGE_LONG: &str = "\
-Combine the output directories of the shards of one sweep (drmsim sweep --shard K/N)
-into one directory, as if the sweep had run unsharded: the union of their runs, then
-results.csv, results.jsonl and the capacity charts.
-
-All inputs must come from the same sweep file and seed count (sweep.toml / sweep.json).
-Every run is verified before it is used (not interrupted, concrete scenario, trace
-SHA-256 equal to the digest in summary.json); incomplete runs are ignored. The same
-point complete in two inputs with different digests is an error, as is a point with no
-complete run anywhere. Runs are copied (not linked), so the output stays valid if a shard
-is rerun later. The output may be one of the inputs, and merging again is cheap.
-
-Exit status:
-  0    merged; results and charts written
-  1    the sweep file recorded in the inputs is invalid
-  2    an input is not a sweep directory, inputs come from different sweeps, a point is
-       missing or conflicting, a file could not be read or written, or the command line
-       is wrong
-  3    a verified trace could not be analysed";
-
-const MERGE_EXAMPLES: &str = "\
-Examples:
-  drmsim merge runs/cap/shard-1 runs/cap/shard-2 --out runs/cap/all
-  drmsim merge /scratch/cap/shard-* --out /scratch/cap/merged --jobs 4";
+use scenarios::cli::help::*;
 
 #[derive(Parser, Debug)]
 #[command(name = "drmsim", version, about = ABOUT, long_about = LONG_ABOUT, after_long_help = EXAMPLES)]
@@ -175,7 +48,9 @@ enum Command {
         /// Never show a progress bar
         #[arg(long)]
         no_progress: bool,
-        /// Run even when the resource estimate (events, memory) says it cannot fit
+        /// Run even when the resource estimate (events, memory) says it cannot fit, and run
+        /// into a non-empty --out directory, removing the previous run's files first (trace,
+        /// summary, metrics, report, charts, exports)
         #[arg(long)]
         force: bool,
     },
@@ -243,14 +118,17 @@ enum Command {
         #[arg(long)]
         no_progress: bool,
     },
-    /// Write metrics.json, charts (SVG and PNG) and a self-contained report.html for a run
-    #[command(
-        after_long_help = "Examples:\n  drmsim run scenarios/quickstart.toml --out runs/qs\n  drmsim report runs/qs"
-    )]
+    /// Write metrics.json, timeseries.csv, charts (SVG and PNG) and a self-contained
+    /// report.html for a run
+    #[command(long_about = REPORT_LONG, after_long_help = REPORT_EXAMPLES)]
     Report {
         /// Output directory of `drmsim run` (holds trace.jsonl and summary.json)
         #[arg(value_name = "RUN_DIR")]
         run_dir: PathBuf,
+        /// Analyse a trace that does not match summary.json's digest (warns instead of
+        /// refusing)
+        #[arg(long)]
+        allow_unverified: bool,
     },
     /// Export a run's trace for viewers (Perfetto / Chrome, message sequence charts)
     #[command(subcommand)]
@@ -267,9 +145,7 @@ enum Command {
 enum ExportCommand {
     /// Chrome Trace Event / Perfetto JSON (open in ui.perfetto.dev): one track per actor,
     /// spans for protocol sessions and server service, flows for messages
-    #[command(
-        after_long_help = "Examples:\n  drmsim export chrome runs/qs\n  drmsim export chrome runs/qs --from 1s --to 5s --no-messages"
-    )]
+    #[command(after_long_help = format!("{EXPORT_EXIT}\n\n{CHROME_EXAMPLES}"))]
     Chrome {
         /// Output directory of `drmsim run`
         #[arg(value_name = "RUN_DIR")]
@@ -283,34 +159,37 @@ enum ExportCommand {
         /// Leave out message flow arrows (smaller file)
         #[arg(long)]
         no_messages: bool,
+        /// Export a trace that does not match summary.json's digest (warns instead of
+        /// refusing)
+        #[arg(long)]
+        allow_unverified: bool,
     },
     /// Message sequence chart (SVG and Mermaid) of one actor's exchanges
-    #[command(
-        after_long_help = "Examples:\n  drmsim export msc runs/qs --actor 5\n  drmsim export msc runs/qs --actor 5 --from 0s --to 2s"
-    )]
+    #[command(after_long_help = format!("{EXPORT_EXIT}\n\n{MSC_EXAMPLES}"))]
     Msc {
         /// Output directory of `drmsim run`
         #[arg(value_name = "RUN_DIR")]
         run_dir: PathBuf,
-        /// Actor id (see the `actor` records of trace.jsonl)
-        #[arg(long, value_name = "ID")]
-        actor: u32,
+        /// Actor name (`agent/3`, `ri/0`) or id (the `actor` records of trace.jsonl)
+        #[arg(long, value_name = "NAME_OR_ID")]
+        actor: String,
         /// Start of the window (virtual time)
         #[arg(long, value_name = "T", value_parser = parse_time)]
         from: Option<u64>,
         /// End of the window (virtual time)
         #[arg(long, value_name = "T", value_parser = parse_time)]
         to: Option<u64>,
+        /// Export a trace that does not match summary.json's digest (warns instead of
+        /// refusing)
+        #[arg(long)]
+        allow_unverified: bool,
     },
 }
 
 #[derive(Subcommand, Debug)]
 enum XmlCommand {
-    /// Print the Exclusive XML Canonical form (without comments, empty PrefixList) of a
-    /// document or of one element with descendants excluded, as octets on stdout
-    #[command(
-        after_long_help = "NAME is `{uri}local` or `local` (no namespace); the first element of that name\nin document order is selected; --exclude removes every such element inside it with\nits subtree (XPath node-set semantics, seed 002).\n\nExamples:\n  drmsim xml c14n response.xml\n  drmsim xml c14n response.xml --select '{urn:oma:bac:dldrm:roap-1.0}domainKey' --exclude mac\n  drmsim xml c14n response.xml --select '{urn:oma:bac:dldrm:roap-1.0}domainKey' --exclude mac --variant substring"
-    )]
+    /// Print the Exclusive XML Canonical form of a document or of one element
+    #[command(long_about = C14N_LONG, after_long_help = C14N_EXAMPLES)]
     C14n {
         /// XML file
         #[arg(value_name = "FILE")]
@@ -330,10 +209,8 @@ enum XmlCommand {
 #[derive(Subcommand, Debug)]
 enum BenchCommand {
     /// The bare-engine workload: N actors each rescheduling itself after a uniform 1–1000
-    /// tick delay; prints events/s (compare with other engines from the shell)
-    #[command(
-        after_long_help = "Examples:\n  drmsim bench engine\n  drmsim bench engine --compare\n  drmsim bench engine --actors 100000 --events 5000000"
-    )]
+    /// tick delay; prints events/s
+    #[command(long_about = BENCH_LONG, after_long_help = BENCH_EXAMPLES)]
     Engine {
         /// Number of actors
         #[arg(long, default_value_t = 10_000)]
@@ -459,19 +336,9 @@ fn run(
         Ok(s) => s,
         Err(e) => return print_load_error(&e),
     };
-    let interrupt = Arc::new(AtomicBool::new(false));
-    let flag = interrupt.clone();
-    let handler = ctrlc::set_handler(move || {
-        if flag.swap(true, Ordering::SeqCst) {
-            eprintln!("\ninterrupted twice: aborting");
-            std::process::exit(130);
-        }
-        eprintln!("\ninterrupt: stopping the run (Ctrl-C again to abort)");
-    });
-    if let Err(e) = handler {
-        eprintln!("warning: cannot install the Ctrl-C handler: {e}");
-    }
+    let interrupt = interrupt_flag("run");
     let opts = RunOptions {
+        over_budget: force,
         seed,
         out_dir: out,
         capture_pdus,
@@ -495,7 +362,7 @@ fn run(
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(match e {
-                RunError::Io { .. } => 2,
+                RunError::Io { .. } | RunError::OutDirNotEmpty { .. } => 2,
                 RunError::EngineNotWired | RunError::Engine(_) => 3,
                 RunError::TooLarge(_) => 2,
             })
@@ -558,7 +425,9 @@ fn check(
     }
 }
 
-/// Installs the Ctrl-C handler: the first press sets the returned flag, the second exits.
+/// Installs the Ctrl-C / SIGTERM / SIGHUP handler: the first signal sets the returned flag
+/// (the run stops at its next event, closes the trace and writes its summary), the second
+/// exits at once.
 fn interrupt_flag(what: &str) -> Arc<AtomicBool> {
     let interrupt = Arc::new(AtomicBool::new(false));
     let flag = interrupt.clone();
@@ -568,10 +437,10 @@ fn interrupt_flag(what: &str) -> Arc<AtomicBool> {
             eprintln!("\ninterrupted twice: aborting");
             std::process::exit(130);
         }
-        eprintln!("\ninterrupt: stopping the {what} (Ctrl-C again to abort)");
+        eprintln!("\ninterrupted: stopping the {what} (Ctrl-C again to abort)");
     });
     if let Err(e) = handler {
-        eprintln!("warning: cannot install the Ctrl-C handler: {e}");
+        eprintln!("warning: cannot install the Ctrl-C/SIGTERM handler: {e}");
     }
     interrupt
 }
@@ -708,7 +577,26 @@ fn merge(
     }
 }
 
+/// `drmsim … | head`: once the reader closes the pipe, printing fails with EPIPE and
+/// `println!` panics. Exit quietly instead, with the status a shell reports for SIGPIPE.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.contains("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
     match cli.command {
         Command::Validate { files, points } => validate(&files, points),
@@ -744,19 +632,24 @@ fn main() -> ExitCode {
             charts,
             no_progress,
         } => merge(dirs, out, jobs, charts.choice(), no_progress),
-        Command::Report { run_dir } => tools::report(&run_dir),
+        Command::Report {
+            run_dir,
+            allow_unverified,
+        } => tools::report(&run_dir, allow_unverified),
         Command::Export(ExportCommand::Chrome {
             run_dir,
             from,
             to,
             no_messages,
-        }) => tools::export_chrome(&run_dir, from, to, no_messages),
+            allow_unverified,
+        }) => tools::export_chrome(&run_dir, from, to, no_messages, allow_unverified),
         Command::Export(ExportCommand::Msc {
             run_dir,
             actor,
             from,
             to,
-        }) => tools::export_msc(&run_dir, actor, from, to),
+            allow_unverified,
+        }) => tools::export_msc(&run_dir, &actor, from, to, allow_unverified),
         Command::Xml(XmlCommand::C14n {
             file,
             select,

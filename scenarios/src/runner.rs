@@ -3,6 +3,7 @@
 
 use crate::model::Scenario;
 use crate::progress::Progress;
+use crate::provenance::Provenance;
 use crate::trace_file::TraceFile;
 use serde::{Deserialize, Serialize};
 use sim_core::trace::{LineSink, NullSink, TraceConfig};
@@ -34,8 +35,30 @@ pub struct RunOptions {
     /// to the operating system instead of freeing millions of actors one by one.
     pub exit_after: bool,
     /// Run even when the resource estimate says the scenario does not fit (`--force`).
+    pub over_budget: bool,
+    /// Run into an explicit, non-empty `out_dir` anyway, removing the previous run's files
+    /// ([`DERIVED_FILES`]) first (`--force`). The default output directory is always cleaned that way.
     pub force: bool,
 }
+
+/// Files and directories a run and its follow-up commands (`report`, `export`) write into
+/// an output directory. Before a run they are removed, so nothing of an earlier run
+/// survives next to the new one. `msc-*` exports match by prefix.
+pub const DERIVED_FILES: &[&str] = &[
+    "scenario.toml",
+    "trace.jsonl",
+    "summary.json",
+    "metrics.json",
+    "report.html",
+    "charts",
+    "timeseries.csv",
+    "trace.chrome.json",
+    "pki",
+    "pdus",
+];
+
+/// Prefix of message-sequence-chart exports (`msc-ID.mmd`, `msc-ID.svg`).
+const MSC_PREFIX: &str = "msc-";
 
 /// Why the event loop stopped.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,10 +193,17 @@ pub struct EngineOutcome {
 pub struct ExpectationResult {
     /// e.g. `min_completion.registration`, `blocked.replay`.
     pub what: String,
-    /// Met or not.
+    /// Met or not (false when not evaluated).
     pub passed: bool,
+    /// False for an interrupted run: the item was not evaluated.
+    #[serde(default = "yes")]
+    pub evaluated: bool,
     /// Measured value and threshold.
     pub detail: String,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// `summary.json`.
@@ -211,10 +241,16 @@ pub struct RunSummary {
     pub attacks: BTreeMap<String, AttackStats>,
     /// `[expect]` results.
     pub expectations: Vec<ExpectationResult>,
-    /// All expectations met.
+    /// All expectations met (false when they were not evaluated).
     pub expectations_met: bool,
+    /// False when the run was interrupted: partial counts say nothing about `[expect]`.
+    #[serde(default = "yes")]
+    pub expectations_evaluated: bool,
     /// Command that reproduces this run.
     pub reproduce: String,
+    /// Version, commit, scenario hash, command line, wall-clock times, CPUs.
+    #[serde(default)]
+    pub provenance: Provenance,
     /// Output directory.
     #[serde(skip)]
     pub out_dir: PathBuf,
@@ -241,6 +277,19 @@ pub enum RunError {
     /// overrides).
     #[error("{0}")]
     TooLarge(Box<crate::budget::Refusal>),
+    /// An explicit output directory already holds files and `force` was not set.
+    #[error(
+        "{}: the output directory is not empty ({}); pass --force to replace the previous \
+         run's files, or choose another --out",
+        path.display(),
+        entries.join(", ")
+    )]
+    OutDirNotEmpty {
+        /// The directory.
+        path: PathBuf,
+        /// The first few entries found.
+        entries: Vec<String>,
+    },
 }
 
 impl RunError {
@@ -288,7 +337,7 @@ pub fn default_out_dir(scenario: &Scenario, seed: u64) -> PathBuf {
 }
 
 /// Quotes `s` for a POSIX shell when needed.
-fn shell_quote(s: &str) -> String {
+pub fn shell_quote(s: &str) -> String {
     let plain = !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_./=:@+,".contains(c));
@@ -332,16 +381,23 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunErro
     sc.scenario.seed = seed;
     let capture_pdus = opts.capture_pdus || sc.trace.pdus;
     sc.trace.pdus = capture_pdus;
-    if !opts.force {
+    if !opts.over_budget {
         crate::budget::admit(&sc, crate::budget::machine_memory_bytes())
             .map_err(|r| RunError::TooLarge(Box::new(r)))?;
     }
 
-    let out_dir = opts
-        .out_dir
-        .clone()
-        .unwrap_or_else(|| default_out_dir(&sc, seed));
+    let mut provenance = Provenance::start(&sc.source.text);
+    let out_dir = match &opts.out_dir {
+        Some(dir) => {
+            if !opts.force {
+                refuse_non_empty(dir)?;
+            }
+            dir.clone()
+        }
+        None => default_out_dir(&sc, seed),
+    };
     std::fs::create_dir_all(&out_dir).map_err(io_err(&out_dir))?;
+    remove_derived(&out_dir)?;
     write_file(&out_dir.join("scenario.toml"), sc.source.text.as_bytes())?;
 
     let trace_cfg = TraceConfig {
@@ -382,9 +438,59 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunErro
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| sc.source.file.clone());
     let interrupted = opts.interrupt.load(Ordering::SeqCst);
-    let summary = summarize(&sc, &file, &out_dir, &outcome, interrupted);
+    let mut summary = summarize(&sc, &file, &out_dir, &outcome, interrupted);
+    provenance.finish();
+    summary.provenance = provenance;
     write_summary(&out_dir, &summary)?;
     Ok(summary)
+}
+
+/// Refuses `dir` when it exists and holds anything.
+fn refuse_non_empty(dir: &Path) -> Result<(), RunError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_err(dir)(e)),
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if names.is_empty() {
+        return Ok(());
+    }
+    names.sort();
+    if names.len() > 5 {
+        let more = names.len() - 4;
+        names.truncate(4);
+        names.push(format!("and {more} more"));
+    }
+    Err(RunError::OutDirNotEmpty {
+        path: dir.to_path_buf(),
+        entries: names,
+    })
+}
+
+/// Removes what an earlier run and its reports/exports wrote into `dir`
+/// ([`DERIVED_FILES`], `msc-*`); other files are left alone.
+pub fn remove_derived(dir: &Path) -> Result<(), RunError> {
+    let entries = std::fs::read_dir(dir).map_err(io_err(dir))?;
+    for entry in entries {
+        let entry = entry.map_err(io_err(dir))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !(DERIVED_FILES.contains(&name.as_str()) || name.starts_with(MSC_PREFIX)) {
+            continue;
+        }
+        let path = entry.path();
+        let is_dir = entry.file_type().map_err(io_err(&path))?.is_dir();
+        let removed = if is_dir {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        removed.map_err(io_err(&path))?;
+    }
+    Ok(())
 }
 
 /// Builds the summary of a finished run of `sc` (seed and PDU capture already applied).
@@ -396,7 +502,19 @@ pub fn summarize(
     outcome: &EngineOutcome,
     interrupt_seen: bool,
 ) -> RunSummary {
-    let expectations = check_expectations(sc, outcome);
+    let interrupted = outcome.stop_reason == StopReason::Interrupted || interrupt_seen;
+    let mut expectations = check_expectations(sc, outcome);
+    if interrupted {
+        // Partial counts neither meet nor miss an expectation: say so instead of [pass].
+        for e in &mut expectations {
+            e.passed = false;
+            e.evaluated = false;
+            e.detail = format!(
+                "the run was interrupted at {} of virtual time",
+                crate::units::format_exact(outcome.end_time_ns)
+            );
+        }
+    }
     RunSummary {
         schema: SUMMARY_SCHEMA,
         scenario: sc.scenario.name.clone(),
@@ -405,7 +523,7 @@ pub fn summarize(
         horizon_ns: sc.scenario.horizon.as_ns(),
         end_time_ns: outcome.end_time_ns,
         stop_reason: outcome.stop_reason,
-        interrupted: outcome.stop_reason == StopReason::Interrupted || interrupt_seen,
+        interrupted,
         events: outcome.events,
         trace_records: outcome.trace_records,
         trace_digest: outcome.trace_digest.clone(),
@@ -414,8 +532,13 @@ pub fn summarize(
         invariant_violations: outcome.invariant_violations.clone(),
         attacks: outcome.attacks.clone(),
         expectations_met: expectations.iter().all(|e| e.passed),
+        expectations_evaluated: !interrupted,
         expectations,
         reproduce: reproduce_command(file, sc.scenario.seed, sc.trace.pdus),
+        provenance: Provenance {
+            scenario_sha256: crate::provenance::sha256_hex(sc.source.text.as_bytes()),
+            ..Provenance::default()
+        },
         out_dir: out_dir.to_path_buf(),
     }
 }
@@ -441,6 +564,7 @@ pub fn check_expectations(s: &Scenario, o: &EngineOutcome) -> Vec<ExpectationRes
         out.push(ExpectationResult {
             what: format!("invariant.{inv}"),
             passed: monitored && n == 0,
+            evaluated: true,
             detail: if monitored {
                 format!("{n} violation(s)")
             } else {
@@ -464,8 +588,9 @@ pub fn check_expectations(s: &Scenario, o: &EngineOutcome) -> Vec<ExpectationRes
             None => (false, format!("never started (min {})", min.get())),
         };
         out.push(ExpectationResult {
-            what: format!("min_completion.{}", proto.as_str()),
+            what: format!("min_completion.{proto}"),
             passed,
+            evaluated: true,
             detail,
         });
     }
@@ -489,6 +614,7 @@ pub fn check_expectations(s: &Scenario, o: &EngineOutcome) -> Vec<ExpectationRes
             out.push(ExpectationResult {
                 what: format!("{key}.{name}"),
                 passed,
+                evaluated: true,
                 detail: format!(
                     "{} attempt(s), {} succeeded, {} blocked, {open} inconclusive",
                     a.attempts, a.succeeded, a.blocked
@@ -569,7 +695,11 @@ pub fn render_summary(s: &RunSummary) -> String {
         for e in &s.expectations {
             t.push_str(&format!(
                 "  [{}] {}: {}\n",
-                if e.passed { "pass" } else { "FAIL" },
+                match (e.evaluated, e.passed) {
+                    (false, _) => "not evaluated",
+                    (true, true) => "pass",
+                    (true, false) => "FAIL",
+                },
                 e.what,
                 e.detail
             ));

@@ -395,6 +395,7 @@ where
     // Results exist only for a complete sweep: drop those of an earlier attempt first.
     remove_if_exists(&dir.join("results.csv"))?;
     remove_if_exists(&dir.join("results.jsonl"))?;
+    remove_if_exists(&dir.join("results_long.csv"))?;
     manifest::write(
         dir,
         &manifest::Manifest {
@@ -535,7 +536,9 @@ where
         interrupt: interrupt.clone(),
         progress: false,
         exit_after: false,
-        force: false,
+        over_budget: false,
+        // The run directory belongs to the sweep: an earlier attempt's files are replaced.
+        force: true,
     };
     match run_fn(&sc, &ro) {
         Err(e) => Done::Failed(e.to_string()),

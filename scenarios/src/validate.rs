@@ -896,6 +896,26 @@ fn rules(c: &mut Checker, s: &Scenario, i: usize, a: &Adversary) {
 
 fn expect(c: &mut Checker, s: &Scenario) {
     let e = &s.expect;
+    for name in e.min_completion.keys() {
+        if !crate::model::PROTOCOLS.contains(&name.as_str()) {
+            let protocols = crate::model::PROTOCOLS.iter().copied();
+            // `move` → `move_device_ro`: a prefix is a likelier intent than an edit.
+            let hint = crate::error::suggest(name, protocols.clone())
+                .or_else(|| {
+                    let mut starts = protocols.filter(|p| p.starts_with(name.as_str()));
+                    starts.next().map(str::to_string)
+                })
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            c.bad(
+                path!["expect", "min_completion", name.as_str()],
+                format!(
+                    "unknown protocol \"{name}\" (protocols, as in the outcome table: {}){hint}",
+                    crate::model::PROTOCOLS.join(", ")
+                ),
+            );
+        }
+    }
     let mut seen = BTreeSet::new();
     for (i, inv) in e.invariants.iter().enumerate() {
         let ok = !inv.is_empty()

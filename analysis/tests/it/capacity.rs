@@ -61,8 +61,12 @@ fn capacity_charts_render_and_bad_input_is_rejected() {
     let rep = draw_capacity_charts(&rows(), dir.path()).unwrap();
     assert_eq!(rep.charts.len(), 3);
     let svg = std::fs::read_to_string(&rep.charts[0].svg).unwrap();
-    assert!(svg.contains("<svg") && svg.contains("Capacity: p99 latency vs load"));
-    assert!(svg.contains("knee 1 RI: x = 400"));
+    assert!(svg.contains("<svg") && svg.contains("p99 latency vs Offered load or population"));
+    // The legend panel names each configuration with its knee; the subtitle states how
+    // failures enter, the seeds per point and the band.
+    assert!(svg.contains("1 RI") && svg.contains("knee at 400"), "{svg}");
+    assert!(svg.contains("failures and timeouts rank above all successes"));
+    assert!(svg.contains("n = 3 seeds per point; band = 95% t-interval"));
     for c in &rep.charts {
         let png = std::fs::read(&c.png).unwrap();
         assert_eq!(&png[..4], b"\x89PNG");
@@ -83,6 +87,11 @@ fn capacity_charts_render_and_bad_input_is_rejected() {
         draw_capacity_charts(&[], dir.path()),
         Err(AnalysisError::InvalidSweep(_))
     ));
+    // A failed percentile (+inf) is drawn (on the top edge); NaN is refused.
+    let mut failed = rows();
+    failed[0].p99_latency_ms = f64::INFINITY;
+    let rep = draw_capacity_charts(&failed, dir.path()).unwrap();
+    assert!(rep.curves[0].points[0].p99_latency_ms.mean.is_infinite());
     let nan = vec![row("a", f64::NAN, 1, 1.0, 1.0)];
     assert!(matches!(
         draw_capacity_charts(&nan, dir.path()),

@@ -26,7 +26,7 @@ fn chrome_export_has_tracks_spans_and_flows() {
     );
     assert!(events(&v).iter().any(|e| e["name"] == "process_name"
         && e["pid"] == 11
-        && e["args"]["name"] == "ri/0 (ri)"));
+        && e["args"]["name"] == "ri/0 (ri, actor 10)"));
     // Flows: one start per send (7), one finish per delivery (5).
     assert_eq!(count(&v, |e| e["ph"] == "s"), 7);
     assert_eq!(count(&v, |e| e["ph"] == "f" && e["bp"] == "e"), 5);

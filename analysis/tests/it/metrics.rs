@@ -267,3 +267,41 @@ fn declared_workers_are_the_server_capacity() {
     assert!((s.utilisation - 6.5 / 40.0).abs() < 1e-12);
     assert_eq!(m.servers.by_kind["ri"].capacity_workers, 4);
 }
+
+#[test]
+fn failures_rank_above_successes_in_latency_with_failures() {
+    let m = tiny();
+    // ro_acquisition: a 6 ms success and a 7.5 ms timeout. p50 = rank 1 of 2 = 6 ms; p90
+    // and p99 = rank 2 = the timeout: failed (None), not 7.5 ms and not 6 ms.
+    let ro = m.protocols["ro_acquisition"].latency_with_failures.unwrap();
+    assert_eq!((ro.outcomes, ro.failures), (2, 1));
+    assert_eq!(ro.p50_ns, Some(6 * MS));
+    assert_eq!((ro.p90_ns, ro.p99_ns, ro.p999_ns), (None, None, None));
+    // join_domain: one abandoned run, so even the median is a failure.
+    let jd = m.protocols["join_domain"].latency_with_failures.unwrap();
+    assert_eq!((jd.outcomes, jd.failures, jd.p50_ns), (1, 1, None));
+    // registration: no failure, so the same as the success latency.
+    let reg = m.protocols["registration"].latency_with_failures.unwrap();
+    assert_eq!(reg.p99_ns, Some(4 * MS));
+}
+
+#[test]
+fn server_class_figures() {
+    let m = tiny();
+    assert_eq!(m.servers.by_class.keys().collect::<Vec<_>>(), vec!["ri"]);
+    let ri = &m.servers.by_class["ri"];
+    assert_eq!((ri.servers, ri.capacity_workers, ri.services), (1, 2, 3));
+    assert!((ri.utilisation - 6.5 / 20.0).abs() < 1e-12);
+    // Queue delays 0, 0, 1 ms: nearest-rank p50 = 2nd = 0, p99 = 3rd = 1 ms.
+    assert_eq!((ri.queue_delay_p50_ns, ri.queue_delay_p99_ns), (0, MS));
+    assert_eq!((ri.queue_delay_max_ns, ri.queue_len_max), (MS, 1));
+    // No drop was addressed to the RI (201 and 203 went to agents, 300 to the DEA, which
+    // is no server); its one failed run is agent/2's acquisition timeout.
+    assert!(ri.drops_by_cause.is_empty());
+    let failed: Vec<(&str, u64)> = ri
+        .failed_outcomes_by_status
+        .iter()
+        .map(|(k, n)| (k.as_str(), *n))
+        .collect();
+    assert_eq!(failed, vec![("timeout", 1)]);
+}

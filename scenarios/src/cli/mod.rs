@@ -1,4 +1,5 @@
 //! Subcommands of `drmsim` beyond validate/run: engine benchmark, XML canonicalisation,
 //! reports and trace exports. Each returns the process exit code.
 
+pub mod help;
 pub mod tools;

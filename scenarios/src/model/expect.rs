@@ -16,46 +16,10 @@ pub struct Expect {
     /// Adversary names that must succeed at least once (demonstrates a weakness).
     pub succeed: Vec<String>,
     /// Minimum fraction of started protocol runs that complete, per protocol.
-    pub min_completion: BTreeMap<Protocol, Probability>,
+    /// Keys are checked by `validate` against [`PROTOCOLS`].
+    pub min_completion: BTreeMap<String, Probability>,
 }
 
-/// Protocols whose completion is measured.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Protocol {
-    /// ROAP 4-pass Registration.
-    Registration,
-    /// ROAP 2-pass RO Acquisition.
-    RoAcquisition,
-    /// ROAP Join Domain.
-    JoinDomain,
-    /// ROAP Leave Domain.
-    LeaveDomain,
-    /// Metering Report submission (seed 004).
-    MeteringReport,
-    /// Move via RI (seed 003).
-    Move,
-    /// SCE User Domain join through the DEA (seed 000).
-    UserDomainJoin,
-    /// SCE Import through an LRM (seed 001).
-    Import,
-    /// SCE pairing (seed 001).
-    Pairing,
-}
-
-impl Protocol {
-    /// Name as written in scenario files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Registration => "registration",
-            Protocol::RoAcquisition => "ro_acquisition",
-            Protocol::JoinDomain => "join_domain",
-            Protocol::LeaveDomain => "leave_domain",
-            Protocol::MeteringReport => "metering_report",
-            Protocol::Move => "move",
-            Protocol::UserDomainJoin => "user_domain_join",
-            Protocol::Import => "import",
-            Protocol::Pairing => "pairing",
-        }
-    }
-}
+/// Protocol names `min_completion` accepts: exactly the names of the outcome table
+/// (`sim_core::proto::protocols::ALL`).
+pub const PROTOCOLS: &[&str] = &sim_core::proto::protocols::ALL;

@@ -11,7 +11,7 @@ mod workload;
 
 pub use adversary::{Adversary, AdversaryKind, Edit, Position, Rule, Targets, When, Window};
 pub use costs::{Costs, Overflow, ServerCosts};
-pub use expect::{Expect, Protocol};
+pub use expect::{Expect, PROTOCOLS};
 pub use network::{GilbertElliott, LinkOverride, Network, Partition};
 pub use population::{ActorKind, Arrival, GroupList, Placement, Population};
 pub use workload::{DomainKeyMac, UserDomains, Variants, Workload};

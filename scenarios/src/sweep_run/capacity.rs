@@ -107,6 +107,35 @@ fn config_label(short: &[String], row: &Row, x: usize) -> String {
     }
 }
 
+/// The x-axis description of an axis path: what it is and its unit, with the path itself
+/// so the reader can find it in the scenario (`population (DRM Agents) [population.agents]`).
+pub fn axis_label(path: &str) -> String {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    let what = match path {
+        "population.agents" => "population (DRM Agents)".to_string(),
+        "population.sce_agents" => "population (SCE DRM Agents)".to_string(),
+        _ if last == "workers" => {
+            format!("{} server workers", path.split('.').nth(1).unwrap_or(""))
+        }
+        _ if last == "loss" => "network loss probability".to_string(),
+        _ if last.ends_with("_rate_per_min") => format!(
+            "offered load: {} per agent (1/min)",
+            last.trim_end_matches("_rate_per_min").replace('_', " ")
+        ),
+        _ if last.ends_with("_probability") => {
+            format!(
+                "{} (probability)",
+                last.trim_end_matches("_probability").replace('_', " ")
+            )
+        }
+        _ if last.ends_with("_size") || last.ends_with("_capacity") => {
+            format!("{} (entries)", last.replace('_', " "))
+        }
+        _ => last.replace('_', " "),
+    };
+    format!("{what} [{path}]")
+}
+
 /// The chart rows for `protocol` with axis `x` (index) on the x axis, and how many runs had
 /// no latency for it.
 pub fn chart_rows(
@@ -164,7 +193,8 @@ pub fn draw(
         )));
     }
     let opts = CapacityOptions {
-        x_label: axis_paths[x].clone(),
+        x_label: axis_label(&axis_paths[x]),
+        protocol: protocol.clone(),
         ..CapacityOptions::default()
     };
     let report = analysis::draw_capacity_charts_with(&chart_rows, dir, &opts)?;
@@ -219,6 +249,7 @@ mod tests {
                 completion_rate: Some(0.9),
                 p50_latency_ms: p50,
                 p99_latency_ms: p50.map(|x| x * 3.0),
+                ..ProtocolCells::default()
             },
         );
         protocols.insert(
@@ -244,7 +275,29 @@ mod tests {
             invariant_violations: 0,
             throughput_per_s: None,
             protocols,
+            servers: BTreeMap::new(),
+            provenance: Default::default(),
         }
+    }
+
+    #[test]
+    fn axis_labels_name_quantity_and_unit() {
+        assert_eq!(
+            axis_label("population.agents"),
+            "population (DRM Agents) [population.agents]"
+        );
+        assert_eq!(
+            axis_label("costs.ri.workers"),
+            "ri server workers [costs.ri.workers]"
+        );
+        assert_eq!(
+            axis_label("workload.ro_acquire_rate_per_min"),
+            "offered load: ro acquire per agent (1/min) [workload.ro_acquire_rate_per_min]"
+        );
+        assert_eq!(
+            axis_label("network.loss"),
+            "network loss probability [network.loss]"
+        );
     }
 
     #[test]

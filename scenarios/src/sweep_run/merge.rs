@@ -89,6 +89,7 @@ pub fn merge(inputs: &[PathBuf], opts: &MergeOptions) -> Result<MergeReport, Swe
     mkdirs(&runs_out)?;
     remove_if_exists(&out.join("results.csv"))?;
     remove_if_exists(&out.join("results.jsonl"))?;
+    remove_if_exists(&out.join("results_long.csv"))?;
     manifest::write(
         out,
         &manifest::Manifest {

@@ -152,7 +152,7 @@ fn runner_refuses_before_writing_anything_unless_forced() {
     sc.scenario.event_budget = Some(20_000);
     let forced = RunOptions {
         out_dir: Some(out),
-        force: true,
+        over_budget: true,
         ..Default::default()
     };
     let s = runner::run(&sc, &forced).unwrap();

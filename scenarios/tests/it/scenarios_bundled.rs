@@ -1,9 +1,7 @@
 //! Every bundled scenario loads and validates, and the loaded values are the ones written.
 
 use scenarios::dist::Dist;
-use scenarios::model::{
-    ActorKind, AdversaryKind, Arrival, CryptoMode, DomainKeyMac, Position, Protocol,
-};
+use scenarios::model::{ActorKind, AdversaryKind, Arrival, CryptoMode, DomainKeyMac, Position};
 use scenarios::units::{DurationNs, Probability, RsaBits};
 use scenarios::{load_scenario, load_str};
 use std::path::{Path, PathBuf};
@@ -76,7 +74,7 @@ fn quickstart_values_are_as_written() {
     assert!(s.network.link[0].symmetric);
     assert_eq!(s.workload.backoff, DurationNs::from_ms(500));
     assert_eq!(
-        s.expect.min_completion.get(&Protocol::Registration),
+        s.expect.min_completion.get("registration"),
         Some(&Probability(0.95))
     );
     assert!(s.sweep.is_none());

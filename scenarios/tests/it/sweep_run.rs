@@ -233,16 +233,25 @@ fn full_sweep_writes_runs_results_and_charts() {
         "point_id,index,network.loss,population.agents,seed,repetition,digest,stop_reason,\
          interrupted,end_time_ns,events,trace_records,expectations_met,invariant_violations,\
          throughput_per_s,registration.started,registration.completed,registration.failed,\
-         registration.completion_rate,registration.p50_latency_ms,registration.p99_latency_ms"
+         registration.completion_rate,registration.p50_latency_ms,registration.p99_latency_ms,\
+         registration.p50_success_latency_ms,registration.p99_success_latency_ms,\
+         drmsim_version,git_commit,scenario_sha256,cpu_count,started_at,finished_at,command_line"
     );
     // Point 7: agents 0..4 with latencies 102..105 ms; agent 3 times out. Successes
     // 102, 103, 104 ms: nearest-rank p50 = 2nd = 103, p99 = 3rd = 104; 3 / 30 s = 0.1/s.
+    // Counting the failure (ranked above every success) over 4 outcomes: p50 = rank 2 =
+    // 103, p99 = rank 4 = the timeout: `inf`.
     let digest = summary["trace_digest"].as_str().unwrap();
+    let sha = summary["provenance"]["scenario_sha256"].as_str().unwrap();
+    assert_eq!(
+        sha,
+        scenarios::provenance::sha256_hex(&read(run.join("scenario.toml")))
+    );
     assert_eq!(
         lines[8],
         format!(
             "p0007-loss=0.1-agents=4-seed=101,7,0.1,4,101,1,{digest},horizon,false,\
-             30000000000,12,6,true,0,0.1,4,3,1,0.75,103,104"
+             30000000000,12,6,true,0,0.1,4,3,1,0.75,103,inf,103,104,,,{sha},0,,,"
         )
     );
     // Rows are in point order.
@@ -252,7 +261,9 @@ fn full_sweep_writes_runs_results_and_charts() {
     let jsonl = std::fs::read_to_string(d.join("results.jsonl")).unwrap();
     assert_eq!(jsonl.lines().count(), 12);
     let row7: serde_json::Value = serde_json::from_str(jsonl.lines().nth(7).unwrap()).unwrap();
-    assert_eq!(row7["registration.p99_latency_ms"], 104.0);
+    assert_eq!(row7["registration.p99_success_latency_ms"], 104.0);
+    assert_eq!(row7["registration.p99_latency_ms"], serde_json::Value::Null);
+    assert_eq!(row7["registration.p50_latency_ms"], 103.0);
     assert_eq!(row7["population.agents"], 4);
 
     let charts = r.charts.unwrap().unwrap();
@@ -695,7 +706,18 @@ fn end_to_end_with_the_real_engine() {
     assert!(r.complete());
     let two = tmp.path().join("two");
     run(&two, 2, None);
-    assert_eq!(csv(&one), csv(&two), "thread count changed the results");
+    // Everything but the wall-clock provenance (started_at, finished_at, command_line: the
+    // last three columns) is a function of the points alone.
+    let timeless = |t: String| -> String {
+        t.lines()
+            .map(|l| l.rsplitn(4, ',').nth(3).unwrap_or("").to_string() + "\n")
+            .collect()
+    };
+    assert_eq!(
+        timeless(csv(&one)),
+        timeless(csv(&two)),
+        "thread count changed the results"
+    );
 
     let text = csv(&one);
     let lines: Vec<&str> = text.lines().collect();
@@ -755,7 +777,7 @@ fn end_to_end_with_the_real_engine() {
     let r = run(&resumed, 2, None);
     assert_eq!(r.reused + r.ran, 8);
     assert!(r.reused >= 2);
-    assert_eq!(csv(&one), csv(&resumed));
+    assert_eq!(timeless(csv(&one)), timeless(csv(&resumed)));
 
     // Shards 1/2 and 2/2 merged equal the whole sweep; a rerun reuses everything.
     let a = tmp.path().join("a");
@@ -764,7 +786,7 @@ fn end_to_end_with_the_real_engine() {
     run(&b, 1, Some(Shard { k: 2, n: 2 }));
     let merged = tmp.path().join("merged");
     merge(&[a, b], &merge_opts(&merged)).unwrap();
-    assert_eq!(csv(&one), csv(&merged));
+    assert_eq!(timeless(csv(&one)), timeless(csv(&merged)));
     let r = run(&one, 2, None);
     assert_eq!((r.reused, r.ran), (8, 0));
     assert_eq!(csv(&one), text);

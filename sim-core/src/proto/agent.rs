@@ -96,8 +96,8 @@ pub(crate) enum SessionKind {
 impl SessionKind {
     fn protocol(&self) -> &'static str {
         match self {
-            SessionKind::Registration(_) => "registration",
-            SessionKind::Acquisition(_) => "ro_acquisition",
+            SessionKind::Registration(_) => super::protocols::REGISTRATION,
+            SessionKind::Acquisition(_) => super::protocols::RO_ACQUISITION,
             SessionKind::JoinDomain(_) => domain::JOIN,
             SessionKind::LeaveDomain(_) => domain::LEAVE,
             SessionKind::MoveDeviceRo(_) => move_ro::PROTOCOL,

@@ -20,6 +20,7 @@ pub mod ocsp;
 pub mod pairing;
 pub mod pairing_dea;
 pub mod pki_wire;
+pub mod protocols;
 pub mod registration;
 pub mod ri;
 pub mod ri_triggers;

@@ -201,10 +201,10 @@ impl AgentPairSession {
     /// Outcome protocol name.
     pub(crate) fn protocol(&self) -> &'static str {
         match &self.flow {
-            Flow::Join => "pairing_join",
-            Flow::Import { .. } => "import",
-            Flow::Pair { copy: false, .. } => "pairing",
-            Flow::Pair { copy: true, .. } => "pairing_copy",
+            Flow::Join => super::protocols::PAIRING_JOIN,
+            Flow::Import { .. } => super::protocols::IMPORT,
+            Flow::Pair { copy: false, .. } => super::protocols::PAIRING,
+            Flow::Pair { copy: true, .. } => super::protocols::PAIRING_COPY,
         }
     }
 }

@@ -257,7 +257,12 @@ fn set_text(e: &mut Element, t: String) {
 
 /// Flips one bit of base64 octets, or changes the last character of other text.
 pub fn flip_text(t: &str) -> String {
-    if let Ok(mut b) = B64.decode(t.trim()) {
+    // Actor-style identifiers (`ri/0`, `agent/17`) are also valid base64 alphabet; they are
+    // flipped as text (last digit) so the modified ID still names an actor.
+    let id_shaped = t.rsplit_once('/').is_some_and(|(name, n)| {
+        !name.is_empty() && !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit())
+    });
+    if let (false, Ok(mut b)) = (id_shaped, B64.decode(t.trim())) {
         if let Some(x) = b.first_mut() {
             *x ^= 1;
             return B64.encode(b);
