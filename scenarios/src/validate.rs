@@ -797,11 +797,11 @@ fn adversary(c: &mut Checker, s: &Scenario, groups: &BTreeSet<&str>, i: usize, a
             }
         }
     }
-    if a.reserialise && a.kind != AdversaryKind::Tamperer {
+    if a.reserialise && !matches!(a.kind, AdversaryKind::Tamperer | AdversaryKind::Replayer) {
         c.bad(
             p("reserialise"),
             format!(
-                "`reserialise` applies to tamperers, not {}",
+                "`reserialise` applies to tamperers and replayers, not {}",
                 a.kind.as_str()
             ),
         );

@@ -46,8 +46,9 @@ pub struct Adversary {
     /// actor name or pattern (`ri/1`, `dea/0`, `agent/*`).
     #[serde(default)]
     pub replay_to: Option<String>,
-    /// Re-serialise targeted PDUs in an equivalent non-canonical XML form instead of
-    /// modifying a field (tamperer only; seed 002).
+    /// Re-serialise targeted PDUs in an equivalent non-canonical XML form: a tamperer sends
+    /// that instead of modifying a field (seed 002); a replayer replays that instead of a
+    /// byte-identical copy (same nonce, not a repeat: tests the nonce check, issue 11).
     #[serde(default)]
     pub reserialise: bool,
     /// Which Move attack a `move_attacker` runs: `auto` (default: replay requests, drop

@@ -9,7 +9,10 @@
 //! 2. a **modified** ticket: the genuine ticket with `<notAfter>` pushed a year later (to
 //!    keep using it), the original request HMAC (it does not know the Pairing Key) and a
 //!    fresh nonce;
-//! 3. a **replay**: an identical copy of the request, after `replay_delay` (1 s when unset).
+//! 3. a **replay**: the same request (same ticket, nonce and HMAC) after `replay_delay`
+//!    (1 s when unset), re-encoded as non-canonical XML: a byte-identical copy would be a
+//!    repeat the target answers from its response store (`proto::repeats`), so only a copy
+//!    that is not byte-identical tests its nonce check.
 //!
 //! The target must verify the ticket HMAC under its MK, unwrap the Pairing Key, verify the
 //! request HMAC and refuse a nonce seen before. An attempt is decided by the target's answer
@@ -189,7 +192,15 @@ impl Attack for TicketForger {
             what,
             skip,
         });
-        let wire = Wire::new(self.world.mode(), Pdu::AuthenticationRequest(req));
+        let pdu = Pdu::AuthenticationRequest(req);
+        let reencoded = (what == Forgery::Replayed)
+            .then(|| pdu.try_encode().ok())
+            .flatten()
+            .and_then(|c| super::tamperer::reserialise::reserialise(&c).ok());
+        let wire = match reencoded {
+            Some(b) => Wire::from_xml(pdu.kind(), b),
+            None => Wire::new(self.world.mode(), pdu),
+        };
         cx.inject(obs.from, obs.to, SimMsg::Pdu(wire), delay_ns);
         Verdict::Pass(msg)
     }

@@ -501,6 +501,21 @@ impl Tap<SimMsg> for AdversaryTap {
             }
         }
         let mut records = Vec::new();
+        if verdict_kind == 1 {
+            // Removed in transit: the monitors that track what a sender believes it sent
+            // (lost issuance) still learn of it.
+            let token = self.shared.borrow_mut().token();
+            let obs = Observed {
+                now,
+                from,
+                to,
+                msg: &msg,
+                pdu: original_pdu.as_ref(),
+                injected_by: None,
+                tampered_by: None,
+            };
+            self.shared.borrow_mut().monitors.on_dropped(&obs, token);
+        }
         if verdict_kind != 1 {
             let token = self.shared.borrow_mut().token();
             {

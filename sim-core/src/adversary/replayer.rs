@@ -1,6 +1,9 @@
 //! The Replayer: records PDUs on the links it controls and re-sends each, unchanged, after
 //! `replay_delay`, claiming the original sender, to the original recipient or to another
-//! ([`ReplayTo`]).
+//! ([`ReplayTo`]). With `reserialise` the copy is the same PDU re-encoded in an equivalent
+//! non-canonical XML form (same nonce and signature, other octets): a verbatim copy is a
+//! repeat a server answers from its response store (`proto::repeats`, issue 11), a
+//! re-encoded one is not, so it tests the nonce check itself.
 //!
 //! What is replayed and how each replay is decided:
 //! - **requests** (RO, Registration, Move, Join/Leave Domain, Authentication Requests, the
@@ -263,6 +266,25 @@ impl Replayer {
     }
 }
 
+impl Replayer {
+    /// What is replayed: the captured message itself (a verbatim copy, which a server
+    /// answers from its repeat store, `proto::repeats`), or with `reserialise` the same PDU
+    /// re-encoded in an equivalent non-canonical XML form — same nonce, same signature,
+    /// other octets — which is no repeat, so the server's nonce check must refuse it.
+    fn copy_of(&self, pdu: &Pdu, msg: &SimMsg) -> SimMsg {
+        if self.spec.reserialise {
+            let bytes = pdu
+                .try_encode()
+                .ok()
+                .and_then(|c| super::tamperer::reserialise::reserialise(&c).ok());
+            if let Some(b) = bytes {
+                return SimMsg::Pdu(crate::proto::msg::Wire::from_xml(pdu.kind(), b));
+            }
+        }
+        msg.clone()
+    }
+}
+
 impl Attack for Replayer {
     fn spec(&self) -> &AdversarySpec {
         &self.spec
@@ -301,7 +323,7 @@ impl Attack for Replayer {
                 continue;
             }
             cx.attempt();
-            cx.inject(obs.from, dest, msg.clone(), delay);
+            cx.inject(obs.from, dest, self.copy_of(pdu, &msg), delay);
         }
         Verdict::Pass(msg)
     }

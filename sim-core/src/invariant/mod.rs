@@ -105,6 +105,9 @@ pub trait Monitor {
     fn at_end(&mut self, _sim: &Simulation<SimMsg>, _roster: &Roster, _found: &mut Vec<Finding>) {}
     /// Learns the adversaries of the run (before the first message).
     fn on_adversaries(&mut self, _view: &AdversaryView) {}
+    /// A message an adversary removed in transit (never delivered, not passed to
+    /// `on_message`): what its sender believes it sent (lost issuance, `state.rs`).
+    fn on_dropped(&mut self, _obs: &Observed<'_>, _token: u64) {}
 }
 
 /// A recorded violation.
@@ -139,7 +142,7 @@ impl MonitorSet {
         let mut s = MonitorSet::default();
         s.add(Box::new(request_once::RequestOnce::default()));
         s.add(Box::new(state::RightsOnce));
-        s.add(Box::new(state::ConsistentState));
+        s.add(Box::new(state::ConsistentState::default()));
         s.add(Box::new(state::DomainLimit));
         s.add(Box::new(
             metering::MeteringDeletedOnlyAfterSuccess::default(),
@@ -211,6 +214,14 @@ impl MonitorSet {
             for f in found.drain(..) {
                 out.push(self.record(name, f, ids, obs.now.as_ns()));
             }
+        }
+    }
+
+    /// A message an adversary removed in transit, for the monitors that track what senders
+    /// believe they sent.
+    pub fn on_dropped(&mut self, obs: &Observed<'_>, token: u64) {
+        for m in &mut self.monitors {
+            m.on_dropped(obs, token);
         }
     }
 

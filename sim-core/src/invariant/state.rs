@@ -188,15 +188,81 @@ pub fn imported_findings(sim: &Simulation<SimMsg>, agents: &[&Agent], found: &mu
 /// "Completed protocols leave consistent state on both sides": a Device that holds an RI
 /// Context (registration completed, §5.4.2.1) is in that RI's Device Contexts, and every RO a
 /// Device holds from an RI comes with an RI Context for it (§5.4.2.3 requires one).
+///
+/// Lost issuance (issue 11): an RI that sent a Success RO Response believes it delivered
+/// those rights. If the Device ended the request that response answers without installing
+/// them (an error or a timeout ended the attempt, a stale answer was taken for the current
+/// one…) and so does not retry it, the rights are lost: a finding naming the RO IDs and the
+/// response. Success responses are recorded as sent (at most [`MAX_ISSUED_RECORDS`]; beyond
+/// that, later ones are not checked), Devices remember the nonces of their failed
+/// acquisitions (`Agent::failed_acquisitions`).
 #[derive(Debug, Default)]
-pub struct ConsistentState;
+pub struct ConsistentState {
+    /// (Device actor, request nonce) → (RO IDs, observation token) of Success RO Responses.
+    issued: BTreeMap<(crate::engine::ActorId, Vec<u8>), (Vec<String>, u64)>,
+}
+
+/// Success RO Responses the lost-issuance check records.
+pub const MAX_ISSUED_RECORDS: usize = 1_000_000;
+
+impl ConsistentState {
+    /// Records an authentic Success RO Response an RI sent (delivered or not).
+    fn record_issued(&mut self, obs: &super::Observed<'_>, token: u64) {
+        let Some(crate::pdu::Pdu::RoResponse(r)) = obs.pdu else {
+            return;
+        };
+        let Some(body) = r.body.as_ref() else {
+            return;
+        };
+        if r.status != crate::pdu::Status::Success
+            || !obs.authentic()
+            || self.issued.len() >= MAX_ISSUED_RECORDS
+        {
+            return;
+        }
+        let ids = body.protected_ros.iter().map(|p| p.ro.id.clone()).collect();
+        self.issued
+            .entry((obs.to, body.nonce.clone()))
+            .or_insert((ids, token));
+    }
+}
 
 impl Monitor for ConsistentState {
     fn name(&self) -> &'static str {
         names::CONSISTENT_STATE
     }
 
+    fn on_message(&mut self, obs: &super::Observed<'_>, token: u64, _found: &mut Vec<Finding>) {
+        self.record_issued(obs, token);
+    }
+
+    fn on_dropped(&mut self, obs: &super::Observed<'_>, token: u64) {
+        self.record_issued(obs, token);
+    }
+
     fn at_end(&mut self, sim: &Simulation<SimMsg>, roster: &Roster, found: &mut Vec<Finding>) {
+        for &a in &roster.agents {
+            let Some(agent) = sim.actor::<Agent>(a) else {
+                continue;
+            };
+            for nonce in &agent.failed_acquisitions {
+                let Some((ids, token)) = self.issued.get(&(a, nonce.clone())) else {
+                    continue;
+                };
+                if ids.is_empty() || ids.iter().any(|id| agent.ros.contains_key(id)) {
+                    continue;
+                }
+                found.push(Finding {
+                    detail: format!(
+                        "an RI issued {} to {} (request nonce {}), which ended that request without installing them",
+                        ids.join(", "),
+                        agent.me.name,
+                        hex::encode(nonce)
+                    ),
+                    tokens: vec![*token],
+                });
+            }
+        }
         let ris: Vec<Option<&Ri>> = roster.ris.iter().map(|&r| sim.actor::<Ri>(r)).collect();
         for &a in &roster.agents {
             let Some(agent) = sim.actor::<Agent>(a) else {

@@ -200,6 +200,36 @@ impl OcspResponder {
         &self.cert
     }
 
+    /// A signed `unknown` response (RFC 6960 §2.2: "the responder doesn't know about the
+    /// certificate being requested") on serial `serial` of `issuer` (named `issuer_name`), at
+    /// `now`, echoing `nonce`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn respond_unknown(
+        &self,
+        crypto: &Crypto,
+        ops: &mut OpCounter,
+        issuer_name: &str,
+        issuer: &Certificate,
+        serial: u64,
+        now: SimTime,
+        nonce: Option<&[u8]>,
+    ) -> Result<OcspResponse, CryptoError> {
+        let mut r = OcspResponse {
+            responder_key_hash: key_hash(self.key.public()),
+            cert_id: CertId {
+                issuer_name_hash: name_hash(issuer_name),
+                issuer_key_hash: key_hash(issuer.public_key()),
+                serial,
+            },
+            status: CertStatus::Unknown,
+            produced_at: floor_secs(now),
+            nonce: nonce.map(<[u8]>::to_vec),
+            signature: Vec::new(),
+        };
+        r.signature = crypto.sign(ops, &self.key, SigAlg::RsaPssSha1, &r)?;
+        Ok(r)
+    }
+
     /// A signed response on `cert`'s status (issued by `issuer`) in `list` at `now`, echoing
     /// `nonce`.
     #[allow(clippy::too_many_arguments)]

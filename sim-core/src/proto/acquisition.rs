@@ -44,6 +44,15 @@ pub(crate) struct AgentAcq {
     pub(crate) domain_id: Option<String>,
     /// Nonce of the ROAP trigger that started the run, echoed as `triggerNonce` (trigger.rs).
     pub(crate) trigger_nonce: Option<Vec<u8>>,
+    /// Nonce of every attempt sent (bounded by the retry budget).
+    nonces: Vec<Vec<u8>>,
+}
+
+impl AgentAcq {
+    /// Nonces of the attempts sent so far, oldest first.
+    pub(crate) fn attempt_nonces(&self) -> &[Vec<u8>] {
+        &self.nonces
+    }
 }
 
 /// Starts acquiring ROs from RI `ri` (the Device must be registered with it).
@@ -76,6 +85,7 @@ pub(crate) fn agent_start_with(
         content_ids,
         domain_id,
         trigger_nonce,
+        nonces: Vec::new(),
     };
     if let Some(id) = agent.open_session(ctx, ri, SessionKind::Acquisition(acq)) {
         agent_send(agent, ctx, id);
@@ -133,6 +143,11 @@ pub(crate) fn agent_send(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, id: u64) 
     };
     req.signature = sig;
     let s = agent.sessions.get_mut(&id).expect("exists");
+    if let SessionKind::Acquisition(a) = &mut s.kind {
+        if a.nonces.len() <= 2 * world.params.max_retries as usize + 2 {
+            a.nonces.push(nonce.clone());
+        }
+    }
     s.nonce = nonce;
     let peer = s.peer;
     agent.send_pdu(ctx, peer, Pdu::RoRequest(req));
@@ -148,18 +163,13 @@ pub(crate) fn agent_on_response(
 ) {
     let id = match &r.body {
         Some(b) => agent.session_by_nonce(&b.nonce),
-        // A status-only response carries no nonce: it answers the oldest request to that RI.
-        None => agent
-            .sessions
-            .values()
-            .find(|s| {
-                s.peer == from && matches!(s.kind, SessionKind::Acquisition(_)) && !s.rereg.parked()
-            })
-            .map(|s| s.id),
+        // A status-only response carries no nonce: it answers the oldest request to that RI
+        // still waiting for its answer.
+        None => agent.status_only_session(from, |k| matches!(k, SessionKind::Acquisition(_))),
     };
     let Some(id) = id.filter(|i| matches!(agent.sessions[i].kind, SessionKind::Acquisition(_)))
     else {
-        return agent.discard(ctx, "ROResponse matches no request");
+        return late_success(agent, ctx, from, r);
     };
     // §5.4.3.1 NotRegistered: the RI has no Device Context — register again, then resend
     // (at most once per request, registration.rs `Rereg`).
@@ -225,6 +235,73 @@ pub(crate) fn agent_on_response(
     }
     super::move_ro::agent_on_installed(agent, ctx, &body.protected_ros);
     agent.finish(ctx, id, "success");
+}
+
+/// A Success RO Response to a request whose session already ended without ROs (an
+/// unauthenticated status-only error, which names no attempt, or a timeout took its place):
+/// the RI issued these rights to this Device for a nonce it sent, so the Device installs them
+/// — once: the nonce leaves `failed_acquisitions`, and ROs it already holds are not touched.
+/// Without this the rights would be lost (issue 11, `consistent_state`). Anything else that
+/// matches no request is discarded.
+fn late_success(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, from: ActorId, r: RoResponse) {
+    let world = agent.world.clone();
+    let Some(body) = r.body.as_ref().filter(|_| r.status == Status::Success) else {
+        return agent.discard(ctx, "ROResponse matches no request");
+    };
+    if !agent.failed_acquisitions.contains(&body.nonce) {
+        return agent.discard(ctx, "ROResponse matches no request");
+    }
+    let Some(ri) = world.ris.iter().position(|x| x.actor == from) else {
+        return agent.discard(ctx, "ROResponse from no RI");
+    };
+    let Some(ri_ctx) = agent.ri_contexts.get(&ri) else {
+        return agent.discard(ctx, "ROResponse from an RI without RI Context");
+    };
+    if body.device_id != agent.me.id || body.ri_id != world.ris[ri].id {
+        return agent.discard(ctx, "ROResponse IDs do not match the request");
+    }
+    let ri_key = ri_ctx.chain[0].public_key().clone();
+    let sig = body.signature.clone();
+    let nonce = body.nonce.clone();
+    let pros = body.protected_ros.clone();
+    if world
+        .crypto
+        .verify(
+            &mut agent.ops,
+            &ri_key,
+            world.params.sig_alg,
+            &Pdu::RoResponse(r),
+            &sig,
+        )
+        .is_err()
+    {
+        return agent.discard(ctx, "ROResponse signature does not verify");
+    }
+    agent.failed_acquisitions.remove(&nonce);
+    let drm_now = agent.drm_now(ctx.now());
+    let mut installed = Vec::new();
+    for pro in &pros {
+        if agent.ros.contains_key(&pro.ro.id) {
+            continue;
+        }
+        let opened = if pro.ro.domain_ro {
+            super::domain::ro::open_domain_ro(agent, drm_now, pro).ok()
+        } else {
+            open_ro(agent, pro)
+        };
+        match opened {
+            Some(ro) => installed.push(ro),
+            None => return agent.discard(ctx, "late ROResponse with an RO that does not open"),
+        }
+    }
+    let max = world.params.max_ros_per_device;
+    for ro in installed {
+        if agent.ros.len() < max {
+            agent.ros.insert(ro.ro_id.clone(), ro);
+        }
+    }
+    agent.stats.late_installs += 1;
+    super::move_ro::agent_on_installed(agent, ctx, &pros);
 }
 
 /// Unwraps KMAC‖KREK, checks the RO MAC and converts the REL rights into Device state.

@@ -129,6 +129,11 @@ pub(crate) struct Session {
     pub kind: SessionKind,
     /// Re-registration after a NotRegistered answer (registration.rs).
     pub rereg: registration::Rereg,
+    /// Attempts ended by an `Abort` answer and retried.
+    pub retries_after_abort: u32,
+    /// The latest attempt is waiting for its answer (false during a back-off): only then may
+    /// a status-only answer, which names no attempt, end it (`status_only_session`).
+    pub awaiting: bool,
 }
 
 /// Counters a Device keeps for tests and reports.
@@ -145,7 +150,15 @@ pub struct AgentStats {
     /// Times the workload (acquire, consume, metering, domain and Move timers) was started:
     /// once, at the first registration with the home RI.
     pub workload_starts: u64,
+    /// Attempts retried because the server answered `Abort`.
+    pub retries_after_abort: u64,
+    /// Success RO Responses installed after their session had ended without ROs
+    /// (`acquisition::late_success`).
+    pub late_installs: u64,
 }
+
+/// Most request nonces of failed RO acquisitions a Device remembers (`failed_acquisitions`).
+pub const MAX_FAILED_ACQUISITIONS: usize = 256;
 
 /// A DRM Agent.
 pub struct Agent {
@@ -175,6 +188,10 @@ pub struct Agent {
     pub pairing: pairing::AgentPairing,
     /// Move `<userDomain>`-constrained RO via RI state (seed 003 §9.2).
     pub move_ud: move_ud::AgentUdMoves,
+    /// Nonces of every attempt of RO acquisitions that ended without installing ROs (at most
+    /// [`MAX_FAILED_ACQUISITIONS`]): the `consistent_state` check compares them with what
+    /// RIs issued, so rights an RI delivered and the Device dropped are visible.
+    pub failed_acquisitions: std::collections::BTreeSet<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -214,6 +231,7 @@ impl Agent {
             metering_reports: metering::AgentMetering::default(),
             pairing: pairing::AgentPairing::new(&world_params),
             move_ud: Default::default(),
+            failed_acquisitions: Default::default(),
         }
     }
 
@@ -260,6 +278,8 @@ impl Agent {
                 nonce: Vec::new(),
                 kind,
                 rereg: Default::default(),
+                retries_after_abort: 0,
+                awaiting: false,
             },
         );
         Some(id)
@@ -271,10 +291,21 @@ impl Agent {
         let timeout = self.world.params.request_timeout_ns;
         if let Some(s) = self.sessions.get_mut(&id) {
             s.attempts += 1;
+            s.awaiting = true;
             if let Some(t) = s.timer.take() {
                 ctx.cancel_timer(t);
             }
             s.timer = Some(ctx.set_timer(timeout, TAG_TIMEOUT | id));
+        }
+    }
+
+    /// Re-arms the response timeout of session `id` for the next message of the same attempt
+    /// (registration's RegistrationRequest after RIHello): the attempt is not counted again,
+    /// so a 4-pass registration gets as many tries as a 2-pass protocol.
+    pub(crate) fn rearm_timeout(&mut self, ctx: &mut Ctx<'_, SimMsg>, id: u64) {
+        self.arm_timeout(ctx, id);
+        if let Some(s) = self.sessions.get_mut(&id) {
+            s.attempts = s.attempts.saturating_sub(1);
         }
     }
 
@@ -292,6 +323,15 @@ impl Agent {
         }
         let latency = ctx.now().since(s.started);
         ctx.outcome(s.kind.protocol(), Some(s.peer), status, latency, s.attempts);
+        if let SessionKind::Acquisition(a) = &s.kind {
+            if status != "success" {
+                for n in a.attempt_nonces() {
+                    if self.failed_acquisitions.len() < MAX_FAILED_ACQUISITIONS {
+                        self.failed_acquisitions.insert(n.clone());
+                    }
+                }
+            }
+        }
         registration::agent_on_session_end(self, ctx, &s, status);
         Some(s)
     }
@@ -303,12 +343,62 @@ impl Agent {
         id: u64,
         status: Status,
     ) -> Option<Session> {
+        // An `Abort` answering the current attempt ends it, not the session: retry after a
+        // bounded back-off with a fresh request, as after a timeout (issue 11). `Abort` is
+        // what a busy or interrupted server answers (ROAP §5.3.6: "unspecified error"); the
+        // retry budget bounds the loop.
+        if status == Status::Abort && self.schedule_retry(ctx, id) {
+            return None;
+        }
         let name = if status == Status::Success {
             "success"
         } else {
             status.as_str()
         };
         self.finish(ctx, id, name)
+    }
+
+    /// Schedules the next attempt of session `id` after the bounded exponential back-off;
+    /// `false` (nothing scheduled) when its attempts are used up.
+    fn schedule_retry(&mut self, ctx: &mut Ctx<'_, SimMsg>, id: u64) -> bool {
+        let params = self.world.params;
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return false;
+        };
+        if s.attempts > params.max_retries {
+            return false;
+        }
+        if let Some(t) = s.timer.take() {
+            ctx.cancel_timer(t);
+        }
+        let exp = params
+            .backoff_multiplier
+            .max(1.0)
+            .powi(s.attempts.saturating_sub(1) as i32);
+        let delay =
+            ((params.backoff_base_ns as f64) * exp).min(params.backoff_max_ns as f64) as u64;
+        s.timer = Some(ctx.set_timer(delay, TAG_RETRY | id));
+        // No answer to the abandoned attempt may end the session any more.
+        s.nonce.clear();
+        s.awaiting = false;
+        s.retries_after_abort += 1;
+        self.stats.retries_after_abort += 1;
+        true
+    }
+
+    /// The session a status-only answer (no nonce, ROAP §5.3) from `from` ends: the oldest
+    /// session of a kind `is_kind` accepts to that peer whose latest attempt is waiting for
+    /// its answer. A status-only answer arriving while no attempt waits (a back-off after a
+    /// timeout or an `Abort`) is a late answer to an earlier attempt and matches nothing.
+    pub(crate) fn status_only_session(
+        &self,
+        from: ActorId,
+        is_kind: fn(&SessionKind) -> bool,
+    ) -> Option<u64> {
+        self.sessions
+            .values()
+            .find(|s| s.peer == from && s.awaiting && is_kind(&s.kind) && !s.rereg.parked())
+            .map(|s| s.id)
     }
 
     /// The session whose latest request carried `nonce`.
@@ -337,6 +427,10 @@ impl Agent {
             return;
         };
         s.timer = None;
+        // A late status-only answer to the timed-out attempt must not end the session (it
+        // cannot be told from an answer to the next one); a late answer carrying the nonce
+        // still matches until the next attempt replaces it.
+        s.awaiting = false;
         if s.attempts > params.max_retries {
             let kind = s.kind.clone();
             self.finish(ctx, id, "timeout");

@@ -35,6 +35,10 @@ pub struct Dea {
     pub pairing: super::pairing_dea::DeaPairing,
     /// Nonces of answered RI requests per RI (`Variants::dea_nonce_tracking`), bounded.
     pub(crate) ri_nonces: super::nonce_cache::NonceCache,
+    /// Processed requests and their responses, for verbatim repeats (repeats.rs).
+    pub repeats: super::repeats::RepeatStore,
+    /// Requests answered at once with `Abort` because the queue was full.
+    pub busy_refusals: u64,
 }
 
 impl std::fmt::Debug for Dea {
@@ -50,6 +54,10 @@ impl Dea {
             world.params.nonce_cache_per_device,
             world.params.nonce_cache_devices,
         );
+        let repeats = super::repeats::RepeatStore::new(
+            world.params.repeat_store_limit,
+            super::repeats::window_ns(&world.params),
+        );
         Dea {
             world,
             me,
@@ -58,6 +66,8 @@ impl Dea {
             user_domains: Default::default(),
             pairing: super::pairing_dea::DeaPairing::default(),
             ri_nonces,
+            repeats,
+            busy_refusals: 0,
         }
     }
 
@@ -70,7 +80,9 @@ impl Dea {
     pub fn reply(&mut self, ctx: &mut Ctx<'_, SimMsg>, to: ActorId, pdu: Pdu) {
         let wire = Wire::new(self.world.mode(), pdu);
         ctx.charge_ns(self.world.costs.serialize_ns(wire.size_bytes()));
-        ctx.send(to, SimMsg::Pdu(wire));
+        let msg = SimMsg::Pdu(wire);
+        self.repeats.record(to, &msg);
+        ctx.send(to, msg);
     }
 
     /// Counts a response status.
@@ -93,8 +105,20 @@ impl Dea {
                 return;
             }
         };
+        // Verbatim repeats are answered from the store (repeats.rs); the literal seed-000
+        // DEA (no nonce tracking) processes every copy.
+        if self.world.variants.dea_nonce_tracking {
+            let world = self.world.clone();
+            if !super::repeats::gate(&mut self.repeats, &world, ctx, _from, wire, &pdu) {
+                return;
+            }
+        }
+        self.dispatch(ctx, _from, pdu);
+        self.repeats.end();
+    }
+
+    fn dispatch(&mut self, ctx: &mut Ctx<'_, SimMsg>, _from: ActorId, pdu: Pdu) {
         // Protocol modules (dea_proxy, pairing) add their arms here.
-        #[allow(clippy::match_single_binding)]
         match pdu {
             Pdu::GetUserDomainAuthorizationRequest(r) => {
                 super::dea_proxy::dea_on_get_authorization(self, ctx, _from, r)
@@ -126,7 +150,11 @@ impl Actor<SimMsg> for Dea {
             }
             Event::Start => super::dea_proxy::dea_on_start(self, ctx),
             Event::Timer { tag, .. } => super::dea_proxy::dea_on_timer(self, ctx, tag),
-            Event::Overloaded { .. } => {}
+            Event::Overloaded { from, msg, .. } => {
+                if super::status_answer::refuse_busy(&self.world, ctx, from, &msg) {
+                    self.busy_refusals += 1;
+                }
+            }
         }
         let mut ops = std::mem::take(&mut self.ops);
         self.world.charge(ctx, &mut ops, 0);

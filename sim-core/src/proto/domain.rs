@@ -219,11 +219,7 @@ fn response_session(
 ) -> Option<u64> {
     let id = match nonce {
         Some(n) => agent.session_by_nonce(n),
-        None => agent
-            .sessions
-            .values()
-            .find(|s| s.peer == from && is_kind(&s.kind) && !s.rereg.parked())
-            .map(|s| s.id),
+        None => agent.status_only_session(from, is_kind),
     };
     id.filter(|i| is_kind(&agent.sessions[i].kind))
 }

@@ -91,6 +91,10 @@ pub struct Lrm {
     next_ro: u64,
     /// Counters.
     pub stats: LrmStats,
+    /// Processed requests and their responses, for verbatim repeats (repeats.rs).
+    pub repeats: super::repeats::RepeatStore,
+    /// Requests answered at once with `Abort` because the queue was full.
+    pub busy_refusals: u64,
 }
 
 impl std::fmt::Debug for Lrm {
@@ -122,6 +126,11 @@ impl Lrm {
             issued: BTreeMap::new(),
             next_ro: 0,
             stats: LrmStats::default(),
+            repeats: super::repeats::RepeatStore::new(
+                p.repeat_store_limit,
+                super::repeats::window_ns(&p),
+            ),
+            busy_refusals: 0,
         }
     }
 
@@ -133,7 +142,9 @@ impl Lrm {
     fn reply(&mut self, ctx: &mut Ctx<'_, SimMsg>, to: ActorId, pdu: Pdu) {
         let wire = Wire::new(self.world.mode(), pdu);
         ctx.charge_ns(self.world.costs.serialize_ns(wire.size_bytes()));
-        ctx.send(to, SimMsg::Pdu(wire));
+        let msg = SimMsg::Pdu(wire);
+        self.repeats.record(to, &msg);
+        ctx.send(to, msg);
     }
 
     fn count_status(&mut self, protocol: &str, status: Status) {
@@ -438,11 +449,17 @@ impl Lrm {
                 return;
             }
         };
+        // Verbatim repeats are answered from the store (repeats.rs).
+        let world = self.world.clone();
+        if !super::repeats::gate(&mut self.repeats, &world, ctx, from, wire, &pdu) {
+            return;
+        }
         match pdu {
             Pdu::AuthenticationRequest(r) => self.on_auth_request(ctx, from, r),
             Pdu::ImportedRoRequest(r) => self.on_ro_request(ctx, from, r),
             other => self.count_status(other.kind(), Status::UnknownRequest),
         }
+        self.repeats.end();
     }
 }
 
@@ -465,7 +482,11 @@ impl Actor<SimMsg> for Lrm {
                     self.schedule(ctx);
                 }
             }
-            Event::Overloaded { .. } => {}
+            Event::Overloaded { from, msg, .. } => {
+                if super::status_answer::refuse_busy(&self.world, ctx, from, &msg) {
+                    self.busy_refusals += 1;
+                }
+            }
         }
         let mut ops = std::mem::take(&mut self.ops);
         self.world.charge(ctx, &mut ops, 0);

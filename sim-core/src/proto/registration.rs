@@ -37,6 +37,11 @@ pub(crate) struct AgentReg {
     /// Started because an RI answered NotRegistered: on success the parked requests are
     /// resumed, the workload is not started a second time.
     reregistration: bool,
+    /// Session IDs of RIHellos this registration already answered with a request (bounded
+    /// by the retry budget). DeviceHello carries no nonce, so an RIHello cannot name the
+    /// attempt it answers; a late or duplicated RIHello of a session already used would
+    /// only earn an `Abort` (the RI consumed that session), so it is ignored (issue 11).
+    used_sessions: Vec<String>,
 }
 
 /// Starts registration with RI `ri`.
@@ -57,10 +62,14 @@ pub(crate) fn agent_send(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, id: u64) 
     let Some(s) = agent.sessions.get_mut(&id) else {
         return;
     };
-    let reregistration = matches!(&s.kind, SessionKind::Registration(r) if r.reregistration);
+    let (reregistration, used_sessions) = match &s.kind {
+        SessionKind::Registration(r) => (r.reregistration, r.used_sessions.clone()),
+        _ => (false, Vec::new()),
+    };
     s.kind = SessionKind::Registration(Box::new(AgentReg {
         device_hello: Some(hello.clone()),
         reregistration,
+        used_sessions,
         ..Default::default()
     }));
     s.nonce.clear();
@@ -92,6 +101,11 @@ pub(crate) fn agent_on_ri_hello(
     let Some(id) = reg_session(agent, from, false) else {
         return agent.discard(ctx, "RIHello without a registration in progress");
     };
+    if let (SessionKind::Registration(r), Some(sid)) = (&agent.sessions[&id].kind, &h.session_id) {
+        if r.used_sessions.contains(sid) {
+            return agent.discard(ctx, "RIHello of a session this registration already used");
+        }
+    }
     if h.status != Status::Success {
         agent.finish_status(ctx, id, h.status);
         return;
@@ -130,6 +144,10 @@ pub(crate) fn agent_on_ri_hello(
     };
     let dh = reg.device_hello.clone().expect("checked by reg_session");
     let reregistration = reg.reregistration;
+    let mut used_sessions = reg.used_sessions.clone();
+    if used_sessions.len() <= 2 * agent.world.params.max_retries as usize + 2 {
+        used_sessions.push(req.session_id.clone());
+    }
     let sig = {
         let t = RegistrationTranscript {
             device_hello: &dh,
@@ -156,10 +174,11 @@ pub(crate) fn agent_on_ri_hello(
         ri_hello: Some(h),
         request: Some(req.clone()),
         reregistration,
+        used_sessions,
     }));
     let peer = s.peer;
     agent.send_pdu(ctx, peer, Pdu::RegistrationRequest(req));
-    agent.arm_timeout(ctx, id);
+    agent.rearm_timeout(ctx, id);
 }
 
 /// RegistrationResponse received: verify the RI chain (with the OCSP response bound to our

@@ -89,6 +89,8 @@ pub struct Ri {
     pub move_ud: super::move_ud::RiUdMoves,
     /// RI-initiated meteringReport / moveDeviceRO triggers (ri_triggers.rs).
     pub triggers: super::ri_triggers::RiTriggers,
+    /// Processed requests and their responses, for verbatim repeats (repeats.rs).
+    pub repeats: super::repeats::RepeatStore,
 }
 
 impl std::fmt::Debug for Ri {
@@ -103,6 +105,10 @@ impl Ri {
         let nonces = NonceCache::new(
             world.params.nonce_cache_per_device,
             world.params.nonce_cache_devices,
+        );
+        let repeats = super::repeats::RepeatStore::new(
+            world.params.repeat_store_limit,
+            super::repeats::window_ns(&world.params),
         );
         Ri {
             world,
@@ -127,6 +133,7 @@ impl Ri {
             dea_proxy: Default::default(),
             move_ud: Default::default(),
             triggers: Default::default(),
+            repeats,
         }
     }
 
@@ -163,7 +170,9 @@ impl Ri {
     pub(crate) fn reply(&mut self, ctx: &mut Ctx<'_, SimMsg>, to: ActorId, pdu: Pdu) {
         let wire = Wire::new(self.world.mode(), pdu);
         ctx.charge_ns(self.world.costs.serialize_ns(wire.size_bytes()));
-        ctx.send(to, SimMsg::Pdu(wire));
+        let msg = SimMsg::Pdu(wire);
+        self.repeats.record(to, &msg);
+        ctx.send(to, msg);
     }
 
     /// Counts a response status.
@@ -265,6 +274,19 @@ impl Ri {
                 return;
             }
         };
+        // Verbatim repeats of processed requests are answered from the store (repeats.rs);
+        // a pre-CR RI (no nonce tracking, seed 003) processes every copy.
+        if self.world.variants.ri_nonce_tracking {
+            let world = self.world.clone();
+            if !super::repeats::gate(&mut self.repeats, &world, ctx, from, wire, &pdu) {
+                return;
+            }
+        }
+        self.dispatch(ctx, from, pdu);
+        self.repeats.end();
+    }
+
+    fn dispatch(&mut self, ctx: &mut Ctx<'_, SimMsg>, from: ActorId, pdu: Pdu) {
         match pdu {
             Pdu::DeviceHello(h) => registration::ri_on_device_hello(self, ctx, from, h),
             Pdu::RegistrationRequest(r) => registration::ri_on_request(self, ctx, from, r),

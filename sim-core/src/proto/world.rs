@@ -29,6 +29,9 @@ pub struct ProtoParams {
     pub nonce_cache_per_device: usize,
     /// Devices whose nonces the RI remembers.
     pub nonce_cache_devices: usize,
+    /// Processed requests (and the responses sent) each server keeps to answer verbatim
+    /// repeats (`repeats.rs`, default `repeats::DEFAULT_LIMIT`); 0 switches the store off.
+    pub repeat_store_limit: usize,
     /// Oldest OCSP response a validator accepts.
     pub ocsp_max_age_ns: u64,
     /// How often an RI refreshes the OCSP response it staples.
@@ -56,6 +59,7 @@ impl Default for ProtoParams {
             time_tolerance_ns: 300 * NS_PER_S,
             nonce_cache_per_device: 32,
             nonce_cache_devices: 1_000_000,
+            repeat_store_limit: super::repeats::DEFAULT_LIMIT,
             ocsp_max_age_ns: 3_600 * NS_PER_S,
             ocsp_refresh_ns: 600 * NS_PER_S,
             sig_alg: SigAlg::RsaPssSha1,

@@ -104,13 +104,39 @@ fn replayer(delay_s: u64, budget: u64) -> AdversarySpec {
     s
 }
 
+#[test]
+fn verbatim_copies_of_ro_requests_are_answered_from_the_store_and_issue_nothing_twice() {
+    // Byte-identical copies 5 s later (what a duplicating network delivers): the RI re-sends
+    // the RO Response it stored (proto::repeats); nothing is issued a second time, nothing
+    // is refused. The same run without the replayer issues exactly as many rights units.
+    let (mut b, ins, _) = setup(3, true, &[replayer(5, 6)]);
+    run(&mut b, &ins, 120);
+    let st = ins.shared.borrow().stats["replayer"];
+    assert_eq!((st.attempts, st.succeeded, st.blocked), (6, 0, 6));
+    let ri = b.sim.actor::<Ri>(b.ris[0]).unwrap();
+    assert_eq!(ri.repeats.stats.answered, 6);
+    assert_eq!(ri.stats.replays_rejected, 0);
+    let issued = ri.stats.rights_units_issued;
+    assert_eq!(violations(&ins, names::NO_REQUEST_ACCEPTED_TWICE), 0);
+    assert_eq!(violations(&ins, names::NO_RIGHTS_DUPLICATED), 0);
+    let (mut clean, cins, _) = setup(3, true, &[]);
+    run(&mut clean, &cins, 120);
+    let ri = clean.sim.actor::<Ri>(clean.ris[0]).unwrap();
+    assert!(issued > 0);
+    assert_eq!(ri.stats.rights_units_issued, issued);
+}
+
 fn violations(ins: &Installed, name: &str) -> u64 {
     ins.shared.borrow().monitors.counts[name]
 }
 
 #[test]
 fn replayed_ro_requests_are_refused_with_nonce_tracking() {
-    let (mut b, ins, recs) = setup(3, true, &[replayer(5, 6)]);
+    // The replays are re-encoded (same nonce and signature, other octets): not a repeat the
+    // RI answers from its response store, so the nonce check decides them.
+    let mut r = replayer(5, 6);
+    r.reserialise = true;
+    let (mut b, ins, recs) = setup(3, true, &[r]);
     run(&mut b, &ins, 120);
     let st = ins.shared.borrow().stats["replayer"];
     // Budget 6: six requests replayed, each answered AccessDenied (seed 003 replay check).

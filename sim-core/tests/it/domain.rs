@@ -331,8 +331,13 @@ fn every_join_domain_status_path() {
     send(&mut run, 1, p);
     let p = crafted(&run, 2, DOMAIN0, 0, false);
     send(&mut run, 2, p.clone());
-    send(&mut run, 2, p); // the same nonce again: a replay (seed 003)
+    // The same nonce in another request (its time 1 s later): a replay (seed 003).
+    let replay = crafted(&run, 2, DOMAIN0, 1, false);
+    send(&mut run, 2, replay);
+    // The first request again, byte for byte: a repeat, answered from the store.
+    send(&mut run, 2, p);
     run.run_to(25);
+    assert_eq!(run.ri().repeats.stats.answered, 1);
     assert_eq!(run.ri_status("join_domain", "DeviceTimeError"), 1);
     assert_eq!(run.ri_status("join_domain", "SignatureError"), 1);
     assert_eq!(run.ri_status("join_domain", "Success"), 1);

@@ -573,8 +573,26 @@ fn every_ri_status(mode: CryptoMode) {
     let ok = crafted(&mut run, 1, None, |_, _| {});
     assert_eq!(deliver(&mut run, 1, ok.clone()), "Success");
     assert_eq!(total(&run), 5);
-    // The same report again (a replay, or a resend after a lost response): not recounted.
-    assert_eq!(deliver(&mut run, 1, ok), "Success");
+    // The same message again (a network duplicate): answered from the response store
+    // (proto::repeats), no status counted, nothing recounted.
+    let repeats = run.ri().repeats.stats.answered;
+    let mode = run.built.world.mode();
+    let (from, to) = (run.built.agents[1], run.built.ris[0]);
+    run.built.sim.inject(
+        from,
+        to,
+        SimMsg::Pdu(Wire::new(mode, Pdu::MeteringReportSubmit(ok.clone()))),
+    );
+    let t = run.built.sim.now().as_ns() / 1_000_000;
+    run.until_ms(t + 500);
+    assert_eq!(run.ri().repeats.stats.answered, repeats + 1);
+    assert_eq!(total(&run), 5);
+    // The same report in a new request (a resend after a lost response: fresh nonce):
+    // answered Success, not recounted (seed 004 §11.2).
+    let mut again = ok;
+    again.nonce = vec![0xA5; 14];
+    resign(&run, 1, &mut again);
+    assert_eq!(deliver(&mut run, 1, again), "Success");
     assert_eq!(total(&run), 5);
     assert_eq!(run.ri().stats.metering_duplicates, 1);
 
@@ -714,13 +732,13 @@ fn every_ri_status(mode: CryptoMode) {
     assert_eq!(deliver(&mut run, 0, s), "InvalidCertificateChain");
 
     // Only the control report was ever counted; the Devices discarded every crafted answer
-    // (none matches a submit they sent).
+    // (none matches a submit they sent), the stored one re-sent to the repeat included.
     assert_eq!(total(&run), 5);
     assert_eq!(run.ri().stats.metered_uses.len(), 1);
     let discarded: u64 = (0..3)
         .map(|i| run.agent(i).metering_reports.stats.responses_discarded)
         .sum();
-    assert_eq!(discarded, 19);
+    assert_eq!(discarded, 20);
 }
 
 #[test]

@@ -333,6 +333,18 @@ fn inject_auth(
     pk: &SymKey,
     nonce: u8,
 ) {
+    inject_auth_as(b, ticket, pk, nonce, false)
+}
+
+/// [`inject_auth`], re-encoded as equivalent non-canonical XML when `reencode` (the same
+/// request, nonce and MAC in other octets: not a repeat the LRM answers from its store).
+fn inject_auth_as(
+    b: &mut Built,
+    ticket: sim_core::pdu::pairing::PairingTicket,
+    pk: &SymKey,
+    nonce: u8,
+    reencode: bool,
+) {
     let world = b.world.clone();
     let mut req = AuthenticationRequest {
         requester_id: agent(b, 0).identity().id.clone(),
@@ -347,7 +359,15 @@ fn inject_auth(
         world.params.mac_alg,
         &Pdu::AuthenticationRequest(req.clone()),
     );
-    let msg = SimMsg::Pdu(Wire::new(world.mode(), Pdu::AuthenticationRequest(req)));
+    let pdu = Pdu::AuthenticationRequest(req);
+    let msg = if reencode {
+        let c = pdu.try_encode().expect("encodes");
+        let bytes =
+            sim_core::adversary::tamperer::reserialise::reserialise(&c).expect("re-encodes");
+        SimMsg::Pdu(Wire::from_xml(pdu.kind(), bytes))
+    } else {
+        SimMsg::Pdu(Wire::new(world.mode(), pdu))
+    };
     let (from, to) = (b.agents[0], b.lrms[0]);
     b.sim.inject(from, to, msg);
 }
@@ -408,11 +428,19 @@ fn ticket_rejections(mode: CryptoMode) {
     run_to(&mut b, 14);
     assert_eq!(rejected(&b, "InvalidPairingTicket"), 2);
 
-    // Replayed: the same valid request twice; the first is accepted, the copy refused.
+    // Replayed: the same valid request again, re-encoded (same nonce, other octets); the
+    // first is accepted, the copy refused by the nonce check.
     inject_auth(&mut b, ticket.clone(), &pk, 42);
     run_to(&mut b, 16);
-    inject_auth(&mut b, ticket.clone(), &pk, 42);
+    inject_auth_as(&mut b, ticket.clone(), &pk, 42, true);
     run_to(&mut b, 18);
+    assert_eq!(lrm(&b).stats.pairing.auth_accepted, accepted + 1);
+    assert_eq!(rejected(&b, "AccessDenied"), 1);
+    // A byte-identical copy is a repeat: answered from the store, accepted no second time.
+    let repeats = lrm(&b).repeats.stats.answered;
+    inject_auth(&mut b, ticket.clone(), &pk, 42);
+    run_to(&mut b, 19);
+    assert_eq!(lrm(&b).repeats.stats.answered, repeats + 1);
     assert_eq!(lrm(&b).stats.pairing.auth_accepted, accepted + 1);
     assert_eq!(rejected(&b, "AccessDenied"), 1);
 

@@ -443,6 +443,9 @@ fn pairing_requests_replayed_to_the_dea_are_refused_by_its_nonce_cache() {
         1,
     );
     r.replay_to = ReplayTo::Same;
+    // Re-encoded copies (same nonce, other octets): a byte-identical copy is a repeat the
+    // DEA answers from its response store (proto::repeats).
+    r.reserialise = true;
     let (mut b, ins, _) = setup_cfg(&cfg, &[r]);
     for a in b.agents.clone() {
         b.sim
@@ -537,8 +540,11 @@ fn with_nonce_tracking_the_dea_refuses_every_replayed_request() {
     // drmsim's reading of seed 000 (`dea_nonce_tracking`, the default): the DEA remembers
     // the nonces of the RI requests it answered and refuses a repeat with AccessDenied.
     // Proxy Joins replayed 5 s later while the Devices are members: 4 refused, 4 Success.
+    // The replays are re-encoded (same nonce, other octets): byte-identical copies are
+    // repeats answered from the response store (`verbatim_copies_to_the_dea_…` below).
     let cfg = joining(4, 1, 0.0);
-    let r = replayer(&["dom:rdpProxyJoinUserDomainRequest"], 4, 5);
+    let mut r = replayer(&["dom:rdpProxyJoinUserDomainRequest"], 4, 5);
+    r.reserialise = true;
     let (mut b, ins, _) = setup_cfg(&cfg, &[r]);
     run(&mut b, &ins, 60);
     assert_eq!(stats(&ins), (4, 0, 4));
@@ -548,13 +554,32 @@ fn with_nonce_tracking_the_dea_refuses_every_replayed_request() {
     assert_eq!(dea(&b).user_domains.domains["userdomain0"].members.len(), 4);
     // Authorization requests replayed 2 s later: each RI's one request is refused again.
     let cfg = joining(2, 2, 0.0);
-    let r = replayer(&["dom:rdpGetUserDomainAuthorization"], 10, 2);
+    let mut r = replayer(&["dom:rdpGetUserDomainAuthorization"], 10, 2);
+    r.reserialise = true;
     let (mut b, ins, _) = setup_cfg(&cfg, &[r]);
     run(&mut b, &ins, 30);
     assert_eq!(stats(&ins), (2, 0, 2));
     let authz = sim_core::proto::dea_proxy::GET_AUTHZ;
     assert_eq!(dea_status(&b, authz, "Success"), 2);
     assert_eq!(dea_status(&b, authz, "AccessDenied"), 2);
+}
+
+#[test]
+fn verbatim_copies_to_the_dea_are_answered_from_its_store_and_change_nothing() {
+    // Byte-identical Proxy Joins 5 s later (what a duplicating network delivers): the DEA
+    // re-sends the Success it stored (proto::repeats) — no refusal, no second processing,
+    // the members counted once; the replayer scores each copy blocked.
+    let cfg = joining(4, 1, 0.0);
+    let r = replayer(&["dom:rdpProxyJoinUserDomainRequest"], 4, 5);
+    let (mut b, ins, _) = setup_cfg(&cfg, &[r]);
+    run(&mut b, &ins, 60);
+    assert_eq!(stats(&ins), (4, 0, 4));
+    assert_eq!(dea_status(&b, PROXY_JOIN, "Success"), 4);
+    assert_eq!(dea_status(&b, PROXY_JOIN, "AccessDenied"), 0);
+    assert_eq!(dea(&b).repeats.stats.answered, 4);
+    assert_eq!(dea(&b).user_domains.stats.replays_refused, 0);
+    assert_eq!(dea(&b).user_domains.domains["userdomain0"].members.len(), 4);
+    assert_eq!(violations(&ins, names::NO_REQUEST_ACCEPTED_TWICE), 0);
 }
 
 #[test]

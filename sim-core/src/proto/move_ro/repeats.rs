@@ -157,7 +157,9 @@ pub(crate) fn resend(
     ri.moves.stats.repeats += 1;
     ri.count_status(protocol, Status::Success);
     ctx.charge_ns(ri.world.costs.serialize_ns(reply.size_bytes()));
-    ctx.send(to, SimMsg::Pdu(reply));
+    let msg = SimMsg::Pdu(reply);
+    ri.repeats.record(to, &msg);
+    ctx.send(to, msg);
 }
 
 #[cfg(test)]

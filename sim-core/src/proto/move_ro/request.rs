@@ -167,7 +167,9 @@ pub(crate) fn sign_and_reply(
     ri.count_status(protocol, status);
     let wire = Wire::new(world.mode(), wrap(resp));
     ctx.charge_ns(world.costs.serialize_ns(wire.size_bytes()));
-    ctx.send(to, SimMsg::Pdu(wire.clone()));
+    let msg = SimMsg::Pdu(wire.clone());
+    ri.repeats.record(to, &msg);
+    ctx.send(to, msg);
     Some(wire)
 }
 
