@@ -23,5 +23,6 @@ mod reregistration;
 mod rights_invariants;
 mod support;
 mod tamper_replay;
+mod trigger_target;
 mod user_domain_ros;
 mod xml;
