@@ -101,7 +101,11 @@ impl Dea {
         let pdu = match wire.open() {
             Ok(p) => p,
             Err(e) => {
-                self.count_status("malformed", e.status());
+                // Answered at once, status-only (seed 000 §7.2.2/§7.4.2/§7.5.2: the DEA MUST
+                // send a response; nothing in the request can be trusted to echo).
+                let world = self.world.clone();
+                let status = super::status_answer::answer_undecodable(&world, ctx, _from, wire, &e);
+                self.count_status("malformed", status.unwrap_or(e.status()));
                 return;
             }
         };
@@ -135,7 +139,14 @@ impl Dea {
             Pdu::PairingTicketRequest(r) => {
                 super::pairing_dea::dea_on_ticket_request(self, ctx, _from, r)
             }
-            other => self.count_status(other.kind(), Status::UnknownRequest),
+            other => {
+                // A request this server does not handle: answered `UnknownRequest`.
+                self.count_status(other.kind(), Status::UnknownRequest);
+                if let Some(m) = super::status_answer::unknown_request(&self.world, other.kind()) {
+                    self.repeats.record(_from, &m);
+                    ctx.send(_from, m);
+                }
+            }
         }
     }
 }

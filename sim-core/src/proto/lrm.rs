@@ -445,7 +445,11 @@ impl Lrm {
         let pdu = match wire.open() {
             Ok(p) => p,
             Err(e) => {
-                self.count_status("malformed", e.status());
+                // Answered at once, status-only (seed 001 §7.2.1.2/§7.2.1.3 responses; nothing
+                // in the request can be trusted to echo).
+                let world = self.world.clone();
+                let status = super::status_answer::answer_undecodable(&world, ctx, from, wire, &e);
+                self.count_status("malformed", status.unwrap_or(e.status()));
                 return;
             }
         };
@@ -457,7 +461,14 @@ impl Lrm {
         match pdu {
             Pdu::AuthenticationRequest(r) => self.on_auth_request(ctx, from, r),
             Pdu::ImportedRoRequest(r) => self.on_ro_request(ctx, from, r),
-            other => self.count_status(other.kind(), Status::UnknownRequest),
+            other => {
+                // A request this server does not handle: answered `UnknownRequest`.
+                self.count_status(other.kind(), Status::UnknownRequest);
+                if let Some(m) = super::status_answer::unknown_request(&self.world, other.kind()) {
+                    self.repeats.record(from, &m);
+                    ctx.send(from, m);
+                }
+            }
         }
         self.repeats.end();
     }

@@ -269,8 +269,13 @@ impl Ri {
         let pdu = match wire.open() {
             Ok(p) => p,
             Err(e) => {
-                // Hostile or malformed input: answer with the status the decoder maps to.
-                self.count_status("malformed", e.status());
+                // Hostile or malformed input: answered at once with a status-only response of
+                // the type the request kind calls for, with the status the decoder maps to
+                // (`MalformedMeteringReport` for a Metering Report Submit, seed 004 §11.2) —
+                // the requester is never left to a timeout (issue 11 part 4).
+                let world = self.world.clone();
+                let status = super::status_answer::answer_undecodable(&world, ctx, from, wire, &e);
+                self.count_status("malformed", status.unwrap_or(e.status()));
                 return;
             }
         };
@@ -310,7 +315,14 @@ impl Ri {
             Pdu::ProxyLeaveUserDomainTrigger(t) => {
                 super::dea_proxy::ri_on_leave_trigger(self, ctx, t)
             }
-            other => self.count_status(other.kind(), Status::UnknownRequest),
+            other => {
+                // A request this server does not handle: answered `UnknownRequest`.
+                self.count_status(other.kind(), Status::UnknownRequest);
+                if let Some(m) = super::status_answer::unknown_request(&self.world, other.kind()) {
+                    self.repeats.record(from, &m);
+                    ctx.send(from, m);
+                }
+            }
         }
     }
 }

@@ -53,8 +53,137 @@ pub fn for_kind(kind: &str, status: Status) -> Option<Pdu> {
         "roap:meteringReportSubmit" => {
             Pdu::MeteringReportResponse(MeteringReportResponse { status, body: None })
         }
+        other => return for_sce_kind(other, status),
+    })
+}
+
+/// The SCE requests (seeds 000, 001, 003): their responses have mandatory IDs and a nonce;
+/// for a request that cannot be decoded there is nothing to echo, so they are left empty —
+/// the status-only form of these responses (the requester cannot match it to an attempt
+/// and keeps waiting for its timeout, but the server has answered as the seeds require).
+fn for_sce_kind(kind: &str, status: Status) -> Option<Pdu> {
+    let header = GenHeader {
+        trigger_none: false,
+        session_id: None,
+        req_id: Default::default(),
+        res_id: Default::default(),
+        nonce: Vec::new(),
+        certificate_chain: None,
+    };
+    let mv = || MoveResponse {
+        status,
+        req_id: Default::default(),
+        res_id: Default::default(),
+        nonce: Vec::new(),
+        ri_authorizations: Vec::new(),
+        certificate_chain: None,
+        ocsp_responses: Vec::new(),
+        extensions: Vec::new(),
+        signature: Vec::new(),
+    };
+    Some(match kind {
+        "sceroap:moveDeviceRORequest" => Pdu::MoveDeviceRoResponse(mv()),
+        "sceroap:moveUserDomainConstrainedRORequest" => {
+            Pdu::MoveUserDomainConstrainedRoResponse(mv())
+        }
+        "dom:rdpGetUserDomainAuthorization" => {
+            Pdu::GetUserDomainAuthorizationResponse(GetUserDomainAuthorizationResponse {
+                status,
+                header,
+                authorizations: None,
+                user_domain_keys: Vec::new(),
+                signature: Vec::new(),
+            })
+        }
+        "dom:rdpProxyJoinUserDomainRequest" => {
+            Pdu::ProxyJoinUserDomainResponse(ProxyJoinUserDomainResponse {
+                status,
+                header,
+                res_info: None,
+                signature: Vec::new(),
+            })
+        }
+        "dom:rdpProxyLeaveUserDomainRequest" => {
+            Pdu::ProxyLeaveUserDomainResponse(ProxyLeaveUserDomainResponse {
+                status,
+                header,
+                res_info: None,
+                signature: Vec::new(),
+            })
+        }
+        "dmp:joinDomainRequest" => Pdu::PairingJoinDomainResponse(PairingJoinDomainResponse {
+            status,
+            device_id: Default::default(),
+            dea_id: Default::default(),
+            nonce: Vec::new(),
+            grant: None,
+            certificate_chain: None,
+            signature: Vec::new(),
+        }),
+        "dmp:pairingTicketRequest" => Pdu::PairingTicketResponse(PairingTicketResponse {
+            status,
+            requester_id: Default::default(),
+            target_id: Default::default(),
+            nonce: Vec::new(),
+            grant: None,
+            mac: Vec::new(),
+        }),
+        "dmp:authenticationRequest" => Pdu::AuthenticationResponse(AuthenticationResponse {
+            status,
+            requester_id: Default::default(),
+            target_id: Default::default(),
+            nonce: Vec::new(),
+            mac: Vec::new(),
+        }),
+        "dmp:importedRORequest" => Pdu::ImportedRoResponse(ImportedRoResponse {
+            status,
+            device_id: Default::default(),
+            lrm_id: Default::default(),
+            nonce: Vec::new(),
+            protected_ros: Vec::new(),
+            mac: Vec::new(),
+        }),
         _ => return None,
     })
+}
+
+/// The status a server answers a request of `kind` with when it cannot decode it (`err`):
+/// the decoder's status (`UnknownCriticalExtension`, `UnsupportedVersion`, `UnknownRequest`,
+/// `MalformedRequest`, ROAP §5.3), except that a Metering Report Submit that is not correctly
+/// formed is answered `MalformedMeteringReport` (seed 004 §11.2).
+pub fn undecodable_status(kind: &str, err: &crate::pdu::PduError) -> Status {
+    match (kind, err.status()) {
+        ("roap:meteringReportSubmit", Status::MalformedRequest) => Status::MalformedMeteringReport,
+        (_, s) => s,
+    }
+}
+
+/// The status-only `UnknownRequest` answer (ROAP §5.3) to a decoded request of `kind` this
+/// server does not handle (an RO Request sent to the DEA…); `None` when `kind` is not a
+/// request (responses and triggers are not answered).
+pub fn unknown_request(world: &World, kind: &str) -> Option<SimMsg> {
+    let answer = for_kind(kind, Status::UnknownRequest)?;
+    Some(SimMsg::Pdu(Wire::new(world.mode(), answer)))
+}
+
+/// Answers a request that could not be decoded (`wire` from `to`, decoder error `err`) with a
+/// status-only response of the type its kind calls for — every request a server must answer
+/// (seed 004 §11.2 "MUST respond", seed 000 §7.2.2/§7.4.2/§7.5.2, ROAP §5.3) is answered,
+/// nothing is left to a timeout. Returns the status sent, `None` when `wire` is not a request
+/// (a response or trigger that fails to decode is dropped: nobody waits for an answer to it).
+pub(crate) fn answer_undecodable(
+    world: &World,
+    ctx: &mut Ctx<'_, SimMsg>,
+    to: ActorId,
+    wire: &Wire,
+    err: &crate::pdu::PduError,
+) -> Option<Status> {
+    let status = undecodable_status(wire.kind(), err);
+    let answer = for_kind(wire.kind(), status)?;
+    let answer = Wire::new(world.mode(), answer);
+    ctx.charge_ns(world.costs.serialize_ns(answer.size_bytes()));
+    ctx.send(to, SimMsg::Pdu(answer));
+    Some(status)
 }
 
 fn echo(h: &GenHeader) -> GenHeader {

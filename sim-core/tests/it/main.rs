@@ -1,6 +1,7 @@
 //! sim-core integration tests: one binary, one module per area.
 
 mod adversary;
+mod answers;
 mod crypto;
 mod dea;
 mod domain;
