@@ -382,8 +382,10 @@ fn replay_to_and_reserialise_are_checked() {
         "bad.toml:11:1: [adversary[0]] replay_to: `replay_to` applies to replayers, not tamperer"
     );
     assert_eq!(
-        err(&with("[[adversary]]\nkind = \"replayer\"\nreserialise = true\n")),
-        "bad.toml:11:1: [adversary[0]] reserialise: `reserialise` applies to tamperers, not replayer"
+        err(&with(
+            "[[adversary]]\nkind = \"metering_spoofer\"\nreserialise = true\n"
+        )),
+        "bad.toml:11:1: [adversary[0]] reserialise: `reserialise` applies to tamperers and replayers, not metering_spoofer"
     );
     // Accepted forms.
     for to in ["same", "other", "ri/0", "agent/*"] {

@@ -58,7 +58,7 @@ fn status_of(p: &Pdu) -> Option<String> {
 }
 
 fn world(mode: CryptoMode) -> (Built, Seen) {
-    let cfg = WorldConfig {
+    let mut cfg = WorldConfig {
         agents: 1,
         ris: 1,
         lrms: 1,
@@ -66,6 +66,9 @@ fn world(mode: CryptoMode) -> (Built, Seen) {
         crypto: mode,
         ..WorldConfig::default()
     };
+    // The probing agent sends nothing of its own: every answer it gets is to a probe.
+    cfg.workload.register_at_arrival = false;
+    cfg.workload.acquire_rate_per_min = 0.0;
     let mut b = build_ideal(
         &cfg,
         TraceRecorder::new(TraceConfig::default(), Box::new(VecSink::default())),
