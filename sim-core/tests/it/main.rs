@@ -7,6 +7,7 @@ mod dea;
 mod domain;
 mod engine;
 mod faults;
+mod freshness;
 mod impersonation;
 mod invariant;
 mod keys;
