@@ -184,6 +184,21 @@ enum ExportCommand {
         #[arg(long)]
         allow_unverified: bool,
     },
+    /// The run's trace as plain JSON Lines (converts a `trace.jsonl.gz` compact trace; the
+    /// output has the digest summary.json records)
+    #[command(after_long_help = format!("{EXPORT_EXIT}\n\n{JSONL_EXAMPLES}"))]
+    Jsonl {
+        /// Output directory of `drmsim run`
+        #[arg(value_name = "RUN_DIR")]
+        run_dir: PathBuf,
+        /// Where to write (default RUN_DIR/trace.jsonl; `-` for stdout)
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Convert a trace that does not match summary.json's digest (warns instead of
+        /// refusing)
+        #[arg(long)]
+        allow_unverified: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -650,6 +665,11 @@ fn main() -> ExitCode {
             to,
             allow_unverified,
         }) => tools::export_msc(&run_dir, &actor, from, to, allow_unverified),
+        Command::Export(ExportCommand::Jsonl {
+            run_dir,
+            output,
+            allow_unverified,
+        }) => tools::export_jsonl(&run_dir, output.as_deref(), allow_unverified),
         Command::Xml(XmlCommand::C14n {
             file,
             select,

@@ -190,6 +190,12 @@ Examples:
   drmsim export msc runs/qs --actor agent/3
   drmsim export msc runs/qs --actor 5 --from 0s --to 2s";
 
+/// Help text `JSONL_EXAMPLES`.
+pub const JSONL_EXAMPLES: &str = "\
+Examples:
+  drmsim export jsonl runs/big              # runs/big/trace.jsonl.gz -> runs/big/trace.jsonl
+  drmsim export jsonl runs/big -o - | grep '\"ev\":\"outcome\"' | head";
+
 /// Help text `C14N_LONG`.
 pub const C14N_LONG: &str = "\
 Print the Exclusive XML Canonical form (without comments, empty InclusiveNamespaces
