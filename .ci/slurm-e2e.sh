@@ -109,26 +109,32 @@ echo "== slurm-e2e: submit the 4-shard array sweep and its merge"
 # One CPU and a modest memory share per task, so the node runs several shards at once.
 export DRMSIM DRMSIM_SBATCH_CPUS=1 DRMSIM_SBATCH_MEM=$((MEM_MB / CPUS))M
 scenarios/slurm/sweep.sbatch "$FILE" "$WORK/sweep" 4
-IFS=, read -r ARRAY_ID MERGE_ID <"$WORK/sweep/jobs"
 
-start=$SECONDS
-while [[ -n "$(squeue -h -j "$ARRAY_ID,$MERGE_ID" 2>/dev/null)" ]]; do
-    if ((SECONDS - start > TIMEOUT)); then
-        echo "slurm-e2e: jobs still queued or running after ${TIMEOUT}s" >&2
-        squeue || true
-        scancel "$ARRAY_ID" "$MERGE_ID" || true
+# Waits for the array and merge jobs recorded in DIR/jobs, then checks the merge wrote
+# its results.
+wait_for_sweep() {
+    local ARRAY_ID MERGE_ID start
+    IFS=, read -r ARRAY_ID MERGE_ID <"$WORK/sweep/jobs"
+    start=$SECONDS
+    while [[ -n "$(squeue -h -j "$ARRAY_ID,$MERGE_ID" 2>/dev/null)" ]]; do
+        if ((SECONDS - start > TIMEOUT)); then
+            echo "slurm-e2e: jobs still queued or running after ${TIMEOUT}s" >&2
+            squeue || true
+            scancel "$ARRAY_ID" "$MERGE_ID" || true
+            exit 1
+        fi
+        sleep 2
+    done
+    echo "slurm jobs done after $((SECONDS - start)) s"
+    for log in "$WORK"/sweep/logs/*.out; do
+        echo "-- $log"; tail -n 8 "$log"
+    done
+    [[ -f "$WORK/sweep/merged/results.csv" ]] || {
+        echo "slurm-e2e: no merged results (a shard or the merge failed; logs above)" >&2
         exit 1
-    fi
-    sleep 2
-done
-echo "slurm jobs done after $((SECONDS - start)) s"
-for log in "$WORK"/sweep/logs/*.out; do
-    echo "-- $log"; tail -n 5 "$log"
-done
-[[ -f "$WORK/sweep/merged/results.csv" ]] || {
-    echo "slurm-e2e: no merged results (a shard or the merge failed; logs above)" >&2
-    exit 1
+    }
 }
+wait_for_sweep
 
 echo "== slurm-e2e: local sweep of the same file"
 "$DRMSIM" sweep "$FILE" --out "$WORK/local" --no-charts --no-progress
@@ -136,4 +142,18 @@ echo "== slurm-e2e: local sweep of the same file"
 echo "== slurm-e2e: compare"
 python3 .ci/compare_results.py "$WORK/local/results.csv" "$WORK/sweep/merged/results.csv"
 python3 .ci/compare_results.py "$WORK/local/results_long.csv" "$WORK/sweep/merged/results_long.csv"
+
+echo "== slurm-e2e: resubmit with one more seed (3 instead of 2): only the new runs execute"
+# 48 points become 72; the 48 complete runs are reused (in place, or copied from the
+# merge and the other shards when a point changed shard), 24 run.
+rm -f "$WORK"/sweep/logs/*.out
+DRMSIM_SWEEP_ARGS="--seeds 3" scenarios/slurm/sweep.sbatch "$FILE" "$WORK/sweep" 4
+wait_for_sweep
+ran=$(cat "$WORK"/sweep/logs/shard-*.out | awk '$1 == "runs" {sum += $2} END {print sum + 0}')
+if [[ "$ran" != 24 ]]; then
+    echo "slurm-e2e: the shards ran $ran runs after adding a seed, expected 24" >&2
+    exit 1
+fi
+"$DRMSIM" sweep "$FILE" --out "$WORK/local" --seeds 3 --no-charts --no-progress
+python3 .ci/compare_results.py "$WORK/local/results.csv" "$WORK/sweep/merged/results.csv"
 echo "== slurm-e2e OK"

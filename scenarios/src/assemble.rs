@@ -188,6 +188,7 @@ pub fn world_config(sc: &Scenario, seed: u64) -> WorldConfig {
             domain_key_qualified: v.domain_key_qualified,
             dea_count_once: v.dea_count_once,
             dea_nonce_tracking: v.dea_nonce_tracking,
+            trigger_names_device: v.trigger_names_device,
         },
         workload: AgentWorkload {
             register_at_arrival: w.registration_at_arrival,

@@ -257,6 +257,16 @@ impl<'a> Ctx<'a> {
                 errs.push(at(key, "a sweep cannot sweep itself".to_string()));
                 continue;
             }
+            // Two equal values would be two points with one identity (scenario, seed):
+            // the same run, and the same run directory.
+            let mut seen = std::collections::BTreeSet::new();
+            if let Some(v) = values.iter().find(|v| !seen.insert(v.to_string())) {
+                errs.push(at(
+                    key,
+                    format!("value {v} appears twice; every value of an axis must differ"),
+                ));
+                continue;
+            }
             for v in values {
                 if let Err(m) = point(&base, &[(key.clone(), v.clone())], None) {
                     errs.push(at(key, format!("value {v}: {m}")));
@@ -405,23 +415,38 @@ impl SweepPoints {
         self.total
     }
 
-    fn build(&self, index: u64) -> Result<SweepPoint, ScenarioError> {
+    /// The axis values (in axis order), the repetition and the seed of point `index`,
+    /// without building its scenario (cheap: used to list every point id of a sweep).
+    pub fn values_and_seed(&self, index: u64) -> (Vec<&toml::Value>, u64, u64) {
         // Mixed-radix decomposition: the seed is the fastest digit, the first axis the slowest.
         let repetition = index % self.seeds;
         let mut rest = index / self.seeds;
-        let mut overrides = vec![(String::new(), toml::Value::Boolean(false)); self.axes.len()];
-        for (slot, (k, vals)) in self.axes.iter().enumerate().rev() {
+        let mut values: Vec<&toml::Value> = Vec::with_capacity(self.axes.len());
+        for (_, vals) in self.axes.iter().rev() {
             let n = vals.len() as u64;
-            overrides[slot] = (k.clone(), vals[(rest % n) as usize].clone());
+            values.push(&vals[(rest % n) as usize]);
             rest /= n;
         }
-        let seed_base = overrides
+        values.reverse();
+        let seed_base = self
+            .axes
             .iter()
-            .find(|(k, _)| k == "scenario.seed")
+            .zip(&values)
+            .find(|((k, _), _)| k == "scenario.seed")
             .and_then(|(_, v)| v.as_integer())
             .map(|v| v as u64)
             .unwrap_or(self.base_seed);
-        let seed = seed_base.wrapping_add(repetition);
+        (values, repetition, seed_base.wrapping_add(repetition))
+    }
+
+    fn build(&self, index: u64) -> Result<SweepPoint, ScenarioError> {
+        let (values, repetition, seed) = self.values_and_seed(index);
+        let overrides: Vec<(String, toml::Value)> = self
+            .axes
+            .iter()
+            .zip(values)
+            .map(|((k, _), v)| (k.clone(), v.clone()))
+            .collect();
         let mut scenario =
             point(&self.tree, &overrides, Some(seed)).map_err(|m| ScenarioError::Invalid {
                 loc: self.err_loc.clone(),

@@ -94,6 +94,14 @@ enum Command {
         /// Repetitions of every point (overrides [sweep] seeds)
         #[arg(long, value_name = "N")]
         seeds: Option<u64>,
+        /// Another directory of the same sweep (another shard, a merge): its complete runs
+        /// are copied instead of run again (repeatable)
+        #[arg(long, value_name = "DIR")]
+        reuse_from: Vec<PathBuf>,
+        /// Remove the run directories that are no point of the sweep (listed after every
+        /// sweep)
+        #[arg(long)]
+        remove_orphans: bool,
         #[command(flatten)]
         charts: ChartArgs,
         /// Never show the progress bar
@@ -112,6 +120,10 @@ enum Command {
         /// Verifications in parallel (default: every core)
         #[arg(long, short = 'j', value_name = "N")]
         jobs: Option<usize>,
+        /// Remove the run directories of --out that are no point of the sweep (listed
+        /// after every merge)
+        #[arg(long)]
+        remove_orphans: bool,
         #[command(flatten)]
         charts: ChartArgs,
         /// Never show the progress bar
@@ -494,27 +506,56 @@ fn print_charts(charts: &Option<Result<sweep_run::ChartsOutcome, String>>) {
     }
 }
 
-fn sweep(
-    file: PathBuf,
+/// Options of `drmsim sweep` besides the file.
+struct SweepArgs {
     out: PathBuf,
     jobs: Option<usize>,
     shard: Option<Shard>,
     seeds: Option<u64>,
+    reuse_from: Vec<PathBuf>,
+    remove_orphans: bool,
     charts: Option<ChartChoice>,
     no_progress: bool,
-) -> ExitCode {
+}
+
+/// Prints the orphan run directories of a sweep or merge output.
+fn print_orphans(runs_dir: &std::path::Path, names: &[String], count: u64, removed: bool) {
+    if count == 0 {
+        return;
+    }
+    let verb = if removed { "removed" } else { "kept" };
+    println!(
+        "orphans    {count} run director{} under {} belong to no point of the sweep ({verb}):",
+        if count == 1 { "y" } else { "ies" },
+        runs_dir.display()
+    );
+    for n in names {
+        println!("           {n}");
+    }
+    if count > names.len() as u64 {
+        println!("           … and {} more", count - names.len() as u64);
+    }
+    if !removed {
+        println!("           remove them with --remove-orphans");
+    }
+}
+
+fn sweep(file: PathBuf, a: SweepArgs) -> ExitCode {
     let scenario = match scenarios::load_scenario(&file) {
         Ok(s) => s,
         Err(e) => return print_load_error(&e),
     };
+    let shard = a.shard;
     let opts = SweepOptions {
-        out_dir: out,
-        jobs: jobs.unwrap_or(0),
+        out_dir: a.out,
+        jobs: a.jobs.unwrap_or(0),
         shard,
-        seeds,
-        charts,
+        seeds: a.seeds,
+        charts: a.charts,
         interrupt: interrupt_flag("sweep"),
-        progress: !no_progress,
+        progress: !a.no_progress,
+        reuse_from: a.reuse_from,
+        remove_orphans: a.remove_orphans,
     };
     let r = match sweep_run::run_sweep(&scenario, &opts, runner::run) {
         Ok(r) => r,
@@ -529,7 +570,21 @@ fn sweep(
     );
     println!(
         "runs       {} run, {} reused, {} failed",
-        r.ran, r.reused, r.failed
+        r.ran,
+        r.reused + r.imported,
+        r.failed
+    );
+    if r.imported > 0 {
+        println!(
+            "           ({} of the reused runs copied from --reuse-from or adopted from a renamed directory)",
+            r.imported
+        );
+    }
+    print_orphans(
+        &opts.out_dir.join("runs"),
+        &r.orphans,
+        r.orphan_count,
+        r.orphans_removed,
     );
     for f in &r.failures {
         eprintln!("error: point {}: {}", f.point_id, f.message);
@@ -565,6 +620,7 @@ fn merge(
     dirs: Vec<PathBuf>,
     out: PathBuf,
     jobs: Option<usize>,
+    remove_orphans: bool,
     charts: Option<ChartChoice>,
     no_progress: bool,
 ) -> ExitCode {
@@ -573,12 +629,19 @@ fn merge(
         jobs: jobs.unwrap_or(0),
         charts,
         progress: !no_progress,
+        remove_orphans,
     };
     match sweep_run::merge(&dirs, &opts) {
         Ok(m) => {
             println!(
                 "merge      {} input(s), {} points: {} copied, {} already present, {} incomplete run(s) ignored",
                 m.inputs, m.total_points, m.copied, m.already_present, m.ignored_incomplete
+            );
+            print_orphans(
+                &opts.out_dir.join("runs"),
+                &m.orphans,
+                m.orphan_count,
+                m.orphans_removed,
             );
             println!(
                 "results    {}, {}",
@@ -637,16 +700,38 @@ fn main() -> ExitCode {
             jobs,
             shard,
             seeds,
+            reuse_from,
+            remove_orphans,
             charts,
             no_progress,
-        } => sweep(file, out, jobs, shard, seeds, charts.choice(), no_progress),
+        } => sweep(
+            file,
+            SweepArgs {
+                out,
+                jobs,
+                shard,
+                seeds,
+                reuse_from,
+                remove_orphans,
+                charts: charts.choice(),
+                no_progress,
+            },
+        ),
         Command::Merge {
             dirs,
             out,
             jobs,
+            remove_orphans,
             charts,
             no_progress,
-        } => merge(dirs, out, jobs, charts.choice(), no_progress),
+        } => merge(
+            dirs,
+            out,
+            jobs,
+            remove_orphans,
+            charts.choice(),
+            no_progress,
+        ),
         Command::Report {
             run_dir,
             allow_unverified,

@@ -540,7 +540,11 @@ pub fn summarize(
         expectations_evaluated: !interrupted,
         expectations,
         reproduce: reproduce_command(file, sc.scenario.seed, sc.trace.pdus),
+        // Build facts belong to every summary (a run is identified by scenario, seed and
+        // version); the wall-clock and command-line facts are the runner's to add.
         provenance: Provenance {
+            drmsim_version: crate::provenance::VERSION.to_string(),
+            git_commit: crate::provenance::GIT_COMMIT.to_string(),
             scenario_sha256: crate::provenance::sha256_hex(sc.source.text.as_bytes()),
             ..Provenance::default()
         },

@@ -10,6 +10,7 @@ pub mod capacity;
 pub mod inspect;
 pub mod manifest;
 mod merge;
+pub mod orphans;
 pub mod point_id;
 pub mod pool;
 pub mod results;
@@ -210,6 +211,11 @@ pub struct SweepOptions {
     pub interrupt: Arc<AtomicBool>,
     /// Allow the overall progress bar on stderr (it is hidden when stderr is no terminal).
     pub progress: bool,
+    /// Other sweep directories of the same sweep (other shards, a merge) whose complete
+    /// runs are copied instead of run again.
+    pub reuse_from: Vec<PathBuf>,
+    /// Remove the orphan run directories (no point of the sweep) after the sweep.
+    pub remove_orphans: bool,
 }
 
 /// A point whose run failed.
@@ -232,8 +238,11 @@ pub struct SweepReport {
     pub shard_points: u64,
     /// Worker threads used.
     pub workers: usize,
-    /// Complete runs found and reused.
+    /// Complete runs found in place and reused.
     pub reused: u64,
+    /// Complete runs reused from elsewhere: copied from a `reuse_from` directory, or an
+    /// orphan directory holding exactly this point's scenario, renamed.
+    pub imported: u64,
     /// Runs executed to completion now.
     pub ran: u64,
     /// Runs that failed (sorted by index; at most 1000 listed).
@@ -246,6 +255,12 @@ pub struct SweepReport {
     pub results: Option<ResultFiles>,
     /// Charts drawn, or why not (`None` when results were not written or charts are off).
     pub charts: Option<Result<ChartsOutcome, String>>,
+    /// Run directories that are no point of the sweep (sorted; at most 1000 listed).
+    pub orphans: Vec<String>,
+    /// Orphan directories in total.
+    pub orphan_count: u64,
+    /// The orphans were removed (`remove_orphans`).
+    pub orphans_removed: bool,
 }
 
 impl SweepReport {
@@ -296,7 +311,7 @@ pub(crate) struct PreparedPoint {
 /// Computes the id and concrete scenario text of `point`.
 pub(crate) fn prepare(naming: &PointNaming, point: SweepPoint) -> Result<PreparedPoint, String> {
     let values: Vec<&toml::Value> = point.overrides.iter().map(|(_, v)| v).collect();
-    let id = naming.id(point.index, &values, point.scenario.scenario.seed);
+    let id = naming.id(&values, point.scenario.scenario.seed);
     let text = toml::to_string(&point.scenario)
         .map_err(|e| format!("point {id}: cannot write its scenario as TOML: {e}"))?;
     Ok(PreparedPoint { point, id, text })
@@ -362,11 +377,30 @@ pub(crate) fn check_chart_choice(
     Ok(())
 }
 
+/// Where a point's complete run came from.
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Origin {
+    /// Found complete in its own run directory.
+    Reused,
+    /// Copied from a `reuse_from` directory or adopted from an orphan directory.
+    Imported,
+    /// Run now.
+    Ran,
+}
+
 /// What became of one point.
 enum Done {
-    Row(Box<Row>, bool),
+    Row(Box<Row>, Origin),
     Failed(String),
     Interrupted,
+}
+
+/// Where complete runs may be found besides a point's own directory.
+struct Elsewhere<'a> {
+    /// SHA-256 of an orphan's `scenario.toml` → its directory name (taken when adopted).
+    orphans: Mutex<std::collections::BTreeMap<String, String>>,
+    /// Other directories of the same sweep.
+    reuse_from: &'a [PathBuf],
 }
 
 /// Runs every point of `base`'s sweep (or of one shard) with `run_fn`, skipping points that
@@ -386,12 +420,17 @@ where
     let axes = axes_of(&base);
     check_chart_choice(&axes, opts.charts.as_ref())?;
     let axis_paths: Vec<&str> = axes.iter().map(|(p, _)| p.as_str()).collect();
-    let naming = PointNaming::new(&axis_paths, total);
+    let naming = PointNaming::new(&axis_paths);
     let shard_points = opts.shard.map_or(total, |s| s.count(total));
 
     let dir = &opts.out_dir;
     let runs_dir = dir.join("runs");
     mkdirs(&runs_dir)?;
+    let orphans_at_start = orphans::find(&runs_dir, &points, &naming)?;
+    let elsewhere = Elsewhere {
+        orphans: Mutex::new(orphans::content_index(&runs_dir, &orphans_at_start)),
+        reuse_from: &opts.reuse_from,
+    };
     // Results exist only for a complete sweep: drop those of an earlier attempt first.
     remove_if_exists(&dir.join("results.csv"))?;
     remove_if_exists(&dir.join("results.jsonl"))?;
@@ -417,6 +456,7 @@ where
     let rows: Mutex<Vec<Row>> = Mutex::new(Vec::new());
     let failures: Mutex<Vec<PointFailure>> = Mutex::new(Vec::new());
     let (reused, ran, failed) = (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
+    let imported = AtomicU64::new(0);
     let shard = opts.shard;
     let interrupt = &opts.interrupt;
     let set_fatal = |e: SweepError| {
@@ -438,7 +478,7 @@ where
         };
         if !point.scenario.trace.enabled {
             let values: Vec<&toml::Value> = point.overrides.iter().map(|(_, v)| v).collect();
-            let point_id = naming.id(point.index, &values, point.scenario.scenario.seed);
+            let point_id = naming.id(&values, point.scenario.scenario.seed);
             return set_fatal(SweepError::TraceDisabled { point_id });
         }
         let index = point.index;
@@ -447,9 +487,13 @@ where
             Err(m) => return set_fatal(SweepError::Usage(m)),
         };
         let id = prepared.id.clone();
-        match run_point(&runs_dir, prepared, interrupt, &run_fn) {
-            Done::Row(row, was_reused) => {
-                let counter = if was_reused { &reused } else { &ran };
+        match run_point(&runs_dir, prepared, interrupt, &elsewhere, &run_fn) {
+            Done::Row(row, origin) => {
+                let counter = match origin {
+                    Origin::Reused => &reused,
+                    Origin::Imported => &imported,
+                    Origin::Ran => &ran,
+                };
                 counter.fetch_add(1, Ordering::SeqCst);
                 rows.lock().unwrap_or_else(|p| p.into_inner()).push(*row);
             }
@@ -467,7 +511,7 @@ where
         bar.inc(1);
         bar.set_message(format!(
             "{} reused, {} failed",
-            reused.load(Ordering::SeqCst),
+            reused.load(Ordering::SeqCst) + imported.load(Ordering::SeqCst),
             failed.load(Ordering::SeqCst)
         ));
     });
@@ -480,17 +524,30 @@ where
     failures.sort_by_key(|f| f.index);
     failures.truncate(MAX_FAILURES_LISTED);
     let complete = rows.len() as u64 == shard_points;
+    // Adopted orphans were renamed to their point's id; whatever is left belongs to no point.
+    drop(elsewhere);
+    let orphan_names: Vec<String> = orphans_at_start
+        .into_iter()
+        .filter(|n| runs_dir.join(n).is_dir())
+        .collect();
+    if opts.remove_orphans {
+        orphans::remove(&runs_dir, &orphan_names)?;
+    }
     let mut report = SweepReport {
         total_points: total,
         shard_points,
         workers,
         reused: reused.into_inner(),
+        imported: imported.into_inner(),
         ran: ran.into_inner(),
         failures,
         failed: failed.into_inner(),
         interrupted: !complete && interrupt.load(Ordering::SeqCst),
         results: None,
         charts: None,
+        orphan_count: orphan_names.len() as u64,
+        orphans: orphan_names.into_iter().take(MAX_FAILURES_LISTED).collect(),
+        orphans_removed: opts.remove_orphans,
     };
     if complete {
         let (files, charts) = finish_outputs(dir, &axes, &mut rows, opts.charts.as_ref())?;
@@ -501,16 +558,35 @@ where
 }
 
 /// Reuses or runs one point.
-fn run_point<F>(runs_dir: &Path, p: PreparedPoint, interrupt: &Arc<AtomicBool>, run_fn: &F) -> Done
+fn run_point<F>(
+    runs_dir: &Path,
+    p: PreparedPoint,
+    interrupt: &Arc<AtomicBool>,
+    elsewhere: &Elsewhere<'_>,
+    run_fn: &F,
+) -> Done
 where
     F: Fn(&Scenario, &RunOptions) -> Result<RunSummary, RunError>,
 {
     let run_dir = runs_dir.join(&p.id);
     match inspect::inspect(&run_dir, Some(&p.text)) {
         Ok(RunState::Complete(c)) => {
-            return Done::Row(Box::new(results::build_row(&p.point, &p.id, &c)), true)
+            return Done::Row(
+                Box::new(results::build_row(&p.point, &p.id, &c)),
+                Origin::Reused,
+            )
         }
         Ok(RunState::Missing | RunState::Incomplete(_)) => {}
+        Err(e) => return Done::Failed(e.to_string()),
+    }
+    match import(&run_dir, &p, elsewhere) {
+        Ok(Some(c)) => {
+            return Done::Row(
+                Box::new(results::build_row(&p.point, &p.id, &c)),
+                Origin::Imported,
+            )
+        }
+        Ok(None) => {}
         Err(e) => return Done::Failed(e.to_string()),
     }
     if interrupt.load(Ordering::SeqCst) {
@@ -544,9 +620,10 @@ where
         Err(e) => Done::Failed(e.to_string()),
         Ok(s) if s.interrupted => Done::Interrupted,
         Ok(_) => match inspect::inspect(&run_dir, Some(&p.text)) {
-            Ok(RunState::Complete(c)) => {
-                Done::Row(Box::new(results::build_row(&p.point, &p.id, &c)), false)
-            }
+            Ok(RunState::Complete(c)) => Done::Row(
+                Box::new(results::build_row(&p.point, &p.id, &c)),
+                Origin::Ran,
+            ),
             Ok(RunState::Incomplete(why)) => {
                 Done::Failed(format!("the run finished but does not verify: {why}"))
             }
@@ -554,6 +631,48 @@ where
             Err(e) => Done::Failed(e.to_string()),
         },
     }
+}
+
+/// A complete run of point `p` found elsewhere, moved or copied into `run_dir`: an orphan
+/// directory of this sweep holding exactly the point's scenario (renamed), else a complete
+/// run with the point's id in a `reuse_from` directory (copied). `None`: run it.
+fn import(
+    run_dir: &Path,
+    p: &PreparedPoint,
+    elsewhere: &Elsewhere<'_>,
+) -> Result<Option<inspect::CompleteRun>, SweepError> {
+    let sha = crate::provenance::sha256_hex(p.text.as_bytes());
+    let adopted = elsewhere
+        .orphans
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&sha);
+    if let Some(name) = adopted {
+        let from = run_dir.with_file_name(&name);
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| SweepError::Io { path, source }
+        };
+        if run_dir.exists() {
+            std::fs::remove_dir_all(run_dir).map_err(io(run_dir))?;
+        }
+        std::fs::rename(&from, run_dir).map_err(io(&from))?;
+        if let RunState::Complete(c) = inspect::inspect(run_dir, Some(&p.text))? {
+            return Ok(Some(*c));
+        }
+    }
+    for dir in elsewhere.reuse_from {
+        let src = dir.join("runs").join(&p.id);
+        if merge::same_dir(&src, run_dir) {
+            continue;
+        }
+        if let RunState::Complete(mut c) = inspect::inspect(&src, Some(&p.text))? {
+            merge::copy_run(&src, run_dir)?;
+            c.summary.out_dir = run_dir.to_path_buf();
+            return Ok(Some(*c));
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]

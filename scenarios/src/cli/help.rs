@@ -82,15 +82,22 @@ Output directory layout:
   charts/              capacity charts (p99, p50, completion rate vs the x axis) + capacity.json
   sweep.toml           copy of the sweep file; sweep.json: seeds, point count, shard
 
-Point ids look like p0007-agents=5000-loss=0.01-seed=103: the point index, then each
-axis as <last path segment>=<value>, then the seed. Axes are taken in lexicographic
-order of their paths; the first varies slowest, the seed fastest.
+Point ids look like agents=5000-loss=0.01-seed=103: each axis as <short name>=<value>,
+then the seed. An id names what the point is, never its position, so adding seeds or
+axis values keeps every existing point's id. Axes are taken in lexicographic order of
+their paths; the first varies slowest, the seed fastest.
 
-Resuming: run the same command again. A point is skipped when runs/<id>/summary.json
-says \"interrupted\": false, runs/<id>/scenario.toml is exactly this point, and the
-SHA-256 of its trace equals the digest in summary.json; every other point runs again.
-results.csv is written only once every point (of the shard) is complete, and is
-byte-identical to an uninterrupted sweep's.
+Resuming and growing: run the same command again, or with more seeds or axis values. A
+point is skipped when runs/<id>/summary.json says \"interrupted\": false and was made
+by this drmsim version, runs/<id>/scenario.toml is exactly this point, and the SHA-256
+of its trace equals the digest in summary.json; every other point runs. A run directory
+under another name holding exactly a point's scenario is renamed and reused; complete
+runs of other directories of the sweep (--reuse-from, e.g. other shards or a merge) are
+copied instead of run. results.csv is written only once every point (of the shard) is
+complete, and is byte-identical to an uninterrupted sweep's.
+
+Orphans: run directories that are no point of the sweep (a removed seed or axis value)
+are listed after the sweep and kept; --remove-orphans deletes them.
 
 Sharding: --shard K/N runs only the points whose index % N == K-1 (K counts from 1),
 so N machines can share a sweep; combine their directories with `drmsim merge`.
@@ -111,6 +118,7 @@ pub const SWEEP_EXAMPLES: &str = "\
 Examples:
   drmsim sweep scenarios/capacity.toml --out runs/capacity
   drmsim sweep scenarios/capacity.toml --out runs/capacity --jobs 2 --seeds 5
+  drmsim sweep scenarios/capacity.toml --out runs/capacity --seeds 2 --remove-orphans
   drmsim sweep scenarios/examples/lossy-wan-sweep.toml --out /tmp/wan --protocol registration
   drmsim sweep scenarios/capacity.toml --out /scratch/cap/shard-3 --shard 3/8 --no-charts";
 
@@ -126,6 +134,8 @@ SHA-256 equal to the digest in summary.json); incomplete runs are ignored. The s
 point complete in two inputs with different digests is an error, as is a point with no
 complete run anywhere. Runs are copied (not linked), so the output stays valid if a shard
 is rerun later. The output may be one of the inputs, and merging again is cheap.
+Run directories of the output that are no point of the sweep (orphans) are listed;
+--remove-orphans deletes them.
 
 Exit status:
   0    merged; results and charts written

@@ -101,6 +101,10 @@ pub struct Variants {
     /// The DEA refuses a repeated RI request nonce as a replay (seed 000 §7.2.2, §7.4.1,
     /// §7.5.1: drmsim's reading of the SCE-GEN default processing; false = no replay check).
     pub dea_nonce_tracking: bool,
+    /// Every ROAP trigger names its target Device (`<deviceID>`, signed/MACed) and a Device
+    /// refuses one naming another (drmsim's reading; false = ROAP §5.2.1 / seed 000 §7.6.2
+    /// as written: triggers name no Device).
+    pub trigger_names_device: bool,
     /// Fraction of agents that read the Domain Key MAC input (seed 002) the other way
     /// than `domain_key_mac` (a mixed population; spread evenly over agent indices).
     pub domain_key_mac_other_fraction: Probability,
@@ -116,6 +120,7 @@ impl Default for Variants {
             domain_key_qualified: true,
             dea_count_once: true,
             dea_nonce_tracking: true,
+            trigger_names_device: true,
             domain_key_mac_other_fraction: Probability::ZERO,
         }
     }

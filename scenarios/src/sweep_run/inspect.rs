@@ -2,7 +2,7 @@
 //! SHA-256 against `summary.json` and computes the metrics the results table needs.
 //!
 //! A run counts as complete only if `summary.json` parses, says `"interrupted": false`,
-//! names a trace file, `scenario.toml` holds exactly the expected concrete scenario (so an
+//! was made by this drmsim version (`provenance.drmsim_version`), names a trace file, `scenario.toml` holds exactly the expected concrete scenario (so an
 //! edited sweep file never reuses stale runs), and the trace's SHA-256 equals
 //! `trace_digest`. Anything else is incomplete and is run again.
 
@@ -83,6 +83,20 @@ pub fn inspect(run_dir: &Path, expected_scenario: Option<&str>) -> Result<RunSta
     summary.out_dir = run_dir.to_path_buf();
     if summary.interrupted {
         return Ok(RunState::Incomplete("the run was interrupted".into()));
+    }
+    // A run is identified by (scenario, seed, version): another drmsim version's run may
+    // have another trace, so it is run again rather than mixed into these results.
+    let version = &summary.provenance.drmsim_version;
+    if version != crate::provenance::VERSION {
+        return Ok(RunState::Incomplete(format!(
+            "made by drmsim {} (this is {})",
+            if version.is_empty() {
+                "of unknown version"
+            } else {
+                version
+            },
+            crate::provenance::VERSION
+        )));
     }
     if let Some(want) = expected_scenario {
         let path = run_dir.join("scenario.toml");

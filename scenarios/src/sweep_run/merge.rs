@@ -11,6 +11,7 @@ use super::{
     axes_of, check_chart_choice, finish_outputs, manifest, mkdirs, pool, prepare, progress_bar,
     remove_if_exists, with_seeds, ChartChoice, ChartsOutcome, ResultFiles, Row, SweepError,
 };
+use crate::sweep_run::orphans;
 use crate::sweep_run::point_id::PointNaming;
 use crate::sweep_run::results::build_row;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,8 @@ use std::sync::Mutex;
 
 /// Point ids listed in a missing-runs error.
 const MISSING_LISTED: usize = 5;
+/// Orphan ids listed in a report (the count is exact).
+const MAX_ORPHANS_LISTED: usize = 1000;
 
 /// How to merge.
 #[derive(Clone, Debug)]
@@ -31,6 +34,8 @@ pub struct MergeOptions {
     pub charts: Option<ChartChoice>,
     /// Allow the progress bar on stderr.
     pub progress: bool,
+    /// Remove the run directories of the output that are no point of the sweep.
+    pub remove_orphans: bool,
 }
 
 /// What a merge did.
@@ -50,6 +55,13 @@ pub struct MergeReport {
     pub results: ResultFiles,
     /// Charts drawn, or why not (`None` when charts are off).
     pub charts: Option<Result<ChartsOutcome, String>>,
+    /// Run directories of the output that are no point of the sweep (sorted; at most 1000
+    /// listed).
+    pub orphans: Vec<String>,
+    /// Orphan directories in total.
+    pub orphan_count: u64,
+    /// The orphans were removed (`remove_orphans`).
+    pub orphans_removed: bool,
 }
 
 /// Merges the shard directories `inputs` into `opts.out_dir`.
@@ -82,11 +94,12 @@ pub fn merge(inputs: &[PathBuf], opts: &MergeOptions) -> Result<MergeReport, Swe
     let axes = axes_of(&base);
     check_chart_choice(&axes, opts.charts.as_ref())?;
     let axis_paths: Vec<&str> = axes.iter().map(|(p, _)| p.as_str()).collect();
-    let naming = PointNaming::new(&axis_paths, total);
+    let naming = PointNaming::new(&axis_paths);
 
     let out = &opts.out_dir;
     let runs_out = out.join("runs");
     mkdirs(&runs_out)?;
+    let orphan_names = orphans::find(&runs_out, &points, &naming)?;
     remove_if_exists(&out.join("results.csv"))?;
     remove_if_exists(&out.join("results.jsonl"))?;
     remove_if_exists(&out.join("results_long.csv"))?;
@@ -160,6 +173,9 @@ pub fn merge(inputs: &[PathBuf], opts: &MergeOptions) -> Result<MergeReport, Swe
         });
     }
     let mut rows = rows.into_inner().unwrap_or_else(|p| p.into_inner());
+    if opts.remove_orphans {
+        orphans::remove(&runs_out, &orphan_names)?;
+    }
     let (results, charts) = finish_outputs(out, &axes, &mut rows, opts.charts.as_ref())?;
     Ok(MergeReport {
         total_points: total,
@@ -169,6 +185,9 @@ pub fn merge(inputs: &[PathBuf], opts: &MergeOptions) -> Result<MergeReport, Swe
         ignored_incomplete: ignored.into_inner(),
         results,
         charts,
+        orphan_count: orphan_names.len() as u64,
+        orphans: orphan_names.into_iter().take(MAX_ORPHANS_LISTED).collect(),
+        orphans_removed: opts.remove_orphans,
     })
 }
 
@@ -232,7 +251,7 @@ fn merge_point(
 }
 
 /// Whether two paths name the same directory (both must exist to compare equal).
-fn same_dir(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_dir(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(x), Ok(y)) => x == y,
         _ => false,
@@ -242,7 +261,7 @@ fn same_dir(a: &Path, b: &Path) -> bool {
 /// Copies the files of run directory `src` to `dst` through a temporary directory and a
 /// rename. Copies, not hard links: a shard resumed later truncates its trace in place,
 /// which would corrupt a linked merge.
-fn copy_run(src: &Path, dst: &Path) -> Result<(), SweepError> {
+pub(crate) fn copy_run(src: &Path, dst: &Path) -> Result<(), SweepError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| SweepError::Io { path, source }

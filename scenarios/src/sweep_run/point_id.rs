@@ -1,49 +1,45 @@
 //! Stable, directory-safe identifiers of sweep points, e.g.
-//! `p0007-agents=5000-loss=0.01-seed=3`.
+//! `agents=5000-loss=0.01-seed=3`.
 //!
-//! The id starts with the zero-padded point index (unique within a sweep, and sorting ids
-//! sorts points), followed by a short name and value for every axis and the seed, so a
-//! directory listing is readable. Only `A-Z a-z 0-9 . _ + - =` survive; anything else
-//! becomes `_`, and long values are cut and suffixed with a hash of the full value.
+//! An id names the point by what it *is* — every axis as a short name and value, then the
+//! seed — never by its position, so adding seeds or axis values to a sweep leaves every
+//! existing point's id (and run directory) unchanged and the completed runs are reused.
+//! Only `A-Z a-z 0-9 . _ + - =` survive; a value that had to be changed (other characters)
+//! or is long is cut and suffixed with `~` and a hash of the full value, so two different
+//! values of an axis never share an id (equal values are refused by validation).
 
 use sha2::{Digest, Sha256};
 
-/// Smallest width of the zero-padded index.
-const MIN_INDEX_WIDTH: usize = 4;
 /// Longest value kept verbatim in an id (longer ones are cut and hashed).
 const MAX_VALUE_CHARS: usize = 24;
-/// Characters of the value hash appended to a cut value.
+/// Characters of the value hash appended to a cut or changed value.
 const HASH_CHARS: usize = 8;
 
-/// Derives point ids for one sweep: short axis names and the index width.
+/// Derives point ids for one sweep: short axis names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PointNaming {
     /// Short name of each axis, in axis order.
     pub short_names: Vec<String>,
-    /// Digits of the zero-padded index.
-    pub index_width: usize,
 }
 
 impl PointNaming {
-    /// Naming for a sweep with the given axis paths (in axis order) and `total` points.
-    pub fn new(axis_paths: &[&str], total: u64) -> Self {
-        let digits = total.saturating_sub(1).max(1).ilog10() as usize + 1;
+    /// Naming for a sweep with the given axis paths (in axis order).
+    pub fn new(axis_paths: &[&str]) -> Self {
         PointNaming {
             short_names: short_names(axis_paths),
-            index_width: digits.max(MIN_INDEX_WIDTH),
         }
     }
 
-    /// The id of point `index` with axis `values` (in axis order) and `seed`.
-    pub fn id(&self, index: u64, values: &[&toml::Value], seed: u64) -> String {
-        let mut id = format!("p{index:0width$}", width = self.index_width);
+    /// The id of the point with axis `values` (in axis order) and `seed`.
+    pub fn id(&self, values: &[&toml::Value], seed: u64) -> String {
+        let mut id = String::new();
         for (name, v) in self.short_names.iter().zip(values) {
-            id.push('-');
             id.push_str(name);
             id.push('=');
             id.push_str(&value_part(v));
+            id.push('-');
         }
-        id.push_str(&format!("-seed={seed}"));
+        id.push_str(&format!("seed={seed}"));
         id
     }
 }
@@ -78,11 +74,11 @@ fn value_part(v: &toml::Value) -> String {
         other => other.to_string(),
     };
     let clean = sanitize(&raw);
-    if clean.chars().count() <= MAX_VALUE_CHARS {
+    if clean == raw && clean.chars().count() <= MAX_VALUE_CHARS {
         return clean;
     }
-    // Inline tables (distributions) and long strings: keep a readable prefix and make the
-    // rest unambiguous with a hash of the full value text.
+    // Inline tables (distributions), long strings and values with other characters: keep
+    // a readable prefix and make the id unambiguous with a hash of the full value text.
     let hash = hex::encode(Sha256::digest(raw.as_bytes()));
     let keep: String = clean
         .chars()
@@ -121,24 +117,26 @@ mod tests {
 
     #[test]
     fn brief_example_shape() {
-        let n = PointNaming::new(&["network.loss", "population.agents"], 12);
+        let n = PointNaming::new(&["network.loss", "population.agents"]);
         assert_eq!(n.short_names, vec!["loss", "agents"]);
         assert_eq!(
-            n.id(7, &[&v("0.01"), &v("5000")], 3),
-            "p0007-loss=0.01-agents=5000-seed=3"
+            n.id(&[&v("0.01"), &v("5000")], 3),
+            "loss=0.01-agents=5000-seed=3"
         );
+        assert_eq!(PointNaming::new(&[]).id(&[], 9), "seed=9");
     }
 
     #[test]
-    fn index_width_grows_past_four_digits() {
-        assert_eq!(PointNaming::new(&[], 1).index_width, 4);
-        assert_eq!(PointNaming::new(&[], 10_000).index_width, 4);
-        assert_eq!(PointNaming::new(&[], 10_001).index_width, 5);
-        assert_eq!(PointNaming::new(&[], 1_000_000).index_width, 6);
-        assert_eq!(
-            PointNaming::new(&[], 10_001).id(42, &[], 9),
-            "p00042-seed=9"
-        );
+    fn changed_values_are_hashed_so_ids_stay_distinct() {
+        // `a/b` and `a_b` sanitise to the same text; the hash keeps them apart.
+        let n = PointNaming::new(&["x.name"]);
+        let a = n.id(&[&v("\"a/b\"")], 0);
+        let b = n.id(&[&v("\"a_b\"")], 0);
+        assert_eq!(b, "name=a_b-seed=0");
+        assert!(a.starts_with("name=a_b~") && a.ends_with("-seed=0"), "{a}");
+        assert_ne!(a, b);
+        // Negative numbers and exponents are kept verbatim.
+        assert_eq!(n.id(&[&v("-0.5")], 1), "name=-0.5-seed=1");
     }
 
     #[test]
@@ -151,19 +149,15 @@ mod tests {
 
     #[test]
     fn values_are_directory_safe() {
-        let n = PointNaming::new(&["scenario.crypto", "network.latency"], 2);
+        let n = PointNaming::new(&["scenario.crypto", "network.latency"]);
         let id = n.id(
-            1,
             &[
                 &v("\"sym/bolic ../x\""),
                 &v("{ dist = \"constant\", value = \"5ms\" }"),
             ],
             0,
         );
-        assert!(
-            id.starts_with("p0001-crypto=sym_bolic_.._x-latency="),
-            "{id}"
-        );
+        assert!(id.starts_with("crypto=sym_bolic_.._x~"), "{id}");
         assert!(id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "._+-=~".contains(c)));
@@ -182,9 +176,9 @@ mod tests {
 
     #[test]
     fn distinct_long_values_get_distinct_ids() {
-        let n = PointNaming::new(&["network.latency"], 2);
-        let a = n.id(0, &[&v("{ dist = \"constant\", value = \"5ms\" }")], 0);
-        let b = n.id(0, &[&v("{ dist = \"constant\", value = \"6ms\" }")], 0);
+        let n = PointNaming::new(&["network.latency"]);
+        let a = n.id(&[&v("{ dist = \"constant\", value = \"5ms\" }")], 0);
+        let b = n.id(&[&v("{ dist = \"constant\", value = \"6ms\" }")], 0);
         assert_ne!(a, b);
     }
 

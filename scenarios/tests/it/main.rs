@@ -8,4 +8,5 @@ mod scenarios_bundled;
 mod scenarios_cli;
 mod scenarios_errors;
 mod scenarios_sweep;
+mod sweep_reuse;
 mod sweep_run;

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// 2 loss values x 3 population sizes x 2 seeds = 12 points.
-const SWEEP: &str = r#"
+pub(crate) const SWEEP: &str = r#"
 [scenario]
 name = "fake-capacity"
 seed = 100
@@ -38,7 +38,7 @@ seeds = 2
 "network.loss" = [0.0, 0.1]
 "#;
 
-fn base() -> Scenario {
+pub(crate) fn base() -> Scenario {
     load_str(SWEEP, "fake.toml").unwrap()
 }
 
@@ -46,14 +46,14 @@ fn base() -> Scenario {
 /// loses packets, every fourth agent (`i % 4 == 3`) times out instead. `salt` changes the
 /// trace (a different "engine version"). `interrupt_after` simulates Ctrl-C during the
 /// n-th run (1-based).
-struct Fake {
-    salt: u64,
-    calls: AtomicU64,
-    interrupt_after: Option<u64>,
+pub(crate) struct Fake {
+    pub(crate) salt: u64,
+    pub(crate) calls: AtomicU64,
+    pub(crate) interrupt_after: Option<u64>,
 }
 
 impl Fake {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Fake {
             salt: 0,
             calls: AtomicU64::new(0),
@@ -61,7 +61,7 @@ impl Fake {
         }
     }
 
-    fn run(&self, sc: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunError> {
+    pub(crate) fn run(&self, sc: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunError> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         let interrupted = self.interrupt_after == Some(n);
         if interrupted {
@@ -165,7 +165,7 @@ impl Fake {
 }
 
 /// Options without charts (drawing is slow in debug builds; two tests draw them).
-fn opts(dir: &Path, jobs: usize, shard: Option<Shard>) -> SweepOptions {
+pub(crate) fn opts(dir: &Path, jobs: usize, shard: Option<Shard>) -> SweepOptions {
     SweepOptions {
         out_dir: dir.to_path_buf(),
         jobs,
@@ -174,18 +174,20 @@ fn opts(dir: &Path, jobs: usize, shard: Option<Shard>) -> SweepOptions {
         charts: None,
         interrupt: Arc::new(AtomicBool::new(false)),
         progress: false,
+        reuse_from: vec![],
+        remove_orphans: false,
     }
 }
 
-fn sweep(dir: &Path, jobs: usize, shard: Option<Shard>, fake: &Fake) -> SweepReport {
+pub(crate) fn sweep(dir: &Path, jobs: usize, shard: Option<Shard>, fake: &Fake) -> SweepReport {
     run_sweep(&base(), &opts(dir, jobs, shard), |s, o| fake.run(s, o)).unwrap()
 }
 
-fn csv(dir: &Path) -> String {
+pub(crate) fn csv(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("results.csv")).unwrap()
 }
 
-fn read(p: impl AsRef<Path>) -> Vec<u8> {
+pub(crate) fn read(p: impl AsRef<Path>) -> Vec<u8> {
     std::fs::read(p).unwrap()
 }
 
@@ -204,7 +206,7 @@ fn full_sweep_writes_runs_results_and_charts() {
 
     // Axes in lexicographic order (network.loss slowest), seed fastest: point 7 is
     // loss 0.1 (7 / 6 = 1), agents 4 ((7 / 2) % 3 = 0), seed 101 (7 % 2 = 1).
-    let run = d.join("runs/p0007-loss=0.1-agents=4-seed=101");
+    let run = d.join("runs/loss=0.1-agents=4-seed=101");
     for f in ["scenario.toml", "trace.jsonl", "summary.json"] {
         assert!(run.join(f).is_file(), "{f}");
     }
@@ -222,7 +224,7 @@ fn full_sweep_writes_runs_results_and_charts() {
         serde_json::from_slice(&read(run.join("summary.json"))).unwrap();
     assert_eq!(
         summary["reproduce"],
-        "drmsim run runs/p0007-loss=0.1-agents=4-seed=101/scenario.toml --seed 101"
+        "drmsim run runs/loss=0.1-agents=4-seed=101/scenario.toml --seed 101"
     );
 
     let text = csv(&d);
@@ -250,13 +252,15 @@ fn full_sweep_writes_runs_results_and_charts() {
     assert_eq!(
         lines[8],
         format!(
-            "p0007-loss=0.1-agents=4-seed=101,7,0.1,4,101,1,{digest},horizon,false,\
-             30000000000,12,6,true,0,0.1,4,3,1,0.75,103,inf,103,104,,,{sha},0,,,"
+            "loss=0.1-agents=4-seed=101,7,0.1,4,101,1,{digest},horizon,false,\
+             30000000000,12,6,true,0,0.1,4,3,1,0.75,103,inf,103,104,{},{},{sha},0,,,",
+            scenarios::provenance::VERSION,
+            scenarios::provenance::GIT_COMMIT
         )
     );
     // Rows are in point order.
     for (i, l) in lines[1..].iter().enumerate() {
-        assert!(l.starts_with(&format!("p{i:04}-")), "{l}");
+        assert_eq!(l.split(',').nth(1), Some(i.to_string().as_str()), "{l}");
     }
     let jsonl = std::fs::read_to_string(d.join("results.jsonl")).unwrap();
     assert_eq!(jsonl.lines().count(), 12);
@@ -310,7 +314,7 @@ fn resumed_sweep_equals_uninterrupted_sweep() {
     );
     assert!(!resumed.join("results.csv").exists());
     let s5: serde_json::Value = serde_json::from_slice(&read(
-        resumed.join("runs/p0004-loss=0.0-agents=12-seed=100/summary.json"),
+        resumed.join("runs/loss=0.0-agents=12-seed=100/summary.json"),
     ))
     .unwrap();
     assert_eq!(s5["interrupted"], true);
@@ -340,17 +344,17 @@ fn corrupt_or_stale_runs_are_run_again() {
     sweep(&d, 2, None, &Fake::new());
     let want = csv(&d);
     // Flip one byte of one trace: its SHA-256 no longer matches summary.json.
-    let trace = d.join("runs/p0003-loss=0.0-agents=8-seed=101/trace.jsonl");
+    let trace = d.join("runs/loss=0.0-agents=8-seed=101/trace.jsonl");
     let mut bytes = read(&trace);
     let last = bytes.len() - 3;
     bytes[last] ^= 0x01;
     std::fs::write(&trace, bytes).unwrap();
     // Truncate another (as a crash mid-write would).
-    let trace2 = d.join("runs/p0010-loss=0.1-agents=12-seed=100/trace.jsonl");
+    let trace2 = d.join("runs/loss=0.1-agents=12-seed=100/trace.jsonl");
     let b2 = read(&trace2);
     std::fs::write(&trace2, &b2[..b2.len() / 2]).unwrap();
     // Delete a summary.
-    std::fs::remove_file(d.join("runs/p0000-loss=0.0-agents=4-seed=100/summary.json")).unwrap();
+    std::fs::remove_file(d.join("runs/loss=0.0-agents=4-seed=100/summary.json")).unwrap();
     let fake = Fake::new();
     let r = sweep(&d, 2, None, &fake);
     assert_eq!((r.reused, r.ran), (9, 3));
@@ -382,14 +386,22 @@ fn merged_shards_equal_the_unsharded_sweep() {
         assert_eq!(r.shard_points, 4);
         assert_eq!(fake.calls.load(Ordering::SeqCst), 4);
         // Shard k holds exactly the points with index % 3 == k - 1.
-        let ids: Vec<String> = std::fs::read_dir(dir.join("runs"))
+        let mut ids: Vec<String> = std::fs::read_dir(dir.join("runs"))
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
-        for id in &ids {
-            let index: u64 = id[1..5].parse().unwrap();
-            assert_eq!(index % 3, k - 1, "{id}");
+        ids.sort();
+        let text = csv(&dir);
+        let mut listed: Vec<String> = Vec::new();
+        for row in text.lines().skip(1) {
+            let mut cells = row.split(',');
+            let id = cells.next().unwrap().to_string();
+            let index: u64 = cells.next().unwrap().parse().unwrap();
+            assert_eq!(index % 3, k - 1, "{row}");
+            listed.push(id);
         }
+        listed.sort();
+        assert_eq!(ids, listed);
         counted += ids.len();
         shard_dirs.push(dir);
     }
@@ -402,6 +414,7 @@ fn merged_shards_equal_the_unsharded_sweep() {
             jobs: 2,
             charts: Some(ChartChoice::default()),
             progress: false,
+            remove_orphans: false,
         },
     )
     .unwrap();
@@ -425,6 +438,7 @@ fn merged_shards_equal_the_unsharded_sweep() {
             jobs: 1,
             charts: None,
             progress: false,
+            remove_orphans: false,
         },
     )
     .unwrap();
@@ -432,12 +446,13 @@ fn merged_shards_equal_the_unsharded_sweep() {
     assert_eq!(csv(&whole), csv(&merged));
 }
 
-fn merge_opts(out: &Path) -> MergeOptions {
+pub(crate) fn merge_opts(out: &Path) -> MergeOptions {
     MergeOptions {
         out_dir: out.to_path_buf(),
         jobs: 2,
         charts: None,
         progress: false,
+        remove_orphans: false,
     }
 }
 
@@ -456,7 +471,7 @@ fn merge_rejects_conflicts_missing_runs_and_foreign_shards() {
     match err {
         SweepError::MissingRuns { count, first } => {
             assert_eq!(count, 6);
-            assert_eq!(first[0], "p0001-loss=0.0-agents=4-seed=101");
+            assert_eq!(first[0], "loss=0.0-agents=4-seed=101");
         }
         e => panic!("{e}"),
     }
@@ -506,7 +521,7 @@ fn failures_are_reported_and_retried() {
     .unwrap();
     assert_eq!((r.ran, r.failed), (10, 2));
     assert_eq!(r.failures.len(), 2);
-    assert_eq!(r.failures[0].point_id, "p0002-loss=0.0-agents=8-seed=100");
+    assert_eq!(r.failures[0].point_id, "loss=0.0-agents=8-seed=100");
     assert_eq!(r.failures[0].message, "engine error: boom");
     assert!(!r.complete() && !r.interrupted);
     assert!(!d.join("results.csv").exists());
@@ -528,7 +543,7 @@ fn seeds_override_and_bad_options() {
         .lines()
         .nth(6)
         .unwrap()
-        .starts_with("p0005-loss=0.1-agents=12-seed=100,"));
+        .starts_with("loss=0.1-agents=12-seed=100,"));
 
     o.seeds = Some(0);
     assert!(matches!(
@@ -566,16 +581,12 @@ fn a_scenario_without_sweep_is_one_point() {
     let r = run_sweep(&s, &o, |s, o| fake.run(s, o)).unwrap();
     assert_eq!((r.total_points, r.ran), (1, 1));
     let c = csv(tmp.path());
-    assert!(c
-        .lines()
-        .nth(1)
-        .unwrap()
-        .starts_with("p0000-seed=100,0,100,0,"));
+    assert!(c.lines().nth(1).unwrap().starts_with("seed=100,0,100,0,"));
     // No numeric axis: no charts, and the report says why.
     assert!(r.charts.unwrap().is_err());
 }
 
-fn drmsim(args: &[&str]) -> std::process::Output {
+pub(crate) fn drmsim(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_drmsim"))
         .args(args)
         .output()
@@ -652,7 +663,7 @@ fn bundled_capacity_sweep_has_48_points() {
 }
 
 /// A tiny real scenario: 2 populations x 2 losses x 2 seeds, 5 s of virtual time.
-const TINY: &str = r#"
+pub(crate) const TINY: &str = r#"
 [scenario]
 name = "tiny-sweep"
 seed = 7
@@ -728,7 +739,7 @@ fn end_to_end_with_the_real_engine() {
     // Point 2: loss 0.0, agents 6, seed 7. Every agent registers once, at arrival.
     let row: Vec<&str> = lines[3].split(',').collect();
     let col = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
-    assert_eq!(col("point_id"), "p0002-loss=0.0-agents=6-seed=7");
+    assert_eq!(col("point_id"), "loss=0.0-agents=6-seed=7");
     assert_eq!(col("stop_reason"), "horizon");
     let end_ns: u64 = col("end_time_ns").parse().unwrap();
     assert!(end_ns >= 5_000_000_000, "end {end_ns}");
@@ -739,7 +750,7 @@ fn end_to_end_with_the_real_engine() {
     assert!((60.0..100.0).contains(&p50), "p50 {p50}");
 
     // Each run reproduces with `drmsim run` on its concrete scenario.toml.
-    let id = "p0002-loss=0.0-agents=6-seed=7";
+    let id = "loss=0.0-agents=6-seed=7";
     let summary: serde_json::Value =
         serde_json::from_slice(&read(one.join("runs").join(id).join("summary.json"))).unwrap();
     let repro = tmp.path().join("repro");

@@ -170,6 +170,7 @@ impl Attack for DomainStuffer {
             Some(Pdu::JoinDomainRequest(r)) => vec![r.0.domain_id.clone()],
             _ => return Verdict::Pass(msg),
         };
+        let device_id = obs.pdu.and_then(requester_id);
         let targets: Vec<(usize, String)> = (0..self.world.ris.len())
             .filter(|&i| {
                 !self
@@ -194,6 +195,9 @@ impl Attack for DomainStuffer {
                 id: None,
                 ri_id: ri.id.clone(),
                 ri_alias: None,
+                // The Device's own ID, read off the request it just sent: an unsigned
+                // trigger's `<deviceID>` proves nothing, so naming the target costs nothing.
+                device_id: device_id.clone(),
                 nonce: None,
                 roap_url: ri.url.clone(),
                 domain_id: Some(domain_id.clone()),
@@ -236,5 +240,17 @@ impl Attack for DomainStuffer {
             );
             score(stats, out, me, "domain_stuff", Some(obs.to), false, detail);
         }
+    }
+}
+
+/// The Device ID a Device's request names (what an observer learns of the sender).
+fn requester_id(pdu: &Pdu) -> Option<crate::pdu::Identifier> {
+    match pdu {
+        Pdu::DeviceHello(h) => h.device_ids.first().cloned(),
+        Pdu::RoRequest(r) => Some(r.device_id.clone()),
+        Pdu::JoinDomainRequest(r) => Some(r.0.device_id.clone()),
+        Pdu::LeaveDomainRequest(r) => Some(r.0.device_id.clone()),
+        Pdu::MeteringReportSubmit(r) => Some(r.device_id.clone()),
+        _ => None,
     }
 }

@@ -432,6 +432,7 @@ pub fn random_pdu<R: Rng>(kind: usize, rng: &mut R) -> Pdu {
             id: g.opt(|g| g.text(1, 8)),
             ri_id: g.id(),
             ri_alias: g.opt(|g| g.text(1, 12)),
+            device_id: g.opt(Gen::id),
             nonce: g.opt(Gen::nonce),
             roap_url: format!("https://ri.example/roap/{}", g.text(0, 8)),
             domain_id: g.opt(|g| g.text(1, 12)),

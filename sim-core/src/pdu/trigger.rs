@@ -68,6 +68,9 @@ pub struct RoapTrigger {
     pub ri_id: Identifier,
     /// `<riAlias>`.
     pub ri_alias: Option<String>,
+    /// `<deviceID>`: the Device the trigger is for (DRM v2.1 extended triggers carry it; a
+    /// v2.0 trigger does not). Inside the signed/MACed element, so it cannot be changed.
+    pub device_id: Option<Identifier>,
     /// `<nonce>` (echoed as `triggerNonce` in the request).
     pub nonce: Option<Vec<u8>>,
     /// `<roapURL>`.
@@ -94,6 +97,9 @@ impl RoapTrigger {
         t.push(self.ri_id.to_element("riID"));
         if let Some(a) = &self.ri_alias {
             t.push(leaf("riAlias", a.clone()));
+        }
+        if let Some(d) = &self.device_id {
+            t.push(d.to_element("deviceID"));
         }
         if let Some(n) = &self.nonce {
             t.push(b64_leaf("nonce", n));
@@ -141,6 +147,10 @@ impl RoapTrigger {
             id: t.attr("id").map(str::to_string),
             ri_id: Identifier::from_element(tk.req("riID")?)?,
             ri_alias: tk.opt_text("riAlias"),
+            device_id: tk
+                .opt("deviceID")
+                .map(Identifier::from_element)
+                .transpose()?,
             nonce: tk.opt_b64("nonce")?,
             roap_url: tk.text("roapURL")?,
             domain_id: tk.opt_text("domainID"),

@@ -8,6 +8,14 @@
 //! K_D). A Device with an RI Context discards unsigned, wrongly signed, replayed or
 //! malformed triggers. A Device without one cannot authenticate the trigger: it registers
 //! first and then runs the triggered protocol (§5.2.1, "if no RI Context exists").
+//!
+//! Which Device a trigger is for: no ROAP §5.2.1 trigger names its Device, and a leaveDomain
+//! trigger's MAC key (wrapped under K_D, or the UDK-holders' key for a DEA-triggered leave,
+//! seed 000 §7.6.2/§7.7) is one every domain member holds, so as written any Device that can
+//! authenticate a trigger acts on it (docs/attacks.md, "triggers name no Device"). drmsim's
+//! default reading puts the target's `<deviceID>` (as DRM v2.1 extended triggers carry it)
+//! inside the signed/MACed element of every kind, and the Device refuses a trigger that
+//! names another Device or none (`Variants::trigger_names_device`; false = as written).
 
 use super::agent::{Agent, SessionKind};
 use super::domain::state::{MAX_PENDING_TRIGGERS, MAX_SEEN_TRIGGERS};
@@ -101,6 +109,7 @@ impl Ri {
             id: None,
             ri_id: self.me.id.clone(),
             ri_alias: None,
+            device_id: target_device(&world, device),
             nonce: Some(nonce.clone()),
             roap_url: world.ris[self.index].url.clone(),
             domain_id: order.domain_id.clone(),
@@ -147,6 +156,13 @@ impl Ri {
         self.domains.remember_trigger(nonce);
         Ok(t)
     }
+}
+
+/// The `<deviceID>` a trigger for `device` carries: the Device itself under drmsim's reading
+/// (`Variants::trigger_names_device`), none when the text is taken as written (ROAP §5.2.1
+/// triggers name no Device).
+pub fn target_device(world: &super::world::World, device: &Identifier) -> Option<Identifier> {
+    world.variants.trigger_names_device.then(|| device.clone())
 }
 
 /// Sends a trigger for `device` to actor `to`; returns the trigger nonce.
@@ -231,6 +247,17 @@ pub(crate) fn agent_on_trigger(
         if agent.domain.seen_trigger_nonces.contains(n) {
             return discard(agent, ctx, "replayed nonce");
         }
+    }
+    // drmsim's reading (`Variants::trigger_names_device`): a trigger names the Device it is
+    // for, inside what its signature or MAC covers; one naming another Device (a trigger
+    // redirected here) or none is refused before anything else is done with it.
+    if agent.world.variants.trigger_names_device && t.device_id.as_ref() != Some(&agent.me.id) {
+        let why = if t.device_id.is_some() {
+            "names another Device"
+        } else {
+            "names no Device"
+        };
+        return discard(agent, ctx, why);
     }
     if agent.ri_contexts.contains_key(&ri) {
         if !authentic(agent, ri, &t) {

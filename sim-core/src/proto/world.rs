@@ -87,6 +87,12 @@ pub struct Variants {
     /// remembers the nonces of the RI requests it answered and refuses a repeat as a replay
     /// (drmsim's reading; false = the seed's text taken literally: no replay check).
     pub dea_nonce_tracking: bool,
+    /// ROAP §5.2.1 triggers (and so the RI's Trigger{leaveDomain} of seed 000 §7.6.2) name no
+    /// Device, and a leaveDomain trigger's MAC key is one every domain member holds. drmsim's
+    /// reading: every trigger carries the target's `<deviceID>` (as DRM v2.1 extended
+    /// triggers do) inside its signature/MAC, and a Device refuses a trigger that does not
+    /// name it (false = the text as written: any Device that can authenticate it acts).
+    pub trigger_names_device: bool,
 }
 
 impl Default for Variants {
@@ -99,6 +105,7 @@ impl Default for Variants {
             domain_key_qualified: true,
             dea_count_once: true,
             dea_nonce_tracking: true,
+            trigger_names_device: true,
         }
     }
 }

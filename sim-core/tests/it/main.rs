@@ -22,5 +22,6 @@ mod reregistration;
 mod rights_invariants;
 mod support;
 mod tamper_replay;
+mod trigger_target;
 mod user_domain_ros;
 mod xml;

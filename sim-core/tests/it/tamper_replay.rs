@@ -355,39 +355,50 @@ fn same_recipient_replay_is_unchanged() {
 }
 
 #[test]
-fn triggers_replayed_to_another_device_are_run_by_it() {
-    // A ROAP trigger does not name its Device (§5.2.1): another Device registered with the
-    // RI verifies the RI signature and runs the protocol (a finding, in every variant).
-    let mut cfg = acquiring(2, 1, true);
-    cfg.workload.acquire_rate_per_min = 0.0;
-    let mut r = on_path(AdversaryKind::Replayer, "r", &["roap:roapTrigger"], 1);
-    r.replay_to = ReplayTo::Other;
-    let (mut b, ins, _) = setup_cfg(&cfg, &[r]);
-    b.sim.run(
-        &sim_core::engine::RunLimits {
-            horizon: Some(sim_core::engine::SimTime::from_secs(10)),
-            ..Default::default()
-        },
-        &mut |_, _| {},
-    );
-    let device = agent(&b, 0).identity().id.clone();
-    let mut o = TriggerOrder::new(sim_core::pdu::trigger::TriggerKind::RoAcquisition);
-    o.content_ids = vec!["cid:a".into()];
-    let mut rng = sim_core::engine::rng::stream(9, "test", "trigger");
-    let ri_id: ActorId = b.ris[0];
-    let t = b
-        .sim
-        .actor_mut::<Ri>(ri_id)
-        .unwrap()
-        .issue_trigger(&mut rng, &device, o)
-        .unwrap();
-    let wire = trigger_wire(b.sim.actor::<Ri>(ri_id).unwrap(), t);
-    b.sim.inject(ri_id, b.agents[0], SimMsg::Pdu(wire));
-    run(&mut b, &ins, 30);
-    assert_eq!(stats(&ins, "r"), (1, 1, 0));
-    // Both Devices acquired an RO for cid:a.
-    assert_eq!(agent(&b, 0).ros.len(), 1);
-    assert_eq!(agent(&b, 1).ros.len(), 1);
+fn triggers_replayed_to_another_device_are_run_by_it_only_as_written() {
+    // As written a ROAP trigger does not name its Device (§5.2.1): another Device registered
+    // with the RI verifies the RI signature and runs the protocol (the finding,
+    // `trigger_names_device = false`). drmsim's default reading puts `<deviceID>` in the
+    // signed trigger and the other Device refuses it.
+    for names_device in [false, true] {
+        let mut cfg = acquiring(2, 1, true);
+        cfg.workload.acquire_rate_per_min = 0.0;
+        cfg.variants.trigger_names_device = names_device;
+        let mut r = on_path(AdversaryKind::Replayer, "r", &["roap:roapTrigger"], 1);
+        r.replay_to = ReplayTo::Other;
+        let (mut b, ins, _) = setup_cfg(&cfg, &[r]);
+        b.sim.run(
+            &sim_core::engine::RunLimits {
+                horizon: Some(sim_core::engine::SimTime::from_secs(10)),
+                ..Default::default()
+            },
+            &mut |_, _| {},
+        );
+        let device = agent(&b, 0).identity().id.clone();
+        let mut o = TriggerOrder::new(sim_core::pdu::trigger::TriggerKind::RoAcquisition);
+        o.content_ids = vec!["cid:a".into()];
+        let mut rng = sim_core::engine::rng::stream(9, "test", "trigger");
+        let ri_id: ActorId = b.ris[0];
+        let t = b
+            .sim
+            .actor_mut::<Ri>(ri_id)
+            .unwrap()
+            .issue_trigger(&mut rng, &device, o)
+            .unwrap();
+        let wire = trigger_wire(b.sim.actor::<Ri>(ri_id).unwrap(), t);
+        b.sim.inject(ri_id, b.agents[0], SimMsg::Pdu(wire));
+        run(&mut b, &ins, 30);
+        assert_eq!(agent(&b, 0).ros.len(), 1, "names_device={names_device}");
+        if names_device {
+            assert_eq!(stats(&ins, "r"), (1, 0, 1));
+            assert_eq!(agent(&b, 1).ros.len(), 0);
+            assert_eq!(agent(&b, 1).domain.stats.triggers_discarded, 1);
+        } else {
+            // Both Devices acquired an RO for cid:a.
+            assert_eq!(stats(&ins, "r"), (1, 1, 0));
+            assert_eq!(agent(&b, 1).ros.len(), 1);
+        }
+    }
 }
 
 #[test]

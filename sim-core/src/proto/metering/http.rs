@@ -136,7 +136,10 @@ fn follow_trigger(agent: &mut Agent, ctx: &mut Ctx<'_, SimMsg>, ri: usize, t: Ro
     let Some(sig) = t.signature.clone() else {
         return;
     };
+    let names_other =
+        world.variants.trigger_names_device && t.device_id.as_ref() != Some(&agent.me.id);
     if t.ri_id != world.ris[ri].id
+        || names_other
         || world
             .crypto
             .verify(
@@ -188,6 +191,10 @@ pub(crate) fn ri_on_http_get(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, from: Actor
         id: None,
         ri_id: ri.me.id.clone(),
         ri_alias: None,
+        device_id: ri
+            .devices_by_actor
+            .get(&from)
+            .and_then(|d| crate::proto::trigger::target_device(&world, d)),
         nonce: Some(world.nonce(ctx.rng())),
         roap_url: world.ris[ri.index].url.clone(),
         domain_id: None,

@@ -113,6 +113,11 @@ pub(super) fn send_trigger(
         id: None,
         ri_id: ri.me.id.clone(),
         ri_alias: None,
+        // The destination's Device ID (drmsim's reading: every trigger names its Device).
+        device_id: ri
+            .devices_by_actor
+            .get(&to)
+            .and_then(|d| crate::proto::trigger::target_device(&world, d)),
         nonce: Some(nonce),
         roap_url: world.ris[ri.index].url.clone(),
         domain_id: None,
