@@ -10,3 +10,4 @@ mod scenarios_errors;
 mod scenarios_sweep;
 mod sweep_reuse;
 mod sweep_run;
+mod validate_limits;
