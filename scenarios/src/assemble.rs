@@ -260,7 +260,18 @@ pub fn world_config(sc: &Scenario, seed: u64) -> WorldConfig {
 fn key_source(sc: &Scenario) -> Box<dyn KeySource> {
     if sc.scenario.crypto == model::CryptoMode::Real {
         if let Ok(c) = DiskKeyCache::open_default() {
-            return Box::new(c);
+            // A damaged or swapped key file is regenerated, never used; say so.
+            return Box::new(c.with_progress(|e| match e {
+                crate::keycache::KeyCacheEvent::Unbound { path, why } => eprintln!(
+                    "warning: key cache: {}: {why}; regenerating it from its inputs",
+                    path.display()
+                ),
+                crate::keycache::KeyCacheEvent::Corrupt { path } => eprintln!(
+                    "warning: key cache: {} is not a valid key of its size; regenerating it",
+                    path.display()
+                ),
+                _ => {}
+            }));
         }
     }
     Box::new(GeneratingKeySource::new())
