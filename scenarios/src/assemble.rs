@@ -196,6 +196,8 @@ pub fn world_config(sc: &Scenario, seed: u64) -> WorldConfig {
             backoff_multiplier: w.backoff_multiplier,
             backoff_max_ns: w.backoff_max.as_ns(),
             nonce_cache_per_device: w.nonce_cache_size as usize,
+            nonce_cache_devices: w.nonce_cache_devices as usize,
+            time_tolerance_ns: w.time_tolerance.as_ns(),
             ..ProtoParams::default()
         },
         variants: Variants {

@@ -512,6 +512,19 @@ fn costs_and_workload(c: &mut Checker, s: &Scenario) {
             format!("must be in 1..={MAX_QUEUE}, not {}", w.nonce_cache_size),
         );
     }
+    if w.nonce_cache_devices == 0 || w.nonce_cache_devices > MAX_QUEUE {
+        c.bad(
+            path!["workload", "nonce_cache_devices"],
+            format!("must be in 1..={MAX_QUEUE}, not {}", w.nonce_cache_devices),
+        );
+    }
+    let tol = w.time_tolerance.as_ns();
+    if !(1_000_000_000..=86_400_000_000_000).contains(&tol) {
+        c.bad(
+            path!["workload", "time_tolerance"],
+            "must be between 1s and 24h (DRM time has one-second resolution)".to_string(),
+        );
+    }
 }
 
 /// Checks an actor name `kind/index` or `kind/*` against the population.
