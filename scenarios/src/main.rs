@@ -29,6 +29,9 @@ enum Command {
         /// Also build and list every point of the [sweep] (index, axis values, seed)
         #[arg(long)]
         points: bool,
+        /// Accept a scenario whose resource estimate `drmsim run` refuses without --force
+        #[arg(long)]
+        force: bool,
     },
     /// Run a scenario and write trace.jsonl and summary.json
     #[command(long_about = RUN_LONG, after_long_help = RUN_EXAMPLES)]
@@ -295,7 +298,7 @@ fn print_load_error(e: &scenarios::ScenarioError) -> ExitCode {
     ExitCode::from(if e.is_io() { 2 } else { 1 })
 }
 
-fn validate(files: &[PathBuf], points: bool) -> ExitCode {
+fn validate(files: &[PathBuf], points: bool, force: bool) -> ExitCode {
     let mut worst = 0u8;
     for f in files {
         match scenarios::load_scenario(f) {
@@ -305,7 +308,18 @@ fn validate(files: &[PathBuf], points: bool) -> ExitCode {
                 let limit = scenarios::budget::machine_memory_bytes();
                 match scenarios::budget::admit(&s, limit) {
                     Ok(e) => println!("estimate   {e}"),
-                    Err(r) => println!("estimate   REFUSED by `drmsim run` without --force: {r}"),
+                    Err(r) => {
+                        println!("estimate   REFUSED by `drmsim run` without --force: {r}");
+                        // `run` refuses it with exit status 2; so does validate.
+                        if !force {
+                            eprintln!(
+                                "error: {}: `drmsim run` refuses this scenario: {r} \
+                                 (validate --force / run --force accept it)",
+                                f.display()
+                            );
+                            worst = worst.max(2);
+                        }
+                    }
                 }
                 if points {
                     worst = worst.max(list_points(&s));
@@ -677,7 +691,11 @@ fn main() -> ExitCode {
     quiet_on_closed_pipe();
     let cli = Cli::parse();
     match cli.command {
-        Command::Validate { files, points } => validate(&files, points),
+        Command::Validate {
+            files,
+            points,
+            force,
+        } => validate(&files, points, force),
         Command::Run {
             file,
             seed,

@@ -31,8 +31,15 @@ pub struct Workload {
     pub backoff_multiplier: f64,
     /// Upper bound of the retry delay.
     pub backoff_max: DurationNs,
-    /// Device nonces an RI remembers for replay detection (seed 003), >= 1.
+    /// Live nonces a server's replay store keeps per peer (seed 003; the RI per Device, the
+    /// DEA per RI and Device, LRMs and pairing targets per Device), >= 1. A nonce is kept
+    /// for its freshness window; a peer with this many live nonces is refused (`Abort`).
     pub nonce_cache_size: u32,
+    /// Peers with live nonces a server's replay store keeps, >= 1 (beyond: `Abort`).
+    pub nonce_cache_devices: u32,
+    /// How far a request's DRM time may be from the server's clock (base ROAP
+    /// `DeviceTimeError`): the freshness window of every request that carries a time.
+    pub time_tolerance: DurationNs,
     /// DEA-triggered leaves per minute over the whole DEA (seed 000 §7.7; Poisson, 0 = none).
     pub dea_trigger_leave_rate_per_min: f64,
     /// meteringReport ROAP Triggers each RI sends per minute to a random registered Device
@@ -69,6 +76,8 @@ impl Default for Workload {
             backoff_multiplier: 2.0,
             backoff_max: DurationNs::from_secs(30),
             nonce_cache_size: 1024,
+            nonce_cache_devices: 1_000_000,
+            time_tolerance: DurationNs::from_secs(300),
             dea_trigger_leave_rate_per_min: 0.0,
             ri_metering_trigger_rate_per_min: 0.0,
             ri_move_trigger_rate_per_min: 0.0,

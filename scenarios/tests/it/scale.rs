@@ -187,6 +187,7 @@ fn drmsim_run_refuses_with_exit_2_and_validate_prints_the_estimate() {
         .unwrap();
     let so = String::from_utf8_lossy(&v.stdout);
     assert!(so.contains("estimate   REFUSED"), "{so}");
+    assert_eq!(v.status.code(), Some(2), "validate agrees with run");
 }
 
 /// A compact (gzip) trace holds exactly the JSON Lines of the plain one: same digest and

@@ -342,14 +342,10 @@ pub(crate) fn ri_on_request(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, from: ActorI
     {
         return ro_failure(ri, ctx, from, Status::SignatureError);
     }
-    // Seed 003: the RI tracks recent Device nonces; a seen nonce is a replay.
-    if world.variants.ri_nonce_tracking
-        && !ri
-            .nonces
-            .check_and_insert(&hex::encode(&req.device_id.hash), &req.nonce)
-    {
-        ri.stats.replays_rejected += 1;
-        return ro_failure(ri, ctx, from, Status::AccessDenied);
+    // Seed 003: the RI tracks Device nonces for the DRM-time window; a seen one is a replay.
+    let request_ns = world.drm_ns(&req.time);
+    if let Err(status) = ri.admit_nonce(ctx, "roRequest", &req.device_id, &req.nonce, request_ns) {
+        return ro_failure(ri, ctx, from, status);
     }
     ri.domains.note_trigger_nonce(req.trigger_nonce.as_deref());
     // Domain ROs (domain.rs): only for members of a domain this RI manages.

@@ -1,7 +1,9 @@
 //! DEA-managed User Domains for v2.x DRM Agents (seed 000): Get User Domain Authorization
 //! (§7.2.2), Proxy Join User Domain (§7.4.1/§7.4.2, RI side §7.4.1.2), Proxy Leave User
 //! Domain (§7.5.1/§7.5.2, RI side §7.5.2.1) and the DEA-triggered leave (§7.7, §7.6.1,
-//! §7.6.2). Both ends live here: the DEA side (`dea_on_…`) and the RI side (`ri_…`).
+//! §7.6.2). Both ends live here: the DEA side (`dea_on_…`) and the RI side (`ri_…`); the
+//! DEA's replay check and its freshness windows are in `freshness`, the DEA-triggered leave
+//! in `trigger`, UDK grants in `udk`.
 //!
 //! Readings chosen where seed 000 is silent or ambiguous (a standards engineer's choice,
 //! written down here and in docs/protocols.md):
@@ -30,13 +32,17 @@
 //!   [`UserDomainAuthorization`] the RI keeps for the §9.2 user-domain-constrained Move
 //!   (seed 003 §9.2.3 step 4); no known User Domain → `InvalidDomain`.
 
+mod freshness;
+mod trigger;
 pub mod udk;
+
+pub use trigger::dea_trigger_leave;
+pub(crate) use trigger::{dea_on_start, dea_on_timer, ri_on_leave_trigger};
 
 use super::dea::Dea;
 use super::domain::{domain_id, split_domain_id, DomainKeyMacInput, DomainKeyProfile, JOIN, LEAVE};
 use super::msg::SimMsg;
 use super::ri::Ri;
-use super::trigger::{ri_send_trigger, TriggerOrder};
 use super::world::World;
 use crate::crypto::{OpCounter, SymKey};
 use crate::engine::{ActorId, Ctx, SimTime};
@@ -51,13 +57,11 @@ use crate::pdu::roap::{
     DomainRequest, JoinDomainRequest, JoinDomainResponse, JoinDomainResponseBody,
     LeaveDomainRequest, LeaveDomainResponse, LeaveDomainResponseBody,
 };
-use crate::pdu::trigger::{ProxyLeaveUserDomainTrigger, TriggerKind};
 use crate::pdu::{
     DateTime, DomainInfo, DomainKey, Encrypted, Expiry, Ext, Extension, Identifier, KeyInfo, Pdu,
     Status,
 };
 use crate::pki::{Certificate, Revocation};
-use rand::Rng;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// DEA-side protocol name of Get User Domain Authorization (status counters).
@@ -247,7 +251,8 @@ pub struct DeaProxyStats {
     pub ri_links_removed: u64,
     /// Proxy Leave User Domain Triggers sent.
     pub triggers_sent: u64,
-    /// RI requests refused because their nonce was already answered (replays).
+    /// RI requests refused as replays: nonce already answered inside its window, or the
+    /// embedded Device request's DRM time outside the window (`dea_proxy::freshness`).
     pub replays_refused: u64,
 }
 
@@ -474,92 +479,6 @@ impl Dea {
     }
 }
 
-/// The DEA starts: arms the triggered-leave workload.
-pub(crate) fn dea_on_start(dea: &mut Dea, ctx: &mut Ctx<'_, SimMsg>) {
-    arm_trigger_leave(dea, ctx);
-}
-
-fn arm_trigger_leave(dea: &mut Dea, ctx: &mut Ctx<'_, SimMsg>) {
-    let rate = dea.user_domains.config.trigger_leave_rate_per_min;
-    if let Some(d) = super::workload::next_poisson_ns(ctx.rng(), rate) {
-        ctx.set_timer(d, TAG_TRIGGER_LEAVE);
-    }
-}
-
-/// A DEA timer fired.
-pub(crate) fn dea_on_timer(dea: &mut Dea, ctx: &mut Ctx<'_, SimMsg>, tag: u64) {
-    if tag != TAG_TRIGGER_LEAVE {
-        return;
-    }
-    // Workload: evict one random member of a random non-empty User Domain.
-    let evicting = &dea.user_domains.evicting;
-    let candidates: Vec<(String, Identifier)> = dea
-        .user_domains
-        .domains
-        .values()
-        .flat_map(|u| u.members.keys().map(move |d| (u.id.clone(), d.clone())))
-        .filter(|k| !evicting.contains(k))
-        .collect();
-    if !candidates.is_empty() {
-        let pick = ctx.rng().gen_range(0..candidates.len());
-        let (ud, dev) = candidates[pick].clone();
-        dea_trigger_leave(dea, ctx, &ud, &dev);
-    }
-    arm_trigger_leave(dea, ctx);
-}
-
-/// Sends a Proxy Leave User Domain Trigger (§7.6.1) for `device` to every RI it is
-/// associated through in User Domain `ud`; returns how many were sent.
-pub fn dea_trigger_leave(
-    dea: &mut Dea,
-    ctx: &mut Ctx<'_, SimMsg>,
-    ud: &str,
-    device: &Identifier,
-) -> usize {
-    let world = dea.world.clone();
-    let Some(ris) = dea
-        .user_domains
-        .domains
-        .get(ud)
-        .and_then(|u| u.members.get(device))
-        .cloned()
-    else {
-        return 0;
-    };
-    let mut sent = 0;
-    for ri_id in ris {
-        let (Some((_, info)), Some(mk)) = (world.ri_by_id(&ri_id), dea.mk_of(&ri_id)) else {
-            continue;
-        };
-        let actor = info.actor;
-        let mut t = ProxyLeaveUserDomainTrigger {
-            id: None,
-            res_id: dea.me.id.clone(),
-            res_alias: None,
-            nonce: world.nonce(ctx.rng()),
-            req_url: DEA_URL.to_string(),
-            domain_id: ud.to_string(),
-            device_ids: vec![device.clone()],
-            signature: None,
-        };
-        t.signature = Some(mk_mac(
-            &world,
-            &mut dea.ops,
-            &mk,
-            &Pdu::ProxyLeaveUserDomainTrigger(t.clone()),
-        ));
-        dea.reply(ctx, actor, Pdu::ProxyLeaveUserDomainTrigger(t));
-        dea.user_domains.stats.triggers_sent += 1;
-        sent += 1;
-    }
-    if sent > 0 {
-        dea.user_domains
-            .evicting
-            .insert((ud.to_string(), device.clone()));
-    }
-    sent
-}
-
 /// Get User Domain Authorization Request at the DEA (§7.2.2).
 pub(crate) fn dea_on_get_authorization(
     dea: &mut Dea,
@@ -591,8 +510,8 @@ pub(crate) fn dea_on_get_authorization(
     {
         dea.user_domains.stats.mac_failures += 1;
         resp.status = Status::SignatureError;
-    } else if !fresh_nonce(dea, &req.header) {
-        resp.status = Status::AccessDenied;
+    } else if let Err(s) = freshness::admit(dea, ctx, &req.header, None) {
+        resp.status = s;
     } else {
         let mut granted = Vec::new();
         let not_before = world.datetime(ctx.now().as_ns());
@@ -714,28 +633,6 @@ fn check_device(
 
 /// SCE-GEN default processing of a proxy request: the MK of the requester and its MAC.
 /// `Err(None)` = no MK (answer unMACed), `Err(Some(status))` = answer MACed.
-/// Whether the nonce of an authenticated RI request is new (recorded now). Seed 000 gives
-/// every RI → DEA request a nonce, "Default, as specified in [SCE-GEN]" (§7.2.2, §7.4.1,
-/// §7.5.1 tables), and no seed says what the DEA does with it. drmsim's reading: a nonce is
-/// there to detect replay (as seed 003 §1 makes RIs do, and seed 001 the DEA for pairing),
-/// so the DEA remembers the nonces it answered per RI and refuses a repeat with
-/// AccessDenied. Checked after the MK MAC, so an unauthenticated message cannot fill the
-/// cache. RIs send every request with a fresh nonce (retries included), so an honest RI is
-/// never refused. `Variants::dea_nonce_tracking = false` takes the text literally: an old
-/// Proxy Join replayed after the Device left re-admits it (docs/attacks.md).
-fn fresh_nonce(dea: &mut Dea, h: &GenHeader) -> bool {
-    if !dea.world.variants.dea_nonce_tracking {
-        return true;
-    }
-    let fresh = dea
-        .ri_nonces
-        .check_and_insert(&hex::encode(&h.req_id.hash), &h.nonce);
-    if !fresh {
-        dea.user_domains.stats.replays_refused += 1;
-    }
-    fresh
-}
-
 fn default_processing(
     dea: &mut Dea,
     req: &ProxyDomainRequest,
@@ -799,8 +696,8 @@ pub(crate) fn dea_on_proxy_join(
             return send_join_response(dea, ctx, from, resp, mk);
         }
     };
-    if !fresh_nonce(dea, &req.header) {
-        resp.status = Status::AccessDenied;
+    if let Err(s) = freshness::admit(dea, ctx, &req.header, Some(&req.device_request)) {
+        resp.status = s;
         return send_join_response(dea, ctx, from, resp, Some(mk));
     }
     match proxy_join_checks(dea, ctx, &req) {
@@ -965,8 +862,10 @@ pub(crate) fn dea_on_proxy_leave(
             mk
         }
     };
-    if resp.status == Status::Success && !fresh_nonce(dea, &req.header) {
-        resp.status = Status::AccessDenied;
+    if resp.status == Status::Success {
+        if let Err(s) = freshness::admit(dea, ctx, &req.header, Some(&req.device_request)) {
+            resp.status = s;
+        }
     }
     if resp.status == Status::Success {
         match proxy_leave_checks(dea, ctx.now(), &req) {
@@ -1362,60 +1261,6 @@ pub(crate) fn ri_on_proxy_leave_response(
             }),
         }),
     );
-}
-
-/// Proxy Leave User Domain Trigger at the RI (§7.6.2): authenticated by the MK, then a
-/// ROAP Trigger{leaveDomain} to each named Device registered here, for the ROAP domain
-/// this RI maps onto the User Domain.
-pub(crate) fn ri_on_leave_trigger(
-    ri: &mut Ri,
-    ctx: &mut Ctx<'_, SimMsg>,
-    t: ProxyLeaveUserDomainTrigger,
-) {
-    let world = ri.world.clone();
-    let ok = match (ri.dea_proxy.mk, &t.signature) {
-        (Some(mk), Some(sig)) => {
-            world.dea_id.as_ref() == Some(&t.res_id)
-                && mk_verify(
-                    &world,
-                    &mut ri.ops,
-                    &mk,
-                    &Pdu::ProxyLeaveUserDomainTrigger(t.clone()),
-                    sig,
-                )
-        }
-        _ => false,
-    };
-    if !ok || ri.dea_proxy.seen_triggers.contains(&t.nonce) {
-        ri.dea_proxy.stats.triggers_discarded += 1;
-        return;
-    }
-    if ri.dea_proxy.seen_triggers.len() >= MAX_SEEN_DEA_TRIGGERS {
-        ri.dea_proxy.seen_triggers.pop_front();
-    }
-    ri.dea_proxy.seen_triggers.push_back(t.nonce.clone());
-    let Some(base) = ri
-        .user_domain_map
-        .iter()
-        .find(|(_, ud)| **ud == t.domain_id)
-        .map(|(b, _)| b.clone())
-    else {
-        ri.dea_proxy.stats.triggers_discarded += 1;
-        return;
-    };
-    let roap_domain = domain_id(&base, ri.dea_proxy.generation);
-    for dev in &t.device_ids {
-        let Some(actor) = ri.devices.get(dev).map(|dc| dc.actor) else {
-            ri.dea_proxy.stats.triggers_discarded += 1;
-            continue;
-        };
-        let mut order = TriggerOrder::new(TriggerKind::LeaveDomain);
-        order.domain_id = Some(roap_domain.clone());
-        match ri_send_trigger(ri, ctx, actor, dev, order) {
-            Ok(_) => ri.dea_proxy.stats.triggers_accepted += 1,
-            Err(_) => ri.dea_proxy.stats.triggers_discarded += 1,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -579,7 +579,7 @@ fn leave_failure(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, to: ActorId, status: St
 
 /// The checks every domain request passes first (§5.4.4.1/§5.4.5.1): Device Context
 /// (`NotRegistered`), `<riID>` naming this RI (`AccessDenied`), DRM time (`DeviceTimeError`), signature (`SignatureError`), replay
-/// (seed 003: `AccessDenied`).
+/// (seed 003: `AccessDenied`; a full nonce store: `Abort`).
 fn check_request(
     ri: &mut Ri,
     ctx: &mut Ctx<'_, SimMsg>,
@@ -613,14 +613,13 @@ fn check_request(
             &req.signature,
         )
         .map_err(|_| Status::SignatureError)?;
-    if world.variants.ri_nonce_tracking
-        && !ri
-            .nonces
-            .check_and_insert(&hex::encode(&req.device_id.hash), &req.nonce)
-    {
-        ri.stats.replays_rejected += 1;
-        return Err(Status::AccessDenied);
-    }
+    ri.admit_nonce(
+        ctx,
+        "domainRequest",
+        &req.device_id,
+        &req.nonce,
+        world.drm_ns(&req.time),
+    )?;
     ri.domains.note_trigger_nonce(req.trigger_nonce.as_deref());
     Ok(dc)
 }

@@ -8,7 +8,7 @@
 //! provisioned at build time (`World::dea_master_key`, see `pairing_dea`).
 
 use super::msg::{SimMsg, Wire};
-use super::nonce_cache::NonceCache;
+use super::nonce_cache::{note_full, Admit, NonceCache};
 use super::pairing::{
     auth_response, protect_imported, target_verify_auth, ImportedEntry, PairingStats, SignedRights,
     MAX_TICKETS, SYSTEM_DMP_PAIR_COPY,
@@ -267,7 +267,7 @@ impl Lrm {
     fn on_ro_request(&mut self, ctx: &mut Ctx<'_, SimMsg>, from: ActorId, req: ImportedRoRequest) {
         let world = self.world.clone();
         let now = ctx.now().as_ns();
-        let Some((pk, _)) = self
+        let Some((pk, sac_until)) = self
             .sacs
             .get(&req.device_id)
             .copied()
@@ -298,11 +298,21 @@ impl Lrm {
         {
             return self.ro_reply(ctx, from, &req, Status::SignatureError, Vec::new(), None);
         }
-        if !self
+        // The window is the SAC's life (its Pairing Key expires with the ticket, §7.2.1.2
+        // "as long as the DRM Agent has a valid Pairing Ticket and a valid SAC"): a copy
+        // after it finds no SAC, so the nonce is kept until then (`nonce_cache`).
+        match self
             .request_nonces
-            .check_and_insert(&hex::encode(&req.device_id.hash), &req.nonce)
+            .admit(&req.device_id.hash, &req.nonce, now, sac_until)
         {
-            return self.ro_reply(ctx, from, &req, Status::AccessDenied, Vec::new(), Some(pk));
+            Admit::Fresh => {}
+            Admit::Replay => {
+                return self.ro_reply(ctx, from, &req, Status::AccessDenied, Vec::new(), Some(pk))
+            }
+            Admit::Full => {
+                note_full(ctx, "importedRORequest");
+                return self.ro_reply(ctx, from, &req, Status::Abort, Vec::new(), Some(pk));
+            }
         }
         let mut out = Vec::new();
         for ro_id in req.ro_ids.iter().take(MAX_IMPORT_ROS) {

@@ -49,8 +49,8 @@ pub use accounting::{agent_ri_rights_units, is_imported, rights_accounting, Righ
 pub use delivery::MovedRights;
 pub(crate) use delivery::{agent_on_ro_trigger, ri_deliver_moved, ri_on_timer};
 use delivery::{arm_timer, send_trigger};
-pub(crate) use ledger::record_ledger;
 pub use ledger::{ledger_decision, LedgerDecision, LedgerEntry, Refusal};
+pub(crate) use ledger::{ledger_has_room, record_ledger};
 pub(crate) use post_response::{agent_on_http_response, ri_on_http_get};
 use post_response::{get_failed, http_get, GetState};
 pub(crate) use repeats::resend;

@@ -6,7 +6,7 @@
 
 use super::dea::Dea;
 use super::msg::SimMsg;
-use super::nonce_cache::NonceCache;
+use super::nonce_cache::{Admit, NonceCache};
 use super::pairing::{SignedRights, MASTER_KEY_LIFETIME_NS, TICKET_LIFETIME_NS};
 use super::world::World;
 use crate::crypto::SymKey;
@@ -168,12 +168,23 @@ pub(crate) fn dea_on_join(
     {
         return fail(dea, ctx, Status::SignatureError);
     }
-    if !dea
+    // Window: the request's DRM time + tolerance (checked above), after which a copy is
+    // refused DeviceTimeError by itself (`nonce_cache`).
+    let until = super::nonce_cache::drm_time_window_end(
+        world.drm_ns(&req.time),
+        world.params.time_tolerance_ns,
+    );
+    match dea
         .pairing
         .nonces
-        .check_and_insert(&hex::encode(&req.device_id.hash), &req.nonce)
+        .admit(&req.device_id.hash, &req.nonce, ctx.now().as_ns(), until)
     {
-        return fail(dea, ctx, Status::AccessDenied);
+        Admit::Fresh => {}
+        Admit::Replay => return fail(dea, ctx, Status::AccessDenied),
+        Admit::Full => {
+            super::nonce_cache::note_full(ctx, "pairing joinDomainRequest");
+            return fail(dea, ctx, Status::Abort);
+        }
     }
     if dea.pairing.masters.len() >= MAX_MASTER_KEYS
         && !dea.pairing.masters.contains_key(&req.device_id)
@@ -278,12 +289,26 @@ pub(crate) fn dea_on_ticket_request(
         // Not MAC'd: the claimed requester may not have sent it.
         return ticket_reply(dea, ctx, from, &req, Status::SignatureError, None, None);
     }
-    if !dea
+    // A Pairing Ticket Request carries no time (seed 001 §7.2.1.2: IDs, NONCE, HMAC). What
+    // bounds its window is the requester's Master Key, which the HMAC is under: once that MK
+    // expires (or is replaced by a new join) a copy no longer verifies, so the nonce is kept
+    // until the MK's expiry (`nonce_cache`). Stored per (Device, MK): a re-join's new MK
+    // starts a new window, and the old MK's nonces no longer count against the Device.
+    let mut peer = req.requester_id.hash.clone();
+    peer.extend_from_slice(requester.key.as_bytes());
+    match dea
         .pairing
         .nonces
-        .check_and_insert(&hex::encode(&req.requester_id.hash), &req.nonce)
+        .admit(&peer, &req.nonce, now, requester.not_after_ns)
     {
-        return ticket_reply(dea, ctx, from, &req, Status::AccessDenied, None, mk_r);
+        Admit::Fresh => {}
+        Admit::Replay => {
+            return ticket_reply(dea, ctx, from, &req, Status::AccessDenied, None, mk_r)
+        }
+        Admit::Full => {
+            super::nonce_cache::note_full(ctx, "pairingTicketRequest");
+            return ticket_reply(dea, ctx, from, &req, Status::Abort, None, mk_r);
+        }
     }
     let Some(target) = dea
         .pairing

@@ -166,6 +166,42 @@ impl Ri {
         ctx.send(to, SimMsg::Pdu(wire));
     }
 
+    /// Seed 003 §1 nonce tracking under the DRM-time window (docs/protocols.md, "Freshness
+    /// windows"): a Device request whose `<time>` (DRM time `request_ns`) passed the
+    /// `DeviceTimeError` check is admitted if its nonce is new, and the nonce is kept until
+    /// `request_ns + time_tolerance_ns`, after which a copy fails the time check by itself.
+    /// `Err(AccessDenied)` = replay; `Err(Abort)` = the store is full of nonces still inside
+    /// their windows (refused with a trace cause; the Device retries later with a fresh
+    /// nonce). Without `ri_nonce_tracking` (pre-seed-003) every nonce passes.
+    pub(crate) fn admit_nonce(
+        &mut self,
+        ctx: &mut Ctx<'_, SimMsg>,
+        protocol: &str,
+        device: &Identifier,
+        nonce: &[u8],
+        request_ns: u64,
+    ) -> Result<(), Status> {
+        use super::nonce_cache::{drm_time_window_end, note_full, Admit};
+        if !self.world.variants.ri_nonce_tracking {
+            return Ok(());
+        }
+        let until = drm_time_window_end(request_ns, self.world.params.time_tolerance_ns);
+        match self
+            .nonces
+            .admit(&device.hash, nonce, ctx.now().as_ns(), until)
+        {
+            Admit::Fresh => Ok(()),
+            Admit::Replay => {
+                self.stats.replays_rejected += 1;
+                Err(Status::AccessDenied)
+            }
+            Admit::Full => {
+                note_full(ctx, protocol);
+                Err(Status::Abort)
+            }
+        }
+    }
+
     /// Counts a response status.
     pub(crate) fn count_status(&mut self, protocol: &str, status: Status) {
         *self

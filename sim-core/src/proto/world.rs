@@ -25,9 +25,10 @@ pub struct ProtoParams {
     pub backoff_max_ns: u64,
     /// How far a Device's DRM time may be from the RI's before `DeviceTimeError`.
     pub time_tolerance_ns: u64,
-    /// Device nonces the RI remembers per Device (seed 003).
+    /// Live nonces a server's replay store keeps per peer (seed 003; `nonce_cache`): each is
+    /// kept for its freshness window, and a peer with this many is refused (`Abort`).
     pub nonce_cache_per_device: usize,
-    /// Devices whose nonces the RI remembers.
+    /// Peers with live nonces a server's replay store keeps (beyond: `Abort`).
     pub nonce_cache_devices: usize,
     /// Oldest OCSP response a validator accepts.
     pub ocsp_max_age_ns: u64,
@@ -54,7 +55,7 @@ impl Default for ProtoParams {
             backoff_multiplier: 2.0,
             backoff_max_ns: 30 * NS_PER_S,
             time_tolerance_ns: 300 * NS_PER_S,
-            nonce_cache_per_device: 32,
+            nonce_cache_per_device: 1024,
             nonce_cache_devices: 1_000_000,
             ocsp_max_age_ns: 3_600 * NS_PER_S,
             ocsp_refresh_ns: 600 * NS_PER_S,

@@ -5,6 +5,7 @@ mod crypto;
 mod dea;
 mod domain;
 mod engine;
+mod freshness;
 mod impersonation;
 mod invariant;
 mod keys;

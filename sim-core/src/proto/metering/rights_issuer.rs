@@ -9,8 +9,9 @@ use super::*;
 pub struct RiMetering {
     /// Post Response URL policy (a scenario/RI option).
     pub post_response: PostResponsePolicy,
-    /// Accepted report IDs per Device ID, newest last.
-    pub(super) accepted: BTreeMap<Identifier, VecDeque<[u8; 20]>>,
+    /// Accepted report IDs per Device ID, newest last, each with the end of the DRM-time
+    /// window of the latest submit that carried it (see `remember_report`).
+    pub(super) accepted: BTreeMap<Identifier, VecDeque<([u8; 20], u64)>>,
     /// Issued Post Response URLs → GETs seen, with their issue order for the bound.
     pub(super) pr_urls: BTreeMap<String, u32>,
     pub(super) pr_order: VecDeque<String>,
@@ -217,28 +218,69 @@ pub(crate) fn ri_on_request(
     // submit is harmless here — it carries an already-accepted report, answered but not
     // recounted — while a legitimate resend after a lost response must still get Success.
     let rid = report_id(&world, &mut ri.ops, report);
-    let seen = ri
-        .metering
-        .accepted
-        .entry(req.device_id.clone())
-        .or_default();
-    if seen.contains(&rid) {
-        ri.stats.metering_duplicates += 1;
-    } else {
-        seen.push_back(rid);
-        while seen.len() > MAX_REPORT_IDS_PER_DEVICE {
-            seen.pop_front();
+    let until = crate::proto::nonce_cache::drm_time_window_end(
+        world.drm_ns(&req.time),
+        world.params.time_tolerance_ns,
+    );
+    match remember_report(ri, &req.device_id, rid, ctx.now().as_ns(), until) {
+        Remembered::Again => ri.stats.metering_duplicates += 1,
+        Remembered::Full => {
+            crate::proto::nonce_cache::note_full(ctx, "meteringReportSubmit");
+            return respond(ri, ctx, from, &req, Status::Abort);
         }
-        let dev = hex::encode(&req.device_id.hash);
-        let totals = &mut ri.stats.metered_uses;
-        for (ro, n) in snapshot {
-            let mut key = (dev.clone(), ro);
-            if !totals.contains_key(&key) && totals.len() >= MAX_METERED_ENTRIES {
-                key.1 = OVERFLOW_RO.to_string();
+        Remembered::New => {
+            let dev = hex::encode(&req.device_id.hash);
+            let totals = &mut ri.stats.metered_uses;
+            for (ro, n) in snapshot {
+                let mut key = (dev.clone(), ro);
+                if !totals.contains_key(&key) && totals.len() >= MAX_METERED_ENTRIES {
+                    key.1 = OVERFLOW_RO.to_string();
+                }
+                let total = totals.entry(key).or_default();
+                *total = total.saturating_add(n);
             }
-            let total = totals.entry(key).or_default();
-            *total = total.saturating_add(n);
         }
     }
     respond(ri, ctx, from, &req, Status::Success);
+}
+
+/// What the accepted-report store says about a report.
+enum Remembered {
+    /// Not accepted before: count it.
+    New,
+    /// Already accepted: answer Success, count nothing.
+    Again,
+    /// New, but every remembered report of this Device could still be re-presented inside
+    /// its window: refused (Abort), counted later when the Device resends.
+    Full,
+}
+
+/// The accepted-report store under the freshness rule (docs/protocols.md, "Freshness
+/// windows"). Two reasons to remember a report ID: an honest Device re-presents its newest
+/// report (fresh nonce and time) until it gets a definitive answer, and builds the next only
+/// after that, so the newest [`MAX_REPORT_IDS_PER_DEVICE`] cover it; and a copy of an
+/// accepted submit passes the DRM-time check until `until` (its time + tolerance, §11.2
+/// `DeviceTimeError`). So the oldest ID is dropped only once its window has closed; if it is
+/// still open the new report is refused rather than the old one forgotten (forgetting it
+/// would let a replayed submit be counted twice).
+fn remember_report(
+    ri: &mut Ri,
+    device: &Identifier,
+    rid: [u8; 20],
+    now: u64,
+    until: u64,
+) -> Remembered {
+    let seen = ri.metering.accepted.entry(device.clone()).or_default();
+    if let Some(e) = seen.iter_mut().find(|(id, _)| *id == rid) {
+        e.1 = e.1.max(until);
+        return Remembered::Again;
+    }
+    if seen.len() >= MAX_REPORT_IDS_PER_DEVICE {
+        if seen.front().is_some_and(|(_, u)| *u >= now) {
+            return Remembered::Full;
+        }
+        seen.pop_front();
+    }
+    seen.push_back((rid, until));
+    Remembered::New
 }

@@ -47,6 +47,12 @@ pub enum Refusal {
     NoDestination,
     /// In-transit store full or signing failed (UnknownError).
     Internal,
+    /// The nonce store is full of nonces still inside their DRM-time windows (Abort; the
+    /// Source retries later with a fresh nonce). See `nonce_cache`.
+    NonceStoreFull,
+    /// The ledger is full: an entry is never evicted (a forgotten entry would let the RO be
+    /// moved again), so new Moves are refused (Abort) until the RI is given more room.
+    LedgerFull,
 }
 
 impl Refusal {
@@ -59,6 +65,7 @@ impl Refusal {
             Refusal::BadRightsInfo => Status::MalformedRequest,
             Refusal::NoDestination => Status::NotFound,
             Refusal::Internal => Status::UnknownError,
+            Refusal::NonceStoreFull | Refusal::LedgerFull => Status::Abort,
             _ => Status::AccessDenied,
         }
     }
@@ -98,6 +105,19 @@ pub fn ledger_decision(
     }
 }
 
+/// Whether the ledger can take the new entries `fresh` would add. Ledger entries have no
+/// freshness window: a moved RO stays moved for as long as a copy of it could be presented
+/// (a rolled-back Device, a replayed or re-signed request), so the ledger never evicts one
+/// and is bounded by refusing new Moves ([`Refusal::LedgerFull`]) at [`MAX_LEDGER`].
+pub(crate) fn ledger_has_room(ri: &Ri, fresh: &[Checked]) -> bool {
+    let new = fresh
+        .iter()
+        .filter(|c| !ri.moves.ledger.contains_key(&c.ro_id))
+        .count();
+    ri.moves.ledger.len() + new <= MAX_LEDGER
+}
+
+/// Records an accepted Move of `c` from `source` (room checked by [`ledger_has_room`]).
 pub(crate) fn record_ledger(ri: &mut Ri, source: &Identifier, c: &Checked) {
     let moves = &mut ri.moves;
     match moves.ledger.get_mut(&c.ro_id) {
@@ -116,14 +136,6 @@ pub(crate) fn record_ledger(ri: &mut Ri, source: &Identifier, c: &Checked) {
                 },
             );
             moves.ledger_order.push_back(c.ro_id.clone());
-            while moves.ledger.len() > MAX_LEDGER {
-                match moves.ledger_order.pop_front() {
-                    Some(old) => {
-                        moves.ledger.remove(&old);
-                    }
-                    None => break,
-                }
-            }
         }
     }
 }

@@ -222,11 +222,12 @@ pub(crate) enum Header {
 /// non-empty rightsInfo.
 pub(crate) fn check_move_header(
     ri: &mut Ri,
-    now: SimTime,
+    ctx: &mut Ctx<'_, SimMsg>,
     req: &MoveRequest,
     signed: &Pdu,
 ) -> Result<Header, Refusal> {
     let world = ri.world.clone();
+    let now = ctx.now();
     let dc = ri
         .devices
         .get(&req.req_id)
@@ -271,13 +272,16 @@ pub(crate) fn check_move_header(
         return Err(Refusal::Signature);
     }
     // Seed 003 §1: a seen nonce on a request that is not a verbatim repeat is a replay.
-    if world.variants.ri_nonce_tracking
-        && !ri
-            .nonces
-            .check_and_insert(&hex::encode(&req.req_id.hash), &req.nonce)
-    {
-        ri.stats.replays_rejected += 1;
-        return Err(Refusal::Replay);
+    match ri.admit_nonce(
+        ctx,
+        "move",
+        &req.req_id,
+        &req.nonce,
+        world.drm_ns(&req.time),
+    ) {
+        Ok(()) => {}
+        Err(Status::Abort) => return Err(Refusal::NonceStoreFull),
+        Err(_) => return Err(Refusal::Replay),
     }
     if req.res_id != ri.me.id {
         return Err(Refusal::NotForThisRi);
@@ -298,7 +302,7 @@ pub(crate) fn ri_on_request(
 ) {
     let world = ri.world.clone();
     let signed = Pdu::MoveDeviceRoRequest(req.clone());
-    let (dc, digest) = match check_move_header(ri, ctx.now(), &req, &signed) {
+    let (dc, digest) = match check_move_header(ri, ctx, &req, &signed) {
         Ok(Header::Fresh(dc, digest)) => (dc, digest),
         Ok(Header::Repeat(reply)) => return resend(ri, ctx, from, reply, PROTOCOL),
         Err(why) => return refuse(ri, ctx, from, &req, why),
@@ -330,6 +334,9 @@ pub(crate) fn ri_on_request(
     if fresh.is_empty() {
         ri.moves.stats.retransmissions += 1;
         return accept(ri, ctx, from, &req, digest);
+    }
+    if !super::ledger::ledger_has_room(ri, &fresh) {
+        return refuse(ri, ctx, from, &req, Refusal::LedgerFull);
     }
     // The Sink: another Device registered with this RI (see module doc).
     // In actor order: Device IDs are key hashes, which differ between crypto modes.

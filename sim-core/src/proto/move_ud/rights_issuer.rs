@@ -173,7 +173,7 @@ pub(crate) fn ri_on_request(
     let signed = Pdu::MoveUserDomainConstrainedRoRequest(req.clone());
     // A repeat of an accepted request gets the stored response (shared with §9.1, see
     // move_ro `repeats`).
-    let (dc, digest) = match check_move_header(ri, ctx.now(), &req, &signed) {
+    let (dc, digest) = match check_move_header(ri, ctx, &req, &signed) {
         Ok(Header::Fresh(dc, digest)) => (dc, digest),
         Ok(Header::Repeat(reply)) => return resend(ri, ctx, from, reply, PROTOCOL),
         Err(why) => return refuse(ri, ctx, from, &req, why),
@@ -228,6 +228,9 @@ pub(crate) fn ri_on_request(
     }
     if ri.move_ud.held.len() + fresh.len() > MAX_HELD {
         return refuse(ri, ctx, from, &req, Refusal::Internal);
+    }
+    if !crate::proto::move_ro::ledger_has_room(ri, &fresh) {
+        return refuse(ri, ctx, from, &req, Refusal::LedgerFull);
     }
     if fresh.is_empty() && kept_here == 0 {
         ri.move_ud.stats.retransmissions += 1;

@@ -2,6 +2,7 @@
 //! the destination side of a dmpPair transfer, and Import Initiation at the agent.
 
 use super::*;
+use crate::proto::nonce_cache::Admit;
 
 pub(super) fn put_sac(st: &mut AgentPairing, peer: Identifier, pk: SymKey, not_after_ns: u64) {
     st.sacs.remove(&peer);
@@ -116,6 +117,9 @@ pub enum AuthReject {
     /// The nonce was seen before (replay).
     #[error("replayed request")]
     Replay,
+    /// The target's nonce store is full of nonces whose tickets are still valid.
+    #[error("nonce store full")]
+    StoreFull,
 }
 
 impl AuthReject {
@@ -125,6 +129,7 @@ impl AuthReject {
             AuthReject::Ticket => Status::InvalidPairingTicket,
             AuthReject::Mac => Status::SignatureError,
             AuthReject::Replay => Status::AccessDenied,
+            AuthReject::StoreFull => Status::Abort,
         }
     }
     /// Always fatal for the request.
@@ -193,12 +198,15 @@ pub fn target_verify_auth(
     {
         return Err((AuthReject::Mac, None));
     }
-    // Checked after the MACs so forgeries cannot fill the cache; the ticket expiry bounds
-    // how long a replay could be attempted, the cache how many nonces are remembered.
-    if !nonces.check_and_insert(&hex::encode(&req.requester_id.hash), &req.nonce) {
-        return Err((AuthReject::Replay, Some(pk)));
+    // Checked after the MACs so forgeries cannot fill the store. The window is the ticket's
+    // lifetime (seed 001 §7.2.1.2 "a valid Pairing Ticket"): a copy presented after
+    // `not_after` fails the expiry check above, so the nonce is kept until then, and a full
+    // store refuses rather than forgets (`nonce_cache`).
+    match nonces.admit(&req.requester_id.hash, &req.nonce, now_ns, not_after) {
+        Admit::Fresh => Ok((pk, not_after)),
+        Admit::Replay => Err((AuthReject::Replay, Some(pk))),
+        Admit::Full => Err((AuthReject::StoreFull, Some(pk))),
     }
-    Ok((pk, not_after))
 }
 
 /// The Authentication Response a target sends (HMAC under the Pairing Key when known).
@@ -300,12 +308,19 @@ pub(crate) fn agent_on_import_initiation(
     {
         return agent.discard(ctx, "importInitiation signature does not verify");
     }
-    if !agent
+    // An Import Initiation carries no time (seed 001 §7.2.1.2: IDs, NONCE, signature): its
+    // nonce is kept with no window, bounded per LRM; when that is full the Device refuses
+    // further initiations rather than forget one (`nonce_cache`). The Import itself is
+    // authenticated afresh (ticket, Authentication Request), so a refusal costs a retry.
+    let now = ctx.now().as_ns();
+    match agent
         .pairing
         .init_nonces
-        .check_and_insert(&hex::encode(&m.lrm_id.hash), &m.nonce)
+        .admit(&m.lrm_id.hash, &m.nonce, now, u64::MAX)
     {
-        return agent.discard(ctx, "replayed importInitiation");
+        Admit::Fresh => {}
+        Admit::Replay => return agent.discard(ctx, "replayed importInitiation"),
+        Admit::Full => return agent.discard(ctx, "importInitiation: nonce store full"),
     }
     agent_start_import(agent, ctx, lrm, m.ro_ids);
 }
