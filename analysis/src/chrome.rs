@@ -55,7 +55,7 @@ pub struct ChromeStats {
 /// Exports `run_dir/trace.jsonl` to `run_dir/trace.chrome.json`; returns the output path.
 pub fn export_chrome(run_dir: &Path, opts: &ChromeOptions) -> Result<PathBuf> {
     let out = run_dir.join("trace.chrome.json");
-    export_chrome_to(&run_dir.join("trace.jsonl"), &out, opts)?;
+    export_chrome_to(&crate::trace_io::run_trace(run_dir), &out, opts)?;
     Ok(out)
 }
 

@@ -64,13 +64,7 @@ pub fn verify_run_trace(run_dir: &Path) -> Result<TraceVerification> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(AnalysisError::io(&summary_path, e)),
     };
-    let name = summary
-        .as_ref()
-        .and_then(|s| s.get("trace_file"))
-        .and_then(|v| v.as_str())
-        .filter(|n| !n.contains(['/', '\\']) && *n != "..")
-        .unwrap_or("trace.jsonl");
-    let trace = run_dir.join(name);
+    let trace = crate::trace_io::run_trace_path(run_dir, summary.as_ref());
     let (actual_digest, actual_records) = hash_lines(&trace)?;
     let expected_digest = summary
         .as_ref()
@@ -117,14 +111,19 @@ pub fn verify_run_trace(run_dir: &Path) -> Result<TraceVerification> {
     })
 }
 
-/// SHA-256 (hex) and newline count of a file, streamed.
+/// SHA-256 (hex) and newline count of a trace's JSON Lines (decompressed when gzip), streamed.
+/// A torn last gzip member ends the hash there (the digest then differs: "truncated").
 fn hash_lines(path: &Path) -> Result<(String, u64)> {
-    let mut f = std::fs::File::open(path).map_err(|e| AnalysisError::io(path, e))?;
+    let mut f = crate::trace_io::open_trace(path)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; BUF_BYTES];
     let mut lines = 0u64;
     loop {
-        let n = f.read(&mut buf).map_err(|e| AnalysisError::io(path, e))?;
+        let n = match f.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if crate::trace_io::is_torn_tail(&e) => 0,
+            Err(e) => return Err(AnalysisError::io(path, e)),
+        };
         if n == 0 {
             break;
         }

@@ -11,6 +11,7 @@ mod error;
 mod metrics;
 pub mod reader;
 pub mod stats;
+pub mod trace_io;
 
 pub use collect::{analyze_reader, analyze_trace, compute_metrics, TraceAnalysis};
 pub use error::{AnalysisError, Result};

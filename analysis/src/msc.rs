@@ -244,7 +244,7 @@ pub fn build_msc(trace: &Path, opts: &MscOptions) -> Result<Msc> {
 
 /// Writes `run_dir/msc-<actor>.mmd` and `run_dir/msc-<actor>.svg` from `run_dir/trace.jsonl`.
 pub fn export_msc(run_dir: &Path, opts: &MscOptions) -> Result<MscPaths> {
-    let msc = build_msc(&run_dir.join("trace.jsonl"), opts)?;
+    let msc = build_msc(&crate::trace_io::run_trace(run_dir), opts)?;
     let mermaid = run_dir.join(format!("msc-{}.mmd", opts.actor));
     let svg = run_dir.join(format!("msc-{}.svg", opts.actor));
     std::fs::write(&mermaid, msc_mermaid(&msc)).map_err(|e| AnalysisError::io(&mermaid, e))?;

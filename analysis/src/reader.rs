@@ -7,15 +7,11 @@
 use crate::error::{AnalysisError, Result};
 use serde::Deserialize;
 use std::borrow::Cow;
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 /// Longest accepted trace line; a line this long is corrupt or hostile, never a real record.
 pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
-
-/// Read-buffer size: large reads keep the syscall count low on multi-GB files.
-const READ_BUFFER_BYTES: usize = 1 << 20;
 
 /// One trace line, borrowed from the line buffer. Field names follow the trace schema
 /// (`sim-core/src/trace/record.rs`); which fields are present depends on `ev`.
@@ -146,8 +142,8 @@ pub fn for_each_record<F>(path: &Path, f: F) -> Result<ReadStats>
 where
     F: FnMut(u64, &RawRecord<'_>) -> Result<()>,
 {
-    let file = File::open(path).map_err(|e| AnalysisError::io(path, e))?;
-    for_each_record_in(BufReader::with_capacity(READ_BUFFER_BYTES, file), f).map_err(|e| match e {
+    let reader = crate::trace_io::open_trace(path)?;
+    for_each_record_in(reader, f).map_err(|e| match e {
         AnalysisError::Io { source, .. } => AnalysisError::io(path, source),
         other => other,
     })
@@ -164,10 +160,19 @@ where
     let mut line_no = 0u64;
     loop {
         buf.clear();
-        let n = (&mut reader)
+        let n = match (&mut reader)
             .take(MAX_LINE_BYTES as u64 + 1)
             .read_until(b'\n', &mut buf)
-            .map_err(|e| AnalysisError::io("<trace>", e))?;
+        {
+            Ok(n) => n,
+            // A gzip trace whose last member was torn (writer killed): what came before it
+            // is intact; the partial line in `buf` is dropped like any torn last line.
+            Err(e) if crate::trace_io::is_torn_tail(&e) => {
+                stats.truncated_tail = true;
+                break;
+            }
+            Err(e) => return Err(AnalysisError::io("<trace>", e)),
+        };
         if n == 0 {
             break;
         }

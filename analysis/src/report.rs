@@ -27,7 +27,7 @@ const MAX_MESSAGE_ROWS: usize = 60;
 /// Reads `run_dir/trace.jsonl` (and `summary.json` if present) and writes `metrics.json`,
 /// the run charts under `charts/`, and `report.html` with the charts inlined as SVG.
 pub fn report(run_dir: &Path) -> Result<ReportPaths> {
-    let trace = run_dir.join("trace.jsonl");
+    let trace = crate::trace_io::run_trace(run_dir);
     let mut analysis = analyze_trace(&trace)?;
     let summary_path = run_dir.join("summary.json");
     let summary =

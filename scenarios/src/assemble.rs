@@ -4,11 +4,12 @@
 use crate::keycache::DiskKeyCache;
 use crate::model::{self, ActorKind, Scenario};
 use crate::runner::{EngineOutcome, ExecContext, RunError, StopReason};
+use crate::spans::Seg;
 use sim_core::crypto::{CryptoMode, GeneratingKeySource, KeySource};
 use sim_core::engine::{CpuSpec, Overflow, RunLimits, SimTime};
 use sim_core::net::{
-    GilbertElliott, GroupId, LatencyDist, LinkDirection, LinkSpec, Partition, PartitionScope,
-    Topology, TopologyConfig,
+    GilbertElliott, GroupId, LatencyDist, LinkDirection, LinkSpec, NetError, Partition,
+    PartitionScope, Topology, TopologyConfig,
 };
 use sim_core::proto::acquisition::RoPolicy;
 use sim_core::proto::build::{build, Arrival, Kind, WorldConfig};
@@ -67,7 +68,17 @@ fn default_link(n: &model::Network) -> LinkSpec {
 
 /// The network model of `sc`.
 pub fn topology(sc: &Scenario, seed: u64) -> Result<Topology, RunError> {
-    let err = |e: sim_core::net::NetError| RunError::Engine(format!("network: {e}"));
+    topology_located(sc, seed).map_err(|(_, e)| RunError::Engine(format!("network: {e}")))
+}
+
+/// The network model of `sc`, or the field whose value sim-core refused and why. Validation
+/// (`crate::preflight`) builds the model through this very function, so `validate` refuses
+/// exactly what `run` would.
+pub fn topology_located(sc: &Scenario, seed: u64) -> Result<Topology, (Vec<Seg>, NetError)> {
+    let at = |path: &[Seg]| {
+        let path = path.to_vec();
+        move |e: NetError| (path, e)
+    };
     let base = default_link(&sc.network);
     let mut t = Topology::new(
         seed,
@@ -76,11 +87,15 @@ pub fn topology(sc: &Scenario, seed: u64) -> Result<Topology, RunError> {
             ..Default::default()
         },
     )
-    .map_err(err)?;
-    for g in &sc.population.groups {
-        t.add_group(g).map_err(err)?;
+    .map_err(at(&[Seg::from("network")]))?;
+    for (i, g) in sc.population.groups.iter().enumerate() {
+        t.add_group(g).map_err(at(&[
+            Seg::from("population"),
+            Seg::from("groups"),
+            Seg::from(i),
+        ]))?;
     }
-    for l in &sc.network.link {
+    for (i, l) in sc.network.link.iter().enumerate() {
         let spec = LinkSpec {
             latency: l.latency.as_ref().map_or(base.latency, latency),
             jitter: l.jitter.as_ref().map_or(base.jitter, latency),
@@ -95,23 +110,29 @@ pub fn topology(sc: &Scenario, seed: u64) -> Result<Topology, RunError> {
         } else {
             LinkDirection::Directed
         };
-        t.add_link(&l.from, &l.to, spec, dir).map_err(err)?;
+        t.add_link(&l.from, &l.to, spec, dir).map_err(at(&[
+            Seg::from("network"),
+            Seg::from("link"),
+            Seg::from(i),
+        ]))?;
     }
-    for p in &sc.network.partition {
+    for (i, p) in sc.network.partition.iter().enumerate() {
+        let here = [Seg::from("network"), Seg::from("partition"), Seg::from(i)];
         let heal = p.heal.map_or(SimTime::MAX, |h| SimTime::from_ns(h.as_ns()));
         for a in &p.a {
             for b in &p.b {
-                let (Some(ga), Some(gb)) = (t.group(a), t.group(b)) else {
-                    return Err(RunError::Engine(format!(
-                        "partition names unknown group {a} or {b}"
-                    )));
-                };
+                let ga = t
+                    .group(a)
+                    .ok_or_else(|| (here.to_vec(), NetError::UnknownGroup(a.clone())))?;
+                let gb = t
+                    .group(b)
+                    .ok_or_else(|| (here.to_vec(), NetError::UnknownGroup(b.clone())))?;
                 t.add_partition(Partition {
                     scope: PartitionScope::Pair(ga, gb),
                     at: SimTime::from_ns(p.at.as_ns()),
                     heal,
                 })
-                .map_err(err)?;
+                .map_err(at(&here))?;
             }
         }
     }
@@ -241,7 +262,18 @@ pub fn world_config(sc: &Scenario, seed: u64) -> WorldConfig {
 fn key_source(sc: &Scenario) -> Box<dyn KeySource> {
     if sc.scenario.crypto == model::CryptoMode::Real {
         if let Ok(c) = DiskKeyCache::open_default() {
-            return Box::new(c);
+            // A damaged or swapped key file is regenerated, never used; say so.
+            return Box::new(c.with_progress(|e| match e {
+                crate::keycache::KeyCacheEvent::Unbound { path, why } => eprintln!(
+                    "warning: key cache: {}: {why}; regenerating it from its inputs",
+                    path.display()
+                ),
+                crate::keycache::KeyCacheEvent::Corrupt { path } => eprintln!(
+                    "warning: key cache: {} is not a valid key of its size; regenerating it",
+                    path.display()
+                ),
+                _ => {}
+            }));
         }
     }
     Box::new(GeneratingKeySource::new())

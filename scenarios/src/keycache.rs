@@ -7,6 +7,16 @@
 //! `~/.cache/drmsim/keys` when unset. Writes go to a temporary file in the same directory and
 //! are renamed into place, so concurrent runs never observe a partial file. Keys are a pure
 //! function of their inputs, so the cache only saves time and never changes results.
+//!
+//! Each key file is bound to what it was derived from by a sidecar `<name>.pk8.der.bind`
+//! written when the key is generated: the key's derivation inputs and cache name, the
+//! SHA-256 of its PKCS#8 DER and of its public key (SPKI DER). A key is used only when
+//! its sidecar names this very derivation and both hashes match what is read, so a key
+//! file altered, swapped with another key's file (with or without its sidecar), or left
+//! without a sidecar (a cache written before the binding existed) is reported
+//! ([`KeyCacheEvent::Unbound`], [`KeyCacheEvent::Unverified`]) and regenerated from its
+//! inputs, never used: a wrong key would silently change every signature of a run under
+//! the same scenario and seed.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -25,6 +35,12 @@ pub const KEY_CACHE_ENV: &str = "DRMSIM_KEY_CACHE";
 pub const MAX_MEMORY_KEYS: usize = 1 << 20;
 /// File extension of cached keys.
 pub const KEY_FILE_EXT: &str = "pk8.der";
+/// Extension of the binding sidecar, appended to the key file name.
+pub const BINDING_EXT: &str = "bind";
+/// First line of a binding sidecar.
+const BINDING_HEADER: &str = "drmsim key binding v1";
+/// Largest key file or sidecar read (an RSA-2048 PKCS#8 DER is about 1.2 KB).
+const MAX_KEY_FILE_BYTES: u64 = 64 << 10;
 
 /// Key cache failures.
 #[derive(Debug, Error)]
@@ -73,6 +89,20 @@ pub enum KeyCacheEvent {
     Corrupt {
         /// The bad file.
         path: PathBuf,
+    },
+    /// A cached key has no binding sidecar (a cache written before bindings existed): it
+    /// is regenerated once and bound.
+    Unverified {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// A cached key is not bound to its derivation (altered, or swapped with another key's
+    /// file) and will be regenerated.
+    Unbound {
+        /// The key file.
+        path: PathBuf,
+        /// What did not match.
+        why: String,
     },
     /// Pre-warming progress: `done` of `total` keys available.
     Prewarm {
@@ -154,6 +184,14 @@ impl DiskKeyCache {
             .join(format!("{}.{KEY_FILE_EXT}", spec.cache_name()))
     }
 
+    /// The binding sidecar of the key file for `spec`.
+    pub fn binding_path_for(&self, spec: &KeySpec) -> PathBuf {
+        self.dir.join(format!(
+            "{}.{KEY_FILE_EXT}.{BINDING_EXT}",
+            spec.cache_name()
+        ))
+    }
+
     fn report(&self, e: KeyCacheEvent) {
         if let Some(f) = &self.progress {
             f(&e);
@@ -169,15 +207,28 @@ impl DiskKeyCache {
             }
         }
         let path = self.path_for(spec);
-        let key = match fs::read(&path) {
-            Ok(bytes) => match PrivateKey::from_pkcs8_der(&bytes) {
-                Ok(k) if k.bits() == spec.bits => Some(k),
+        let key = match read_bounded(&path) {
+            Ok(Some(bytes)) => match PrivateKey::from_pkcs8_der(&bytes) {
+                Ok(k) if k.bits() == spec.bits => match self.check_binding(spec, &bytes, &k) {
+                    Ok(()) => Some(k),
+                    Err(None) => {
+                        self.report(KeyCacheEvent::Unverified { path: path.clone() });
+                        None
+                    }
+                    Err(Some(why)) => {
+                        self.report(KeyCacheEvent::Unbound {
+                            path: path.clone(),
+                            why,
+                        });
+                        None
+                    }
+                },
                 _ => {
                     self.report(KeyCacheEvent::Corrupt { path: path.clone() });
                     None
                 }
             },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Ok(None) => None,
             Err(source) => return Err(KeyCacheError::Io { path, source }),
         };
         let key = match key {
@@ -188,7 +239,12 @@ impl DiskKeyCache {
                     bits: spec.bits,
                 });
                 let k = generate_rsa(spec)?;
-                self.store(&path, &k.to_pkcs8_der()?)?;
+                let der = k.to_pkcs8_der()?;
+                self.store(&path, &der)?;
+                self.store(
+                    &self.binding_path_for(spec),
+                    binding_text(spec, &der, &k).as_bytes(),
+                )?;
                 self.report(KeyCacheEvent::Stored {
                     owner: spec.owner.clone(),
                     path,
@@ -216,6 +272,44 @@ impl DiskKeyCache {
         Ok(())
     }
 
+    /// Checks the sidecar of `spec`'s key file against the key read (`der`, parsed as `key`).
+    /// `Err(None)`: there is no sidecar; `Err(Some(why))`: it does not match.
+    fn check_binding(
+        &self,
+        spec: &KeySpec,
+        der: &[u8],
+        key: &PrivateKey,
+    ) -> Result<(), Option<String>> {
+        let path = self.binding_path_for(spec);
+        let have = match read_bounded(&path) {
+            Ok(Some(b)) => b,
+            Ok(None) => return Err(None),
+            Err(e) => return Err(Some(format!("binding sidecar: {e}"))),
+        };
+        let want = binding_text(spec, der, key);
+        if have == want.as_bytes() {
+            return Ok(());
+        }
+        // Say what differs: another key's sidecar, or this sidecar with another key file.
+        let text = String::from_utf8_lossy(&have);
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+                .unwrap_or("")
+                .to_string()
+        };
+        Err(Some(if field("cache_name") != spec.cache_name() {
+            format!(
+                "the binding is for another key ({} {})",
+                field("owner"),
+                field("cache_name")
+            )
+        } else {
+            "the key file is not the key recorded when it was generated (its SHA-256 differs)"
+                .into()
+        }))
+    }
+
     /// Atomic write: temp file in the same directory, flushed, then renamed over `path`.
     fn store(&self, path: &Path, der: &[u8]) -> Result<(), KeyCacheError> {
         let n = self.tmp_counter.fetch_add(1, Ordering::Relaxed);
@@ -238,6 +332,39 @@ impl DiskKeyCache {
             }
         })
     }
+}
+
+/// Reads at most [`MAX_KEY_FILE_BYTES`] of `path`; `None` when it does not exist.
+fn read_bounded(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let f = match fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut buf = Vec::new();
+    f.take(MAX_KEY_FILE_BYTES + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > MAX_KEY_FILE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than {MAX_KEY_FILE_BYTES} bytes"
+        )));
+    }
+    Ok(Some(buf))
+}
+
+/// The binding sidecar text of `key` (PKCS#8 DER `der`) generated for `spec`.
+fn binding_text(spec: &KeySpec, der: &[u8], key: &PrivateKey) -> String {
+    use sha2::{Digest, Sha256};
+    let public = key.public().spki_der().unwrap_or_default();
+    format!(
+        "{BINDING_HEADER}\ncache_name {}\nseed {}\nowner {}\nbits {}\npkcs8_sha256 {}\npublic_key_sha256 {}\n",
+        spec.cache_name(),
+        spec.seed,
+        spec.owner.escape_default(),
+        spec.bits,
+        hex::encode(Sha256::digest(der)),
+        hex::encode(Sha256::digest(public)),
+    )
 }
 
 impl KeySource for DiskKeyCache {
@@ -291,9 +418,21 @@ mod tests {
             events.lock().unwrap()[0],
             KeyCacheEvent::Generating { bits: 1024, .. }
         ));
-        // No temp files left behind.
-        let names: Vec<_> = fs::read_dir(cache.dir()).unwrap().collect();
-        assert_eq!(names.len(), 1);
+        // The key and its binding, no temp files left behind.
+        let mut names: Vec<String> = fs::read_dir(cache.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        let name = spec.cache_name();
+        assert_eq!(
+            names,
+            vec![format!("{name}.pk8.der"), format!("{name}.pk8.der.bind")]
+        );
+        let binding = fs::read_to_string(cache.binding_path_for(&spec)).unwrap();
+        assert!(binding.starts_with("drmsim key binding v1\n"), "{binding}");
+        assert!(binding.contains(&format!("cache_name {name}\n")));
+        assert!(binding.contains("owner device/1\n") && binding.contains("bits 1024\n"));
 
         // A second instance reads the file instead of generating.
         let warm = DiskKeyCache::open(cache.dir()).unwrap();
@@ -317,5 +456,86 @@ mod tests {
 
         // Unsupported sizes are refused before any IO.
         assert!(again.get(&KeySpec::new(3, "x", 512)).is_err());
+    }
+
+    /// Keys generated into `dir` for two owners, with the events of a fresh cache.
+    fn two_keys(dir: &Path) -> (KeySpec, KeySpec, Vec<u8>, Vec<u8>) {
+        let cache = DiskKeyCache::open(dir).unwrap();
+        let (a, b) = (KeySpec::new(5, "ri/0", 1024), KeySpec::new(5, "ri/1", 1024));
+        cache.get(&a).unwrap();
+        cache.get(&b).unwrap();
+        let da = fs::read(cache.path_for(&a)).unwrap();
+        let db = fs::read(cache.path_for(&b)).unwrap();
+        (a, b, da, db)
+    }
+
+    fn events_of(dir: &Path, spec: &KeySpec) -> (PrivateKey, Vec<KeyCacheEvent>) {
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let ev = events.clone();
+        let cache = DiskKeyCache::open(dir)
+            .unwrap()
+            .with_progress(move |e| ev.lock().unwrap().push(e.clone()));
+        let k = cache.get(spec).unwrap();
+        let e = events.lock().unwrap().clone();
+        (k, e)
+    }
+
+    fn unbound(events: &[KeyCacheEvent]) -> Option<String> {
+        events.iter().find_map(|e| match e {
+            KeyCacheEvent::Unbound { why, .. } => Some(why.clone()),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn swapped_key_files_are_regenerated_not_used() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let (a, b, da, db) = two_keys(dir);
+        let cache = DiskKeyCache::open(dir).unwrap();
+        // Both are valid RSA-1024 keys: without the binding the swap would go unnoticed.
+        fs::write(cache.path_for(&a), &db).unwrap();
+        fs::write(cache.path_for(&b), &da).unwrap();
+        let (ka, ev) = events_of(dir, &a);
+        assert_eq!(ka.id(), generate_rsa(&a).unwrap().id());
+        let why = unbound(&ev).expect("the swap is reported");
+        assert!(why.contains("SHA-256 differs"), "{why}");
+        assert_eq!(fs::read(cache.path_for(&a)).unwrap(), da, "regenerated");
+
+        // Swapping key files together with their sidecars is caught too.
+        let bind = |s: &KeySpec| cache.binding_path_for(s);
+        let (ba, bb) = (fs::read(bind(&a)).unwrap(), fs::read(bind(&b)).unwrap());
+        fs::write(cache.path_for(&a), &db).unwrap();
+        fs::write(bind(&a), &bb).unwrap();
+        fs::write(bind(&b), &ba).unwrap();
+        let (ka, ev) = events_of(dir, &a);
+        assert_eq!(ka.id(), generate_rsa(&a).unwrap().id());
+        let why = unbound(&ev).expect("the swap is reported");
+        assert!(why.contains("another key (ri/1"), "{why}");
+        assert_eq!(fs::read(cache.path_for(&a)).unwrap(), da);
+    }
+
+    #[test]
+    fn altered_or_unbound_key_files_are_regenerated() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let (a, _, da, _) = two_keys(dir);
+        let cache = DiskKeyCache::open(dir).unwrap();
+        // Another valid key of the same size in place of the cached one.
+        let other = generate_rsa(&KeySpec::new(6, "ri/0", 1024)).unwrap();
+        fs::write(cache.path_for(&a), other.to_pkcs8_der().unwrap()).unwrap();
+        let (ka, ev) = events_of(dir, &a);
+        assert_eq!(ka.id(), generate_rsa(&a).unwrap().id());
+        assert!(unbound(&ev).is_some());
+        assert_eq!(fs::read(cache.path_for(&a)).unwrap(), da);
+
+        // A key without its sidecar (a cache from before bindings) is regenerated once,
+        // then bound.
+        fs::remove_file(cache.binding_path_for(&a)).unwrap();
+        let (_, ev) = events_of(dir, &a);
+        assert!(matches!(ev[0], KeyCacheEvent::Unverified { .. }), "{ev:?}");
+        assert!(cache.binding_path_for(&a).is_file());
+        let (_, ev) = events_of(dir, &a);
+        assert!(ev.is_empty(), "{ev:?}");
     }
 }

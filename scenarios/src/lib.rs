@@ -15,6 +15,7 @@ pub mod input;
 pub mod keycache;
 pub mod loader;
 pub mod model;
+pub mod preflight;
 pub mod progress;
 pub mod provenance;
 pub mod rules;

@@ -29,6 +29,9 @@ enum Command {
         /// Also build and list every point of the [sweep] (index, axis values, seed)
         #[arg(long)]
         points: bool,
+        /// Accept a scenario whose resource estimate `drmsim run` refuses without --force
+        #[arg(long)]
+        force: bool,
     },
     /// Run a scenario and write trace.jsonl and summary.json
     #[command(long_about = RUN_LONG, after_long_help = RUN_EXAMPLES)]
@@ -196,6 +199,21 @@ enum ExportCommand {
         #[arg(long)]
         allow_unverified: bool,
     },
+    /// The run's trace as plain JSON Lines (converts a `trace.jsonl.gz` compact trace; the
+    /// output has the digest summary.json records)
+    #[command(after_long_help = format!("{EXPORT_EXIT}\n\n{JSONL_EXAMPLES}"))]
+    Jsonl {
+        /// Output directory of `drmsim run`
+        #[arg(value_name = "RUN_DIR")]
+        run_dir: PathBuf,
+        /// Where to write (default RUN_DIR/trace.jsonl; `-` for stdout)
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Convert a trace that does not match summary.json's digest (warns instead of
+        /// refusing)
+        #[arg(long)]
+        allow_unverified: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -280,7 +298,7 @@ fn print_load_error(e: &scenarios::ScenarioError) -> ExitCode {
     ExitCode::from(if e.is_io() { 2 } else { 1 })
 }
 
-fn validate(files: &[PathBuf], points: bool) -> ExitCode {
+fn validate(files: &[PathBuf], points: bool, force: bool) -> ExitCode {
     let mut worst = 0u8;
     for f in files {
         match scenarios::load_scenario(f) {
@@ -290,7 +308,18 @@ fn validate(files: &[PathBuf], points: bool) -> ExitCode {
                 let limit = scenarios::budget::machine_memory_bytes();
                 match scenarios::budget::admit(&s, limit) {
                     Ok(e) => println!("estimate   {e}"),
-                    Err(r) => println!("estimate   REFUSED by `drmsim run` without --force: {r}"),
+                    Err(r) => {
+                        println!("estimate   REFUSED by `drmsim run` without --force: {r}");
+                        // `run` refuses it with exit status 2; so does validate.
+                        if !force {
+                            eprintln!(
+                                "error: {}: `drmsim run` refuses this scenario: {r} \
+                                 (validate --force / run --force accept it)",
+                                f.display()
+                            );
+                            worst = worst.max(2);
+                        }
+                    }
                 }
                 if points {
                     worst = worst.max(list_points(&s));
@@ -662,7 +691,11 @@ fn main() -> ExitCode {
     quiet_on_closed_pipe();
     let cli = Cli::parse();
     match cli.command {
-        Command::Validate { files, points } => validate(&files, points),
+        Command::Validate {
+            files,
+            points,
+            force,
+        } => validate(&files, points, force),
         Command::Run {
             file,
             seed,
@@ -735,6 +768,11 @@ fn main() -> ExitCode {
             to,
             allow_unverified,
         }) => tools::export_msc(&run_dir, &actor, from, to, allow_unverified),
+        Command::Export(ExportCommand::Jsonl {
+            run_dir,
+            output,
+            allow_unverified,
+        }) => tools::export_jsonl(&run_dir, output.as_deref(), allow_unverified),
         Command::Xml(XmlCommand::C14n {
             file,
             select,

@@ -47,6 +47,7 @@ pub struct RunOptions {
 pub const DERIVED_FILES: &[&str] = &[
     "scenario.toml",
     "trace.jsonl",
+    "trace.jsonl.gz",
     "summary.json",
     "metrics.json",
     "report.html",
@@ -404,9 +405,10 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> Result<RunSummary, RunErro
         enabled: sc.trace.enabled,
         timers: sc.trace.timers,
     };
-    let trace_path = out_dir.join("trace.jsonl");
+    let trace_path = out_dir.join(sc.trace.format.file_name());
     let (trace_file, sink): (Option<TraceFile>, Box<dyn LineSink>) = if trace_cfg.enabled {
-        let (f, s) = TraceFile::create(&trace_path).map_err(io_err(&trace_path))?;
+        let (f, s) =
+            TraceFile::create_as(&trace_path, sc.trace.format).map_err(io_err(&trace_path))?;
         (Some(f), Box::new(s))
     } else {
         (None, Box::new(NullSink))
@@ -527,7 +529,10 @@ pub fn summarize(
         events: outcome.events,
         trace_records: outcome.trace_records,
         trace_digest: outcome.trace_digest.clone(),
-        trace_file: sc.trace.enabled.then(|| "trace.jsonl".to_string()),
+        trace_file: sc
+            .trace
+            .enabled
+            .then(|| sc.trace.format.file_name().to_string()),
         protocols: outcome.protocols.clone(),
         invariant_violations: outcome.invariant_violations.clone(),
         attacks: outcome.attacks.clone(),

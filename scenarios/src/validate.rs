@@ -14,10 +14,10 @@ pub const MAX_ACTORS: u64 = 10_000_000;
 pub const MAX_WORKERS: u32 = 4_096;
 /// Largest server queue or RI nonce cache.
 pub const MAX_QUEUE: u32 = 10_000_000;
-/// Most network groups (sim-core's topology limit).
-pub const MAX_GROUPS: usize = 65_536;
-/// Most scheduled partitions (sim-core's limit).
-pub const MAX_PARTITIONS: usize = 10_000;
+/// Most network groups (sim-core's topology limit, the same constant).
+pub const MAX_GROUPS: usize = sim_core::net::MAX_GROUPS;
+/// Most scheduled partitions (sim-core's limit, the same constant).
+pub const MAX_PARTITIONS: usize = sim_core::net::MAX_PARTITIONS;
 /// Most retries of one request.
 pub const MAX_RETRIES: u32 = 100;
 
@@ -150,6 +150,11 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
         adversary(&mut c, s, &groups, i, a);
     }
     expect(&mut c, s);
+    // What `run` meets while building (sim-core's limits, adversary targets), once the
+    // scenario is otherwise sound: validate and run agree.
+    if c.problems.is_empty() {
+        c.problems = crate::preflight::check(s);
+    }
     c.problems
 }
 
@@ -187,6 +192,15 @@ fn population<'a>(c: &mut Checker, s: &'a Scenario) -> BTreeSet<&'a str> {
         c.bad(
             path!["population", "groups"],
             "at least one group is required",
+        );
+    }
+    if p.groups.len() > MAX_GROUPS {
+        c.bad(
+            path!["population", "groups"],
+            format!(
+                "{} groups exceed the limit of {MAX_GROUPS} (the network model numbers groups with 16 bits)",
+                p.groups.len()
+            ),
         );
     }
     for (i, g) in p.groups.iter().enumerate() {

@@ -26,20 +26,27 @@ pub const VALIDATE_LONG: &str = "\
 Load a scenario, check it (syntax, unknown or misspelled fields, value ranges, group and
 actor references, sweep axes) and print a short summary of what it describes.
 
+Validation checks every limit `drmsim run` checks: it builds the network model as the run
+does (group count, links, partitions), counts actors against the engine's id space,
+looks up every adversary target, and applies the resource estimate (events, memory, live
+queue entries) that `run` refuses without --force.
+
 Errors are printed one per line as FILE:LINE:COL: [section] field: message, with a
 suggestion for misspelled field names.
 
 Exit status:
   0  the scenario is valid
   1  the scenario is invalid (every problem found is printed)
-  2  the file could not be read, or the command line is wrong";
+  2  the file could not be read, the command line is wrong, or the resource estimate is
+     over what `drmsim run` accepts without --force (as `run` exits 2)";
 
 /// Help text `VALIDATE_EXAMPLES`.
 pub const VALIDATE_EXAMPLES: &str = "\
 Examples:
   drmsim validate scenarios/quickstart.toml
   drmsim validate scenarios/examples/*.toml
-  drmsim validate --points scenarios/examples/lossy-wan-sweep.toml";
+  drmsim validate --points scenarios/examples/lossy-wan-sweep.toml
+  drmsim validate --force scenarios/lifecycle-1m.toml";
 
 /// Help text `RUN_LONG`.
 pub const RUN_LONG: &str = "\
@@ -199,6 +206,12 @@ pub const MSC_EXAMPLES: &str = "\
 Examples:
   drmsim export msc runs/qs --actor agent/3
   drmsim export msc runs/qs --actor 5 --from 0s --to 2s";
+
+/// Help text `JSONL_EXAMPLES`.
+pub const JSONL_EXAMPLES: &str = "\
+Examples:
+  drmsim export jsonl runs/big              # runs/big/trace.jsonl.gz -> runs/big/trace.jsonl
+  drmsim export jsonl runs/big -o - | grep '\"ev\":\"outcome\"' | head";
 
 /// Help text `C14N_LONG`.
 pub const C14N_LONG: &str = "\

@@ -237,6 +237,55 @@ pub fn export_chrome(
     }
 }
 
+/// Writes RUN_DIR's trace as plain JSON Lines (decompressing a gzip trace) to `output`
+/// (default `RUN_DIR/trace.jsonl`; `-` = stdout). The bytes are the ones the digest covers.
+pub fn export_jsonl(run_dir: &Path, output: Option<&Path>, allow_unverified: bool) -> ExitCode {
+    if let Err(code) = check_trace(run_dir, allow_unverified) {
+        return code;
+    }
+    let src = analysis::trace_io::run_trace(run_dir);
+    let dst = output
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| run_dir.join("trace.jsonl"));
+    if dst == src {
+        println!("{} (already JSON Lines)", src.display());
+        return ExitCode::SUCCESS;
+    }
+    let copied = (|| -> Result<(), String> {
+        let mut r = analysis::trace_io::open_trace(&src).map_err(|e| e.to_string())?;
+        if dst.as_os_str() == "-" {
+            let out = std::io::stdout();
+            let mut w = std::io::BufWriter::new(out.lock());
+            std::io::copy(&mut r, &mut w)
+                .and_then(|_| std::io::Write::flush(&mut w))
+                .map_err(|e| format!("{}: {e}", src.display()))?;
+            return Ok(());
+        }
+        // Write beside the destination and rename, so an interrupted conversion never
+        // leaves a truncated trace.jsonl that `report` would pick up.
+        let tmp = dst.with_extension("jsonl.part");
+        let f = std::fs::File::create(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+        std::io::copy(&mut r, &mut w)
+            .and_then(|_| std::io::Write::flush(&mut w))
+            .map_err(|e| format!("{}: {e}", src.display()))?;
+        std::fs::rename(&tmp, &dst).map_err(|e| format!("{}: {e}", dst.display()))
+    })();
+    match copied {
+        Ok(()) => {
+            if dst.as_os_str() != "-" {
+                println!("{}", dst.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) if e.contains("Broken pipe") => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 /// Writes a message sequence chart (Mermaid and SVG) of one actor's exchanges.
 pub fn export_msc(
     run_dir: &Path,
@@ -277,7 +326,7 @@ pub fn resolve_actor(run_dir: &Path, actor: &str) -> Result<u32, String> {
     if let Ok(id) = actor.trim().parse::<u32>() {
         return Ok(id);
     }
-    let trace = run_dir.join("trace.jsonl");
+    let trace = analysis::trace_io::run_trace(run_dir);
     let mut found: Option<u32> = None;
     let mut kinds: std::collections::BTreeSet<String> = Default::default();
     analysis::reader::for_each_record(&trace, |_, r| {

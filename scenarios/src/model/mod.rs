@@ -125,6 +125,35 @@ pub struct TraceOptions {
     pub timers: bool,
     /// Capture the PDU bytes of every message in the trace.
     pub pdus: bool,
+    /// On-disk format of the trace file (the records and the digest are the same in both).
+    #[serde(skip_serializing_if = "TraceFormat::is_jsonl")]
+    pub format: TraceFormat,
+}
+
+/// `[trace] format`: how the trace's JSON-Lines records are stored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TraceFormat {
+    /// Plain JSON Lines, `trace.jsonl`.
+    #[default]
+    Jsonl,
+    /// The same lines in independent gzip members of about 1 MiB each, `trace.jsonl.gz`
+    /// (zcat, pandas and DuckDB read it; `drmsim export jsonl` converts it back).
+    Gzip,
+}
+
+impl TraceFormat {
+    /// The trace file's name in a run directory.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            TraceFormat::Jsonl => "trace.jsonl",
+            TraceFormat::Gzip => "trace.jsonl.gz",
+        }
+    }
+
+    fn is_jsonl(&self) -> bool {
+        *self == TraceFormat::Jsonl
+    }
 }
 
 impl Default for TraceOptions {
@@ -133,6 +162,7 @@ impl Default for TraceOptions {
             enabled: true,
             timers: true,
             pdus: false,
+            format: TraceFormat::Jsonl,
         }
     }
 }

@@ -119,7 +119,8 @@ pub fn inspect(run_dir: &Path, expected_scenario: Option<&str>) -> Result<RunSta
         )));
     }
     let trace_path = run_dir.join(&trace_name);
-    let file = match std::fs::File::open(&trace_path) {
+    // Either trace format: the digest is over the JSON Lines (decompressed).
+    let file = match analysis::trace_io::open_trace(&trace_path) {
         Ok(f) => f,
         Err(e) => return Ok(RunState::Incomplete(format!("{trace_name}: {e}"))),
     };

@@ -1,6 +1,7 @@
 //! scenarios integration tests: one binary, one module per area.
 
 mod check;
+mod key_cache;
 mod results_trust;
 mod rules;
 mod scale;
@@ -10,3 +11,4 @@ mod scenarios_errors;
 mod scenarios_sweep;
 mod sweep_reuse;
 mod sweep_run;
+mod validate_limits;

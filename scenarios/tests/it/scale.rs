@@ -187,4 +187,98 @@ fn drmsim_run_refuses_with_exit_2_and_validate_prints_the_estimate() {
         .unwrap();
     let so = String::from_utf8_lossy(&v.stdout);
     assert!(so.contains("estimate   REFUSED"), "{so}");
+    assert_eq!(v.status.code(), Some(2), "validate agrees with run");
+}
+
+/// A compact (gzip) trace holds exactly the JSON Lines of the plain one: same digest and
+/// record count in summary.json, at least 5x fewer bytes on disk, `report` and the exports
+/// read it, `export jsonl` writes back the plain file byte for byte, and a torn compact trace
+/// is refused as truncated.
+#[test]
+fn a_gzip_trace_is_the_same_records_in_a_fifth_of_the_bytes() {
+    use scenarios::model::TraceFormat;
+    let sc = bundled("quickstart.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let run_as = |format: TraceFormat, name: &str| {
+        let mut sc = sc.clone();
+        sc.trace.format = format;
+        let out = dir.path().join(name);
+        let opts = RunOptions {
+            out_dir: Some(out.clone()),
+            ..Default::default()
+        };
+        (runner::run(&sc, &opts).unwrap(), out)
+    };
+    let (plain, plain_dir) = run_as(TraceFormat::Jsonl, "plain");
+    let (gz, gz_dir) = run_as(TraceFormat::Gzip, "gz");
+    assert!(plain.trace_digest.is_some());
+    assert_eq!(
+        gz.trace_digest, plain.trace_digest,
+        "digest depends on the format"
+    );
+    assert_eq!(gz.trace_records, plain.trace_records);
+    assert_eq!(gz.protocols, plain.protocols);
+    assert_eq!(gz.trace_file.as_deref(), Some("trace.jsonl.gz"));
+    assert!(!gz_dir.join("trace.jsonl").exists());
+    let plain_bytes = std::fs::read(plain_dir.join("trace.jsonl")).unwrap();
+    let gz_bytes = std::fs::read(gz_dir.join("trace.jsonl.gz")).unwrap();
+    assert_eq!(&gz_bytes[..2], &[0x1f, 0x8b]);
+    assert!(
+        gz_bytes.len() * 5 <= plain_bytes.len(),
+        "compact trace {} bytes, JSON Lines {} bytes",
+        gz_bytes.len(),
+        plain_bytes.len()
+    );
+
+    let drmsim = env!("CARGO_BIN_EXE_drmsim");
+    let ok = |args: &[&str]| {
+        let o = Command::new(drmsim).args(args).output().unwrap();
+        assert!(
+            o.status.success(),
+            "drmsim {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        o
+    };
+    let gz_s = gz_dir.to_str().unwrap();
+    ok(&["report", gz_s]);
+    ok(&["export", "chrome", gz_s]);
+    ok(&["export", "msc", gz_s, "--actor", "agent/0"]);
+    // Same metrics from either format (provenance aside: times and scenario hash differ).
+    ok(&["report", plain_dir.to_str().unwrap()]);
+    let metrics = |d: &std::path::Path| {
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(d.join("metrics.json")).unwrap()).unwrap();
+        v.as_object_mut().unwrap().remove("provenance");
+        v
+    };
+    assert!(
+        metrics(&gz_dir) == metrics(&plain_dir),
+        "metrics.json differs between the gzip and the plain trace"
+    );
+    ok(&["export", "jsonl", gz_s]);
+    assert_eq!(
+        std::fs::read(gz_dir.join("trace.jsonl")).unwrap(),
+        plain_bytes
+    );
+    std::fs::remove_file(gz_dir.join("trace.jsonl")).unwrap();
+
+    // Torn in the last member (a killed writer): refused as truncated, exit 3.
+    std::fs::write(
+        gz_dir.join("trace.jsonl.gz"),
+        &gz_bytes[..gz_bytes.len() - 100],
+    )
+    .unwrap();
+    let o = Command::new(drmsim)
+        .args(["report", gz_s])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("truncated"), "{err}");
 }
