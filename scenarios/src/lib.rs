@@ -11,6 +11,7 @@ pub mod cli;
 pub mod describe;
 pub mod dist;
 pub mod error;
+pub mod explore;
 pub mod input;
 pub mod keycache;
 pub mod loader;

@@ -79,6 +79,40 @@ enum Command {
         #[arg(long, default_value = "text", value_name = "FORMAT", value_parser = scenarios::check::Format::parse)]
         format: scenarios::check::Format,
     },
+    /// Search attacker plans and network faults for invariant violations
+    #[command(long_about = scenarios::cli::explore::EXPLORE_LONG, after_long_help = scenarios::cli::explore::EXPLORE_EXAMPLES)]
+    Explore {
+        /// Scenario file (TOML); its [explore] table bounds the search
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Runs to make (default 2000, or unbounded with --time)
+        #[arg(long, value_name = "N")]
+        runs: Option<u64>,
+        /// Wall-time budget, e.g. 10m (stops after the batch that passes it)
+        #[arg(long, value_name = "DURATION")]
+        time: Option<String>,
+        /// Worker threads (default: available cores)
+        #[arg(long, short = 'j', value_name = "N")]
+        jobs: Option<usize>,
+        /// Master seed of the search
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        seed: u64,
+        /// Output directory (default: runs/explore/<scenario name>)
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Run only search stream K of N (1-based), for Slurm arrays; merge with --merge
+        #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
+        shard: Option<Shard>,
+        /// Merge these shard directories into --out instead of searching
+        #[arg(long, value_name = "DIR", num_args = 1..)]
+        merge: Vec<PathBuf>,
+        /// Do not shrink findings
+        #[arg(long)]
+        no_shrink: bool,
+        /// Never show the progress bar
+        #[arg(long)]
+        no_progress: bool,
+    },
     /// Run every point of a [sweep] in parallel; resumable and shardable
     #[command(long_about = SWEEP_LONG, after_long_help = SWEEP_EXAMPLES)]
     Sweep {
@@ -712,6 +746,29 @@ fn main() -> ExitCode {
             out,
             format,
         } => check(&paths, seeds, jobs, no_shrink, out, format),
+        Command::Explore {
+            file,
+            runs,
+            time,
+            jobs,
+            seed,
+            out,
+            shard,
+            merge,
+            no_shrink,
+            no_progress,
+        } => scenarios::cli::explore::explore(scenarios::cli::explore::ExploreArgs {
+            file,
+            runs,
+            time,
+            jobs,
+            seed,
+            out,
+            shard,
+            merge,
+            no_shrink,
+            no_progress,
+        }),
         Command::Sweep {
             file,
             out,

@@ -150,6 +150,7 @@ pub fn check(s: &Scenario) -> Vec<Problem> {
         adversary(&mut c, s, &groups, i, a);
     }
     expect(&mut c, s);
+    c.problems.extend(crate::explore::spec_problems(s));
     // What `run` meets while building (sim-core's limits, adversary targets), once the
     // scenario is otherwise sound: validate and run agree.
     if c.problems.is_empty() {

@@ -5,6 +5,7 @@
 mod adversary;
 mod costs;
 mod expect;
+mod explore;
 mod network;
 mod population;
 mod workload;
@@ -12,6 +13,9 @@ mod workload;
 pub use adversary::{Adversary, AdversaryKind, Edit, Position, Rule, Targets, When, Window};
 pub use costs::{Costs, Overflow, ServerCosts};
 pub use expect::{Expect, PROTOCOLS};
+pub use explore::{
+    ExploreSpec, ALL_ACTIONS, DEFAULT_ACTIONS, DEFAULT_AGENTS_MAX, DEFAULT_HORIZON_MAX_NS,
+};
 pub use network::{GilbertElliott, LinkOverride, Network, Partition};
 pub use population::{ActorKind, Arrival, GroupList, Placement, Population};
 pub use workload::{DomainKeyMac, UserDomains, Variants, Workload};
@@ -56,6 +60,9 @@ pub struct Scenario {
     /// `[sweep]`: parameter axes (ignored by a single run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep: Option<SweepSpec>,
+    /// `[explore]`: bounds of `drmsim explore`'s search (ignored by every other command).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explore: Option<ExploreSpec>,
     /// Where the scenario came from (file name and text), for sweeps and reports.
     #[serde(skip)]
     pub source: Source,

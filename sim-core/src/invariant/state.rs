@@ -202,6 +202,11 @@ pub struct ConsistentState {
     issued: BTreeMap<(crate::engine::ActorId, Vec<u8>), (Vec<String>, u64)>,
 }
 
+/// The words every lost-issuance finding's detail carries: the finding is about availability
+/// (an attacker or the network can always make a Device give up), which `drmsim explore`
+/// reports apart from safety violations.
+pub const LOST_ISSUANCE: &str = "which ended that request without installing them";
+
 /// Success RO Responses the lost-issuance check records.
 pub const MAX_ISSUED_RECORDS: usize = 1_000_000;
 
@@ -254,7 +259,7 @@ impl Monitor for ConsistentState {
                 }
                 found.push(Finding {
                     detail: format!(
-                        "an RI issued {} to {} (request nonce {}), which ended that request without installing them",
+                        "an RI issued {} to {} (request nonce {}), {LOST_ISSUANCE}",
                         ids.join(", "),
                         agent.me.name,
                         hex::encode(nonce)
