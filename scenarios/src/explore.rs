@@ -209,7 +209,10 @@ pub fn setup(sc: &Scenario) -> Setup {
         if let Some(c) = u.get("count").and_then(|c| c.as_integer()) {
             let full = u64::from(sc.population.agents.max(1));
             let scaled = (c as u64 * u64::from(agents)).div_ceil(full).max(1);
-            u.insert("count".into(), toml::Value::Integer(scaled.min(c as u64) as i64));
+            u.insert(
+                "count".into(),
+                toml::Value::Integer(scaled.min(c as u64) as i64),
+            );
         }
     }
     if let Some(p) = base.get_mut("population").and_then(|v| v.as_table_mut()) {
@@ -335,7 +338,16 @@ pub fn explore(sc: &Scenario, opts: &ExploreOptions) -> Result<ExploreReport, Ex
     };
     s.absorb(&Plan::default(), &o);
     if let Some(v) = first_violation(&o, &st) {
-        record(&mut s, &st, opts, &Plan::default(), st.scenario_seed, 0, v, &findings_dir)?;
+        record(
+            &mut s,
+            &st,
+            opts,
+            &Plan::default(),
+            st.scenario_seed,
+            0,
+            v,
+            &findings_dir,
+        )?;
     }
     let bar = progress_bar(opts);
     // 2. Batches.
@@ -492,7 +504,10 @@ fn record(
         seed,
         moves: plan.moves.iter().map(gen::describe).collect(),
         faults: plan.faults.as_ref().map(|f| {
-            format!("duplicate {} %, jitter ≤ {} ms", f.duplicate_pct, f.jitter_ms)
+            format!(
+                "duplicate {} %, jitter ≤ {} ms",
+                f.duplicate_pct, f.jitter_ms
+            )
         }),
         msc: seen.msc(),
         file,
@@ -521,7 +536,11 @@ fn finding_text(
             opts.shard.0, opts.shard.1, opts.seed
         ),
         format!("#   drmsim run {}/findings/{id}.toml", opts.out.display()),
-        format!("# Violated: {} — {}", v.invariant, v.detail.replace('\n', " ")),
+        format!(
+            "# Violated: {} — {}",
+            v.invariant,
+            v.detail.replace('\n', " ")
+        ),
         "# Attacker moves:".to_string(),
     ];
     for m in &plan.moves {
@@ -696,7 +715,10 @@ pub fn spec_problems(s: &Scenario) -> Vec<crate::validate::Problem> {
         let hint = crate::error::suggest(x, list.iter().copied())
             .map(|s| format!("; did you mean `{s}`?"))
             .unwrap_or_default();
-        Err(format!("unknown {what} \"{x}\" (one of: {}){hint}", list.join(", ")))
+        Err(format!(
+            "unknown {what} \"{x}\" (one of: {}){hint}",
+            list.join(", ")
+        ))
     };
     for (i, a) in e.actions.iter().enumerate() {
         if let Err(m) = known(crate::model::ALL_ACTIONS, "action", a) {

@@ -83,7 +83,11 @@ pub fn explore(a: ExploreArgs) -> ExitCode {
     let report = if !a.merge.is_empty() {
         explore::merge(&a.merge, &out)
     } else {
-        let time = match a.time.as_deref().map(sim_core::engine::time::parse_duration_ns) {
+        let time = match a
+            .time
+            .as_deref()
+            .map(sim_core::engine::time::parse_duration_ns)
+        {
             None => None,
             Some(Ok(ns)) => Some(Duration::from_nanos(ns)),
             Some(Err(e)) => {

@@ -206,7 +206,10 @@ pub fn echo_edits(cat: &Catalog, kind: &str, answer: &str) -> Vec<FieldEdit> {
     out
 }
 
-fn pick_weighted<'a, R: Rng>(items: &'a [(String, String, u64)], rng: &mut R) -> &'a (String, String, u64) {
+fn pick_weighted<'a, R: Rng>(
+    items: &'a [(String, String, u64)],
+    rng: &mut R,
+) -> &'a (String, String, u64) {
     // Weight 1/(1+acted)^2: a pair that never acted is four times as likely as one that
     // acted once.
     let w: Vec<f64> = items
@@ -248,19 +251,29 @@ const HOLDS_MS: &[u64] = &[200, 1_000, 5_000, 30_000];
 
 /// A fresh move on `kind` doing `action`.
 fn new_move<R: Rng>(cat: &Catalog, b: &Bounds, kind: &str, action: &str, rng: &mut R) -> Move {
-    let routes: Vec<&Route> = cat.kinds.get(kind).map(|r| r.keys().collect()).unwrap_or_default();
-    let route = routes
-        .choose(rng)
-        .map(|r| (*r).clone())
-        .unwrap_or(Route {
-            from_kind: String::new(),
-            to_kind: String::new(),
-            from_group: String::new(),
-            to_group: String::new(),
-        });
+    let routes: Vec<&Route> = cat
+        .kinds
+        .get(kind)
+        .map(|r| r.keys().collect())
+        .unwrap_or_default();
+    let route = routes.choose(rng).map(|r| (*r).clone()).unwrap_or(Route {
+        from_kind: String::new(),
+        to_kind: String::new(),
+        from_group: String::new(),
+        to_group: String::new(),
+    });
     let place = if action == "skew" {
-        let agents: Vec<&String> = b.compromised.iter().filter(|c| c.starts_with("agent/")).collect();
-        Place::Compromised(agents.choose(rng).map(|s| s.to_string()).unwrap_or_default())
+        let agents: Vec<&String> = b
+            .compromised
+            .iter()
+            .filter(|c| c.starts_with("agent/"))
+            .collect();
+        Place::Compromised(
+            agents
+                .choose(rng)
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+        )
     } else if !b.compromised.is_empty() && rng.gen_bool(0.3) {
         Place::Compromised(b.compromised.choose(rng).cloned().unwrap_or_default())
     } else {
@@ -292,7 +305,9 @@ fn new_move<R: Rng>(cat: &Catalog, b: &Bounds, kind: &str, action: &str, rng: &m
             m.after_ms = delays.choose(rng).copied();
         }
         "replay" => {
-            m.to = ["same", "sender", "other"].choose(rng).map(|s| s.to_string());
+            m.to = ["same", "sender", "other"]
+                .choose(rng)
+                .map(|s| s.to_string());
             m.after_ms = delays.choose(rng).copied();
         }
         "modify" => {
@@ -308,7 +323,9 @@ fn new_move<R: Rng>(cat: &Catalog, b: &Bounds, kind: &str, action: &str, rng: &m
             m.after_ms = Some(0);
         }
         "skew" => {
-            m.skew_s = [-86_400 * 400, -3_600, 3_600, 86_400 * 400].choose(rng).copied();
+            m.skew_s = [-86_400 * 400, -3_600, 3_600, 86_400 * 400]
+                .choose(rng)
+                .copied();
         }
         _ => {}
     }
@@ -318,12 +335,22 @@ fn new_move<R: Rng>(cat: &Catalog, b: &Bounds, kind: &str, action: &str, rng: &m
 fn field_edit<R: Rng>(cat: &Catalog, kind: &str, rng: &mut R) -> FieldEdit {
     let empty = Vec::new();
     let fields = cat.fields.get(kind).unwrap_or(&empty);
-    let ops = ["flip", "flip", "remove", "swap", "add_extension", "add_critical_extension"];
+    let ops = [
+        "flip",
+        "flip",
+        "remove",
+        "swap",
+        "add_extension",
+        "add_critical_extension",
+    ];
     let op = ops.choose(rng).copied().unwrap_or("flip");
     if op.starts_with("add_") {
         return (String::new(), op.to_string());
     }
-    let f = fields.choose(rng).cloned().unwrap_or_else(|| "nonce".to_string());
+    let f = fields
+        .choose(rng)
+        .cloned()
+        .unwrap_or_else(|| "nonce".to_string());
     (f, op.to_string())
 }
 
@@ -374,8 +401,15 @@ pub fn mutate<R: Rng>(plan: &Plan, cat: &Catalog, b: &Bounds, cov: &Coverage, rn
             // Same action, another kind (or the same kind, another action).
             let i = rng.gen_range(0..p.moves.len());
             let (kind, action, _) = pick_weighted(&cands, rng);
-            let keep_action = rng.gen_bool(0.5) && cands.iter().any(|(k, a, _)| k == kind && *a == p.moves[i].action);
-            let a = if keep_action { p.moves[i].action.clone() } else { action.clone() };
+            let keep_action = rng.gen_bool(0.5)
+                && cands
+                    .iter()
+                    .any(|(k, a, _)| k == kind && *a == p.moves[i].action);
+            let a = if keep_action {
+                p.moves[i].action.clone()
+            } else {
+                action.clone()
+            };
             p.moves[i] = new_move(cat, b, kind, &a, rng);
         }
         3 if !p.moves.is_empty() => {
@@ -411,7 +445,10 @@ fn edit_table(f: &FieldEdit) -> toml::Value {
         }
         o if o.starts_with("set:") => {
             t.insert("field".into(), toml::Value::String(path.clone()));
-            t.insert("value".into(), toml::Value::String(o["set:".len()..].to_string()));
+            t.insert(
+                "value".into(),
+                toml::Value::String(o["set:".len()..].to_string()),
+            );
         }
         o => {
             t.insert("field".into(), toml::Value::String(path.clone()));
@@ -450,7 +487,10 @@ pub fn adversary_table(m: &Move, i: usize) -> toml::Table {
     if m.action != "skew" {
         when.insert("kind".into(), V::Array(vec![s(&m.kind)]));
         if !m.route.to_kind.is_empty() {
-            when.insert("to".into(), V::Array(vec![V::String(format!("{}/*", m.route.to_kind))]));
+            when.insert(
+                "to".into(),
+                V::Array(vec![V::String(format!("{}/*", m.route.to_kind))]),
+            );
         }
         if let Some(n) = m.nth {
             when.insert("nth".into(), V::Integer(n as i64));
@@ -477,7 +517,10 @@ pub fn adversary_table(m: &Move, i: usize) -> toml::Table {
                 r.insert("kind".into(), s(k));
             }
             r.insert("to".into(), s("sender"));
-            r.insert("edits".into(), V::Array(m.edits.iter().map(edit_table).collect()));
+            r.insert(
+                "edits".into(),
+                V::Array(m.edits.iter().map(edit_table).collect()),
+            );
             rules.push(r);
         }
         act => {
@@ -495,7 +538,10 @@ pub fn adversary_table(m: &Move, i: usize) -> toml::Table {
                 r.insert("copies".into(), V::Integer(c as i64));
             }
             if !m.edits.is_empty() {
-                r.insert("edits".into(), V::Array(m.edits.iter().map(edit_table).collect()));
+                r.insert(
+                    "edits".into(),
+                    V::Array(m.edits.iter().map(edit_table).collect()),
+                );
                 if matches!(m.place, Place::Compromised(_))
                     && sim_core::adversary::rules::resignable(&m.kind)
                 {
@@ -508,7 +554,10 @@ pub fn adversary_table(m: &Move, i: usize) -> toml::Table {
             rules.push(r);
         }
     }
-    a.insert("rules".into(), V::Array(rules.into_iter().map(V::Table).collect()));
+    a.insert(
+        "rules".into(),
+        V::Array(rules.into_iter().map(V::Table).collect()),
+    );
     a
 }
 
@@ -547,7 +596,11 @@ pub fn describe(m: &Move) -> String {
         m.route.from_kind,
         m.route.to_kind,
         m.budget,
-        if extra.is_empty() { String::new() } else { format!(": {}", extra.join(", ")) }
+        if extra.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", extra.join(", "))
+        }
     )
 }
 
@@ -581,7 +634,11 @@ mod tests {
             to_group: "core".into(),
         };
         cat.add("roap:meteringReportSubmit", r);
-        let e = echo_edits(&cat, "roap:meteringReportSubmit", "roap:meteringReportResponse");
+        let e = echo_edits(
+            &cat,
+            "roap:meteringReportSubmit",
+            "roap:meteringReportResponse",
+        );
         for want in [
             ("@status", "set:Success"),
             ("deviceID", "set:$deviceID"),

@@ -30,7 +30,9 @@ impl Seen {
     /// An availability violation (lost issuance) rather than a safety one.
     pub fn availability(&self) -> bool {
         self.invariant == sim_core::invariant::names::CONSISTENT_STATE
-            && self.detail.contains(sim_core::invariant::state::LOST_ISSUANCE)
+            && self
+                .detail
+                .contains(sim_core::invariant::state::LOST_ISSUANCE)
     }
 }
 
@@ -97,7 +99,10 @@ pub fn render(base: &toml::Table, plan: &Plan, seed: u64, invariants: &[String])
                 let mut j = toml::Table::new();
                 j.insert("dist".into(), toml::Value::String("uniform".into()));
                 j.insert("min".into(), toml::Value::String("0ms".into()));
-                j.insert("max".into(), toml::Value::String(format!("{}ms", f.jitter_ms)));
+                j.insert(
+                    "max".into(),
+                    toml::Value::String(format!("{}ms", f.jitter_ms)),
+                );
                 n.insert("jitter".into(), toml::Value::Table(j));
             }
         }
@@ -237,8 +242,7 @@ fn scan(trace: &[u8]) -> Outcome {
                 }
             }
             "send" => {
-                let (Some(m), Some(f), Some(t), Some(k)) = (l.msg, l.from, l.to, l.msg_type)
-                else {
+                let (Some(m), Some(f), Some(t), Some(k)) = (l.msg, l.from, l.to, l.msg_type) else {
                     continue;
                 };
                 out.features.insert(format!("sent:{k}"));

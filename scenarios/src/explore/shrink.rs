@@ -38,7 +38,10 @@ fn shows(o: &Outcome, plan: &Plan, invariant: &str) -> Option<Seen> {
     if !plan.moves.is_empty() && acted == 0 {
         return None;
     }
-    o.violations.iter().find(|v| v.invariant == invariant).cloned()
+    o.violations
+        .iter()
+        .find(|v| v.invariant == invariant)
+        .cloned()
 }
 
 fn agents(base: &toml::Table) -> u32 {

@@ -15,7 +15,10 @@ fn bundled(name: &str) -> String {
 fn with_variants(name: &str, set: &[(&str, &str)]) -> String {
     let mut text: String = bundled(name)
         .lines()
-        .filter(|l| !set.iter().any(|(k, _)| l.trim_start().starts_with(&format!("{k} ="))))
+        .filter(|l| {
+            !set.iter()
+                .any(|(k, _)| l.trim_start().starts_with(&format!("{k} =")))
+        })
         .map(|l| format!("{l}\n"))
         .collect();
     if !text.contains("\n[variants]\n") {
@@ -105,7 +108,10 @@ fn reused_move_nonces_without_ri_tracking_are_found_and_the_current_text_holds()
     // network or an attacker makes the Device retry is accepted twice.
     let pre = with_variants(
         "move.toml",
-        &[("ri_nonce_tracking", "false"), ("move_fresh_nonce_retries", "false")],
+        &[
+            ("ri_nonce_tracking", "false"),
+            ("move_fresh_nonce_retries", "false"),
+        ],
     );
     let (r, out) = search(&pre, "move-pre", 64, 2);
     assert!(
@@ -163,7 +169,10 @@ fn stable(out: &Path) -> serde_json::Value {
 fn the_same_search_finds_the_same_whatever_the_thread_count() {
     let pre = with_variants(
         "move.toml",
-        &[("ri_nonce_tracking", "false"), ("move_fresh_nonce_retries", "false")],
+        &[
+            ("ri_nonce_tracking", "false"),
+            ("move_fresh_nonce_retries", "false"),
+        ],
     );
     let (r1, o1) = search(&pre, "det-j1", 48, 1);
     let (_, o2) = search(&pre, "det-j2", 48, 2);
@@ -172,10 +181,9 @@ fn the_same_search_finds_the_same_whatever_the_thread_count() {
     for f in &r1.findings {
         assert_eq!(
             std::fs::read_to_string(o1.join(&f.file)).unwrap(),
-            std::fs::read_to_string(o2.join(&f.file)).unwrap().replace(
-                &o2.display().to_string(),
-                &o1.display().to_string()
-            ),
+            std::fs::read_to_string(o2.join(&f.file))
+                .unwrap()
+                .replace(&o2.display().to_string(), &o1.display().to_string()),
             "{}",
             f.file
         );
@@ -262,7 +270,10 @@ fn shards_merge_into_one_deduplicated_report() {
 fn an_explore_table_is_validated_field_by_field() {
     let text = bundled("move.toml") + "\n[explore]\nactions = [\"drop\", \"dorp\"]\ninvariants = [\"no_rights_duplicatd\"]\ncompromised = [\"agent-0\"]\n";
     let e = load_str(&text, "bad.toml").unwrap_err().to_string();
-    assert!(e.contains("actions") && e.contains("did you mean `drop`"), "{e}");
+    assert!(
+        e.contains("actions") && e.contains("did you mean `drop`"),
+        "{e}"
+    );
     assert!(e.contains("did you mean `no_rights_duplicated`"), "{e}");
     assert!(e.contains("\"agent-0\" is not an endpoint name"), "{e}");
     let skew = bundled("move.toml") + "\n[explore]\nactions = [\"skew\"]\n";
