@@ -33,7 +33,7 @@ pub use capacity::{
 mod integrity;
 mod report;
 
-pub use integrity::{verify_run_trace, TraceVerification};
+pub use integrity::{read_summary, verify_run_trace, TraceVerification, MAX_SUMMARY_BYTES};
 
 pub use report::{report, write_metrics_json, write_report, ReportPaths};
 

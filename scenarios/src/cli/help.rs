@@ -15,6 +15,15 @@ scenario and seed always produce a byte-identical trace (same digest).";
 
 /// Help text `EXAMPLES`.
 pub const EXAMPLES: &str = "\
+Exit status (each subcommand's --help lists its own):
+  0    success
+  1    invalid scenario, or an expectation or check mismatch
+  2    a file could not be read or written, or the command line is wrong
+  3    engine failure, or a trace that does not match its summary.json
+  4    a run completed but missed an [expect] item
+  130  interrupted (Ctrl-C or SIGTERM; results are partial)
+  141  stdout was closed by its reader (`drmsim ... | head`); nothing more is printed
+
 Examples:
   drmsim validate scenarios/quickstart.toml
   drmsim run scenarios/quickstart.toml
@@ -254,3 +263,34 @@ Examples:
   drmsim bench engine
   drmsim bench engine --compare
   drmsim bench engine --actors 100000 --events 5000000";
+
+/// Help text `CHECK_EXAMPLES`.
+pub const CHECK_EXAMPLES: &str = "\
+Examples:
+  drmsim check scenarios/attacks
+  drmsim check scenarios/attacks/replay-ro.toml --seeds 5 --no-shrink
+  drmsim check scenarios/attacks --format junit > check.xml";
+
+/// Help text `EXPORT_GROUP`.
+pub const EXPORT_GROUP: &str = "\
+Exit status: 0 written; 2 a file could not be read or written, or the command line is
+wrong; 3 the trace does not match summary.json (see each command's --help).
+
+Examples:
+  drmsim export chrome runs/qs
+  drmsim export msc runs/qs --actor agent/3
+  drmsim export jsonl runs/big -o - | head";
+
+/// Help text `XML_GROUP`.
+pub const XML_GROUP: &str = "\
+Exit status: 0 printed; 2 the file could not be read or parsed, or the command line is wrong.
+
+Examples:
+  drmsim xml c14n scenarios/examples/pdus/joinDomainResponse.xml";
+
+/// Help text `BENCH_GROUP`.
+pub const BENCH_GROUP: &str = "\
+Exit status: 0 measured; 2 the command line is wrong.
+
+Examples:
+  drmsim bench engine --compare";

@@ -1,6 +1,7 @@
 //! scenarios integration tests: one binary, one module per area.
 
 mod check;
+mod error_wording;
 mod explore;
 mod key_cache;
 mod results_trust;
