@@ -86,16 +86,16 @@ enum Command {
         #[arg(value_name = "FILE")]
         file: PathBuf,
         /// Runs to make (default 2000, or unbounded with --time)
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = scenarios::wording::whole_number::<u64>, allow_negative_numbers = true)]
         runs: Option<u64>,
         /// Wall-time budget, e.g. 10m (stops after the batch that passes it)
         #[arg(long, value_name = "DURATION")]
         time: Option<String>,
         /// Worker threads (default: available cores)
-        #[arg(long, short = 'j', value_name = "N")]
+        #[arg(long, short = 'j', value_name = "N", value_parser = scenarios::wording::whole_number::<usize>, allow_negative_numbers = true)]
         jobs: Option<usize>,
         /// Master seed of the search
-        #[arg(long, default_value_t = 1, value_name = "N")]
+        #[arg(long, default_value_t = 1, value_name = "N", value_parser = scenarios::wording::whole_number::<u64>, allow_negative_numbers = true)]
         seed: u64,
         /// Output directory (default: runs/explore/<scenario name>)
         #[arg(long, value_name = "DIR")]
