@@ -140,7 +140,7 @@ pub(crate) fn esc(s: &str) -> String {
 
 /// Prepares a plotters SVG for inlining: drops any XML prolog and adds the `chart` class
 /// (CSS scales it; a `viewBox` is added only if the SVG lacks one).
-fn inline_svg(svg: &str) -> String {
+pub(crate) fn inline_svg(svg: &str) -> String {
     let body = match svg.find("<svg") {
         Some(i) => &svg[i..],
         None => return String::new(),

@@ -556,6 +556,11 @@ impl SweepPoints {
         (values, repetition, seed_base.wrapping_add(repetition))
     }
 
+    /// Builds point `index` (0-based, less than [`Self::total`]) on its own.
+    pub fn point(&self, index: u64) -> Result<SweepPoint, ScenarioError> {
+        self.build(index)
+    }
+
     fn build(&self, index: u64) -> Result<SweepPoint, ScenarioError> {
         let (values, repetition, seed) = self.values_and_seed(index);
         let overrides: Vec<(String, toml::Value)> = self

@@ -144,6 +144,9 @@ enum Command {
         /// Never show the progress bar
         #[arg(long)]
         no_progress: bool,
+        /// Run points whose resource estimate `drmsim run` refuses without --force
+        #[arg(long)]
+        force: bool,
     },
     /// Combine the shard directories of one sweep into one directory
     #[command(long_about = MERGE_LONG, after_long_help = MERGE_EXAMPLES)]
@@ -171,8 +174,9 @@ enum Command {
     /// report.html for a run
     #[command(long_about = REPORT_LONG, after_long_help = REPORT_EXAMPLES)]
     Report {
-        /// Output directory of `drmsim run` (holds trace.jsonl and summary.json)
-        #[arg(value_name = "RUN_DIR")]
+        /// Output directory of `drmsim run` (holds trace.jsonl and summary.json), or of
+        /// `drmsim sweep`/`merge` (holds sweep.json: writes its report.html)
+        #[arg(value_name = "DIR")]
         run_dir: PathBuf,
         /// Analyse a trace that does not match summary.json's digest (warns instead of
         /// refusing)
@@ -564,6 +568,7 @@ struct SweepArgs {
     remove_orphans: bool,
     charts: Option<ChartChoice>,
     no_progress: bool,
+    force: bool,
 }
 
 /// Prints the orphan run directories of a sweep or merge output.
@@ -604,6 +609,7 @@ fn sweep(file: PathBuf, a: SweepArgs) -> ExitCode {
         progress: !a.no_progress,
         reuse_from: a.reuse_from,
         remove_orphans: a.remove_orphans,
+        force: a.force,
     };
     let r = match sweep_run::run_sweep(&scenario, &opts, runner::run) {
         Ok(r) => r,
@@ -616,6 +622,9 @@ fn sweep(file: PathBuf, a: SweepArgs) -> ExitCode {
         "sweep      {}: {} point(s){shard_note}, {} worker(s)",
         scenario.scenario.name, r.total_points, r.workers
     );
+    if let Some(m) = &r.memory_note {
+        println!("           {m}");
+    }
     println!(
         "runs       {} run, {} reused, {} failed",
         r.ran,
@@ -650,6 +659,7 @@ fn sweep(file: PathBuf, a: SweepArgs) -> ExitCode {
             files.jsonl.display()
         );
         print_charts(&r.charts);
+        println!("report     {}", files.report_html.display());
         return ExitCode::SUCCESS;
     }
     let done = r.ran + r.reused;
@@ -697,6 +707,7 @@ fn merge(
                 m.results.jsonl.display()
             );
             print_charts(&m.charts);
+            println!("report     {}", m.results.report_html.display());
             ExitCode::SUCCESS
         }
         Err(e) => sweep_error(&e),
@@ -779,6 +790,7 @@ fn main() -> ExitCode {
             remove_orphans,
             charts,
             no_progress,
+            force,
         } => sweep(
             file,
             SweepArgs {
@@ -790,6 +802,7 @@ fn main() -> ExitCode {
                 remove_orphans,
                 charts: charts.choice(),
                 no_progress,
+                force,
             },
         ),
         Command::Merge {

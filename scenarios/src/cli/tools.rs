@@ -190,6 +190,9 @@ fn check_trace(run_dir: &Path, allow_unverified: bool) -> Result<(), ExitCode> {
 
 /// Writes metrics.json, charts and report.html into RUN_DIR.
 pub fn report(run_dir: &Path, allow_unverified: bool) -> ExitCode {
+    if run_dir.join("sweep.json").is_file() {
+        return sweep_report(run_dir);
+    }
     if let Err(code) = check_trace(run_dir, allow_unverified) {
         return code;
     }
@@ -205,6 +208,34 @@ pub fn report(run_dir: &Path, allow_unverified: bool) -> ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(if e.is_fatal() { 2 } else { 1 })
+        }
+    }
+}
+
+/// Writes a sweep directory's one-page `report.html` from its results and charts.
+fn sweep_report(dir: &Path) -> ExitCode {
+    if !dir.join("results.csv").is_file() {
+        eprintln!(
+            "error: {}: the sweep is not complete (no results.csv); run the same \
+             `drmsim sweep` again to finish it, then report",
+            dir.display()
+        );
+        return ExitCode::from(2);
+    }
+    match analysis::write_sweep_report(dir) {
+        Ok(p) => {
+            println!("report   {}", p.path.display());
+            println!(
+                "         {} chart(s), {} of {} results row(s)",
+                p.charts.len(),
+                p.rows_shown,
+                p.rows_total
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
         }
     }
 }

@@ -11,6 +11,7 @@ mod scenarios_bundled;
 mod scenarios_cli;
 mod scenarios_errors;
 mod scenarios_sweep;
+mod sweep_report;
 mod sweep_reuse;
 mod sweep_run;
 mod validate_limits;
