@@ -11,6 +11,11 @@ use std::sync::Arc;
 
 use scenarios::cli::help::*;
 
+/// mimalloc: the run allocates and frees millions of small messages and map nodes; glibc
+/// malloc spent about a fifth of lifecycle-10k in malloc/free (ARCHITECTURE.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(name = "drmsim", version, about = ABOUT, long_about = LONG_ABOUT, after_long_help = EXAMPLES)]
 struct Cli {
