@@ -5,7 +5,8 @@
 //! The `n`-th Device is found in O(log n) (a binary search in a sorted vector) instead of
 //! walking the map: at 10,000 Devices per RI the walk was the largest single cost of a
 //! Move request. Devices are only ever added (registration), mostly in increasing actor
-//! order (arrival order), so keeping the vector sorted costs a short tail shift per insert.
+//! order (arrival order), so keeping the vector sorted costs a short tail shift per insert;
+//! removal (an RI that lost a Device Context) shifts the tail too.
 
 use crate::engine::ActorId;
 use crate::pdu::common::Identifier;
@@ -27,6 +28,15 @@ impl DevicesByActor {
             self.order.insert(at, actor);
         }
         old
+    }
+
+    /// Forgets `actor`'s Device (an RI that lost its Device Context); returns its ID.
+    pub fn remove(&mut self, actor: &ActorId) -> Option<Identifier> {
+        let old = self.map.remove(actor)?;
+        if let Ok(at) = self.order.binary_search(actor) {
+            self.order.remove(at);
+        }
+        Some(old)
     }
 
     /// The Device ID registered by `actor`.
@@ -87,6 +97,9 @@ mod tests {
             d.insert(ActorId(a), id(a as u8));
         }
         assert_eq!(d.len(), 6);
+        d.insert(ActorId(4), id(4));
+        assert_eq!(d.remove(&ActorId(4)), Some(id(4)));
+        assert_eq!(d.remove(&ActorId(4)), None);
         let all: Vec<ActorId> = d.iter().map(|(a, _)| *a).collect();
         assert_eq!(all, [1, 3, 5, 7, 9, 11].map(ActorId));
         for (i, a) in all.iter().enumerate() {
