@@ -29,8 +29,10 @@
 
 use crate::crypto::primitives::sha256;
 use crate::engine::{ActorId, SimTime};
+use crate::pdu::digest::Fnv1a;
 use crate::proto::msg::{SimMsg, Wire};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::hash::BuildHasherDefault;
 
 /// How long a processed request is kept: the requester's whole retry span (every attempt's
 /// response timeout, `max_retries + 1` of them, plus the longest back-off). Within it a
@@ -51,7 +53,7 @@ pub const DEFAULT_LIMIT: usize = 20_000;
 const MAX_REPLIES: usize = 2;
 
 /// Identity of a request: transport source and message digest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RepeatKey {
     from: ActorId,
     digest: [u8; 32],
@@ -142,7 +144,9 @@ struct Entry {
 pub struct RepeatStore {
     limit: usize,
     window_ns: u64,
-    entries: BTreeMap<RepeatKey, Entry>,
+    /// Looked up by key only, never iterated (the order of events comes from `order` and
+    /// `pending`), so a hash map with a fixed hasher keeps runs deterministic.
+    entries: HashMap<RepeatKey, Entry, BuildHasherDefault<Fnv1a>>,
     order: VecDeque<(SimTime, RepeatKey)>,
     /// Pending (unanswered) requests by (sender, response kind), oldest first.
     pending: BTreeMap<(ActorId, &'static str), VecDeque<RepeatKey>>,
@@ -157,7 +161,7 @@ impl RepeatStore {
         RepeatStore {
             limit,
             window_ns,
-            entries: BTreeMap::new(),
+            entries: HashMap::default(),
             order: VecDeque::new(),
             pending: BTreeMap::new(),
             current: None,
