@@ -9,9 +9,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Largest `summary.json` read (real ones are a few KB; hostile-input bound).
-const MAX_SUMMARY_BYTES: u64 = 16 << 20;
-/// Read buffer of the hashing pass.
-const BUF_BYTES: usize = 1 << 20;
+pub const MAX_SUMMARY_BYTES: u64 = 16 << 20;
 
 /// The result of checking a run's trace against its summary.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,33 +35,36 @@ impl TraceVerification {
     }
 }
 
+/// Reads and parses `run_dir/summary.json` through the [`MAX_SUMMARY_BYTES`] cap: the one
+/// place a run's summary is read (verification, the trace file's name, reports, sweeps).
+/// `Ok(None)` when the run has no summary.json.
+pub fn read_summary(run_dir: &Path) -> Result<Option<serde_json::Value>> {
+    let path = run_dir.join("summary.json");
+    let f = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(AnalysisError::io(&path, e)),
+    };
+    let mut bytes = Vec::new();
+    f.take(MAX_SUMMARY_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| AnalysisError::io(&path, e))?;
+    if bytes.len() as u64 > MAX_SUMMARY_BYTES {
+        return Err(AnalysisError::io(
+            &path,
+            std::io::Error::other(format!("larger than {MAX_SUMMARY_BYTES} bytes")),
+        ));
+    }
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|source| AnalysisError::Json { path, source })
+}
+
 /// Checks `run_dir`'s trace (the file summary.json names, default `trace.jsonl`) against
 /// the `trace_digest` and `trace_records` in `run_dir/summary.json`. Errors only when a
 /// file cannot be read; a mismatch is reported in [`TraceVerification::problem`].
 pub fn verify_run_trace(run_dir: &Path) -> Result<TraceVerification> {
-    let summary_path = run_dir.join("summary.json");
-    let summary: Option<serde_json::Value> = match std::fs::File::open(&summary_path) {
-        Ok(f) => {
-            let mut bytes = Vec::new();
-            f.take(MAX_SUMMARY_BYTES + 1)
-                .read_to_end(&mut bytes)
-                .map_err(|e| AnalysisError::io(&summary_path, e))?;
-            if bytes.len() as u64 > MAX_SUMMARY_BYTES {
-                return Err(AnalysisError::io(
-                    &summary_path,
-                    std::io::Error::other(format!("larger than {MAX_SUMMARY_BYTES} bytes")),
-                ));
-            }
-            Some(
-                serde_json::from_slice(&bytes).map_err(|e| AnalysisError::Json {
-                    path: summary_path.clone(),
-                    source: e,
-                })?,
-            )
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(AnalysisError::io(&summary_path, e)),
-    };
+    let summary = read_summary(run_dir)?;
     let trace = crate::trace_io::run_trace_path(run_dir, summary.as_ref());
     let (actual_digest, actual_records) = hash_lines(&trace)?;
     let expected_digest = summary
@@ -116,7 +117,7 @@ pub fn verify_run_trace(run_dir: &Path) -> Result<TraceVerification> {
 fn hash_lines(path: &Path) -> Result<(String, u64)> {
     let mut f = crate::trace_io::open_trace(path)?;
     let mut h = Sha256::new();
-    let mut buf = vec![0u8; BUF_BYTES];
+    let mut buf = vec![0u8; crate::trace_io::READ_BUFFER_BYTES];
     let mut lines = 0u64;
     loop {
         let n = match f.read(&mut buf) {

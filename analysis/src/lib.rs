@@ -33,7 +33,9 @@ pub use capacity::{
 mod integrity;
 mod report;
 
-pub use integrity::{verify_run_trace, TraceVerification};
+pub mod sweep_report;
+pub use integrity::{read_summary, verify_run_trace, TraceVerification, MAX_SUMMARY_BYTES};
+pub use sweep_report::{write_sweep_report, SweepPage};
 
 pub use report::{report, write_metrics_json, write_report, ReportPaths};
 

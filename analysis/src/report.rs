@@ -29,18 +29,7 @@ const MAX_MESSAGE_ROWS: usize = 60;
 pub fn report(run_dir: &Path) -> Result<ReportPaths> {
     let trace = crate::trace_io::run_trace(run_dir);
     let mut analysis = analyze_trace(&trace)?;
-    let summary_path = run_dir.join("summary.json");
-    let summary =
-        match std::fs::read(&summary_path) {
-            Ok(bytes) => Some(serde_json::from_slice::<serde_json::Value>(&bytes).map_err(
-                |e| AnalysisError::Json {
-                    path: summary_path.clone(),
-                    source: e,
-                },
-            )?),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(AnalysisError::io(&summary_path, e)),
-        };
+    let summary = crate::integrity::read_summary(run_dir)?;
     analysis.metrics.provenance = summary.as_ref().and_then(|s| s.get("provenance")).cloned();
     write_report(run_dir, &analysis, summary.as_ref())
 }
@@ -151,7 +140,7 @@ pub(crate) fn esc(s: &str) -> String {
 
 /// Prepares a plotters SVG for inlining: drops any XML prolog and adds the `chart` class
 /// (CSS scales it; a `viewBox` is added only if the SVG lacks one).
-fn inline_svg(svg: &str) -> String {
+pub(crate) fn inline_svg(svg: &str) -> String {
     let body = match svg.find("<svg") {
         Some(i) => &svg[i..],
         None => return String::new(),

@@ -37,16 +37,24 @@ pub fn open_trace(path: &Path) -> Result<Box<dyn BufRead>> {
     }
 }
 
+/// `run_dir/name` when `name` (summary.json's `trace_file`) names a plain file in the run
+/// directory: not empty, no `/` or `\\`, not `..`. `None` for any other name, which could
+/// reach outside the directory.
+pub fn named_trace(run_dir: &Path, name: &str) -> Option<PathBuf> {
+    let plain = !name.is_empty() && !name.contains(['/', '\\']) && name != "..";
+    plain.then(|| run_dir.join(name))
+}
+
 /// The trace file of a run directory: the one summary.json's `trace_file` names when it
-/// names a plain file in the directory, else `trace.jsonl`, else `trace.jsonl.gz` when only
-/// that exists.
+/// names a plain file in the directory ([`named_trace`]), else `trace.jsonl`, else
+/// `trace.jsonl.gz` when only that exists.
 pub fn run_trace_path(run_dir: &Path, summary: Option<&serde_json::Value>) -> PathBuf {
     let named = summary
         .and_then(|s| s.get("trace_file"))
         .and_then(|v| v.as_str())
-        .filter(|n| !n.is_empty() && !n.contains(['/', '\\']) && *n != "..");
-    if let Some(n) = named {
-        return run_dir.join(n);
+        .and_then(|n| named_trace(run_dir, n));
+    if let Some(p) = named {
+        return p;
     }
     let plain = run_dir.join("trace.jsonl");
     let gz = run_dir.join("trace.jsonl.gz");
@@ -58,14 +66,10 @@ pub fn run_trace_path(run_dir: &Path, summary: Option<&serde_json::Value>) -> Pa
 }
 
 /// The trace file of a run directory, reading `trace_file` from its summary.json when there
-/// is one (see [`run_trace_path`]).
+/// is one (see [`run_trace_path`]; an unreadable summary falls back to the default names,
+/// and the digest check then reports the summary's problem).
 pub fn run_trace(run_dir: &Path) -> PathBuf {
-    use std::io::Read;
-    let summary = File::open(run_dir.join("summary.json")).ok().and_then(|f| {
-        let mut bytes = Vec::new();
-        f.take(16 << 20).read_to_end(&mut bytes).ok()?;
-        serde_json::from_slice::<serde_json::Value>(&bytes).ok()
-    });
+    let summary = crate::integrity::read_summary(run_dir).ok().flatten();
     run_trace_path(run_dir, summary.as_ref())
 }
 

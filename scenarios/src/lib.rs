@@ -26,6 +26,7 @@ pub mod sweep_run;
 pub mod trace_file;
 pub mod units;
 pub mod validate;
+pub mod wording;
 
 pub use error::{Location, ScenarioError};
 pub use loader::{load_scenario, load_str};

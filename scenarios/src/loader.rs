@@ -3,9 +3,10 @@
 
 use crate::error::{suggest, Location, ScenarioError};
 use crate::model::{Scenario, Source};
-use crate::spans::{render_path, Seg, SpanIndex};
+use crate::spans::{render_path, Entry, Seg, SpanIndex};
 use crate::sweep::{apply_path, SweepPoint, MAX_AXIS_VALUES, MAX_POINTS, MAX_SEEDS};
 use crate::validate::{self, Problem};
+use crate::wording;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -63,18 +64,19 @@ fn split_path(path: &[Seg]) -> (String, String) {
     }
 }
 
-/// Replaces serde's "expected struct Meta" (a Rust type name) with "expected a table".
-fn polish(msg: &str) -> String {
-    match msg.find("expected struct ") {
-        Some(i) => {
-            let rest = &msg[i + "expected struct ".len()..];
-            let end = rest
-                .find(|c: char| !c.is_alphanumeric())
-                .unwrap_or(rest.len());
-            format!("{}expected a table{}", &msg[..i], &rest[end..])
+/// The literal a serde "invalid type/value" message quotes, as written in TOML:
+/// "integer `20`" -> `20`, "string \"a\"" -> `"a"`.
+fn found_literal(msg: &str) -> Option<&str> {
+    let rest = msg
+        .strip_prefix("invalid type: ")
+        .or_else(|| msg.strip_prefix("invalid value: "))?;
+    let found = &rest[..rest.rfind(", expected ")?];
+    for kind in ["integer `", "floating point `", "boolean `"] {
+        if let Some(v) = found.strip_prefix(kind) {
+            return v.strip_suffix('`');
         }
-        None => msg.to_string(),
     }
+    found.strip_prefix("string ")
 }
 
 /// The backticked words of a serde message: "unknown field `a`, expected one of `b`, `c`".
@@ -113,10 +115,31 @@ impl<'a> Ctx<'a> {
         self.loc(self.idx.nearest(path).map(|e| e.key.start).unwrap_or(0))
     }
 
+    /// Where a problem with `entry`'s value is shown: at the value when it is written
+    /// `key = value` (or is an array element), else at the key (a `[table]` header).
+    fn value_offset(&self, entry: &Entry) -> usize {
+        let between = self.text.get(entry.key.end..entry.value.start);
+        let assigned = between.is_some_and(|b| b.trim() == "=");
+        if entry.key == entry.value || assigned {
+            entry.value.start
+        } else {
+            entry.key.start
+        }
+    }
+
+    /// Location of `path`'s value when the path is present, else of its nearest ancestor's
+    /// key (a missing field is reported at its table).
+    fn value_loc_of_path(&self, path: &[Seg]) -> Location {
+        match self.idx.get(path) {
+            Some(e) => self.loc(self.value_offset(e)),
+            None => self.loc_of_path(path),
+        }
+    }
+
     fn problem(&self, p: &Problem) -> ScenarioError {
         let (section, field) = split_path(&p.path);
         ScenarioError::Invalid {
-            loc: self.loc_of_path(&p.path),
+            loc: self.value_loc_of_path(&p.path),
             section,
             field,
             message: p.message.clone(),
@@ -175,32 +198,78 @@ impl<'a> Ctx<'a> {
                 message: "required field is missing".to_string(),
             };
         }
-        let mut message = polish(msg);
         let mut path = entry.as_ref().map(|e| e.path.clone()).unwrap_or_default();
-        let mut key_off = entry.as_ref().map(|e| e.key.start).or(offset).unwrap_or(0);
+        let mut at = entry
+            .as_ref()
+            .map(|e| self.value_offset(e))
+            .or(offset)
+            .unwrap_or(0);
+        // A value inside an internally tagged table (`latency = { dist = …, median = 20 }`)
+        // is reported on the whole table: find the one field holding the bad value.
+        if let (Some(en), Some(lit)) = (&entry, found_literal(msg)) {
+            if let Some(child) = self.unique_descendant(&en.path, |t| t == lit) {
+                path = child.path.clone();
+                at = self.value_offset(child);
+            }
+        }
+        let mut message = wording::plain(msg);
         if msg.starts_with("unknown variant `") && !words.is_empty() {
             let bad = words[0];
-            // Internally tagged enums report the whole table: point at the tag key.
+            // Internally tagged enums report the whole table: point at the tag's value.
             if let Some(en) = &entry {
                 let quoted = format!("\"{bad}\"");
                 if let Some(child) = self.idx.children(&en.path).find(|c| {
                     self.text.get(c.value.clone()).map(str::trim) == Some(quoted.as_str())
                 }) {
                     path = child.path.clone();
-                    key_off = child.key.start;
+                    at = self.value_offset(child);
                 }
             }
             if let Some(s) = suggest(bad, words[1..].iter().copied()) {
                 message.push_str(&format!("; did you mean `{s}`?"));
             }
         }
+        if msg == "wanted string or table" {
+            // toml says this of a name (an enum) given as a number or a list: ask the
+            // format for the names by parsing the file with a string in that place.
+            if let Some(en) = &entry {
+                let value = self.text.get(en.value.clone()).unwrap_or("").trim();
+                message = match self.names_at(en) {
+                    Some(names) => format!("must be {names}, not {value}"),
+                    None => format!("must be a name in quotes, not {value}"),
+                };
+            }
+        }
         let (section, field) = split_path(&path);
         ScenarioError::Invalid {
-            loc: self.loc(key_off),
+            loc: self.loc(at),
             section,
             field,
             message,
         }
+    }
+
+    /// The one entry under `path` (at any depth) whose value text satisfies `is`.
+    fn unique_descendant(&self, path: &[Seg], is: impl Fn(&str) -> bool) -> Option<&Entry> {
+        let mut found = self
+            .idx
+            .descendants(path)
+            .filter(|c| self.text.get(c.value.clone()).is_some_and(|t| is(t.trim())));
+        let first = found.next()?;
+        found.next().is_none().then_some(first)
+    }
+
+    /// The names a name-valued field accepts, as serde lists them (`` `a`, `b` ``): found
+    /// by loading the text again with an impossible name in `entry`'s place.
+    fn names_at(&self, entry: &Entry) -> Option<String> {
+        let mut probe = String::with_capacity(self.text.len());
+        probe.push_str(self.text.get(..entry.value.start)?);
+        probe.push_str("\"<no such name>\"");
+        probe.push_str(self.text.get(entry.value.end..)?);
+        let e = toml::from_str::<Scenario>(&probe).err()?;
+        let msg = e.message();
+        let rest = msg.strip_prefix("unknown variant `<no such name>`, expected ")?;
+        Some(rest.trim().to_string())
     }
 
     /// Checks `[sweep]`: `seeds` type and range, every axis a non-empty array whose values
@@ -210,7 +279,20 @@ impl<'a> Ctx<'a> {
             return Vec::new();
         };
         let mut errs = Vec::new();
-        let at = |key: &str, message: String| {
+        // Errors point at the value (or at the one bad element of an axis).
+        let at_elem = |key: &str, elem: Option<usize>, message: String| {
+            let path = vec![Seg::from("sweep"), Seg::from(key)];
+            let mut value_path = path.clone();
+            value_path.extend(elem.map(Seg::Index));
+            ScenarioError::Invalid {
+                loc: self.value_loc_of_path(&value_path),
+                section: "sweep".to_string(),
+                field: render_path(&path[1..]),
+                message,
+            }
+        };
+        let at = |key: &str, message: String| at_elem(key, None, message);
+        let at_key = |key: &str, message: String| {
             let path = vec![Seg::from("sweep"), Seg::from(key)];
             ScenarioError::Invalid {
                 loc: self.loc_of_path(&path),
@@ -224,7 +306,7 @@ impl<'a> Ctx<'a> {
                 Some(n) if n >= 1 && n as u64 <= MAX_SEEDS => {}
                 _ => errs.push(at(
                     "seeds",
-                    format!("must be an integer in 1..={MAX_SEEDS}, not {v}"),
+                    format!("must be a whole number from 1 to {MAX_SEEDS}, not {v}"),
                 )),
             }
         }
@@ -247,35 +329,46 @@ impl<'a> Ctx<'a> {
                 errs.push(at(
                     key,
                     format!(
-                        "an axis needs 1..={MAX_AXIS_VALUES} values, not {}",
+                        "an axis needs from 1 to {MAX_AXIS_VALUES} values, not {}",
                         values.len()
                     ),
                 ));
                 continue;
             }
             if key.starts_with("sweep.") || key == "sweep" {
-                errs.push(at(key, "a sweep cannot sweep itself".to_string()));
+                errs.push(at_key(key, "a sweep cannot sweep itself".to_string()));
                 continue;
             }
             // Two equal values would be two points with one identity (scenario, seed):
             // the same run, and the same run directory.
             let mut seen = std::collections::BTreeSet::new();
-            if let Some(v) = values.iter().find(|v| !seen.insert(v.to_string())) {
-                errs.push(at(
+            if let Some((i, v)) = values
+                .iter()
+                .enumerate()
+                .find(|(_, v)| !seen.insert(v.to_string()))
+            {
+                errs.push(at_elem(
                     key,
+                    Some(i),
                     format!("value {v} appears twice; every value of an axis must differ"),
                 ));
                 continue;
             }
-            for v in values {
-                if let Err(m) = point(&base, &[(key.clone(), v.clone())], None) {
-                    errs.push(at(key, format!("value {v}: {m}")));
+            for (i, v) in values.iter().enumerate() {
+                if let Err(e) = point(&base, &[(key.clone(), v.clone())], None) {
+                    let message = format!("value {v}: {}", e.message);
+                    // A path naming no field is the key's fault, shown at the key.
+                    errs.push(if e.in_key {
+                        at_key(key, message)
+                    } else {
+                        at_elem(key, Some(i), message)
+                    });
                     break;
                 }
             }
         }
         if errs.is_empty() && spec.point_count() > MAX_POINTS {
-            errs.push(at(
+            errs.push(at_key(
                 "seeds",
                 format!(
                     "the sweep has {} points; the limit is {MAX_POINTS}",
@@ -303,21 +396,42 @@ impl SpanIndex {
     }
 }
 
+/// Why a sweep point could not be built.
+struct PointError {
+    /// What is wrong, naming the field the override broke.
+    message: String,
+    /// The axis path itself is wrong (it names no field), not the value.
+    in_key: bool,
+}
+
+impl From<String> for PointError {
+    fn from(message: String) -> Self {
+        PointError {
+            message,
+            in_key: false,
+        }
+    }
+}
+
 /// Builds one concrete scenario from the base tree: applies `overrides`, drops `[sweep]`,
-/// sets the seed when given, deserialises and runs the semantic checks. The error message
-/// names the field the override broke.
+/// sets the seed when given, deserialises and runs the semantic checks.
 fn point(
     base: &toml::Table,
     overrides: &[(String, toml::Value)],
     seed: Option<u64>,
-) -> Result<Scenario, String> {
+) -> Result<Scenario, PointError> {
     let mut t = base.clone();
     t.remove("sweep");
+    let key_error = |e: crate::sweep::ApplyError| PointError {
+        message: e.0,
+        in_key: true,
+    };
     for (k, v) in overrides {
-        apply_path(&mut t, k, v.clone()).map_err(|e| e.0)?;
+        apply_path(&mut t, k, v.clone()).map_err(key_error)?;
     }
     if let Some(seed) = seed {
-        apply_path(&mut t, "scenario.seed", toml::Value::Integer(seed as i64)).map_err(|e| e.0)?;
+        apply_path(&mut t, "scenario.seed", toml::Value::Integer(seed as i64))
+            .map_err(key_error)?;
     }
     let s: Scenario = toml::Value::Table(t)
         .try_into()
@@ -344,17 +458,20 @@ fn point(
                         }
                     })
                     .unwrap_or_default();
-                format!(
-                    "names no field: unknown field `{}` {section}{hint}",
-                    words[0]
-                )
+                PointError {
+                    message: format!(
+                        "names no field: unknown field `{}` {section}{hint}",
+                        words[0]
+                    ),
+                    in_key: true,
+                }
             } else {
-                polish(&msg)
+                PointError::from(wording::plain(&msg))
             }
         })?;
     let problems = validate::check(&s);
     if let Some(p) = problems.first() {
-        return Err(format!("{}: {}", render_path(&p.path), p.message));
+        return Err(format!("{}: {}", render_path(&p.path), p.message).into());
     }
     Ok(s)
 }
@@ -439,6 +556,11 @@ impl SweepPoints {
         (values, repetition, seed_base.wrapping_add(repetition))
     }
 
+    /// Builds point `index` (0-based, less than [`Self::total`]) on its own.
+    pub fn point(&self, index: u64) -> Result<SweepPoint, ScenarioError> {
+        self.build(index)
+    }
+
     fn build(&self, index: u64) -> Result<SweepPoint, ScenarioError> {
         let (values, repetition, seed) = self.values_and_seed(index);
         let overrides: Vec<(String, toml::Value)> = self
@@ -452,7 +574,7 @@ impl SweepPoints {
                 loc: self.err_loc.clone(),
                 section: "sweep".into(),
                 field: self.err_field.clone(),
-                message: format!("point {index}: {m}"),
+                message: format!("point {index}: {}", m.message),
             })?;
         scenario.source = self.source.clone();
         Ok(SweepPoint {

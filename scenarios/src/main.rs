@@ -40,7 +40,7 @@ enum Command {
         #[arg(value_name = "FILE")]
         file: PathBuf,
         /// Seed of this run (overrides [scenario] seed)
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = scenarios::wording::whole_number::<u64>, allow_negative_numbers = true)]
         seed: Option<u64>,
         /// Output directory (default: runs/<scenario name>/seed-<N>)
         #[arg(long, value_name = "DIR")]
@@ -58,16 +58,16 @@ enum Command {
         force: bool,
     },
     /// Security regression suite: run scenarios over several seeds, tabulate attack outcomes
-    #[command(long_about = CHECK_LONG)]
+    #[command(long_about = CHECK_LONG, after_long_help = CHECK_EXAMPLES)]
     Check {
         /// Scenario files or directories of *.toml (e.g. scenarios/attacks)
         #[arg(required = true, value_name = "FILE_OR_DIR")]
         paths: Vec<PathBuf>,
         /// Seeds per scenario (its seed and the following ones)
-        #[arg(long, default_value_t = 3, value_name = "N")]
+        #[arg(long, default_value_t = 3, value_name = "N", value_parser = scenarios::wording::whole_number::<u64>, allow_negative_numbers = true)]
         seeds: u64,
         /// Worker threads (default: available cores)
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = scenarios::wording::whole_number::<usize>, allow_negative_numbers = true)]
         jobs: Option<usize>,
         /// Do not shrink failing runs
         #[arg(long)]
@@ -89,13 +89,13 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
         /// Runs in parallel (default: every core)
-        #[arg(long, short = 'j', value_name = "N")]
+        #[arg(long, short = 'j', value_name = "N", value_parser = scenarios::wording::whole_number::<usize>, allow_negative_numbers = true)]
         jobs: Option<usize>,
         /// Run only shard K of N: the points whose index % N == K-1 (K counts from 1)
         #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
         shard: Option<Shard>,
         /// Repetitions of every point (overrides [sweep] seeds)
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = scenarios::wording::whole_number::<u64>, allow_negative_numbers = true)]
         seeds: Option<u64>,
         /// Another directory of the same sweep (another shard, a merge): its complete runs
         /// are copied instead of run again (repeatable)
@@ -110,6 +110,9 @@ enum Command {
         /// Never show the progress bar
         #[arg(long)]
         no_progress: bool,
+        /// Run points whose resource estimate `drmsim run` refuses without --force
+        #[arg(long)]
+        force: bool,
     },
     /// Combine the shard directories of one sweep into one directory
     #[command(long_about = MERGE_LONG, after_long_help = MERGE_EXAMPLES)]
@@ -121,7 +124,7 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
         /// Verifications in parallel (default: every core)
-        #[arg(long, short = 'j', value_name = "N")]
+        #[arg(long, short = 'j', value_name = "N", value_parser = scenarios::wording::whole_number::<usize>, allow_negative_numbers = true)]
         jobs: Option<usize>,
         /// Remove the run directories of --out that are no point of the sweep (listed
         /// after every merge)
@@ -137,8 +140,9 @@ enum Command {
     /// report.html for a run
     #[command(long_about = REPORT_LONG, after_long_help = REPORT_EXAMPLES)]
     Report {
-        /// Output directory of `drmsim run` (holds trace.jsonl and summary.json)
-        #[arg(value_name = "RUN_DIR")]
+        /// Output directory of `drmsim run` (holds trace.jsonl and summary.json), or of
+        /// `drmsim sweep`/`merge` (holds sweep.json: writes its report.html)
+        #[arg(value_name = "DIR")]
         run_dir: PathBuf,
         /// Analyse a trace that does not match summary.json's digest (warns instead of
         /// refusing)
@@ -146,13 +150,13 @@ enum Command {
         allow_unverified: bool,
     },
     /// Export a run's trace for viewers (Perfetto / Chrome, message sequence charts)
-    #[command(subcommand)]
+    #[command(subcommand, after_help = EXPORT_GROUP)]
     Export(ExportCommand),
     /// XML debugging aids
-    #[command(subcommand)]
+    #[command(subcommand, after_help = XML_GROUP)]
     Xml(XmlCommand),
     /// Micro-benchmarks runnable from the shell
-    #[command(subcommand)]
+    #[command(subcommand, after_help = BENCH_GROUP)]
     Bench(BenchCommand),
 }
 
@@ -243,20 +247,20 @@ enum BenchCommand {
     #[command(long_about = BENCH_LONG, after_long_help = BENCH_EXAMPLES)]
     Engine {
         /// Number of actors
-        #[arg(long, default_value_t = 10_000)]
+        #[arg(long, default_value_t = 10_000, value_parser = scenarios::wording::whole_number::<u32>, allow_negative_numbers = true)]
         actors: u32,
         /// Events to process
-        #[arg(long, default_value_t = 10_000_000)]
+        #[arg(long, default_value_t = 10_000_000, value_parser = scenarios::wording::whole_number::<u64>, allow_negative_numbers = true)]
         events: u64,
         /// Seed
-        #[arg(long, default_value_t = 42)]
+        #[arg(long, default_value_t = 42, value_parser = scenarios::wording::whole_number::<u64>, allow_negative_numbers = true)]
         seed: u64,
         /// Also run the same workload as a plain BinaryHeap loop and in SimPy (python3 with
         /// simpy), side by side, and print the ratios
         #[arg(long)]
         compare: bool,
         /// Events for the SimPy run (it is much slower; rates are compared per event)
-        #[arg(long, default_value_t = 1_000_000)]
+        #[arg(long, default_value_t = 1_000_000, value_parser = scenarios::wording::whole_number::<u64>, allow_negative_numbers = true)]
         simpy_events: u64,
     },
 }
@@ -530,6 +534,7 @@ struct SweepArgs {
     remove_orphans: bool,
     charts: Option<ChartChoice>,
     no_progress: bool,
+    force: bool,
 }
 
 /// Prints the orphan run directories of a sweep or merge output.
@@ -570,6 +575,7 @@ fn sweep(file: PathBuf, a: SweepArgs) -> ExitCode {
         progress: !a.no_progress,
         reuse_from: a.reuse_from,
         remove_orphans: a.remove_orphans,
+        force: a.force,
     };
     let r = match sweep_run::run_sweep(&scenario, &opts, runner::run) {
         Ok(r) => r,
@@ -582,6 +588,9 @@ fn sweep(file: PathBuf, a: SweepArgs) -> ExitCode {
         "sweep      {}: {} point(s){shard_note}, {} worker(s)",
         scenario.scenario.name, r.total_points, r.workers
     );
+    if let Some(m) = &r.memory_note {
+        println!("           {m}");
+    }
     println!(
         "runs       {} run, {} reused, {} failed",
         r.ran,
@@ -616,6 +625,7 @@ fn sweep(file: PathBuf, a: SweepArgs) -> ExitCode {
             files.jsonl.display()
         );
         print_charts(&r.charts);
+        println!("report     {}", files.report_html.display());
         return ExitCode::SUCCESS;
     }
     let done = r.ran + r.reused;
@@ -663,6 +673,7 @@ fn merge(
                 m.results.jsonl.display()
             );
             print_charts(&m.charts);
+            println!("report     {}", m.results.report_html.display());
             ExitCode::SUCCESS
         }
         Err(e) => sweep_error(&e),
@@ -681,7 +692,7 @@ fn quiet_on_closed_pipe() {
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or("");
         if msg.contains("failed printing to stdout") && msg.contains("Broken pipe") {
-            std::process::exit(141);
+            std::process::exit(i32::from(scenarios::cli::CLOSED_PIPE_EXIT));
         }
         default(info);
     }));
@@ -722,6 +733,7 @@ fn main() -> ExitCode {
             remove_orphans,
             charts,
             no_progress,
+            force,
         } => sweep(
             file,
             SweepArgs {
@@ -733,6 +745,7 @@ fn main() -> ExitCode {
                 remove_orphans,
                 charts: charts.choice(),
                 no_progress,
+                force,
             },
         ),
         Command::Merge {

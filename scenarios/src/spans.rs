@@ -142,6 +142,14 @@ impl SpanIndex {
             .filter(move |e| e.path.len() == path.len() + 1 && e.path.starts_with(path))
     }
 
+    /// Keys and elements anywhere under `path`.
+    pub fn descendants<'s>(&'s self, path: &[Seg]) -> impl Iterator<Item = &'s Entry> + 's {
+        let path = path.to_vec();
+        self.entries
+            .iter()
+            .filter(move |e| e.path.len() > path.len() && e.path.starts_with(&path))
+    }
+
     /// 1-based line and character column of byte `offset`.
     pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text_len);

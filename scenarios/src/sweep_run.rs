@@ -6,6 +6,7 @@
 //! `Fn(&Scenario, &RunOptions) -> Result<RunSummary, RunError>`); the CLI passes
 //! [`crate::runner::run`].
 
+pub mod budget;
 pub mod capacity;
 pub mod inspect;
 pub mod manifest;
@@ -163,6 +164,14 @@ pub enum SweepError {
         /// Its digest.
         digest_b: String,
     },
+    /// A point's resource estimate is over what `drmsim run` accepts without `--force`.
+    #[error("point {point_id}: `drmsim run` refuses it: {refusal} (sweep --force runs it)")]
+    TooLarge {
+        /// The point.
+        point_id: String,
+        /// The estimate and what it exceeds.
+        refusal: Box<crate::budget::Refusal>,
+    },
     /// Merge found no complete run for some points.
     #[error(
         "{count} point(s) have no complete run in any input (first: {}); run the missing \
@@ -216,6 +225,8 @@ pub struct SweepOptions {
     pub reuse_from: Vec<PathBuf>,
     /// Remove the orphan run directories (no point of the sweep) after the sweep.
     pub remove_orphans: bool,
+    /// Run points whose resource estimate `drmsim run` refuses (`--force`).
+    pub force: bool,
 }
 
 /// A point whose run failed.
@@ -261,6 +272,8 @@ pub struct SweepReport {
     pub orphan_count: u64,
     /// The orphans were removed (`remove_orphans`).
     pub orphans_removed: bool,
+    /// Why fewer workers ran than asked for (the memory estimate of parallel runs).
+    pub memory_note: Option<String>,
 }
 
 impl SweepReport {
@@ -345,6 +358,11 @@ pub(crate) fn finish_outputs(
         capacity::draw(&dir.join("charts"), &paths, axes, rows, c)
             .unwrap_or_else(|e| Err(format!("drawing failed: {e}")))
     });
+    // The one-page report reads back what was just written: the table is results.csv.
+    analysis::write_sweep_report(dir).map_err(|source| SweepError::Analysis {
+        path: files.report_html.clone(),
+        source,
+    })?;
     Ok((files, drawn))
 }
 
@@ -422,6 +440,9 @@ where
     let axis_paths: Vec<&str> = axes.iter().map(|(p, _)| p.as_str()).collect();
     let naming = PointNaming::new(&axis_paths);
     let shard_points = opts.shard.map_or(total, |s| s.count(total));
+    // Before anything is written or run: every point must fit as `drmsim run` demands.
+    let memory_limit = crate::budget::machine_memory_bytes();
+    let largest = budget::precheck(&points, seeds, &naming, memory_limit, opts.force)?;
 
     let dir = &opts.out_dir;
     let runs_dir = dir.join("runs");
@@ -435,6 +456,7 @@ where
     remove_if_exists(&dir.join("results.csv"))?;
     remove_if_exists(&dir.join("results.jsonl"))?;
     remove_if_exists(&dir.join("results_long.csv"))?;
+    remove_if_exists(&dir.join("report.html"))?;
     manifest::write(
         dir,
         &manifest::Manifest {
@@ -449,7 +471,8 @@ where
         &base.source.text,
     )?;
 
-    let workers = pool::worker_count(opts.jobs, shard_points);
+    let asked = pool::worker_count(opts.jobs, shard_points);
+    let (workers, memory_note) = budget::cap_workers(asked, largest, memory_limit);
     let bar = progress_bar(shard_points, opts.progress, "runs");
     let stop = AtomicBool::new(false);
     let fatal: Mutex<Option<SweepError>> = Mutex::new(None);
@@ -548,6 +571,7 @@ where
         orphan_count: orphan_names.len() as u64,
         orphans: orphan_names.into_iter().take(MAX_FAILURES_LISTED).collect(),
         orphans_removed: opts.remove_orphans,
+        memory_note,
     };
     if complete {
         let (files, charts) = finish_outputs(dir, &axes, &mut rows, opts.charts.as_ref())?;
@@ -612,7 +636,8 @@ where
         interrupt: interrupt.clone(),
         progress: false,
         exit_after: false,
-        over_budget: false,
+        // The sweep checked every point's estimate before starting (`--force` skips that).
+        over_budget: true,
         // The run directory belongs to the sweep: an earlier attempt's files are replaced.
         force: true,
     };

@@ -154,13 +154,26 @@ impl Serialize for RsaBits {
 
 impl<'de> Deserialize<'de> for RsaBits {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match i64::deserialize(d)? {
-            1024 => Ok(RsaBits::Rsa1024),
-            2048 => Ok(RsaBits::Rsa2048),
-            other => Err(de::Error::custom(format!(
-                "rsa_bits must be 1024 or 2048, not {other}"
-            ))),
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = RsaBits;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("1024 or 2048")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RsaBits, E> {
+                match v {
+                    1024 => Ok(RsaBits::Rsa1024),
+                    2048 => Ok(RsaBits::Rsa2048),
+                    other => Err(E::custom(format!(
+                        "rsa_bits must be 1024 or 2048, not {other}"
+                    ))),
+                }
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RsaBits, E> {
+                self.visit_i64(i64::try_from(v).unwrap_or(i64::MAX))
+            }
         }
+        d.deserialize_i64(V)
     }
 }
 

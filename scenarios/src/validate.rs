@@ -416,13 +416,19 @@ fn costs_and_workload(c: &mut Checker, s: &Scenario) {
         if sc.workers == 0 || sc.workers > MAX_WORKERS {
             c.bad(
                 path!["costs", name, "workers"],
-                format!("must be in 1..={MAX_WORKERS}, not {}", sc.workers),
+                format!(
+                    "must be a whole number from 1 to {MAX_WORKERS}, not {}",
+                    sc.workers
+                ),
             );
         }
         if sc.queue_capacity == 0 || sc.queue_capacity > MAX_QUEUE {
             c.bad(
                 path!["costs", name, "queue_capacity"],
-                format!("must be in 1..={MAX_QUEUE}, not {}", sc.queue_capacity),
+                format!(
+                    "must be a whole number from 1 to {MAX_QUEUE}, not {}",
+                    sc.queue_capacity
+                ),
             );
         }
     }
@@ -509,13 +515,19 @@ fn costs_and_workload(c: &mut Checker, s: &Scenario) {
     if w.nonce_cache_size == 0 || w.nonce_cache_size > MAX_QUEUE {
         c.bad(
             path!["workload", "nonce_cache_size"],
-            format!("must be in 1..={MAX_QUEUE}, not {}", w.nonce_cache_size),
+            format!(
+                "must be a whole number from 1 to {MAX_QUEUE}, not {}",
+                w.nonce_cache_size
+            ),
         );
     }
     if w.nonce_cache_devices == 0 || w.nonce_cache_devices > MAX_QUEUE {
         c.bad(
             path!["workload", "nonce_cache_devices"],
-            format!("must be in 1..={MAX_QUEUE}, not {}", w.nonce_cache_devices),
+            format!(
+                "must be a whole number from 1 to {MAX_QUEUE}, not {}",
+                w.nonce_cache_devices
+            ),
         );
     }
     let tol = w.time_tolerance.as_ns();

@@ -15,6 +15,15 @@ scenario and seed always produce a byte-identical trace (same digest).";
 
 /// Help text `EXAMPLES`.
 pub const EXAMPLES: &str = "\
+Exit status (each subcommand's --help lists its own):
+  0    success
+  1    invalid scenario, or an expectation or check mismatch
+  2    a file could not be read or written, or the command line is wrong
+  3    engine failure, or a trace that does not match its summary.json
+  4    a run completed but missed an [expect] item
+  130  interrupted (Ctrl-C or SIGTERM; results are partial)
+  141  stdout was closed by its reader (`drmsim ... | head`); nothing more is printed
+
 Examples:
   drmsim validate scenarios/quickstart.toml
   drmsim run scenarios/quickstart.toml
@@ -86,8 +95,15 @@ Output directory layout:
   runs/<point-id>/     scenario.toml (the concrete point), trace.jsonl, summary.json
   results.csv          one row per run, sorted by point index (stable column order)
   results.jsonl        the same rows as JSON objects
+  results_long.csv     the same numbers in tidy long form (run x subject x metric)
   charts/              capacity charts (p99, p50, completion rate vs the x axis) + capacity.json
+  report.html          one self-contained page: every chart and the results table
   sweep.toml           copy of the sweep file; sweep.json: seeds, point count, shard
+
+Before anything runs, every point's resource estimate (events, memory, live queue entries)
+is checked as `drmsim run` checks it: a point that does not fit stops the sweep with exit
+status 2 and the estimate (--force runs it anyway). Parallel runs share the memory, so
+--jobs is lowered to what the largest point's estimate leaves room for (a note says so).
 
 Point ids look like agents=5000-loss=0.01-seed=103: each axis as <short name>=<value>,
 then the seed. An id names what the point is, never its position, so adding seeds or
@@ -116,7 +132,8 @@ Ctrl-C stops starting new runs and interrupts the running ones (their summaries 
 Exit status:
   0    every point is complete; results and charts written
   1    the scenario or one of its points is invalid
-  2    a file could not be read or written, or the command line is wrong
+  2    a file could not be read or written, the command line is wrong, or a point's
+       resource estimate is over what `drmsim run` accepts without --force
   3    some runs failed (listed on stderr; rerun to retry them)
   130  interrupted (rerun the same command to resume)";
 
@@ -126,6 +143,7 @@ Examples:
   drmsim sweep scenarios/capacity.toml --out runs/capacity
   drmsim sweep scenarios/capacity.toml --out runs/capacity --jobs 2 --seeds 5
   drmsim sweep scenarios/capacity.toml --out runs/capacity --seeds 2 --remove-orphans
+  drmsim sweep scenarios/capacity.toml --out runs/capacity-3 --reuse-from runs/capacity --seeds 3
   drmsim sweep scenarios/examples/lossy-wan-sweep.toml --out /tmp/wan --protocol registration
   drmsim sweep scenarios/capacity.toml --out /scratch/cap/shard-3 --shard 3/8 --no-charts";
 
@@ -167,6 +185,10 @@ Read a run directory (the output of `drmsim run`) and write into it:
   timeseries.csv   per time bucket: completions/s, failures/s, queue length and
                    utilisation per server class
 
+Given a sweep directory (the output of `drmsim sweep` or `merge`: it holds sweep.json),
+write its report.html again from results.csv and charts/: every chart inline and one
+table row per results row (a sweep writes this page itself when it completes).
+
 Before anything is read, the trace is checked against the SHA-256 digest and record
 count in summary.json: a damaged, truncated, reordered or appended-to trace is refused
 (its figures would mislead) unless --allow-unverified is given, which only warns.
@@ -183,7 +205,8 @@ pub const REPORT_EXAMPLES: &str = "\
 Examples:
   drmsim run scenarios/quickstart.toml --out runs/qs
   drmsim report runs/qs
-  drmsim report runs/damaged --allow-unverified";
+  drmsim report runs/damaged --allow-unverified
+  drmsim report runs/capacity                  # a sweep directory: report.html";
 
 /// Help text `EXPORT_EXIT`.
 pub const EXPORT_EXIT: &str = "\
@@ -254,3 +277,34 @@ Examples:
   drmsim bench engine
   drmsim bench engine --compare
   drmsim bench engine --actors 100000 --events 5000000";
+
+/// Help text `CHECK_EXAMPLES`.
+pub const CHECK_EXAMPLES: &str = "\
+Examples:
+  drmsim check scenarios/attacks
+  drmsim check scenarios/attacks/replay-ro.toml --seeds 5 --no-shrink
+  drmsim check scenarios/attacks --format junit > check.xml";
+
+/// Help text `EXPORT_GROUP`.
+pub const EXPORT_GROUP: &str = "\
+Exit status: 0 written; 2 a file could not be read or written, or the command line is
+wrong; 3 the trace does not match summary.json (see each command's --help).
+
+Examples:
+  drmsim export chrome runs/qs
+  drmsim export msc runs/qs --actor agent/3
+  drmsim export jsonl runs/big -o - | head";
+
+/// Help text `XML_GROUP`.
+pub const XML_GROUP: &str = "\
+Exit status: 0 printed; 2 the file could not be read or parsed, or the command line is wrong.
+
+Examples:
+  drmsim xml c14n scenarios/examples/pdus/joinDomainResponse.xml";
+
+/// Help text `BENCH_GROUP`.
+pub const BENCH_GROUP: &str = "\
+Exit status: 0 measured; 2 the command line is wrong.
+
+Examples:
+  drmsim bench engine --compare";

@@ -3,3 +3,7 @@
 
 pub mod help;
 pub mod tools;
+
+/// Exit status when the reader of stdout went away (`drmsim … | head`): the status a shell
+/// reports for a process ended by SIGPIPE (128 + 13), printed quietly.
+pub const CLOSED_PIPE_EXIT: u8 = 141;

@@ -190,6 +190,9 @@ fn check_trace(run_dir: &Path, allow_unverified: bool) -> Result<(), ExitCode> {
 
 /// Writes metrics.json, charts and report.html into RUN_DIR.
 pub fn report(run_dir: &Path, allow_unverified: bool) -> ExitCode {
+    if run_dir.join("sweep.json").is_file() {
+        return sweep_report(run_dir);
+    }
     if let Err(code) = check_trace(run_dir, allow_unverified) {
         return code;
     }
@@ -205,6 +208,34 @@ pub fn report(run_dir: &Path, allow_unverified: bool) -> ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(if e.is_fatal() { 2 } else { 1 })
+        }
+    }
+}
+
+/// Writes a sweep directory's one-page `report.html` from its results and charts.
+fn sweep_report(dir: &Path) -> ExitCode {
+    if !dir.join("results.csv").is_file() {
+        eprintln!(
+            "error: {}: the sweep is not complete (no results.csv); run the same \
+             `drmsim sweep` again to finish it, then report",
+            dir.display()
+        );
+        return ExitCode::from(2);
+    }
+    match analysis::write_sweep_report(dir) {
+        Ok(p) => {
+            println!("report   {}", p.path.display());
+            println!(
+                "         {} chart(s), {} of {} results row(s)",
+                p.charts.len(),
+                p.rows_shown,
+                p.rows_total
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
         }
     }
 }
@@ -251,25 +282,34 @@ pub fn export_jsonl(run_dir: &Path, output: Option<&Path>, allow_unverified: boo
         println!("{} (already JSON Lines)", src.display());
         return ExitCode::SUCCESS;
     }
-    let copied = (|| -> Result<(), String> {
-        let mut r = analysis::trace_io::open_trace(&src).map_err(|e| e.to_string())?;
+    // A closed stdout (`drmsim export jsonl RUN -o - | head`) is the reader's choice, not
+    // an error: it takes the CLI's quiet closed-pipe exit.
+    let fail = |p: &Path, e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            None
+        } else {
+            Some(format!("{}: {e}", p.display()))
+        }
+    };
+    let copied = (|| -> Result<(), Option<String>> {
+        let mut r = analysis::trace_io::open_trace(&src).map_err(|e| Some(e.to_string()))?;
         if dst.as_os_str() == "-" {
             let out = std::io::stdout();
             let mut w = std::io::BufWriter::new(out.lock());
             std::io::copy(&mut r, &mut w)
                 .and_then(|_| std::io::Write::flush(&mut w))
-                .map_err(|e| format!("{}: {e}", src.display()))?;
+                .map_err(|e| fail(&src, e))?;
             return Ok(());
         }
         // Write beside the destination and rename, so an interrupted conversion never
         // leaves a truncated trace.jsonl that `report` would pick up.
         let tmp = dst.with_extension("jsonl.part");
-        let f = std::fs::File::create(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+        let f = std::fs::File::create(&tmp).map_err(|e| fail(&tmp, e))?;
         let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
         std::io::copy(&mut r, &mut w)
             .and_then(|_| std::io::Write::flush(&mut w))
-            .map_err(|e| format!("{}: {e}", src.display()))?;
-        std::fs::rename(&tmp, &dst).map_err(|e| format!("{}: {e}", dst.display()))
+            .map_err(|e| fail(&src, e))?;
+        std::fs::rename(&tmp, &dst).map_err(|e| fail(&dst, e))
     })();
     match copied {
         Ok(()) => {
@@ -278,8 +318,8 @@ pub fn export_jsonl(run_dir: &Path, output: Option<&Path>, allow_unverified: boo
             }
             ExitCode::SUCCESS
         }
-        Err(e) if e.contains("Broken pipe") => ExitCode::SUCCESS,
-        Err(e) => {
+        Err(None) => ExitCode::from(super::CLOSED_PIPE_EXIT),
+        Err(Some(e)) => {
             eprintln!("error: {e}");
             ExitCode::from(2)
         }

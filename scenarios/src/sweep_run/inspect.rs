@@ -12,10 +12,7 @@ use sha2::{Digest, Sha256};
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-/// Read buffer of the verification pass.
-const READ_BUFFER_BYTES: usize = 1 << 20;
-/// Largest `summary.json` accepted (hostile input bound; real ones are a few KB).
-const MAX_SUMMARY_BYTES: u64 = 16 << 20;
+use analysis::trace_io::READ_BUFFER_BYTES;
 
 /// A verified run: its summary and the metrics of its trace.
 #[derive(Clone, Debug)]
@@ -37,7 +34,8 @@ pub enum RunState {
     Complete(Box<CompleteRun>),
 }
 
-/// Reads at most `limit` bytes of `path`; `None` when it does not exist.
+/// Reads at most `limit` bytes of `path` (a run's scenario.toml); `None` when it does not
+/// exist.
 fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
     let f = match std::fs::File::open(path) {
         Ok(f) => f,
@@ -70,13 +68,12 @@ impl<R: Read> Read for HashingReader<R> {
 /// been made from (`None` skips that check). Errors only when the trace verifies but cannot
 /// be analysed (a real defect, not a half-written run).
 pub fn inspect(run_dir: &Path, expected_scenario: Option<&str>) -> Result<RunState, SweepError> {
-    let summary_path = run_dir.join("summary.json");
-    let bytes = match read_bounded(&summary_path, MAX_SUMMARY_BYTES) {
-        Ok(Some(b)) => b,
+    let value = match analysis::read_summary(run_dir) {
+        Ok(Some(v)) => v,
         Ok(None) => return Ok(RunState::Missing),
-        Err(e) => return Ok(RunState::Incomplete(format!("summary.json: {e}"))),
+        Err(e) => return Ok(RunState::Incomplete(e.to_string())),
     };
-    let mut summary: RunSummary = match serde_json::from_slice(&bytes) {
+    let mut summary: RunSummary = match serde_json::from_value(value) {
         Ok(s) => s,
         Err(e) => return Ok(RunState::Incomplete(format!("summary.json: {e}"))),
     };
@@ -113,12 +110,11 @@ pub fn inspect(run_dir: &Path, expected_scenario: Option<&str>) -> Result<RunSta
     let Some(trace_name) = summary.trace_file.clone() else {
         return Ok(RunState::Incomplete("the run wrote no trace".into()));
     };
-    if trace_name.contains(['/', '\\']) || trace_name == ".." {
+    let Some(trace_path) = analysis::trace_io::named_trace(run_dir, &trace_name) else {
         return Ok(RunState::Incomplete(format!(
             "summary.json names trace file `{trace_name}` outside the run directory"
         )));
-    }
-    let trace_path = run_dir.join(&trace_name);
+    };
     // Either trace format: the digest is over the JSON Lines (decompressed).
     let file = match analysis::trace_io::open_trace(&trace_path) {
         Ok(f) => f,

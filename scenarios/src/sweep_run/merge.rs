@@ -103,6 +103,7 @@ pub fn merge(inputs: &[PathBuf], opts: &MergeOptions) -> Result<MergeReport, Swe
     remove_if_exists(&out.join("results.csv"))?;
     remove_if_exists(&out.join("results.jsonl"))?;
     remove_if_exists(&out.join("results_long.csv"))?;
+    remove_if_exists(&out.join("report.html"))?;
     manifest::write(
         out,
         &manifest::Manifest {

@@ -547,6 +547,9 @@ pub struct ResultFiles {
     pub jsonl: PathBuf,
     /// `results_long.csv` (tidy long form).
     pub long_csv: PathBuf,
+    /// `report.html`: the one-page report of the whole sweep (charts and results table),
+    /// written after the charts by [`super::finish_outputs`].
+    pub report_html: PathBuf,
 }
 
 /// Writes `results.csv` and `results.jsonl` into `dir` (rows sorted by index here).
@@ -566,6 +569,7 @@ pub fn write_results(
         csv,
         jsonl,
         long_csv,
+        report_html: dir.join("report.html"),
     })
 }
 

@@ -375,22 +375,31 @@ fn oversized_and_endless_inputs_fail_fast() {
 #[test]
 fn every_subcommand_help_lists_exit_codes_and_an_example() {
     for cmd in [
+        vec![],
         vec!["validate"],
         vec!["run"],
+        vec!["check"],
         vec!["sweep"],
         vec!["merge"],
         vec!["report"],
         vec!["export", "chrome"],
         vec!["export", "msc"],
+        vec!["export", "jsonl"],
+        vec!["export"],
         vec!["xml", "c14n"],
+        vec!["xml"],
         vec!["bench", "engine"],
+        vec!["bench"],
     ] {
         let mut args = cmd.clone();
         args.push("--help");
         let o = drmsim(&args);
         assert!(o.status.success(), "{cmd:?}");
         let h = text(&o.stdout);
-        assert!(h.contains("Exit status:"), "{cmd:?} lists no exit codes");
+        assert!(
+            h.contains("Exit status:") || h.contains("Exit status ("),
+            "{cmd:?} lists no exit codes"
+        );
         assert!(h.contains("Examples:"), "{cmd:?} has no example");
     }
 }
@@ -418,6 +427,35 @@ fn a_closed_pipe_ends_the_output_quietly() {
     let o = child.wait_with_output().unwrap();
     let err = text(&o.stderr);
     assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(o.status.code(), Some(141), "{err}");
+
+    // `drmsim export jsonl RUN -o - | head -c 1` of a compact trace: the same quiet exit.
+    let run = dir.path().join("gz");
+    let gz = dir.path().join("gz.toml");
+    let q = std::fs::read_to_string(bundled("quickstart.toml")).unwrap();
+    std::fs::write(&gz, q.replace("[trace]\n", "[trace]\nformat = \"gzip\"\n")).unwrap();
+    let r = drmsim(&[
+        "run",
+        gz.to_str().unwrap(),
+        "--out",
+        run.to_str().unwrap(),
+        "--no-progress",
+    ]);
+    assert!(r.status.success(), "{}", text(&r.stderr));
+    assert!(run.join("trace.jsonl.gz").exists());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_drmsim"))
+        .args(["export", "jsonl", run.to_str().unwrap(), "-o", "-"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    out.read_exact(&mut b).unwrap();
+    assert_eq!(&b, b"{");
+    drop(out);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(text(&o.stderr), "");
+    assert_eq!(o.status.code(), Some(141));
 }
 
 /// The lines of docs/sweeps.md that start with `prefix` (the documented one-liners).

@@ -176,6 +176,7 @@ pub(crate) fn opts(dir: &Path, jobs: usize, shard: Option<Shard>) -> SweepOption
         progress: false,
         reuse_from: vec![],
         remove_orphans: false,
+        force: false,
     }
 }
 
