@@ -360,9 +360,14 @@ fn list_points(s: &scenarios::Scenario) -> u8 {
     for p in iter {
         match p {
             Ok(p) => {
-                // A closed pipe (`| head`) ends the listing quietly instead of panicking.
-                if writeln!(out, "  point {:>6}  {}", p.index, p.label()).is_err() {
-                    return 0;
+                // A closed pipe (`| head`) ends the listing quietly, with the CLI's
+                // closed-pipe status, instead of panicking.
+                if let Err(e) = writeln!(out, "  point {:>6}  {}", p.index, p.label()) {
+                    if e.kind() == std::io::ErrorKind::BrokenPipe {
+                        return scenarios::cli::CLOSED_PIPE_EXIT;
+                    }
+                    eprintln!("error: stdout: {e}");
+                    return 2;
                 }
             }
             Err(e) => {

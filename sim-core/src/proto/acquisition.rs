@@ -428,7 +428,8 @@ pub(crate) fn ri_on_request(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, from: ActorI
     if let Err(status) = ri.admit_nonce(ctx, "roRequest", &req.device_id, &req.nonce, request_ns) {
         return ro_failure(ri, ctx, from, status);
     }
-    ri.domains.note_trigger_nonce(req.trigger_nonce.as_deref());
+    ri.domains
+        .note_trigger_nonce(req.trigger_nonce.as_deref(), ctx.now().as_ns());
     // Domain ROs (domain.rs): only for members of a domain this RI manages.
     let domain = match &req.domain_id {
         None => None,

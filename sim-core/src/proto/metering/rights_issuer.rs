@@ -170,7 +170,8 @@ pub(crate) fn ri_on_request(
     if verified.is_err() {
         return respond(ri, ctx, from, &req, Status::SignatureError);
     }
-    ri.domains.note_trigger_nonce(req.trigger_nonce.as_deref());
+    ri.domains
+        .note_trigger_nonce(req.trigger_nonce.as_deref(), ctx.now().as_ns());
     if sent {
         // The RI now stores the Device chain (the Device may omit it again).
         if let Some(d) = ri.devices.get_mut(&req.device_id) {
