@@ -459,12 +459,12 @@ impl Chart for CapacityChart<'_> {
                 if seg.iter().any(|(_, e)| e.ci95 > 0.0) {
                     let mut poly: Vec<(f64, f64)> = seg
                         .iter()
-                        .map(|(x, e)| (*x, ((e.mean + e.ci95) * scale).min(y_hi)))
+                        .map(|(x, e)| (*x, band(e, self.pct, y_hi).1))
                         .collect();
                     poly.extend(
                         seg.iter()
                             .rev()
-                            .map(|(x, e)| (*x, (e.mean - e.ci95).max(0.0) * scale)),
+                            .map(|(x, e)| (*x, band(e, self.pct, y_hi).0)),
                     );
                     chart
                         .draw_series(std::iter::once(Polygon::new(poly, col.mix(0.15).filled())))?;
@@ -513,5 +513,47 @@ impl Chart for CapacityChart<'_> {
             }
         }
         Ok(())
+    }
+}
+/// The band of `e` in chart units, (low, high): mean ± ci95, never below 0 nor above the
+/// plot; a rate's band never above 100 % (the t-interval of a mean near 1 can pass 1, a
+/// completion rate cannot).
+fn band(e: &Estimate, pct: bool, y_hi: f64) -> (f64, f64) {
+    let scale = if pct { 100.0 } else { 1.0 };
+    let ceiling = if pct { 100.0f64.min(y_hi) } else { y_hi };
+    let lo = ((e.mean - e.ci95).max(0.0) * scale).min(ceiling);
+    let hi = ((e.mean + e.ci95) * scale).min(ceiling);
+    (lo, hi)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rate_band_stays_within_0_and_100_percent() {
+        let e = Estimate {
+            mean: 0.995,
+            ci95: 0.04,
+            min: 0.99,
+            max: 1.0,
+        };
+        assert_eq!(band(&e, true, 105.0), (95.5, 100.0));
+        let low = Estimate {
+            mean: 0.02,
+            ci95: 0.05,
+            min: 0.0,
+            max: 0.04,
+        };
+        assert_eq!(band(&low, true, 105.0).0, 0.0);
+        // Latency (ms): only the plot's top clips it.
+        let lat = Estimate {
+            mean: 100.0,
+            ci95: 30.0,
+            min: 80.0,
+            max: 120.0,
+        };
+        assert_eq!(band(&lat, false, 1000.0), (70.0, 130.0));
+        assert_eq!(band(&lat, false, 110.0), (70.0, 110.0));
     }
 }

@@ -198,6 +198,8 @@ pub fn world_config(sc: &Scenario, seed: u64) -> WorldConfig {
             nonce_cache_per_device: w.nonce_cache_size as usize,
             nonce_cache_devices: w.nonce_cache_devices as usize,
             time_tolerance_ns: w.time_tolerance.as_ns(),
+            trigger_lifetime_ns: w.trigger_lifetime.as_ns(),
+            trigger_nonces_per_device: w.trigger_nonce_store as usize,
             ..ProtoParams::default()
         },
         variants: Variants {
@@ -212,6 +214,7 @@ pub fn world_config(sc: &Scenario, seed: u64) -> WorldConfig {
             dea_count_once: v.dea_count_once,
             dea_nonce_tracking: v.dea_nonce_tracking,
             trigger_names_device: v.trigger_names_device,
+            trigger_carries_time: v.trigger_carries_time,
         },
         workload: AgentWorkload {
             register_at_arrival: w.registration_at_arrival,

@@ -11,6 +11,11 @@ use std::sync::Arc;
 
 use scenarios::cli::help::*;
 
+/// mimalloc: the run allocates and frees millions of small messages and map nodes; glibc
+/// malloc spent about a fifth of lifecycle-10k in malloc/free (ARCHITECTURE.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(name = "drmsim", version, about = ABOUT, long_about = LONG_ABOUT, after_long_help = EXAMPLES)]
 struct Cli {
@@ -389,9 +394,14 @@ fn list_points(s: &scenarios::Scenario) -> u8 {
     for p in iter {
         match p {
             Ok(p) => {
-                // A closed pipe (`| head`) ends the listing quietly instead of panicking.
-                if writeln!(out, "  point {:>6}  {}", p.index, p.label()).is_err() {
-                    return 0;
+                // A closed pipe (`| head`) ends the listing quietly, with the CLI's
+                // closed-pipe status, instead of panicking.
+                if let Err(e) = writeln!(out, "  point {:>6}  {}", p.index, p.label()) {
+                    if e.kind() == std::io::ErrorKind::BrokenPipe {
+                        return scenarios::cli::CLOSED_PIPE_EXIT;
+                    }
+                    eprintln!("error: stdout: {e}");
+                    return 2;
                 }
             }
             Err(e) => {

@@ -538,6 +538,20 @@ fn costs_and_workload(c: &mut Checker, s: &Scenario) {
             "must be between 1s and 24h (DRM time has one-second resolution)".to_string(),
         );
     }
+    let life = w.trigger_lifetime.as_ns();
+    if !(1_000_000_000..=86_400_000_000_000).contains(&life) {
+        c.bad(
+            path!["workload", "trigger_lifetime"],
+            "must be between 1s and 24h (a trigger's notAfter has one-second resolution)"
+                .to_string(),
+        );
+    }
+    if w.trigger_nonce_store == 0 || w.trigger_nonce_store > 65_536 {
+        c.bad(
+            path!["workload", "trigger_nonce_store"],
+            format!("must be in 1..=65536, not {}", w.trigger_nonce_store),
+        );
+    }
 }
 
 /// Checks an actor name `kind/index` or `kind/*` against the population.

@@ -40,6 +40,14 @@ pub struct Workload {
     /// How far a request's DRM time may be from the server's clock (base ROAP
     /// `DeviceTimeError`): the freshness window of every request that carries a time.
     pub time_tolerance: DurationNs,
+    /// How long a ROAP Trigger stays valid after the RI issues it (its signed `<notAfter>`,
+    /// `[variants] trigger_carries_time`); a Device keeps each trigger nonce until then plus
+    /// `time_tolerance`.
+    pub trigger_lifetime: DurationNs,
+    /// Live trigger nonces each Device keeps, >= 1: with `trigger_carries_time` a Device
+    /// holding this many refuses further triggers until one expires; as written the oldest
+    /// is forgotten.
+    pub trigger_nonce_store: u32,
     /// DEA-triggered leaves per minute over the whole DEA (seed 000 §7.7; Poisson, 0 = none).
     pub dea_trigger_leave_rate_per_min: f64,
     /// meteringReport ROAP Triggers each RI sends per minute to a random registered Device
@@ -78,6 +86,8 @@ impl Default for Workload {
             nonce_cache_size: 1024,
             nonce_cache_devices: 1_000_000,
             time_tolerance: DurationNs::from_secs(300),
+            trigger_lifetime: DurationNs::from_secs(60),
+            trigger_nonce_store: 64,
             dea_trigger_leave_rate_per_min: 0.0,
             ri_metering_trigger_rate_per_min: 0.0,
             ri_move_trigger_rate_per_min: 0.0,
@@ -114,6 +124,11 @@ pub struct Variants {
     /// refuses one naming another (drmsim's reading; false = ROAP §5.2.1 / seed 000 §7.6.2
     /// as written: triggers name no Device).
     pub trigger_names_device: bool,
+    /// Every ROAP trigger carries a signed `<notAfter>` (RI time + `trigger_lifetime`); a
+    /// Device refuses an expired one and keeps each nonce until then (drmsim's reading;
+    /// false = ROAP §5.2.1 as written: no time, the Device remembers the newest
+    /// `trigger_nonce_store` nonces).
+    pub trigger_carries_time: bool,
     /// Fraction of agents that read the Domain Key MAC input (seed 002) the other way
     /// than `domain_key_mac` (a mixed population; spread evenly over agent indices).
     pub domain_key_mac_other_fraction: Probability,
@@ -130,6 +145,7 @@ impl Default for Variants {
             dea_count_once: true,
             dea_nonce_tracking: true,
             trigger_names_device: true,
+            trigger_carries_time: true,
             domain_key_mac_other_fraction: Probability::ZERO,
         }
     }

@@ -23,7 +23,11 @@
 //!   are unique per issuance), blocked otherwise. Responses name the Device and echo its
 //!   nonce, and ROs are wrapped to its key. A replay to the same Device is not attempted:
 //!   its ROs are already installed, so acceptance could not be told from the original.
-//! - **ROAP triggers** (roAcquisition, joinDomain, leaveDomain), only to another Device: succeeded when that Device runs the
+//! - **ROAP triggers** (roAcquisition, joinDomain, leaveDomain) to the same Device again, when
+//!   `replay_delay` ≥ [`SAME_TRIGGER_MIN_DELAY_NS`]: succeeded when the Device then sends a
+//!   request echoing the trigger nonce (it acted on an old trigger a second time, issue 11),
+//!   blocked if it never does by the end of the run.
+//! - **ROAP triggers** (roAcquisition, joinDomain, leaveDomain), to another Device: succeeded when that Device runs the
 //!   triggered protocol (a request echoing the trigger nonce as `triggerNonce`, §5.2.1, or an
 //!   RO Request for the RO IDs it names), blocked if it never does by the end of the run. DRM 2.0 triggers do not name the
 //!   Device, so a validly signed trigger is accepted by any Device registered with the RI:
@@ -195,8 +199,33 @@ impl Replayer {
             }
             return Some(());
         }
-        if same || self.probes.borrow().full() {
+        if self.probes.borrow().full() {
             return None;
+        }
+        if same {
+            // A trigger copied to its own Device again (issue 11: an old trigger acted on a
+            // second time): succeeded iff the Device then sends a request echoing its
+            // nonce. Judged only when the copy arrives after every retry of the original
+            // triggered request could have been sent ([`SAME_TRIGGER_MIN_DELAY_NS`]), so an
+            // honest retry is never mistaken for the Device acting on the copy.
+            let Pdu::RoapTrigger(t) = pdu else {
+                return None;
+            };
+            let probed = matches!(
+                t.kind,
+                TriggerKind::RoAcquisition | TriggerKind::JoinDomain | TriggerKind::LeaveDomain
+            );
+            if !probed || self.spec.replay_delay_ns < SAME_TRIGGER_MIN_DELAY_NS {
+                return None;
+            }
+            let probe = Probe::TriggerEcho {
+                agent: dest,
+                nonce: t.nonce.clone()?,
+                ro_ids: Vec::new(),
+                after: at,
+            };
+            self.probes.borrow_mut().push(probe, label, true);
+            return Some(());
         }
         let probe = match pdu {
             Pdu::RoResponse(r) => {
@@ -228,6 +257,7 @@ impl Replayer {
                     agent: dest,
                     nonce: t.nonce.clone()?,
                     ro_ids: t.ro_ids.clone(),
+                    after: SimTime::ZERO,
                 }
             }
             // DEA answers to another RI (seed 000): the RI acted on one if it keeps its
@@ -342,6 +372,12 @@ impl Attack for Replayer {
         }
     }
 }
+
+/// Shortest `replay_delay` at which a trigger copied to its own Device is judged: longer than
+/// a Device's retry span for the triggered request with the bundled settings (request
+/// timeout × (retries + 1) + the longest back-off: 10 s × 4 + 30 s), so every request the
+/// original trigger caused was sent before the copy arrives.
+pub const SAME_TRIGGER_MIN_DELAY_NS: u64 = 90_000_000_000;
 
 /// How long before the end of the run a redirected request must have been replayed for "no
 /// answer" to count as a refusal (longer than any server's queueing plus a round trip).

@@ -199,6 +199,7 @@ impl Attack for DomainStuffer {
                 // trigger's `<deviceID>` proves nothing, so naming the target costs nothing.
                 device_id: device_id.clone(),
                 nonce: None,
+                not_after: None,
                 roap_url: ri.url.clone(),
                 domain_id: Some(domain_id.clone()),
                 ro_ids: Vec::new(),

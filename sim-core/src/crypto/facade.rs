@@ -199,12 +199,13 @@ impl Crypto {
                 sig.map_err(|e| CryptoError::Rsa(e.to_string()))
             }
             CryptoMode::Symbolic => {
-                ops.record(alg.hash_op(msg.signed_len()));
+                let (digest, len) = msg.symbolic_digest_and_len();
+                ops.record(alg.hash_op(len));
                 ops.record(Op::RsaSign { bits: key.bits() });
                 Ok(self.oracle.sign_tag(
                     &key.id(),
                     alg.code(),
-                    msg.symbolic_digest(),
+                    digest,
                     key.public().modulus_bytes(),
                 ))
             }
@@ -244,14 +245,12 @@ impl Crypto {
                 r.map_err(|_| CryptoError::BadSignature)
             }
             CryptoMode::Symbolic => {
-                ops.record(alg.hash_op(msg.signed_len()));
+                let (digest, len) = msg.symbolic_digest_and_len();
+                ops.record(alg.hash_op(len));
                 ops.record(Op::RsaVerify { bits: key.bits() });
-                let expect = self.oracle.sign_tag(
-                    &key.id(),
-                    alg.code(),
-                    msg.symbolic_digest(),
-                    key.modulus_bytes(),
-                );
+                let expect =
+                    self.oracle
+                        .sign_tag(&key.id(), alg.code(), digest, key.modulus_bytes());
                 if ct_eq(&expect, sig) {
                     Ok(())
                 } else {
@@ -315,9 +314,9 @@ impl Crypto {
                 }
             }
             CryptoMode::Symbolic => {
-                ops.record(Op::hmac(msg.signed_len()));
-                self.oracle
-                    .mac_tag(key, alg.code(), msg.symbolic_digest(), alg.tag_len())
+                let (digest, len) = msg.symbolic_digest_and_len();
+                ops.record(Op::hmac(len));
+                self.oracle.mac_tag(key, alg.code(), digest, alg.tag_len())
             }
         }
     }

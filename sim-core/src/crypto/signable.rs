@@ -16,6 +16,11 @@ pub trait Signable {
     fn signed_len(&self) -> usize {
         self.signed_bytes().len()
     }
+    /// [`Signable::symbolic_digest`] and [`Signable::signed_len`] together (symbolic mode
+    /// needs both per signature; PDUs compute them in one walk).
+    fn symbolic_digest_and_len(&self) -> (u64, usize) {
+        (self.symbolic_digest(), self.signed_len())
+    }
 }
 
 impl Signable for [u8] {

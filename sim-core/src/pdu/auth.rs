@@ -4,7 +4,7 @@
 //! interpretations seed 002 §1 distinguishes.
 
 use super::codec;
-use super::digest::{fnv1a_of, Fnv1a};
+use super::digest::{fnv1a_of, AuthRun, Fnv1a};
 use super::roap::{DeviceHello, RegistrationRequest, RegistrationResponse, RiHello};
 use super::{Pdu, PduError};
 use crate::xml::{self, C14nVariant, Element, Name, Node, Selection};
@@ -163,6 +163,9 @@ impl Signable for Pdu {
     fn signed_len(&self) -> usize {
         self.estimated_size_bytes()
     }
+    fn symbolic_digest_and_len(&self) -> (u64, usize) {
+        self.symbolic_digest_and_size()
+    }
 }
 
 /// The registration session transcript as a signable value (see [`registration_transcript`]).
@@ -206,6 +209,17 @@ impl Signable for RegistrationTranscript<'_> {
     }
 }
 
+/// Structural digest of `v` with its authenticator `run` (a `Vec<u8>` field) hashed as empty,
+/// without copying `v`.
+fn skip_digest<T: std::hash::Hash>(tag: &str, v: &T, run: AuthRun<'_>) -> u64 {
+    super::digest::digest_skipping(tag, v, run).expect("a byte run is skipped in place")
+}
+
+/// [`skip_digest`] and the size estimate of `v`, in one walk.
+fn skip_digest_and_len<T: std::hash::Hash>(tag: &str, v: &T, run: AuthRun<'_>) -> (u64, usize) {
+    super::digest::digest_and_size_skipping(tag, v, run).expect("a byte run is skipped in place")
+}
+
 /// Structural digest of a value with its authenticator already blanked.
 fn digest_blank<T: std::hash::Hash>(tag: &str, v: &T) -> u64 {
     fnv1a_of(&(tag, v))
@@ -217,13 +231,14 @@ impl Signable for super::common::DomainKey {
         codec::c14n(&self.to_element_without_mac())
     }
     fn symbolic_digest(&self) -> u64 {
-        let mut c = self.clone();
-        c.mac.clear();
-        digest_blank("domainKey", &c)
+        skip_digest("domainKey", self, AuthRun::Bytes(&self.mac))
     }
     /// Structural estimate: symbolic runs never build the XML.
     fn signed_len(&self) -> usize {
         super::digest::estimate_size_of(self)
+    }
+    fn symbolic_digest_and_len(&self) -> (u64, usize) {
+        skip_digest_and_len("domainKey", self, AuthRun::Bytes(&self.mac))
     }
 }
 
@@ -233,13 +248,14 @@ impl Signable for super::metering::MeteringReport {
         codec::c14n(&self.to_element_without_mac())
     }
     fn symbolic_digest(&self) -> u64 {
-        let mut c = self.clone();
-        c.mac.clear();
-        digest_blank("meteringReport", &c)
+        skip_digest("meteringReport", self, AuthRun::Bytes(&self.mac))
     }
     /// Structural estimate: symbolic runs never build the XML.
     fn signed_len(&self) -> usize {
         super::digest::estimate_size_of(self)
+    }
+    fn symbolic_digest_and_len(&self) -> (u64, usize) {
+        skip_digest_and_len("meteringReport", self, AuthRun::Bytes(&self.mac))
     }
 }
 
@@ -254,13 +270,22 @@ impl Signable for super::moves::UserDomainAuthorization {
         codec::c14n(&e)
     }
     fn symbolic_digest(&self) -> u64 {
-        let mut c = self.clone();
-        c.signature.clear();
-        digest_blank(self.holder.element_name(), &c)
+        skip_digest(
+            self.holder.element_name(),
+            self,
+            AuthRun::Bytes(&self.signature),
+        )
     }
     /// Structural estimate: symbolic runs never build the XML.
     fn signed_len(&self) -> usize {
         super::digest::estimate_size_of(self)
+    }
+    fn symbolic_digest_and_len(&self) -> (u64, usize) {
+        skip_digest_and_len(
+            self.holder.element_name(),
+            self,
+            AuthRun::Bytes(&self.signature),
+        )
     }
 }
 
@@ -270,13 +295,14 @@ impl Signable for super::pairing::PairingTicket {
         codec::c14n(&self.to_element_without_mac())
     }
     fn symbolic_digest(&self) -> u64 {
-        let mut c = self.clone();
-        c.mac.clear();
-        digest_blank("pairingTicket", &c)
+        skip_digest("pairingTicket", self, AuthRun::Bytes(&self.mac))
     }
     /// Structural estimate: symbolic runs never build the XML.
     fn signed_len(&self) -> usize {
         super::digest::estimate_size_of(self)
+    }
+    fn symbolic_digest_and_len(&self) -> (u64, usize) {
+        skip_digest_and_len("pairingTicket", self, AuthRun::Bytes(&self.mac))
     }
 }
 
@@ -289,13 +315,20 @@ impl Signable for super::ro::Ro {
         codec::c14n(&e)
     }
     fn symbolic_digest(&self) -> u64 {
-        let mut c = self.clone();
-        c.signature = None;
-        digest_blank("ro", &c)
+        super::digest::digest_skipping("ro", self, AuthRun::of_option(&self.signature))
+            .unwrap_or_else(|| {
+                let mut c = self.clone();
+                c.signature = None;
+                digest_blank("ro", &c)
+            })
     }
     /// Structural estimate: symbolic runs never build the XML.
     fn signed_len(&self) -> usize {
         super::digest::estimate_size_of(self)
+    }
+    fn symbolic_digest_and_len(&self) -> (u64, usize) {
+        super::digest::digest_and_size_skipping("ro", self, AuthRun::of_option(&self.signature))
+            .unwrap_or_else(|| (self.symbolic_digest(), self.signed_len()))
     }
 }
 
@@ -310,5 +343,9 @@ impl Signable for super::ro::ProtectedRo {
     /// Structural estimate: symbolic runs never build the XML.
     fn signed_len(&self) -> usize {
         super::digest::estimate_size_of(&self.ro)
+    }
+    fn symbolic_digest_and_len(&self) -> (u64, usize) {
+        super::digest::digest_and_size_skipping("protectedRO", &self.ro, AuthRun::Nothing)
+            .expect("nothing to skip")
     }
 }

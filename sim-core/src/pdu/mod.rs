@@ -31,6 +31,7 @@ pub use status::Status;
 
 use crate::xml::Element;
 use dea::*;
+use digest::AuthRun;
 use metering::*;
 use moves::*;
 use pairing::*;
@@ -331,10 +332,70 @@ impl Pdu {
 
     /// Deterministic structural hash of every field except the signature/MAC (FNV-1a over
     /// the derived `Hash` encoding; see [`digest`]). Used in symbolic crypto mode.
+    ///
+    /// Computed in one walk of the message, without copying it: the walk skips the one
+    /// signature/MAC byte run (see [`digest::SkipRun`]), which hashes exactly as the message
+    /// with that value emptied would. Only a trigger's optional signature (cleared to `None`,
+    /// which changes the encoding beyond the byte run) takes the copying path.
     pub fn symbolic_digest(&self) -> u64 {
-        let mut c = self.clone();
-        c.clear_authenticator();
-        digest::fnv1a_of(&(c.kind(), &c))
+        digest::digest_skipping(self.kind(), self, self.authenticator_run()).unwrap_or_else(|| {
+            let mut c = self.clone();
+            c.clear_authenticator();
+            digest::fnv1a_of(&(c.kind(), &c))
+        })
+    }
+
+    /// [`Pdu::symbolic_digest`] and [`Pdu::estimated_size_bytes`] in one walk (what signing
+    /// and verifying in symbolic mode need).
+    pub fn symbolic_digest_and_size(&self) -> (u64, usize) {
+        match digest::digest_and_size_skipping(self.kind(), self, self.authenticator_run()) {
+            Some((d, part)) => (d, part + digest::ROOT_OVERHEAD),
+            None => (self.symbolic_digest(), self.estimated_size_bytes()),
+        }
+    }
+
+    /// Where the signature/MAC value sits (what the symbolic digest leaves out).
+    fn authenticator_run(&self) -> AuthRun<'_> {
+        fn b(v: &[u8]) -> AuthRun<'_> {
+            AuthRun::Bytes(v)
+        }
+        const NONE: AuthRun<'static> = AuthRun::Nothing;
+        match self {
+            Pdu::DeviceHello(_) | Pdu::RiHello(_) | Pdu::LeaveDomainResponse(_) => NONE,
+            Pdu::RegistrationRequest(x) => b(&x.signature),
+            Pdu::RegistrationResponse(x) => x.body.as_ref().map_or(NONE, |y| b(&y.signature)),
+            Pdu::RoRequest(x) => b(&x.signature),
+            Pdu::RoResponse(x) => x.body.as_ref().map_or(NONE, |y| b(&y.signature)),
+            Pdu::JoinDomainRequest(x) => b(&x.0.signature),
+            Pdu::LeaveDomainRequest(x) => b(&x.0.signature),
+            Pdu::JoinDomainResponse(x) => x.body.as_ref().map_or(NONE, |y| b(&y.signature)),
+            Pdu::MeteringReportSubmit(x) => b(&x.signature),
+            Pdu::MeteringReportResponse(x) => x.body.as_ref().map_or(NONE, |y| b(&y.signature)),
+            Pdu::RoapTrigger(x) => AuthRun::of_option(&x.signature),
+            Pdu::MoveDeviceRoRequest(x) | Pdu::MoveUserDomainConstrainedRoRequest(x) => {
+                b(&x.signature)
+            }
+            Pdu::MoveDeviceRoResponse(x) | Pdu::MoveUserDomainConstrainedRoResponse(x) => {
+                b(&x.signature)
+            }
+            Pdu::GetUserDomainAuthorizationRequest(x) => b(&x.signature),
+            Pdu::GetUserDomainAuthorizationResponse(x) => b(&x.signature),
+            Pdu::ProxyJoinUserDomainRequest(x) | Pdu::ProxyLeaveUserDomainRequest(x) => {
+                b(&x.signature)
+            }
+            Pdu::ProxyJoinUserDomainResponse(x) => b(&x.signature),
+            Pdu::ProxyLeaveUserDomainResponse(x) => b(&x.signature),
+            Pdu::ProxyLeaveUserDomainTrigger(x) => AuthRun::of_option(&x.signature),
+            Pdu::PairingJoinDomainRequest(x) => b(&x.signature),
+            Pdu::PairingJoinDomainResponse(x) => b(&x.signature),
+            Pdu::PairingTicketRequest(x) => b(&x.mac),
+            Pdu::PairingTicketResponse(x) => b(&x.mac),
+            Pdu::AuthenticationRequest(x) => b(&x.mac),
+            Pdu::AuthenticationResponse(x) => b(&x.mac),
+            Pdu::ImportInitiation(x) => b(&x.signature),
+            Pdu::ImportedRoRequest(x) => b(&x.mac),
+            Pdu::ImportedRoResponse(x) => b(&x.mac),
+        }
     }
 
     /// A cheap estimate of `self.encode().len()` that produces no XML (symbolic mode).

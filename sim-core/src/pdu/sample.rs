@@ -434,6 +434,7 @@ pub fn random_pdu<R: Rng>(kind: usize, rng: &mut R) -> Pdu {
             ri_alias: g.opt(|g| g.text(1, 12)),
             device_id: g.opt(Gen::id),
             nonce: g.opt(Gen::nonce),
+            not_after: g.opt(Gen::time),
             roap_url: format!("https://ri.example/roap/{}", g.text(0, 8)),
             domain_id: g.opt(|g| g.text(1, 12)),
             ro_ids: g.vec(0, 3, |g| g.text(1, 12)),

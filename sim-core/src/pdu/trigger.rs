@@ -73,6 +73,10 @@ pub struct RoapTrigger {
     pub device_id: Option<Identifier>,
     /// `<nonce>` (echoed as `triggerNonce` in the request).
     pub nonce: Option<Vec<u8>>,
+    /// `<notAfter>`: the last instant the Device may act on the trigger (drmsim's reading,
+    /// `Variants::trigger_carries_time`; a ROAP §5.2.1 trigger carries no time). Inside the
+    /// signed/MACed element, so it cannot be changed.
+    pub not_after: Option<DateTime>,
     /// `<roapURL>`.
     pub roap_url: String,
     /// `<domainID>` (joinDomain, leaveDomain, domain roAcquisition).
@@ -103,6 +107,9 @@ impl RoapTrigger {
         }
         if let Some(n) = &self.nonce {
             t.push(b64_leaf("nonce", n));
+        }
+        if let Some(d) = &self.not_after {
+            t.push(leaf("notAfter", d.to_xml()));
         }
         t.push(leaf("roapURL", self.roap_url.clone()));
         if let Some(d) = &self.domain_id {
@@ -152,6 +159,10 @@ impl RoapTrigger {
                 .map(Identifier::from_element)
                 .transpose()?,
             nonce: tk.opt_b64("nonce")?,
+            not_after: tk
+                .opt_text("notAfter")
+                .map(|s| DateTime::parse(&s))
+                .transpose()?,
             roap_url: tk.text("roapURL")?,
             domain_id: tk.opt_text("domainID"),
             ro_ids: tk

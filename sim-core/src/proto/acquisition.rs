@@ -405,18 +405,22 @@ pub(crate) fn ri_on_request(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, from: ActorI
         return ro_failure(ri, ctx, from, Status::DeviceTimeError);
     }
     let device_key = dc.chain[0].public_key().clone();
-    let sig = req.signature.clone();
-    if world
-        .crypto
-        .verify(
-            &mut ri.ops,
-            &device_key,
-            world.params.sig_alg,
-            &Pdu::RoRequest(req.clone()),
-            &sig,
-        )
-        .is_err()
-    {
+    // Verified as the PDU it arrived as, moved in and out (no copy of the request).
+    let signed = Pdu::RoRequest(req);
+    let Pdu::RoRequest(r) = &signed else {
+        unreachable!("just built")
+    };
+    let verified = world.crypto.verify(
+        &mut ri.ops,
+        &device_key,
+        world.params.sig_alg,
+        &signed,
+        &r.signature,
+    );
+    let Pdu::RoRequest(req) = signed else {
+        unreachable!("just built")
+    };
+    if verified.is_err() {
         return ro_failure(ri, ctx, from, Status::SignatureError);
     }
     // Seed 003: the RI tracks Device nonces for the DRM-time window; a seen one is a replay.
@@ -424,7 +428,8 @@ pub(crate) fn ri_on_request(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, from: ActorI
     if let Err(status) = ri.admit_nonce(ctx, "roRequest", &req.device_id, &req.nonce, request_ns) {
         return ro_failure(ri, ctx, from, status);
     }
-    ri.domains.note_trigger_nonce(req.trigger_nonce.as_deref());
+    ri.domains
+        .note_trigger_nonce(req.trigger_nonce.as_deref(), ctx.now().as_ns());
     // Domain ROs (domain.rs): only for members of a domain this RI manages.
     let domain = match &req.domain_id {
         None => None,

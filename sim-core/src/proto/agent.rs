@@ -567,11 +567,11 @@ impl Agent {
         }
     }
 
-    fn on_pdu(&mut self, ctx: &mut Ctx<'_, SimMsg>, from: ActorId, wire: &Wire) {
+    fn on_pdu(&mut self, ctx: &mut Ctx<'_, SimMsg>, from: ActorId, wire: Wire) {
         ctx.charge_ns(self.world.costs.parse_ns(wire.size_bytes()));
-        let pdu = match wire.open() {
+        let (pdu, octets) = match wire.into_pdu() {
             Ok(p) => p,
-            Err(e) => {
+            Err((wire, e)) => {
                 self.discard(ctx, &format!("undecodable {}: {e}", wire.kind()));
                 return;
             }
@@ -580,9 +580,13 @@ impl Agent {
             Pdu::RiHello(h) => registration::agent_on_ri_hello(self, ctx, from, h),
             Pdu::RegistrationResponse(r) => registration::agent_on_response(self, ctx, from, r),
             Pdu::RoResponse(r) => acquisition::agent_on_response(self, ctx, from, r),
-            Pdu::JoinDomainResponse(r) => {
-                domain::agent_on_join_response(self, ctx, from, r, wire.xml())
-            }
+            Pdu::JoinDomainResponse(r) => domain::agent_on_join_response(
+                self,
+                ctx,
+                from,
+                r,
+                octets.as_ref().and_then(Wire::xml),
+            ),
             Pdu::LeaveDomainResponse(r) => domain::agent_on_leave_response(self, ctx, from, r),
             // Every trigger is validated in trigger.rs, which hands roAcquisition triggers
             // naming RO IDs to move_ro::agent_on_ro_trigger.
@@ -615,10 +619,9 @@ impl Actor<SimMsg> for Agent {
                 pairing::agent_on_start(self, ctx);
             }
             Event::Message { from, msg, .. } => {
-                if let SimMsg::Pdu(w) = &msg {
+                if let SimMsg::Pdu(w) = msg {
                     self.on_pdu(ctx, from, w);
-                }
-                if let SimMsg::HttpResponse {
+                } else if let SimMsg::HttpResponse {
                     url,
                     status,
                     trigger,

@@ -94,17 +94,19 @@ impl Dea {
             .or_default() += 1;
     }
 
-    fn on_pdu(&mut self, ctx: &mut Ctx<'_, SimMsg>, _from: ActorId, wire: &Wire) {
+    fn on_pdu(&mut self, ctx: &mut Ctx<'_, SimMsg>, _from: ActorId, wire: Wire) {
         ctx.charge_ns(
             self.world.costs.parse_ns(wire.size_bytes()) + self.world.costs.request_base_ns,
         );
-        let pdu = match wire.open() {
-            Ok(p) => p,
-            Err(e) => {
+        let arrival = super::repeats::Arrival::of(&self.repeats, _from, &wire);
+        let pdu = match wire.into_pdu() {
+            Ok((p, _)) => p,
+            Err((wire, e)) => {
                 // Answered at once, status-only (seed 000 §7.2.2/§7.4.2/§7.5.2: the DEA MUST
                 // send a response; nothing in the request can be trusted to echo).
                 let world = self.world.clone();
-                let status = super::status_answer::answer_undecodable(&world, ctx, _from, wire, &e);
+                let status =
+                    super::status_answer::answer_undecodable(&world, ctx, _from, &wire, &e);
                 self.count_status("malformed", status.unwrap_or(e.status()));
                 return;
             }
@@ -113,7 +115,7 @@ impl Dea {
         // DEA (no nonce tracking) processes every copy.
         if self.world.variants.dea_nonce_tracking {
             let world = self.world.clone();
-            if !super::repeats::gate(&mut self.repeats, &world, ctx, _from, wire, &pdu) {
+            if !super::repeats::gate(&mut self.repeats, &world, ctx, &arrival) {
                 return;
             }
         }
@@ -155,7 +157,7 @@ impl Actor<SimMsg> for Dea {
     fn on_event(&mut self, ev: Event<SimMsg>, ctx: &mut Ctx<'_, SimMsg>) {
         match ev {
             Event::Message { from, msg, .. } => {
-                if let SimMsg::Pdu(w) = &msg {
+                if let SimMsg::Pdu(w) = msg {
                     self.on_pdu(ctx, from, w);
                 }
             }

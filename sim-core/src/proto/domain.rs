@@ -616,7 +616,8 @@ fn check_request(
         &req.nonce,
         world.drm_ns(&req.time),
     )?;
-    ri.domains.note_trigger_nonce(req.trigger_nonce.as_deref());
+    ri.domains
+        .note_trigger_nonce(req.trigger_nonce.as_deref(), ctx.now().as_ns());
     Ok(dc)
 }
 

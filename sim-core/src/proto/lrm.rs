@@ -448,24 +448,25 @@ impl Lrm {
         })
     }
 
-    fn on_pdu(&mut self, ctx: &mut Ctx<'_, SimMsg>, from: ActorId, wire: &Wire) {
+    fn on_pdu(&mut self, ctx: &mut Ctx<'_, SimMsg>, from: ActorId, wire: Wire) {
         ctx.charge_ns(
             self.world.costs.parse_ns(wire.size_bytes()) + self.world.costs.request_base_ns,
         );
-        let pdu = match wire.open() {
-            Ok(p) => p,
-            Err(e) => {
+        let arrival = super::repeats::Arrival::of(&self.repeats, from, &wire);
+        let pdu = match wire.into_pdu() {
+            Ok((p, _)) => p,
+            Err((wire, e)) => {
                 // Answered at once, status-only (seed 001 §7.2.1.2/§7.2.1.3 responses; nothing
                 // in the request can be trusted to echo).
                 let world = self.world.clone();
-                let status = super::status_answer::answer_undecodable(&world, ctx, from, wire, &e);
+                let status = super::status_answer::answer_undecodable(&world, ctx, from, &wire, &e);
                 self.count_status("malformed", status.unwrap_or(e.status()));
                 return;
             }
         };
         // Verbatim repeats are answered from the store (repeats.rs).
         let world = self.world.clone();
-        if !super::repeats::gate(&mut self.repeats, &world, ctx, from, wire, &pdu) {
+        if !super::repeats::gate(&mut self.repeats, &world, ctx, &arrival) {
             return;
         }
         match pdu {
@@ -489,7 +490,7 @@ impl Actor<SimMsg> for Lrm {
         match ev {
             Event::Start => self.schedule(ctx),
             Event::Message { from, msg, .. } => {
-                if let SimMsg::Pdu(w) = &msg {
+                if let SimMsg::Pdu(w) = msg {
                     self.on_pdu(ctx, from, w);
                 }
             }

@@ -7,6 +7,7 @@ pub mod build;
 pub mod costs;
 pub mod dea;
 pub mod dea_proxy;
+pub mod device_index;
 pub mod domain;
 pub mod drm_time;
 pub mod lrm;

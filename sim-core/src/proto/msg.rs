@@ -4,7 +4,7 @@
 use crate::crypto::CryptoMode;
 use crate::engine::Message;
 use crate::pdu::{Pdu, PduError};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A PDU in transit. Cloning is cheap (shared).
 #[derive(Debug, Clone)]
@@ -15,6 +15,9 @@ struct WireInner {
     kind: &'static str,
     size_bytes: u32,
     body: WireBody,
+    /// Content identity for repeat detection (`repeats.rs`), computed at most once per
+    /// message however many copies the network makes.
+    identity: OnceLock<[u8; 32]>,
 }
 
 #[derive(Debug)]
@@ -36,12 +39,14 @@ impl Wire {
                     kind,
                     size_bytes: xml.len() as u32,
                     body: WireBody::Xml(xml),
+                    identity: OnceLock::new(),
                 }))
             }
             CryptoMode::Symbolic => Wire(Arc::new(WireInner {
                 kind,
                 size_bytes: pdu.estimated_size_bytes() as u32,
                 body: WireBody::Struct(Box::new(pdu)),
+                identity: OnceLock::new(),
             })),
         }
     }
@@ -52,6 +57,7 @@ impl Wire {
             kind,
             size_bytes: xml.len() as u32,
             body: WireBody::Xml(xml),
+            identity: OnceLock::new(),
         }))
     }
 
@@ -85,6 +91,52 @@ impl Wire {
             WireBody::Xml(x) => Pdu::decode(x),
             WireBody::Struct(p) => Ok((**p).clone()),
         }
+    }
+
+    /// The PDU of a symbolic message, moved out without a copy when this is the message's
+    /// last handle (the usual case: the network made no duplicate and no store kept it);
+    /// `Err(self)` for octets, which the caller parses with [`Wire::open`].
+    pub fn take_struct(self) -> Result<Pdu, Wire> {
+        if !matches!(self.0.body, WireBody::Struct(_)) {
+            return Err(self);
+        }
+        match Arc::try_unwrap(self.0) {
+            Ok(WireInner {
+                body: WireBody::Struct(p),
+                ..
+            }) => Ok(*p),
+            Ok(inner) => Err(Wire(Arc::new(inner))),
+            Err(shared) => match &shared.body {
+                WireBody::Struct(p) => Ok((**p).clone()),
+                WireBody::Xml(_) => Err(Wire(shared)),
+            },
+        }
+    }
+
+    /// The PDU, without a copy where [`Wire::take_struct`] can; on a decoding error, the
+    /// error and the message (to answer it by its kind and octets). The second value is the
+    /// message when it was octets (callers that need [`Wire::xml`] after opening).
+    pub fn into_pdu(self) -> Result<(Pdu, Option<Wire>), (Wire, PduError)> {
+        match self.take_struct() {
+            Ok(p) => Ok((p, None)),
+            Err(w) => match w.open() {
+                Ok(p) => Ok((p, Some(w))),
+                Err(e) => Err((w, e)),
+            },
+        }
+    }
+
+    /// A content identity of the message: SHA-256 of its octets when it travels as octets
+    /// (real mode, an adversary's re-serialisation), else SHA-256 of the PDU's structural
+    /// digest (every field, signature included). Computed once per message and cached, so
+    /// network duplicates of one message hash it once.
+    pub fn identity(&self) -> [u8; 32] {
+        *self.0.identity.get_or_init(|| match &self.0.body {
+            WireBody::Xml(x) => crate::crypto::primitives::sha256(x),
+            WireBody::Struct(p) => {
+                crate::crypto::primitives::sha256(&crate::pdu::digest::fnv1a_of(&**p).to_be_bytes())
+            }
+        })
     }
 }
 

@@ -28,12 +28,11 @@
 //! they carry (`response_kind`).
 
 use crate::crypto::primitives::sha256;
-use crate::crypto::CryptoMode;
 use crate::engine::{ActorId, SimTime};
-use crate::pdu::digest::fnv1a_of;
-use crate::pdu::Pdu;
+use crate::pdu::digest::Fnv1a;
 use crate::proto::msg::{SimMsg, Wire};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::hash::BuildHasherDefault;
 
 /// How long a processed request is kept: the requester's whole retry span (every attempt's
 /// response timeout, `max_retries + 1` of them, plus the longest back-off). Within it a
@@ -54,25 +53,22 @@ pub const DEFAULT_LIMIT: usize = 20_000;
 const MAX_REPLIES: usize = 2;
 
 /// Identity of a request: transport source and message digest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RepeatKey {
     from: ActorId,
     digest: [u8; 32],
 }
 
 impl RepeatKey {
-    /// The key of `wire` (decoded as `pdu`) received from `from`, in crypto `mode`.
-    pub fn of_pdu(mode: CryptoMode, from: ActorId, wire: &Wire, pdu: &Pdu) -> RepeatKey {
-        // Octets whenever the message travels as octets — real mode, and an adversary's
-        // re-serialisation in symbolic mode — so a non-canonical re-encoding of a request
-        // (same nonce, same signature, other bytes) is not a repeat in either mode: the
-        // protocol's nonce check decides it.
-        let _ = mode;
-        let digest = match wire.xml() {
-            Some(x) => sha256(x),
-            None => sha256(&fnv1a_of(pdu).to_be_bytes()),
-        };
-        RepeatKey { from, digest }
+    /// The key of `wire` received from `from` ([`Wire::identity`]: its octets whenever it
+    /// travels as octets — real mode, and an adversary's re-serialisation in symbolic mode —
+    /// so a non-canonical re-encoding of a request (same nonce, same signature, other bytes)
+    /// is not a repeat in either mode: the protocol's nonce check decides it).
+    pub fn of_wire(from: ActorId, wire: &Wire) -> RepeatKey {
+        RepeatKey {
+            from,
+            digest: wire.identity(),
+        }
     }
 
     /// The key of any other request message (OCSP queries) from `from`, given its octets.
@@ -148,7 +144,9 @@ struct Entry {
 pub struct RepeatStore {
     limit: usize,
     window_ns: u64,
-    entries: BTreeMap<RepeatKey, Entry>,
+    /// Looked up by key only, never iterated (the order of events comes from `order` and
+    /// `pending`), so a hash map with a fixed hasher keeps runs deterministic.
+    entries: HashMap<RepeatKey, Entry, BuildHasherDefault<Fnv1a>>,
     order: VecDeque<(SimTime, RepeatKey)>,
     /// Pending (unanswered) requests by (sender, response kind), oldest first.
     pending: BTreeMap<(ActorId, &'static str), VecDeque<RepeatKey>>,
@@ -163,7 +161,7 @@ impl RepeatStore {
         RepeatStore {
             limit,
             window_ns,
-            entries: BTreeMap::new(),
+            entries: HashMap::default(),
             order: VecDeque::new(),
             pending: BTreeMap::new(),
             current: None,
@@ -293,36 +291,59 @@ impl RepeatStore {
     }
 }
 
-/// The gate a server runs on every decoded PDU `pdu` (`wire` from `from`) before its
-/// protocol handler: `true` when the handler must run (a new request, or a message that is
-/// not a request); `false` when this copy was a repeat, already answered from the store or
-/// dropped while the first copy is in progress. Hashing is charged like any SHA-256 of the
-/// message's size, the same in both crypto modes.
+/// What the gate needs of an arriving PDU, taken before the PDU is moved out of its message
+/// ([`crate::proto::msg::Wire::take_struct`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Arrival {
+    from: ActorId,
+    kind: &'static str,
+    size_bytes: u32,
+    /// `None` when the store is off or the message is not a request it answers.
+    key: Option<RepeatKey>,
+}
+
+impl Arrival {
+    /// `wire` arriving from `from` at a server with `store`: identified (once per message,
+    /// [`Wire::identity`]) only when the store may have to look it up.
+    pub(crate) fn of(store: &RepeatStore, from: ActorId, wire: &Wire) -> Arrival {
+        let key = (store.limit > 0 && response_kind(wire.kind()).is_some())
+            .then(|| RepeatKey::of_wire(from, wire));
+        Arrival {
+            from,
+            kind: wire.kind(),
+            size_bytes: wire.size_bytes(),
+            key,
+        }
+    }
+}
+
+/// The gate a server runs on every decoded PDU before its protocol handler: `true` when the
+/// handler must run (a new request, or a message that is not a request); `false` when this
+/// copy was a repeat, already answered from the store or dropped while the first copy is in
+/// progress. Hashing is charged like any SHA-256 of the message's size, the same in both
+/// crypto modes.
 pub(crate) fn gate(
     store: &mut RepeatStore,
     world: &crate::proto::world::World,
     ctx: &mut crate::engine::Ctx<'_, SimMsg>,
-    from: ActorId,
-    wire: &Wire,
-    pdu: &Pdu,
+    arrival: &Arrival,
 ) -> bool {
     // A limit of 0 switches the store off (`repeat_store_limit = 0`).
-    if store.limit == 0 || response_kind(wire.kind()).is_none() {
+    let Some(key) = arrival.key.filter(|_| store.limit > 0) else {
         store.end();
         return true;
-    }
+    };
     let mut ops = crate::crypto::OpCounter::new();
-    ops.record(crate::crypto::Op::sha256(wire.size_bytes() as usize));
+    ops.record(crate::crypto::Op::sha256(arrival.size_bytes as usize));
     ctx.charge_ns(world.costs.drain_ns(&mut ops));
-    let key = RepeatKey::of_pdu(world.mode(), from, wire, pdu);
-    match store.begin(key, wire.kind(), ctx.now()) {
+    match store.begin(key, arrival.kind, ctx.now()) {
         Seen::New => true,
         Seen::InProgress => false,
         Seen::Answered(replies) => {
             for r in replies {
                 use crate::engine::Message;
                 ctx.charge_ns(world.costs.serialize_ns(r.size_bytes()));
-                ctx.send(from, r);
+                ctx.send(arrival.from, r);
             }
             false
         }
@@ -332,7 +353,9 @@ pub(crate) fn gate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::CryptoMode;
     use crate::pdu::roap::RoResponse;
+    use crate::pdu::Pdu;
     use crate::pdu::Status;
 
     fn key(from: u32, d: u8) -> RepeatKey {

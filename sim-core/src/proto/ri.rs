@@ -65,7 +65,7 @@ pub struct Ri {
     pub devices: BTreeMap<Identifier, DeviceContext>,
     /// The same Devices by actor (an order independent of the crypto mode, for random picks
     /// without scanning and cloning every Device Context).
-    pub devices_by_actor: BTreeMap<ActorId, Identifier>,
+    pub devices_by_actor: super::device_index::DevicesByActor,
     /// The OCSP response on its own certificate it staples, with the time it was produced.
     pub stapled_ocsp: Option<(Vec<u8>, SimTime)>,
     /// Recently seen Device nonces (seed 003).
@@ -120,7 +120,7 @@ impl Ri {
             pending_regs: BTreeMap::new(),
             next_session: 0,
             devices: BTreeMap::new(),
-            devices_by_actor: BTreeMap::new(),
+            devices_by_actor: Default::default(),
             stapled_ocsp: None,
             nonces,
             policy,
@@ -298,19 +298,20 @@ impl Ri {
         }
     }
 
-    fn on_pdu(&mut self, ctx: &mut Ctx<'_, SimMsg>, from: ActorId, wire: &Wire) {
+    fn on_pdu(&mut self, ctx: &mut Ctx<'_, SimMsg>, from: ActorId, wire: Wire) {
         ctx.charge_ns(
             self.world.costs.parse_ns(wire.size_bytes()) + self.world.costs.request_base_ns,
         );
-        let pdu = match wire.open() {
-            Ok(p) => p,
-            Err(e) => {
+        let arrival = super::repeats::Arrival::of(&self.repeats, from, &wire);
+        let pdu = match wire.into_pdu() {
+            Ok((p, _)) => p,
+            Err((wire, e)) => {
                 // Hostile or malformed input: answered at once with a status-only response of
                 // the type the request kind calls for, with the status the decoder maps to
                 // (`MalformedMeteringReport` for a Metering Report Submit, seed 004 §11.2) —
                 // the requester is never left to a timeout (issue 11 part 4).
                 let world = self.world.clone();
-                let status = super::status_answer::answer_undecodable(&world, ctx, from, wire, &e);
+                let status = super::status_answer::answer_undecodable(&world, ctx, from, &wire, &e);
                 self.count_status("malformed", status.unwrap_or(e.status()));
                 return;
             }
@@ -319,7 +320,7 @@ impl Ri {
         // a pre-CR RI (no nonce tracking, seed 003) processes every copy.
         if self.world.variants.ri_nonce_tracking {
             let world = self.world.clone();
-            if !super::repeats::gate(&mut self.repeats, &world, ctx, from, wire, &pdu) {
+            if !super::repeats::gate(&mut self.repeats, &world, ctx, &arrival) {
                 return;
             }
         }
@@ -382,14 +383,14 @@ impl Actor<SimMsg> for Ri {
                 move_ro::ri_on_timer(self, ctx)
             }
             Event::Timer { .. } => {}
-            Event::Message { from, msg, .. } => match &msg {
+            Event::Message { from, msg, .. } => match msg {
                 SimMsg::Pdu(w) => self.on_pdu(ctx, from, w),
-                SimMsg::OcspResponse(b) => self.on_ocsp(ctx, b),
-                SimMsg::HttpGet(url) if metering::owns_url(url) => {
+                SimMsg::OcspResponse(b) => self.on_ocsp(ctx, &b),
+                SimMsg::HttpGet(url) if metering::owns_url(&url) => {
                     ctx.charge_ns(self.world.costs.request_base_ns);
-                    metering::ri_on_http_get(self, ctx, from, url)
+                    metering::ri_on_http_get(self, ctx, from, &url)
                 }
-                SimMsg::HttpGet(u) => move_ro::ri_on_http_get(self, ctx, from, u),
+                SimMsg::HttpGet(u) => move_ro::ri_on_http_get(self, ctx, from, &u),
                 _ => {}
             },
             Event::Overloaded { from, msg, .. } => self.refuse_busy(ctx, from, &msg),

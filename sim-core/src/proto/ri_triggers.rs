@@ -110,9 +110,8 @@ fn send_metering_trigger(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>) {
     let pick = ctx.rng().gen_range(0..ri.devices_by_actor.len());
     let (actor, device) = ri
         .devices_by_actor
-        .iter()
         .nth(pick)
-        .map(|(a, d)| (*a, d.clone()))
+        .map(|(a, d)| (a, d.clone()))
         .expect("index in range");
     let order = TriggerOrder::new(TriggerKind::MeteringReport);
     if ri_send_trigger(ri, ctx, actor, &device, order).is_ok() {

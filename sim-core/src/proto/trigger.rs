@@ -16,17 +16,34 @@
 //! default reading puts the target's `<deviceID>` (as DRM v2.1 extended triggers carry it)
 //! inside the signed/MACed element of every kind, and the Device refuses a trigger that
 //! names another Device or none (`Variants::trigger_names_device`; false = as written).
+//!
+//! When a trigger may be acted on: a ROAP §5.2.1 trigger carries no time, so a Device can
+//! refuse a replayed trigger only while it remembers the nonce, and any fixed count of
+//! nonces is pushed out by later triggers (then an old leaveDomain trigger makes the Device
+//! leave again). Issue 11's rule needs a freshness window the Device can enforce. drmsim's
+//! reading (`Variants::trigger_carries_time`): every trigger carries `<notAfter>` = the RI's
+//! time at issue + `ProtoParams::trigger_lifetime_ns`, inside the signed/MACed element; a
+//! Device refuses a trigger whose `<notAfter>` is past on its DRM clock by more than the
+//! time tolerance (the same tolerance the RI grants the Device's own `<time>`, base ROAP
+//! `DeviceTimeError`), or that claims to stay valid longer than a lifetime ahead; and it keeps
+//! each nonce until `<notAfter>` + tolerance, refusing triggers while its store is full
+//! (`nonces.rs`). As written (false) the Device keeps the newest
+//! `trigger_nonces_per_device` nonces (docs/attacks.md, "triggers carry no time").
+
+mod nonces;
+pub use nonces::{IssuedTriggers, SeenAdmit, SeenTriggers};
 
 use super::agent::{Agent, SessionKind};
-use super::domain::state::{MAX_PENDING_TRIGGERS, MAX_SEEN_TRIGGERS};
+use super::domain::state::MAX_PENDING_TRIGGERS;
 use super::domain::{self, split_domain_id, DomainOwner};
 use super::msg::{SimMsg, Wire};
 use super::ri::Ri;
 use super::{acquisition, registration};
 use crate::crypto::{CryptoError, SymKey};
-use crate::engine::{ActorId, Ctx};
+use crate::engine::{ActorId, Ctx, SimTime};
 use crate::pdu::common::ALG_KW_AES128;
 use crate::pdu::trigger::{RoapTrigger, TriggerKind, MAX_TRIGGER_ITEMS};
+use crate::pdu::DateTime;
 use crate::pdu::{Encrypted, Identifier, KeyInfo, Pdu};
 use rand::RngCore;
 
@@ -70,6 +87,9 @@ pub enum TriggerError {
     /// Signing or wrapping failed.
     #[error("crypto: {0}")]
     Crypto(#[from] CryptoError),
+    /// The RI's store of issued trigger nonces is full of live ones (retry later).
+    #[error("issued-trigger store full")]
+    StoreFull,
 }
 
 impl TriggerError {
@@ -80,12 +100,14 @@ impl TriggerError {
 }
 
 impl Ri {
-    /// Builds the trigger for Device `device` (signed when the Device is registered here;
-    /// a leaveDomain trigger to a member of an RI-managed domain is MACed under K_D
-    /// instead), remembering its nonce so a request echoing it is recognised.
+    /// Builds the trigger for Device `device` at virtual time `now` (signed when the
+    /// Device is registered here; a leaveDomain trigger to a member of an RI-managed domain
+    /// is MACed under K_D instead), remembering its nonce so a request echoing it is
+    /// recognised.
     pub fn issue_trigger(
         &mut self,
         rng: &mut dyn RngCore,
+        now: SimTime,
         device: &Identifier,
         order: TriggerOrder,
     ) -> Result<RoapTrigger, TriggerError> {
@@ -103,6 +125,9 @@ impl Ri {
         let world = self.world.clone();
         let mut nonce = vec![0u8; world.params.nonce_bytes];
         rng.fill_bytes(&mut nonce);
+        if !self.record_trigger(now, &nonce) {
+            return Err(TriggerError::StoreFull);
+        }
         let mut t = RoapTrigger {
             version: TRIGGER_VERSION.into(),
             kind: order.kind,
@@ -110,7 +135,8 @@ impl Ri {
             ri_id: self.me.id.clone(),
             ri_alias: None,
             device_id: target_device(&world, device),
-            nonce: Some(nonce.clone()),
+            nonce: Some(nonce),
+            not_after: trigger_not_after(&world, now),
             roap_url: world.ris[self.index].url.clone(),
             domain_id: order.domain_id.clone(),
             ro_ids: order.ro_ids,
@@ -153,9 +179,31 @@ impl Ri {
             };
             t.signature = Some(sig);
         }
-        self.domains.remember_trigger(nonce);
         Ok(t)
     }
+
+    /// Records a trigger nonce issued at `now` for as long as a request may echo it: the
+    /// trigger's lifetime, the time tolerance a Device's clock may lag by, and the Device's
+    /// retry span for the triggered request (`repeats::window_ns`). `false`: the store is
+    /// full of live nonces, issue nothing.
+    pub(crate) fn record_trigger(&mut self, now: SimTime, nonce: &[u8]) -> bool {
+        let p = &self.world.params;
+        let until = now
+            .as_ns()
+            .saturating_add(p.trigger_lifetime_ns)
+            .saturating_add(p.time_tolerance_ns)
+            .saturating_add(super::repeats::window_ns(p));
+        self.domains.remember_trigger(nonce, now.as_ns(), until)
+    }
+}
+
+/// The `<notAfter>` of a trigger an RI issues at `now` (`Variants::trigger_carries_time`;
+/// none when the text is taken as written).
+pub fn trigger_not_after(world: &super::world::World, now: SimTime) -> Option<DateTime> {
+    world
+        .variants
+        .trigger_carries_time
+        .then(|| world.datetime(now.as_ns().saturating_add(world.params.trigger_lifetime_ns)))
 }
 
 /// The `<deviceID>` a trigger for `device` carries: the Device itself under drmsim's reading
@@ -173,7 +221,14 @@ pub fn ri_send_trigger(
     device: &Identifier,
     order: TriggerOrder,
 ) -> Result<Vec<u8>, TriggerError> {
-    let t = ri.issue_trigger(ctx.rng(), device, order)?;
+    let now = ctx.now();
+    let t = match ri.issue_trigger(ctx.rng(), now, device, order) {
+        Err(TriggerError::StoreFull) => {
+            super::nonce_cache::note_full(ctx, "trigger (issued-trigger store)");
+            return Err(TriggerError::StoreFull);
+        }
+        r => r?,
+    };
     let nonce = t.nonce.clone().unwrap_or_default();
     ri.reply(ctx, to, Pdu::RoapTrigger(t));
     Ok(nonce)
@@ -243,8 +298,9 @@ pub(crate) fn agent_on_trigger(
     let Some((ri, _)) = agent.world.ri_by_id(&t.ri_id) else {
         return discard(agent, ctx, "unknown RI");
     };
+    let drm_now = agent.drm_now(ctx.now());
     if let Some(n) = &t.nonce {
-        if agent.domain.seen_trigger_nonces.contains(n) {
+        if agent.domain.seen_trigger_nonces.contains(n, drm_now) {
             return discard(agent, ctx, "replayed nonce");
         }
     }
@@ -259,11 +315,18 @@ pub(crate) fn agent_on_trigger(
         };
         return discard(agent, ctx, why);
     }
-    if agent.ri_contexts.contains_key(&ri) {
+    let authenticated = agent.ri_contexts.contains_key(&ri);
+    let keep_until = match window(agent, drm_now, &t, authenticated) {
+        Ok(k) => k,
+        Err(why) => return discard(agent, ctx, why),
+    };
+    if authenticated {
         if !authentic(agent, ri, &t) {
             return discard(agent, ctx, "missing or invalid signature");
         }
-        remember(agent, &t);
+        if let Err(why) = remember(agent, &t, drm_now, keep_until) {
+            return discard(agent, ctx, why);
+        }
         dispatch(agent, ctx, from, ri, t);
         return;
     }
@@ -271,7 +334,9 @@ pub(crate) fn agent_on_trigger(
     if agent.domain.pending_triggers.len() >= MAX_PENDING_TRIGGERS {
         return discard(agent, ctx, "too many triggers waiting for registration");
     }
-    remember(agent, &t);
+    if let Err(why) = remember(agent, &t, drm_now, keep_until) {
+        return discard(agent, ctx, why);
+    }
     agent.domain.pending_triggers.push((ri, t));
     let registering = agent
         .sessions
@@ -282,12 +347,66 @@ pub(crate) fn agent_on_trigger(
     }
 }
 
-fn remember(agent: &mut Agent, t: &RoapTrigger) {
-    if let Some(n) = &t.nonce {
-        if agent.domain.seen_trigger_nonces.len() >= MAX_SEEN_TRIGGERS {
-            agent.domain.seen_trigger_nonces.pop_front();
+/// The trigger's freshness window at a Device whose DRM time is `drm_now`: until when
+/// (DRM time) its nonce must be kept, `None` when no window exists (the text as written), or
+/// why the trigger is refused. Under `trigger_carries_time` an authenticated trigger must
+/// carry `<notAfter>` (signed, so the RI vouches for it); the Device accepts it up to
+/// `<notAfter>` + tolerance (its clock may lag the RI's by that much, base ROAP
+/// `DeviceTimeError`) and refuses one claiming more than a lifetime (+ tolerance) ahead, which
+/// bounds how long any nonce is kept. A trigger the Device cannot authenticate (no RI
+/// Context yet, §5.2.1) proves nothing by its `<notAfter>`: its nonce is kept for one lifetime
+/// + tolerance from now, as long as such a trigger waits for the registration.
+pub(crate) fn window(
+    agent: &Agent,
+    drm_now: u64,
+    t: &RoapTrigger,
+    authenticated: bool,
+) -> Result<Option<u64>, &'static str> {
+    let world = &agent.world;
+    if !world.variants.trigger_carries_time {
+        return Ok(None);
+    }
+    let p = &world.params;
+    let longest = drm_now
+        .saturating_add(p.trigger_lifetime_ns)
+        .saturating_add(p.time_tolerance_ns);
+    let Some(na) = &t.not_after else {
+        if authenticated {
+            return Err("carries no notAfter");
         }
-        agent.domain.seen_trigger_nonces.push_back(n.clone());
+        return Ok(Some(longest));
+    };
+    // `<notAfter>` has whole seconds: the RI's instant lies within the second after it.
+    let end = world
+        .drm_ns(na)
+        .saturating_add(crate::engine::time::NS_PER_S)
+        .saturating_add(p.time_tolerance_ns);
+    if drm_now > end {
+        return Err("expired (notAfter passed)");
+    }
+    if end > longest.saturating_add(p.time_tolerance_ns + crate::engine::time::NS_PER_S) {
+        return Err("notAfter further ahead than a trigger lifetime");
+    }
+    Ok(Some(if authenticated { end } else { end.min(longest) }))
+}
+
+/// Remembers the trigger's nonce until `keep_until` (DRM time; `None`: no window).
+fn remember(
+    agent: &mut Agent,
+    t: &RoapTrigger,
+    drm_now: u64,
+    keep_until: Option<u64>,
+) -> Result<(), &'static str> {
+    let Some(n) = &t.nonce else { return Ok(()) };
+    let limit = agent.world.params.trigger_nonces_per_device;
+    match agent
+        .domain
+        .seen_trigger_nonces
+        .admit(n, drm_now, keep_until, limit)
+    {
+        SeenAdmit::Fresh => Ok(()),
+        SeenAdmit::Replay => Err("replayed nonce"),
+        SeenAdmit::Full => Err("nonce store full (every nonce still inside its trigger's window)"),
     }
 }
 

@@ -47,6 +47,13 @@ pub struct ProtoParams {
     pub max_ros_per_device: usize,
     /// Bound on outstanding protocol sessions per Device.
     pub max_sessions_per_device: usize,
+    /// How long a ROAP Trigger stays valid after the RI issues it: its `<notAfter>` is the
+    /// RI's time plus this (`Variants::trigger_carries_time`; proto/trigger.rs).
+    pub trigger_lifetime_ns: u64,
+    /// Trigger nonces a Device keeps live (each until its trigger's `<notAfter>` plus the
+    /// time tolerance has passed on the Device's DRM clock; a Device with this many refuses
+    /// further triggers until one expires).
+    pub trigger_nonces_per_device: usize,
 }
 
 impl Default for ProtoParams {
@@ -68,9 +75,18 @@ impl Default for ProtoParams {
             nonce_bytes: 14,
             max_ros_per_device: 10_000,
             max_sessions_per_device: 64,
+            trigger_lifetime_ns: DEFAULT_TRIGGER_LIFETIME_NS,
+            trigger_nonces_per_device: DEFAULT_TRIGGER_NONCES_PER_DEVICE,
         }
     }
 }
+
+/// Default `ProtoParams::trigger_lifetime_ns`: a trigger is acted on when it arrives (the
+/// Device's own request then has its own retries), so a minute covers any delivery delay the
+/// network models short of a partition.
+pub const DEFAULT_TRIGGER_LIFETIME_NS: u64 = 60 * NS_PER_S;
+/// Default `ProtoParams::trigger_nonces_per_device`.
+pub const DEFAULT_TRIGGER_NONCES_PER_DEVICE: usize = 64;
 
 /// Switches between the text before and after each change request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +114,14 @@ pub struct Variants {
     /// triggers do) inside its signature/MAC, and a Device refuses a trigger that does not
     /// name it (false = the text as written: any Device that can authenticate it acts).
     pub trigger_names_device: bool,
+    /// ROAP §5.2.1 triggers carry no time, so a Device cannot tell an old trigger from a new
+    /// one except by remembering every nonce. drmsim's reading: every trigger carries a
+    /// `<notAfter>` (RI time + `trigger_lifetime_ns`) inside its signature/MAC, a Device
+    /// refuses a trigger past it (beyond the time tolerance) and keeps each nonce until
+    /// then, refusing triggers when that store is full (false = the text as written: no
+    /// time; the Device remembers the last `trigger_nonces_per_device` nonces, so a replay
+    /// after that many other triggers is acted on again).
+    pub trigger_carries_time: bool,
 }
 
 impl Default for Variants {
@@ -111,6 +135,7 @@ impl Default for Variants {
             dea_count_once: true,
             dea_nonce_tracking: true,
             trigger_names_device: true,
+            trigger_carries_time: true,
         }
     }
 }

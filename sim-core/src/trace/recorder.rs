@@ -151,7 +151,7 @@ impl TraceRecorder {
         };
         self.next_seq += 1;
         self.buf.clear();
-        serde_json::to_writer(&mut self.buf, &rec).expect("trace records always serialise");
+        rec.write_json(&mut self.buf);
         self.buf.push(b'\n');
         self.hasher.update(&self.buf);
         self.sink.write_line(&self.buf);
@@ -205,6 +205,45 @@ mod tests {
         b.record(5, note("y"));
         assert_ne!(a.digest_hex(), b.digest_hex());
         assert_eq!(a.records(), 1);
+    }
+
+    /// The hand-opened line is byte for byte what serde writes for the flattened record
+    /// (so trace digests do not depend on which one wrote the line).
+    #[test]
+    fn hand_written_record_prefix_equals_the_serde_line() {
+        let evs = vec![
+            TraceEvent::TimerFire { actor: 3, timer: 9 },
+            TraceEvent::Note {
+                actor: 1,
+                text: "quote \" backslash \\ newline \n é".into(),
+            },
+            TraceEvent::Send {
+                msg: u64::MAX,
+                from: 0,
+                to: u32::MAX,
+                msg_type: "roap:roRequest".into(),
+                bytes: 1234,
+            },
+            TraceEvent::RunStart {
+                schema: 1,
+                seed: 7,
+                scenario: "s".into(),
+                crypto: "symbolic".into(),
+            },
+        ];
+        for (i, ev) in evs.into_iter().enumerate() {
+            let rec = TraceRecord {
+                t: 10_000_000_000 + i as u64,
+                seq: i as u64,
+                ev,
+            };
+            let mut out = b"prefix".to_vec();
+            rec.write_json(&mut out);
+            assert_eq!(
+                std::str::from_utf8(&out[6..]).unwrap(),
+                serde_json::to_string(&rec).unwrap()
+            );
+        }
     }
 
     #[test]

@@ -189,12 +189,13 @@ impl Run {
         let mut order = TriggerOrder::new(kind);
         order.domain_id = Some(domain.into());
         let (ri, a) = (self.built.ris[k], self.built.agents[i]);
+        let now = self.built.sim.now();
         let t = self
             .built
             .sim
             .actor_mut::<Ri>(ri)
             .unwrap()
-            .issue_trigger(&mut self.rng, &device, order)
+            .issue_trigger(&mut self.rng, now, &device, order)
             .expect("issues");
         let w = trigger_wire(self.ri(k), t.clone());
         self.built.sim.inject(ri, a, SimMsg::Pdu(w));

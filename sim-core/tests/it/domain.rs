@@ -155,12 +155,13 @@ impl Run {
     fn trigger(&mut self, i: usize, order: TriggerOrder) -> RoapTrigger {
         let device = self.agent(i).identity().id.clone();
         let ri = self.built.ris[0];
+        let now = self.built.sim.now();
         let t = self
             .built
             .sim
             .actor_mut::<Ri>(ri)
             .unwrap()
-            .issue_trigger(&mut self.rng, &device, order)
+            .issue_trigger(&mut self.rng, now, &device, order)
             .expect("issues");
         self.send_trigger(i, t.clone());
         t
@@ -685,7 +686,11 @@ fn forged_replayed_and_unsigned_triggers_are_discarded() {
     o.domain_id = Some(DOMAIN0.into());
     let device = run.agent(0).identity().id.clone();
     let mut rng = sim_core::engine::rng::stream(9, "test", "forge");
-    let genuine = run.ri_mut().issue_trigger(&mut rng, &device, o).unwrap();
+    let now = run.built.sim.now();
+    let genuine = run
+        .ri_mut()
+        .issue_trigger(&mut rng, now, &device, o)
+        .unwrap();
     // Tampered: another domain under the RI's signature.
     let mut t = genuine.clone();
     t.domain_id = Some("ri0-dom0-001".into());
@@ -740,7 +745,11 @@ fn a_leave_trigger_macd_under_another_domain_key_is_discarded() {
     o.domain_id = Some(DOMAIN0.into());
     let device = run.agent(0).identity().id.clone();
     let mut rng = sim_core::engine::rng::stream(3, "test", "leave");
-    let t = run.ri_mut().issue_trigger(&mut rng, &device, o).unwrap();
+    let now = run.built.sim.now();
+    let t = run
+        .ri_mut()
+        .issue_trigger(&mut rng, now, &device, o)
+        .unwrap();
     assert!(t.enc_key.is_some());
     // The Device's copy of K_D differs from the one the trigger's K_MAC is wrapped under.
     run.agent_mut(0)

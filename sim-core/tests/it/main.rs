@@ -25,6 +25,7 @@ mod reregistration;
 mod rights_invariants;
 mod support;
 mod tamper_replay;
+mod trigger_freshness;
 mod trigger_target;
 mod user_domain_ros;
 mod xml;

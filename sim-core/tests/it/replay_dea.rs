@@ -500,11 +500,12 @@ fn a_proxy_leave_replayed_after_the_device_re_joined_deletes_its_association() {
         o.domain_id = Some(ud.clone());
         let mut rng = sim_core::engine::rng::stream(seed, "test", "trigger");
         let ri = b.ris[0];
+        let now = b.sim.now();
         let t = b
             .sim
             .actor_mut::<Ri>(ri)
             .unwrap()
-            .issue_trigger(&mut rng, &device, o)
+            .issue_trigger(&mut rng, now, &device, o)
             .unwrap();
         let wire = trigger_wire(b.sim.actor::<Ri>(ri).unwrap(), t);
         b.sim.inject(ri, b.agents[0], SimMsg::Pdu(wire));

@@ -379,11 +379,12 @@ fn triggers_replayed_to_another_device_are_run_by_it_only_as_written() {
         o.content_ids = vec!["cid:a".into()];
         let mut rng = sim_core::engine::rng::stream(9, "test", "trigger");
         let ri_id: ActorId = b.ris[0];
+        let now = b.sim.now();
         let t = b
             .sim
             .actor_mut::<Ri>(ri_id)
             .unwrap()
-            .issue_trigger(&mut rng, &device, o)
+            .issue_trigger(&mut rng, now, &device, o)
             .unwrap();
         let wire = trigger_wire(b.sim.actor::<Ri>(ri_id).unwrap(), t);
         b.sim.inject(ri_id, b.agents[0], SimMsg::Pdu(wire));
@@ -433,11 +434,12 @@ fn requests_replayed_to_another_ri_the_device_is_registered_with_are_refused() {
         o.content_ids = vec!["cid:b".into()];
         let mut rng = sim_core::engine::rng::stream(9, "test", "trigger");
         let ri1 = b.ris[1];
+        let now = b.sim.now();
         let t = b
             .sim
             .actor_mut::<Ri>(ri1)
             .unwrap()
-            .issue_trigger(&mut rng, &device, o)
+            .issue_trigger(&mut rng, now, &device, o)
             .unwrap();
         let wire = trigger_wire(b.sim.actor::<Ri>(ri1).unwrap(), t);
         b.sim.inject(ri1, b.agents[0], SimMsg::Pdu(wire));

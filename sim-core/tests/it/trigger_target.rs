@@ -207,11 +207,12 @@ fn deliver_each_kind(mode: CryptoMode, names_device: bool, to: usize, rewrite: b
     let dev1 = agent(&b, 1).identity().id.clone();
     for kind in TriggerKind::ALL {
         let ri = b.ris[0];
+        let now = b.sim.now();
         let mut t = b
             .sim
             .actor_mut::<Ri>(ri)
             .unwrap()
-            .issue_trigger(&mut rng, &dev0, order(kind))
+            .issue_trigger(&mut rng, now, &dev0, order(kind))
             .expect("issues");
         assert_eq!(t.device_id.is_some(), names_device, "{kind:?}");
         if rewrite {

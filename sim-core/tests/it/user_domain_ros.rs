@@ -119,11 +119,12 @@ impl Run {
     fn make_trigger(&mut self, k: usize, i: usize, order: TriggerOrder) -> RoapTrigger {
         let device = self.agent(i).identity().id.clone();
         let ri = self.built.ris[k];
+        let now = self.built.sim.now();
         self.built
             .sim
             .actor_mut::<Ri>(ri)
             .unwrap()
-            .issue_trigger(&mut self.rng, &device, order)
+            .issue_trigger(&mut self.rng, now, &device, order)
             .expect("issues")
     }
 

@@ -72,6 +72,9 @@ pub enum Probe {
         nonce: Vec<u8>,
         /// The RO IDs the trigger names (unique per issuance).
         ro_ids: Vec<String>,
+        /// Only requests sent from then on count (a copy to the trigger's own Device: its
+        /// requests for the original came earlier).
+        after: SimTime,
     },
     /// The SCE agent presents or holds the Pairing Ticket with this HMAC.
     Ticket {
@@ -223,9 +226,12 @@ impl ProbeSet {
                 continue;
             }
             match &q.probe {
-                Probe::TriggerEcho { nonce, ro_ids, .. }
-                    if echoed == Some(nonce) || names_any(p, ro_ids) =>
-                {
+                Probe::TriggerEcho {
+                    nonce,
+                    ro_ids,
+                    after,
+                    ..
+                } if obs.now >= *after && (echoed == Some(nonce) || names_any(p, ro_ids)) => {
                     let q = self.pending.remove(i);
                     out.push((
                         q.accept_succeeds,

@@ -222,16 +222,19 @@ pub struct RiDomains {
     pub profile: DomainKeyProfile,
     /// RI-managed domains by base.
     pub domains: BTreeMap<String, RiDomain>,
-    /// Nonces of triggers this RI issued (bounded, oldest dropped).
-    pub issued_triggers: std::collections::VecDeque<Vec<u8>>,
+    /// Nonces of triggers this RI issued, each kept while a request could echo it
+    /// (`proto/trigger/nonces.rs`; full: no further trigger is issued).
+    pub issued_triggers: crate::proto::trigger::IssuedTriggers,
     /// Requests that echoed a trigger nonce this RI issued.
     pub triggered_requests: u64,
     /// Requests that echoed a trigger nonce this RI does not know.
     pub unknown_trigger_nonces: u64,
 }
 
-/// Trigger nonces an RI remembers.
-pub const MAX_ISSUED_TRIGGERS: usize = 4096;
+/// Live trigger nonces an RI remembers (each for the trigger's lifetime plus the time
+/// tolerance plus a Device's retry span; beyond this many the RI issues no trigger until one
+/// expires). With the default 60 s + 300 s + 70 s that is ~150 triggers a second sustained.
+pub const MAX_ISSUED_TRIGGERS: usize = 65_536;
 
 impl RiDomains {
     /// No domains, the given reading.
@@ -270,18 +273,18 @@ impl RiDomains {
         d
     }
 
-    /// Records an issued trigger nonce.
-    pub fn remember_trigger(&mut self, nonce: Vec<u8>) {
-        if self.issued_triggers.len() >= MAX_ISSUED_TRIGGERS {
-            self.issued_triggers.pop_front();
-        }
-        self.issued_triggers.push_back(nonce);
+    /// Records a trigger nonce issued at `now_ns` that a request may echo until
+    /// `keep_until_ns`; `false` (not recorded: do not issue the trigger) when
+    /// `MAX_ISSUED_TRIGGERS` are still live.
+    pub fn remember_trigger(&mut self, nonce: &[u8], now_ns: u64, keep_until_ns: u64) -> bool {
+        self.issued_triggers
+            .remember(nonce, now_ns, keep_until_ns, MAX_ISSUED_TRIGGERS)
     }
 
-    /// Counts a request's `triggerNonce` as matched or unknown.
-    pub fn note_trigger_nonce(&mut self, nonce: Option<&[u8]>) {
+    /// Counts a request's `triggerNonce` (received at `now_ns`) as matched or unknown.
+    pub fn note_trigger_nonce(&mut self, nonce: Option<&[u8]>, now_ns: u64) {
         if let Some(n) = nonce {
-            if self.issued_triggers.iter().any(|x| x == n) {
+            if self.issued_triggers.knows(n, now_ns) {
                 self.triggered_requests += 1;
             } else {
                 self.unknown_trigger_nonces += 1;
@@ -342,8 +345,9 @@ pub struct AgentDomains {
     pub mean_membership_ns: u64,
     /// Fraction of workload acquisitions that ask for Domain ROs while a member.
     pub domain_ro_fraction: f64,
-    /// Recently seen trigger nonces (replayed triggers are discarded).
-    pub seen_trigger_nonces: std::collections::VecDeque<Vec<u8>>,
+    /// Nonces of the triggers acted on, each kept for its trigger's window
+    /// (`proto/trigger/nonces.rs`): replayed triggers are discarded.
+    pub seen_trigger_nonces: crate::proto::trigger::SeenTriggers,
     /// This Device announces Hash Chain Support in its JoinDomainRequests (DRM v2.1).
     pub hash_chain_support: bool,
     /// Fraction of workload Domain RO requests naming an older generation of the domain
@@ -355,8 +359,6 @@ pub struct AgentDomains {
     pub stats: DomainStats,
 }
 
-/// Trigger nonces a Device remembers for replay detection.
-pub const MAX_SEEN_TRIGGERS: usize = 64;
 /// Triggers a Device keeps waiting for registration.
 pub const MAX_PENDING_TRIGGERS: usize = 8;
 

@@ -196,6 +196,7 @@ pub(crate) fn ri_on_http_get(ri: &mut Ri, ctx: &mut Ctx<'_, SimMsg>, from: Actor
             .get(&from)
             .and_then(|d| crate::proto::trigger::target_device(&world, d)),
         nonce: Some(world.nonce(ctx.rng())),
+        not_after: crate::proto::trigger::trigger_not_after(&world, ctx.now()),
         roap_url: world.ris[ri.index].url.clone(),
         domain_id: None,
         ro_ids: Vec::new(),

@@ -152,20 +152,26 @@ pub(crate) fn ri_on_request(
     {
         return respond(ri, ctx, from, &req, Status::InvalidCertificateChain);
     }
-    if world
-        .crypto
-        .verify(
-            &mut ri.ops,
-            chain[0].public_key(),
-            world.params.sig_alg,
-            &Pdu::MeteringReportSubmit(req.clone()),
-            &req.signature,
-        )
-        .is_err()
-    {
+    // Verified as the PDU it arrived as, moved in and out (no copy of the report).
+    let signed = Pdu::MeteringReportSubmit(req);
+    let Pdu::MeteringReportSubmit(r) = &signed else {
+        unreachable!("just built")
+    };
+    let verified = world.crypto.verify(
+        &mut ri.ops,
+        chain[0].public_key(),
+        world.params.sig_alg,
+        &signed,
+        &r.signature,
+    );
+    let Pdu::MeteringReportSubmit(req) = signed else {
+        unreachable!("just built")
+    };
+    if verified.is_err() {
         return respond(ri, ctx, from, &req, Status::SignatureError);
     }
-    ri.domains.note_trigger_nonce(req.trigger_nonce.as_deref());
+    ri.domains
+        .note_trigger_nonce(req.trigger_nonce.as_deref(), ctx.now().as_ns());
     if sent {
         // The RI now stores the Device chain (the Device may omit it again).
         if let Some(d) = ri.devices.get_mut(&req.device_id) {

@@ -105,8 +105,12 @@ pub(super) fn send_trigger(
     let world = ri.world.clone();
     let nonce = world.nonce(ctx.rng());
     // Remembered like every trigger nonce the RI issues, so the echo in the Device's RO
-    // Request counts as a triggered request (`RiDomains::note_trigger_nonce`).
-    ri.domains.remember_trigger(nonce.clone());
+    // Request counts as a triggered request (`RiDomains::note_trigger_nonce`); a full store
+    // sends nothing now (the moved rights stay in transit and the trigger is re-sent).
+    if !ri.record_trigger(ctx.now(), &nonce) {
+        crate::proto::nonce_cache::note_full(ctx, "moved-RO trigger (issued-trigger store)");
+        return;
+    }
     let mut t = RoapTrigger {
         version: "1.0".into(),
         kind: TriggerKind::RoAcquisition,
@@ -119,6 +123,7 @@ pub(super) fn send_trigger(
             .get(&to)
             .and_then(|d| crate::proto::trigger::target_device(&world, d)),
         nonce: Some(nonce),
+        not_after: crate::proto::trigger::trigger_not_after(&world, ctx.now()),
         roap_url: world.ris[ri.index].url.clone(),
         domain_id: None,
         ro_ids,

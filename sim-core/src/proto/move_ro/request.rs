@@ -357,8 +357,9 @@ pub(crate) fn ri_on_request(
         .dest_rng
         .get_or_insert_with(|| crate::engine::rng::stream(seed, &name, "move-destination"));
     let pick = rng.gen_range(0..count);
-    let dest_id = other_devices(ri, source)
-        .nth(pick)
+    let dest_id = ri
+        .devices_by_actor
+        .nth_other_than(source, pick)
         .map(|(_, id)| id.clone())
         .expect("pick < count");
     let dest = ri.devices[&dest_id].clone();
@@ -404,12 +405,4 @@ pub(crate) fn ri_on_request(
     accept(ri, ctx, from, &req, digest);
     send_trigger(ri, ctx, dest.actor, minted);
     arm_timer(ri, ctx);
-}
-
-/// Registered Devices other than `source`, in actor order (the same in both crypto modes,
-/// where Device IDs — key hashes — differ).
-fn other_devices(ri: &Ri, source: ActorId) -> impl Iterator<Item = (&ActorId, &Identifier)> {
-    ri.devices_by_actor
-        .iter()
-        .filter(move |(a, _)| **a != source)
 }
