@@ -263,16 +263,15 @@ fn attack_outcomes(sc: &Scenario, o: &EngineOutcome) -> BTreeMap<String, AttackO
         .collect()
 }
 
-/// Runs `sc` with `seed` in memory (trace kept for violation chains, timers off).
-pub fn run_seed(sc: &Scenario, seed: u64) -> SeedResult {
-    let mut sc = sc.clone();
-    sc.scenario.seed = seed;
+/// Runs `sc` with its own seed in memory, keeping the trace (timers off): the engine's
+/// outcome and the trace's JSON Lines. `check` and `explore` both run this way.
+pub fn run_in_memory(sc: &Scenario) -> (Result<EngineOutcome, crate::runner::RunError>, Vec<u8>) {
     let buf = Rc::new(RefCell::new(Vec::new()));
     let progress = Progress::new(sc.scenario.horizon.as_ns(), false);
     let res = crate::assemble::execute(
-        &sc,
+        sc,
         ExecContext {
-            seed,
+            seed: sc.scenario.seed,
             trace: TraceConfig {
                 enabled: true,
                 timers: false,
@@ -285,12 +284,21 @@ pub fn run_seed(sc: &Scenario, seed: u64) -> SeedResult {
             leak_world: false,
         },
     );
+    let trace = std::mem::take(&mut *buf.borrow_mut());
+    (res, trace)
+}
+
+/// Runs `sc` with `seed` in memory (trace kept for violation chains, timers off).
+pub fn run_seed(sc: &Scenario, seed: u64) -> SeedResult {
+    let mut sc = sc.clone();
+    sc.scenario.seed = seed;
+    let (res, trace) = run_in_memory(&sc);
     match res {
         Ok(o) => SeedResult {
             seed,
             attacks: attack_outcomes(&sc, &o),
             expectations: check_expectations(&sc, &o),
-            violations: violations_in(&buf.borrow()),
+            violations: violations_in(&trace),
             error: None,
             events: o.events,
         },

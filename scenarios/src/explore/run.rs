@@ -4,16 +4,9 @@
 
 use super::gen::{adversary_table, Catalog, Plan, Route};
 use crate::model::Scenario;
-use crate::progress::Progress;
-use crate::runner::{EngineOutcome, ExecContext};
+use crate::runner::EngineOutcome;
 use serde::Deserialize;
-use sim_core::trace::{LineSink, TraceConfig};
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
-use std::rc::Rc;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 
 /// A violation as a finding shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,14 +128,6 @@ pub fn render(base: &toml::Table, plan: &Plan, seed: u64, invariants: &[String])
     toml::to_string(&t).unwrap_or_default()
 }
 
-struct SharedSink(Rc<RefCell<Vec<u8>>>);
-
-impl LineSink for SharedSink {
-    fn write_line(&mut self, line: &[u8]) {
-        self.0.borrow_mut().extend_from_slice(line);
-    }
-}
-
 /// Runs scenario text `text` in memory.
 pub fn run_text(text: &str, name: &str) -> Outcome {
     let sc = match crate::loader::load_str(text, name) {
@@ -157,29 +142,12 @@ pub fn run_text(text: &str, name: &str) -> Outcome {
     run_scenario(&sc)
 }
 
-/// Runs `sc` in memory (trace kept, timers off).
+/// Runs `sc` in memory (trace kept, timers off; `check::run_in_memory`).
 pub fn run_scenario(sc: &Scenario) -> Outcome {
-    let buf = Rc::new(RefCell::new(Vec::new()));
-    let progress = Progress::hidden();
-    let res = crate::assemble::execute(
-        sc,
-        ExecContext {
-            seed: sc.scenario.seed,
-            trace: TraceConfig {
-                enabled: true,
-                timers: false,
-            },
-            capture_pdus: false,
-            out_dir: Path::new("."),
-            sink: Box::new(SharedSink(buf.clone())),
-            interrupt: Arc::new(AtomicBool::new(false)),
-            progress: &progress,
-            leak_world: false,
-        },
-    );
+    let (res, trace) = crate::check::run_in_memory(sc);
     match res {
         Ok(o) => {
-            let mut out = scan(&buf.borrow());
+            let mut out = scan(&trace);
             out.attempts = attempts(&o);
             out
         }
